@@ -1,0 +1,91 @@
+//! Code generation for NanoChat: `api.yml` in, Rust source out.
+//!
+//! The root crate's `build.rs` calls [`generate`] and writes the four files
+//! into `OUT_DIR`; `generated/` in the repository holds committed copies for
+//! readers. Keeping the generator in its own crate (rather than inside
+//! `build.rs`) is what lets it be tested on small fixture specs.
+//!
+//! # Layout
+//! - [`spec`]: parses the OpenAPI document and the body catalogue
+//!   (`x-nanochat-bodies`, `x-nanochat-events`) and checks it is consistent.
+//! - [`models`]: one Rust type per component schema.
+//! - [`bodies`]: the typed catalogue (`BodyType`, `Request`, `Response`,
+//!   `Event`) shared by server and client.
+//! - [`server`]: the poem-openapi transport endpoints, the `Transport` and
+//!   `Handler` traits and the dispatcher.
+//! - [`client`]: progenitor's HTTP client plus one typed method per body
+//!   type.
+
+pub mod bodies;
+pub mod client;
+pub mod models;
+mod naming;
+pub mod server;
+pub mod spec;
+
+use proc_macro2::TokenStream;
+
+/// The header every emitted file starts with.
+pub const HEADER: &str = "// @generated from api.yml by nanochat-codegen: do not edit.\n// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.\n\n";
+
+/// The emitted source files, formatted and headed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// Component schemas as Rust types.
+    pub models: String,
+    /// The body catalogue: body types, typed requests, responses and events.
+    pub bodies: String,
+    /// The poem-openapi server skeleton.
+    pub server: String,
+    /// The progenitor HTTP client and the typed body methods.
+    pub client: String,
+}
+
+impl Generated {
+    /// The files as `(file name, contents)` pairs, in a stable order.
+    pub fn files(&self) -> [(&'static str, &str); 4] {
+        [
+            ("models.rs", &self.models),
+            ("bodies.rs", &self.bodies),
+            ("server.rs", &self.server),
+            ("client.rs", &self.client),
+        ]
+    }
+}
+
+/// Any failure to read the spec or to produce code from it.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Builds an [`Error`] from anything printable.
+pub(crate) fn err(message: impl std::fmt::Display) -> Error {
+    Error(message.to_string())
+}
+
+/// Generates all four files from the YAML text of an OpenAPI 3.0 document.
+pub fn generate(spec_yaml: &str) -> Result<Generated> {
+    let spec = spec::Spec::parse(spec_yaml)?;
+    Ok(Generated {
+        models: format_file(models::generate(&spec)?)?,
+        bodies: format_file(bodies::generate(&spec)?)?,
+        server: format_file(server::generate(&spec)?)?,
+        client: format_file(client::generate(&spec)?)?,
+    })
+}
+
+/// Pretty-prints tokens as a Rust file under [`HEADER`].
+fn format_file(tokens: TokenStream) -> Result<String> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| err(format!("emitted code does not parse: {e}")))?;
+    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+}

@@ -1,0 +1,203 @@
+//! The server skeleton: poem-openapi endpoints for the transport paths, the
+//! `Transport` trait they delegate to, the `Handler` trait with one method
+//! per body type, and `dispatch`, which routes a typed request to it.
+//!
+//! The split mirrors the protocol: `Transport` sees envelopes (what crosses
+//! HTTP), `Handler` sees authenticated, decrypted, typed bodies. The
+//! hand-written envelope pipeline sits between the two.
+
+use openapiv3::{ReferenceOr, StatusCode};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::naming::{doc, pascal, snake};
+use crate::spec::{Spec, ref_name};
+use crate::{Result, err};
+
+/// Emits `server.rs`.
+pub fn generate(spec: &Spec) -> Result<TokenStream> {
+    let mut response_enums = Vec::new();
+    let mut trait_methods = Vec::new();
+    let mut endpoints = Vec::new();
+    for (path, method, op) in spec.openapi.operations() {
+        let op_id = op.operation_id.as_deref().ok_or_else(|| err(format!("{method} {path} has no operationId")))?;
+        let fn_name = format_ident!("{}", snake(op_id));
+        let summary = doc(op.summary.as_deref());
+        let websocket = op.extensions.contains_key("x-dropshot-websocket");
+        if websocket {
+            trait_methods.push(quote! {
+                #summary
+                fn #fn_name(&self, peer: Option<std::net::SocketAddr>, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded;
+            });
+            endpoints.push(quote! {
+                #summary
+                #[oai(path = #path, method = #method, operation_id = #op_id)]
+                async fn #fn_name(&self, remote: &poem::web::RemoteAddr, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded {
+                    self.0.#fn_name(peer(remote), ws)
+                }
+            });
+            continue;
+        }
+
+        let response_name = format_ident!("{}Response", pascal(op_id));
+        let mut variants = Vec::new();
+        let mut has_bad_request = false;
+        for (status, response) in &op.responses.responses {
+            let ReferenceOr::Item(response) = response else {
+                return Err(err(format!("{op_id}: response references are not supported")));
+            };
+            let StatusCode::Code(code) = status else {
+                return Err(err(format!("{op_id}: status ranges are not supported")));
+            };
+            let variant = format_ident!("{}", status_variant(*code).ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?);
+            has_bad_request |= *code == 400;
+            let docs = doc(Some(&response.description));
+            let payload = match response.content.get("application/json").and_then(|m| m.schema.as_ref()) {
+                Some(ReferenceOr::Reference { reference }) => {
+                    let name = ref_name(reference).ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                    let name = format_ident!("{}", name);
+                    quote!((poem_openapi::payload::Json<crate::models::#name>))
+                }
+                Some(ReferenceOr::Item(_)) => return Err(err(format!("{op_id}: inline response schemas are not supported"))),
+                None => TokenStream::new(),
+            };
+            variants.push(quote!(#docs #[oai(status = #code)] #variant #payload,));
+        }
+        let handler_name = format_ident!("bad_request_{}", snake(op_id));
+        let handler_attr = has_bad_request.then(|| {
+            let handler = handler_name.to_string();
+            quote!(#[oai(bad_request_handler = #handler)])
+        });
+        let handler_fn = has_bad_request.then(|| {
+            quote! {
+                /// Unparseable requests get the spec's Error body, not plain text.
+                fn #handler_name(error: poem::Error) -> #response_name {
+                    #response_name::BadRequest(poem_openapi::payload::Json(crate::models::Error::from(error)))
+                }
+            }
+        });
+        let response_doc = format!(" Every answer of `{op_id}` that api.yml lists.");
+        response_enums.push(quote! {
+            #[doc = #response_doc]
+            #[derive(Debug, poem_openapi::ApiResponse)]
+            #handler_attr
+            pub enum #response_name {
+                #(#variants)*
+            }
+            #handler_fn
+        });
+
+        let (body_param, body_arg, body_call) = match &op.request_body {
+            Some(ReferenceOr::Item(body)) => match body.content.get("application/json").and_then(|m| m.schema.as_ref()) {
+                Some(ReferenceOr::Reference { reference }) => {
+                    let name = ref_name(reference).ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                    let name = format_ident!("{}", name);
+                    (
+                        quote!(, body: crate::models::#name),
+                        quote!(, body: poem_openapi::payload::Json<crate::models::#name>),
+                        quote!(, body.0),
+                    )
+                }
+                _ => return Err(err(format!("{op_id}: request bodies must be a JSON $ref"))),
+            },
+            Some(ReferenceOr::Reference { .. }) => return Err(err(format!("{op_id}: requestBody references are not supported"))),
+            None => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
+        };
+        trait_methods.push(quote! {
+            #summary
+            fn #fn_name(&self, peer: Option<std::net::SocketAddr> #body_param) -> impl std::future::Future<Output = #response_name> + Send;
+        });
+        endpoints.push(quote! {
+            #summary
+            #[oai(path = #path, method = #method, operation_id = #op_id)]
+            async fn #fn_name(&self, remote: &poem::web::RemoteAddr #body_arg) -> #response_name {
+                self.0.#fn_name(peer(remote) #body_call).await
+            }
+        });
+    }
+
+    let handler_methods = spec.bodies.iter().map(|b| {
+        let name = format_ident!("{}", snake(&b.name));
+        let docs = doc(Some(&format!("`{}`: {}", b.name, b.description)));
+        let response = format_ident!("{}", b.response);
+        let payload = b.payload.as_ref().map(|p| {
+            let p = format_ident!("{}", p);
+            quote!(, payload: crate::models::#p)
+        });
+        quote! {
+            #docs
+            fn #name(&self, caller: &Self::Caller #payload) -> impl std::future::Future<Output = Result<crate::models::#response, Self::Error>> + Send;
+        }
+    });
+    let dispatch_arms = spec.bodies.iter().map(|b| {
+        let name = format_ident!("{}", snake(&b.name));
+        let variant = format_ident!("{}", pascal(&b.name));
+        match b.payload {
+            Some(_) => quote!(Request::#variant(payload) => handler.#name(caller, payload).await.map(Response::#variant),),
+            None => quote!(Request::#variant => handler.#name(caller).await.map(Response::#variant),),
+        }
+    });
+
+    Ok(quote! {
+
+        use crate::bodies::{Request, Response};
+
+        #(#response_enums)*
+
+        /// The transport operations of api.yml: what the server does with
+        /// each HTTP request before any body is decrypted.
+        pub trait Transport: Send + Sync + 'static {
+            #(#trait_methods)*
+        }
+
+        /// The poem-openapi service: one endpoint per operation, each
+        /// delegating to the [`Transport`].
+        pub struct Api<T>(pub std::sync::Arc<T>);
+
+        fn peer(remote: &poem::web::RemoteAddr) -> Option<std::net::SocketAddr> {
+            remote.as_socket_addr().copied()
+        }
+
+        #[poem_openapi::OpenApi]
+        impl<T: Transport> Api<T> {
+            #(#endpoints)*
+        }
+
+        /// One method per body type of the catalogue, called with the
+        /// authenticated caller once the envelope has been opened, checked
+        /// and its signature verified.
+        pub trait Handler: Send + Sync + 'static {
+            /// Who sent the request, as established by the envelope pipeline.
+            type Caller: Send + Sync;
+            /// The error every method may return; the pipeline turns it into an encrypted Error body.
+            type Error: Send;
+            #(#handler_methods)*
+        }
+
+        /// Routes a typed request to its [`Handler`] method.
+        pub async fn dispatch<H: Handler>(handler: &H, caller: &H::Caller, request: Request) -> Result<Response, H::Error> {
+            match request {
+                #(#dispatch_arms)*
+            }
+        }
+    })
+}
+
+/// The variant name poem-openapi response enums use for a status code.
+fn status_variant(code: u16) -> Option<&'static str> {
+    Some(match code {
+        200 => "Ok",
+        201 => "Created",
+        204 => "NoContent",
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        409 => "Conflict",
+        413 => "PayloadTooLarge",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        503 => "ServiceUnavailable",
+        _ => return None,
+    })
+}

@@ -1,0 +1,3 @@
+//! The `nanochat` binary: the server and its operator commands.
+
+fn main() {}
