@@ -1,0 +1,477 @@
+//! End-to-end message content: what the server stores but cannot read.
+//!
+//! The sender draws a content key `C` (32 bytes), encrypts the content
+//! plaintext (JSON of [`MessageContent`]) with AES-256-GCM under a random IV,
+//! and the attachment bytes, if any, separately under the same `C` with their
+//! own IV (empty AAD for both). `C` is wrapped with RSA-OAEP under every
+//! member's public key, the sender's included. The sender signs, with
+//! RSA-PSS, the canonical bytes of [`message_signed_bytes`].
+//!
+//! The server hands each reader only its own wrapped key, so the signature
+//! covers `(username, SHA-256(wrapped key))` pairs rather than the wrapped keys
+//! themselves; the reader checks that the digest of the wrapped key it got
+//! matches its entry in the signed list ([`open_message`]).
+//!
+//! Editing a message repeats all of this with a fresh `C` (call
+//! [`seal_message`] again with the same message id).
+
+use std::fmt;
+
+use rand_core::TryCryptoRng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::aead::{self, IV_LEN, KEY_LEN};
+use super::{
+    CryptoError, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped, sha256,
+};
+
+/// Domain-separation string, the first field of the signed bytes.
+pub const MESSAGE_DOMAIN: &[u8] = b"nanochat/v1 message";
+
+/// The plaintext of a message's `content` ciphertext.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageContent {
+    /// Message text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Name of the attached file, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// Media type of the attached file, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<String>,
+}
+
+impl MessageContent {
+    /// Compact JSON, fields in the order text, file_name, file_type, absent
+    /// fields omitted: the bytes to pass to [`seal_message`].
+    pub fn to_json_bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|_| CryptoError::Internal("JSON encoding failed"))
+    }
+
+    /// Parses decrypted content bytes.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|_| CryptoError::Malformed("invalid content JSON"))
+    }
+}
+
+/// One member's wrapped content key, as the sender produces it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecipientKey {
+    /// The member's username.
+    pub username: String,
+    /// `C` wrapped with RSA-OAEP under the member's public key.
+    pub wrapped_key: Vec<u8>,
+}
+
+impl RecipientKey {
+    /// The signed form of this entry.
+    pub fn digest(&self) -> RecipientDigest {
+        RecipientDigest {
+            username: self.username.clone(),
+            key_digest: sha256(&self.wrapped_key),
+        }
+    }
+}
+
+impl fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientKey")
+            .field("username", &self.username)
+            .field("wrapped_key_len", &self.wrapped_key.len())
+            .finish()
+    }
+}
+
+/// One entry of the signed recipient list: a username and the SHA-256 of the
+/// key wrapped for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientDigest {
+    /// The member's username.
+    pub username: String,
+    /// SHA-256 of the member's wrapped key.
+    pub key_digest: [u8; 32],
+}
+
+/// The separately encrypted attachment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedAttachment {
+    /// AES-GCM IV of the attachment (not covered by the signature; the
+    /// ciphertext digest is).
+    pub iv: [u8; IV_LEN],
+    /// AES-256-GCM ciphertext of the file bytes under `C`, tag appended.
+    pub data: Vec<u8>,
+}
+
+impl SealedAttachment {
+    /// SHA-256 of the ciphertext (tag included, IV excluded): the value that
+    /// is signed.
+    pub fn digest(&self) -> [u8; 32] {
+        sha256(&self.data)
+    }
+}
+
+impl fmt::Debug for SealedAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedAttachment")
+            .field("data_len", &self.data.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A message as the sender uploads it: everything the server stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedMessage {
+    /// Conversation the message belongs to.
+    pub conversation_id: Uuid,
+    /// The message's id (kept across edits).
+    pub message_id: Uuid,
+    /// AES-GCM IV of `content`.
+    pub content_iv: [u8; IV_LEN],
+    /// AES-256-GCM ciphertext of the content JSON under `C`, tag appended.
+    pub content: Vec<u8>,
+    /// The attachment, if any.
+    pub attachment: Option<SealedAttachment>,
+    /// One wrapped key per member, sorted by username bytes.
+    pub recipients: Vec<RecipientKey>,
+    /// RSA-PSS signature of the sender over [`message_signed_bytes`].
+    pub signature: Vec<u8>,
+}
+
+impl SealedMessage {
+    /// SHA-256 of the attachment ciphertext, if there is one.
+    pub fn attachment_digest(&self) -> Option<[u8; 32]> {
+        self.attachment.as_ref().map(SealedAttachment::digest)
+    }
+
+    /// The signed recipient list.
+    pub fn recipient_digests(&self) -> Vec<RecipientDigest> {
+        self.recipients.iter().map(RecipientKey::digest).collect()
+    }
+
+    /// The canonical signed bytes of this message.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>> {
+        message_signed_bytes(
+            &self.conversation_id,
+            &self.message_id,
+            &self.content_iv,
+            &self.content,
+            self.attachment_digest().as_ref(),
+            &self.recipient_digests(),
+        )
+    }
+
+    /// Checks the sender's signature (the server may do this on upload).
+    pub fn verify_signature(&self, sender: &PublicKey) -> Result<()> {
+        sender.verify_pss(&self.signed_bytes()?, &self.signature)
+    }
+
+    /// What the server returns to reader `username`: its own wrapped key and
+    /// the digest list. [`CryptoError::NotARecipient`] if absent.
+    pub fn for_reader(&self, username: &str) -> Result<ReceivedMessage> {
+        let own = self
+            .recipients
+            .iter()
+            .find(|r| r.username == username)
+            .ok_or(CryptoError::NotARecipient)?;
+        Ok(ReceivedMessage {
+            conversation_id: self.conversation_id,
+            message_id: self.message_id,
+            content_iv: self.content_iv,
+            content: self.content.clone(),
+            attachment_digest: self.attachment_digest(),
+            recipients: self.recipient_digests(),
+            wrapped_key: own.wrapped_key.clone(),
+            signature: self.signature.clone(),
+        })
+    }
+}
+
+/// A message as one reader receives it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Conversation the message belongs to.
+    pub conversation_id: Uuid,
+    /// The message's id.
+    pub message_id: Uuid,
+    /// AES-GCM IV of `content`.
+    pub content_iv: [u8; IV_LEN],
+    /// Content ciphertext, tag appended.
+    pub content: Vec<u8>,
+    /// SHA-256 of the attachment ciphertext, if the message has one.
+    pub attachment_digest: Option<[u8; 32]>,
+    /// The full signed recipient list.
+    pub recipients: Vec<RecipientDigest>,
+    /// `C` wrapped for this reader.
+    pub wrapped_key: Vec<u8>,
+    /// The sender's RSA-PSS signature.
+    pub signature: Vec<u8>,
+}
+
+impl ReceivedMessage {
+    /// The canonical signed bytes as the reader reconstructs them.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>> {
+        message_signed_bytes(
+            &self.conversation_id,
+            &self.message_id,
+            &self.content_iv,
+            &self.content,
+            self.attachment_digest.as_ref(),
+            &self.recipients,
+        )
+    }
+}
+
+impl fmt::Debug for ReceivedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceivedMessage")
+            .field("conversation_id", &self.conversation_id)
+            .field("message_id", &self.message_id)
+            .field("content_len", &self.content.len())
+            .field("has_attachment", &self.attachment_digest.is_some())
+            .field("recipients", &self.recipients.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The content key `C` of one message. Wiped on drop; `Debug` hides it.
+#[derive(Clone)]
+pub struct ContentKey(Zeroizing<[u8; KEY_LEN]>);
+
+impl ContentKey {
+    /// Decrypts the attachment after checking its ciphertext against the
+    /// signed digest ([`CryptoError::AttachmentMismatch`] otherwise).
+    pub fn open_attachment(
+        &self,
+        attachment: &SealedAttachment,
+        signed_digest: &[u8; 32],
+    ) -> Result<Vec<u8>> {
+        use subtle::ConstantTimeEq as _;
+        if !bool::from(attachment.digest().ct_eq(signed_digest)) {
+            return Err(CryptoError::AttachmentMismatch);
+        }
+        aead::decrypt(&self.0, &attachment.iv, &[], &attachment.data)
+    }
+
+    /// The raw key. Only for known-answer vectors and interop debugging.
+    pub fn expose_key(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ContentKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContentKey(..)")
+    }
+}
+
+/// A message after [`open_message`]: authenticated and decrypted.
+#[derive(Debug)]
+pub struct OpenedMessage {
+    /// The content plaintext (JSON of [`MessageContent`]).
+    pub content: Vec<u8>,
+    /// `C`, kept to decrypt the attachment when it is fetched.
+    pub content_key: ContentKey,
+}
+
+fn put_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
+    let len = u32::try_from(field.len()).map_err(|_| CryptoError::Malformed("field too long"))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(field);
+    Ok(())
+}
+
+/// The canonical bytes the sender signs for a message (v1).
+///
+/// Length-prefixed, no JSON. Every field is its length as a u32 big-endian
+/// followed by the bytes, in this order:
+///
+/// 1. ASCII `nanochat/v1 message`;
+/// 2. conversation id: the UUID's canonical lowercase hyphenated string,
+///    ASCII (36 bytes);
+/// 3. message id: same;
+/// 4. content IV (12 bytes);
+/// 5. content ciphertext (including the 16-byte tag);
+/// 6. attachment digest: either the 32 bytes SHA-256 of the attachment
+///    ciphertext (IV excluded; ciphertext including tag), or an empty field
+///    (length 0) when there is no attachment;
+///
+/// then the recipient count as a u32 big-endian (no length prefix), then, for
+/// each recipient sorted by username bytes ascending:
+///
+/// 7. username (length-prefixed UTF-8);
+/// 8. key digest (length-prefixed, 32 bytes): SHA-256 of the key wrapped for
+///    that username.
+///
+/// Duplicate usernames are rejected ([`CryptoError::DuplicateRecipient`]), as
+/// are an empty recipient list and empty usernames
+/// ([`CryptoError::Malformed`]). The input order of `recipients` does not
+/// matter: this function sorts.
+pub fn message_signed_bytes(
+    conversation_id: &Uuid,
+    message_id: &Uuid,
+    content_iv: &[u8; IV_LEN],
+    content: &[u8],
+    attachment_digest: Option<&[u8; 32]>,
+    recipients: &[RecipientDigest],
+) -> Result<Vec<u8>> {
+    let mut sorted: Vec<&RecipientDigest> = recipients.iter().collect();
+    sorted.sort_by(|a, b| a.username.as_bytes().cmp(b.username.as_bytes()));
+    if sorted.is_empty() {
+        return Err(CryptoError::Malformed("empty recipient list"));
+    }
+    if sorted.iter().any(|r| r.username.is_empty()) {
+        return Err(CryptoError::Malformed("empty username"));
+    }
+    if sorted.windows(2).any(|w| w[0].username == w[1].username) {
+        return Err(CryptoError::DuplicateRecipient);
+    }
+    let count = u32::try_from(sorted.len())
+        .map_err(|_| CryptoError::Malformed("too many recipients"))?;
+
+    let mut out = Vec::with_capacity(
+        200 + content.len() + sorted.iter().map(|r| r.username.len() + 40).sum::<usize>(),
+    );
+    let mut uuid_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    put_field(&mut out, MESSAGE_DOMAIN)?;
+    put_field(
+        &mut out,
+        conversation_id
+            .hyphenated()
+            .encode_lower(&mut uuid_buf)
+            .as_bytes(),
+    )?;
+    put_field(
+        &mut out,
+        message_id.hyphenated().encode_lower(&mut uuid_buf).as_bytes(),
+    )?;
+    put_field(&mut out, content_iv)?;
+    put_field(&mut out, content)?;
+    put_field(&mut out, attachment_digest.map_or(&[][..], |d| &d[..]))?;
+    out.extend_from_slice(&count.to_be_bytes());
+    for r in sorted {
+        put_field(&mut out, r.username.as_bytes())?;
+        put_field(&mut out, &r.key_digest)?;
+    }
+    Ok(out)
+}
+
+/// Seals a message for `members` (username and public key of every current
+/// member, the sender included), signing with `sender`, using the OS RNG.
+pub fn seal_message(
+    sender: &PrivateKey,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    content: &[u8],
+    attachment: Option<&[u8]>,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedMessage> {
+    seal_message_with_rng(
+        &mut OsRng,
+        sender,
+        conversation_id,
+        message_id,
+        content,
+        attachment,
+        members,
+    )
+}
+
+/// [`seal_message`] with an explicit RNG. Draw order (for reproducible
+/// vectors): `C` (32 bytes), content IV (12), attachment IV (12, only with an
+/// attachment), then one RSA-OAEP wrap per member in username order, then the
+/// PSS signature.
+///
+/// Fails with [`CryptoError::NotARecipient`] if the sender's own public key is
+/// not among `members`, [`CryptoError::DuplicateRecipient`] on a repeated
+/// username.
+pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    sender: &PrivateKey,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    content: &[u8],
+    attachment: Option<&[u8]>,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedMessage> {
+    let mut sorted: Vec<(&str, &PublicKey)> = members.to_vec();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CryptoError::DuplicateRecipient);
+    }
+    if !sorted.iter().any(|(_, pk)| *pk == sender.public_key()) {
+        return Err(CryptoError::NotARecipient);
+    }
+
+    let mut c = Zeroizing::new([0u8; KEY_LEN]);
+    fill_random(rng, c.as_mut())?;
+    let mut content_iv = [0u8; IV_LEN];
+    fill_random(rng, &mut content_iv)?;
+    let sealed_content = aead::encrypt(&c, &content_iv, &[], content)?;
+    let sealed_attachment = match attachment {
+        Some(bytes) => {
+            let mut iv = [0u8; IV_LEN];
+            fill_random(rng, &mut iv)?;
+            Some(SealedAttachment {
+                iv,
+                data: aead::encrypt(&c, &iv, &[], bytes)?,
+            })
+        }
+        None => None,
+    };
+    let mut recipients = Vec::with_capacity(sorted.len());
+    for (username, pk) in sorted {
+        recipients.push(RecipientKey {
+            username: username.to_owned(),
+            wrapped_key: pk.encrypt_oaep_with_rng(rng, c.as_ref())?,
+        });
+    }
+    let mut message = SealedMessage {
+        conversation_id,
+        message_id,
+        content_iv,
+        content: sealed_content,
+        attachment: sealed_attachment,
+        recipients,
+        signature: Vec::new(),
+    };
+    let signed = message.signed_bytes()?;
+    message.signature = sender.sign_pss_with_rng(rng, &signed)?;
+    Ok(message)
+}
+
+/// Opens a message as reader `reader_username`:
+///
+/// 1. finds the reader's entry in the signed list and checks that the
+///    SHA-256 of the wrapped key it received matches
+///    ([`CryptoError::NotARecipient`], [`CryptoError::KeyDigestMismatch`]);
+/// 2. verifies the sender's signature ([`CryptoError::BadSignature`]) —
+///    before any private-key operation, so unauthenticated input never
+///    reaches RSA decryption;
+/// 3. unwraps `C` and decrypts the content ([`CryptoError::Decrypt`]).
+pub fn open_message(
+    message: &ReceivedMessage,
+    reader_username: &str,
+    reader_key: &PrivateKey,
+    sender_key: &PublicKey,
+) -> Result<OpenedMessage> {
+    use subtle::ConstantTimeEq as _;
+    let entry = message
+        .recipients
+        .iter()
+        .find(|r| r.username == reader_username)
+        .ok_or(CryptoError::NotARecipient)?;
+    if !bool::from(sha256(&message.wrapped_key).ct_eq(&entry.key_digest)) {
+        return Err(CryptoError::KeyDigestMismatch);
+    }
+    sender_key.verify_pss(&message.signed_bytes()?, &message.signature)?;
+    let unwrapped = reader_key.decrypt_oaep(&message.wrapped_key)?;
+    let content_key = ContentKey(key_from_unwrapped(&unwrapped)?);
+    let content = aead::decrypt(&content_key.0, &message.content_iv, &[], &message.content)?;
+    Ok(OpenedMessage {
+        content,
+        content_key,
+    })
+}

@@ -1,0 +1,84 @@
+//! The NanoChat crypto core: everything `protocol.md` specifies, shared by the
+//! server and the client.
+//!
+//! All functions are synchronous and CPU-bound (RSA private-key operations take
+//! several milliseconds); async callers should run them on a blocking pool.
+//! Every type here is `Send + Sync`; [`PublicKey`] and [`PrivateKey`] are cheap
+//! to clone (reference counted).
+//!
+//! Layout:
+//!
+//! - [`error`]: [`CryptoError`], the one error type of this module.
+//! - `rsa_backend` (private): the only place that touches an RSA library, so
+//!   another implementation (e.g. aws-lc-rs) can be added behind a feature.
+//! - [`keys`]: [`PublicKey`], [`PrivateKey`], [`Fingerprint`], the key-size
+//!   policy and the DER/PEM/base64 encodings.
+//! - [`aead`]: AES-256-GCM with explicit key, IV and AAD (the building block
+//!   of every other module; public so it can be tested against Wycheproof).
+//! - [`envelope`]: request envelopes (seal, open, signature check), the
+//!   response and event keys derived from a request, responses and events.
+//! - [`content`]: end-to-end message content, its per-member key wraps and
+//!   the canonical signed bytes.
+//! - [`password`]: [`EncryptedPrivateKey`], a private key under an
+//!   Argon2id-derived key.
+//! - [`keyfile`]: [`KeyFile`], the JSON export/import format.
+//!
+//! Randomness: every function that draws randomness has a `*_with_rng` form
+//! taking any [`TryCryptoRng`] (tests use a seeded ChaCha20 to produce
+//! known-answer vectors) and a convenience form that uses the operating
+//! system's CSPRNG ([`OsRng`], getrandom). Production code uses the
+//! convenience forms only.
+
+pub mod aead;
+pub mod content;
+pub mod envelope;
+pub mod error;
+pub mod keyfile;
+pub mod keys;
+pub mod password;
+
+mod b64;
+mod rsa_backend;
+
+pub use content::{
+    MessageContent, OpenedMessage, ReceivedMessage, RecipientDigest, RecipientKey,
+    SealedAttachment, SealedMessage, message_signed_bytes, open_message, seal_message,
+    seal_message_with_rng,
+};
+pub use envelope::{
+    EventEnvelope, EventKey, EventReceiver, EventSealer, OpenedRequest, RequestEnvelope,
+    RequestSecret, ResponseEnvelope, ResponseKey, seal_request, seal_request_with_rng,
+};
+pub use error::{CryptoError, Result};
+pub use keyfile::{KeyFile, KeyFilePrivateKey};
+pub use keys::{Fingerprint, PrivateKey, PublicKey};
+pub use password::{EncryptedPrivateKey, KdfParams};
+
+/// The operating system's CSPRNG (getrandom). Fallible: a failure surfaces as
+/// [`CryptoError::Rng`], never as a panic.
+pub use getrandom::SysRng as OsRng;
+/// The RNG bound taken by the `*_with_rng` functions (re-exported from
+/// rand_core 0.10 so callers need no direct dependency).
+pub use rand_core::TryCryptoRng;
+
+/// Fills `buf` from `rng`, mapping an RNG failure to [`CryptoError::Rng`].
+pub(crate) fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {
+    rng.try_fill_bytes(buf).map_err(|_| CryptoError::Rng)
+}
+
+/// Copies an unwrapped 32-byte key into a zeroizing array; any other length
+/// is a [`CryptoError::Decrypt`] (it did not come from this protocol).
+pub(crate) fn key_from_unwrapped(bytes: &[u8]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    if bytes.len() != key.len() {
+        return Err(CryptoError::Decrypt);
+    }
+    key.copy_from_slice(bytes);
+    Ok(key)
+}
+
+/// SHA-256 of `data`, as an array.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}

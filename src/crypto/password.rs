@@ -1,0 +1,245 @@
+//! A private key encrypted under a password: the form stored on the server
+//! ("store private key on server") and inside encrypted key files.
+//!
+//! `key = Argon2id(password, salt, m_cost, t_cost, p_cost)` (32 bytes,
+//! version 0x13, no secret, no associated data); `ciphertext =
+//! AES-256-GCM(key, iv, plaintext = PKCS#8 DER, AAD = "nanochat/v1
+//! private-key")`. The parameters travel with the ciphertext; a reader refuses
+//! parameters below the OWASP minimum (m=19456 KiB, t=2, p=1) and above
+//! generous ceilings (m > 1 GiB, t > 20, p > 16) before running Argon2, so a
+//! crafted blob can neither weaken nor stall the client.
+//!
+//! JSON (base64 standard with padding for binary fields):
+//! `{"version":1,"kdf":"argon2id","m_cost":19456,"t_cost":2,"p_cost":1,
+//! "salt":"<16 bytes>","iv":"<12 bytes>","ciphertext":"<PKCS#8 + tag>"}`.
+
+use std::fmt;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand_core::TryCryptoRng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::aead::{self, IV_LEN, KEY_LEN, TAG_LEN};
+use super::{CryptoError, OsRng, PrivateKey, Result, b64, fill_random};
+
+/// AES-GCM AAD of an encrypted private key.
+pub const PRIVATE_KEY_AAD: &[u8] = b"nanochat/v1 private-key";
+/// The only format version.
+pub const ENCRYPTED_PRIVATE_KEY_VERSION: u32 = 1;
+/// Salt length in bytes.
+pub const SALT_LEN: usize = 16;
+
+/// Argon2id cost parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Parallelism (lanes).
+    pub p_cost: u32,
+}
+
+impl KdfParams {
+    /// The default for new blobs, also the minimum accepted: m=19456 KiB
+    /// (19 MiB), t=2, p=1 (OWASP).
+    pub const DEFAULT: Self = Self {
+        m_cost: 19_456,
+        t_cost: 2,
+        p_cost: 1,
+    };
+    /// The floor: any parameter below it is refused ([`CryptoError::WeakKdf`]).
+    pub const MIN: Self = Self::DEFAULT;
+    /// The ceiling: any parameter above it is refused
+    /// ([`CryptoError::KdfTooExpensive`]): 1 GiB, 20 passes, 16 lanes.
+    pub const MAX: Self = Self {
+        m_cost: 1024 * 1024,
+        t_cost: 20,
+        p_cost: 16,
+    };
+
+    /// Applies the floor and the ceiling.
+    pub fn check(&self) -> Result<()> {
+        if self.m_cost < Self::MIN.m_cost
+            || self.t_cost < Self::MIN.t_cost
+            || self.p_cost < Self::MIN.p_cost
+        {
+            return Err(CryptoError::WeakKdf);
+        }
+        if self.m_cost > Self::MAX.m_cost
+            || self.t_cost > Self::MAX.t_cost
+            || self.p_cost > Self::MAX.p_cost
+        {
+            return Err(CryptoError::KdfTooExpensive);
+        }
+        Ok(())
+    }
+
+    /// Runs Argon2id (v0x13) to a 32-byte key. Checks the parameters first.
+    pub fn derive_key(&self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.check()?;
+        let params = Params::new(self.m_cost, self.t_cost, self.p_cost, Some(KEY_LEN))
+            .map_err(|_| CryptoError::WeakKdf)?;
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password_into(password, salt, key.as_mut())
+            .map_err(|_| CryptoError::Malformed("Argon2 rejected its input"))?;
+        Ok(key)
+    }
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The password KDF named in the blob. Only Argon2id exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kdf {
+    /// Argon2id, version 0x13.
+    #[serde(rename = "argon2id")]
+    Argon2id,
+}
+
+/// A password-encrypted PKCS#8 private key, exactly as serialised on the wire
+/// (the api.yml model `EncryptedPrivateKey` has the same JSON shape).
+///
+/// Fields are public for transport; [`Self::decrypt`] validates all of them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptedPrivateKey {
+    /// Format version, 1.
+    pub version: u32,
+    /// Always [`Kdf::Argon2id`].
+    pub kdf: Kdf,
+    /// Argon2 memory in KiB.
+    pub m_cost: u32,
+    /// Argon2 iterations.
+    pub t_cost: u32,
+    /// Argon2 parallelism.
+    pub p_cost: u32,
+    /// Argon2 salt (16 bytes); base64 in JSON.
+    #[serde(with = "b64::bytes")]
+    pub salt: Vec<u8>,
+    /// AES-GCM IV (12 bytes); base64 in JSON.
+    #[serde(with = "b64::bytes")]
+    pub iv: Vec<u8>,
+    /// AES-256-GCM ciphertext of the PKCS#8 DER, tag appended; base64 in
+    /// JSON.
+    #[serde(with = "b64::bytes")]
+    pub ciphertext: Vec<u8>,
+}
+
+impl EncryptedPrivateKey {
+    /// Encrypts `key` under `password` with the default parameters and the
+    /// OS RNG (~25 ms of Argon2 in release builds).
+    pub fn encrypt(key: &PrivateKey, password: &[u8]) -> Result<Self> {
+        Self::encrypt_with_rng(&mut OsRng, key, password, KdfParams::DEFAULT)
+    }
+
+    /// [`Self::encrypt`] with explicit parameters (checked against the floor
+    /// and ceiling) and RNG. Draw order: salt (16 bytes), then IV (12).
+    pub fn encrypt_with_rng<R: TryCryptoRng + ?Sized>(
+        rng: &mut R,
+        key: &PrivateKey,
+        password: &[u8],
+        params: KdfParams,
+    ) -> Result<Self> {
+        if password.is_empty() {
+            return Err(CryptoError::Malformed("empty password"));
+        }
+        params.check()?;
+        let mut salt = vec![0u8; SALT_LEN];
+        fill_random(rng, &mut salt)?;
+        let mut iv = [0u8; IV_LEN];
+        fill_random(rng, &mut iv)?;
+        let aes_key = params.derive_key(password, &salt)?;
+        let der = key.to_pkcs8_der()?;
+        let ciphertext = aead::encrypt(&aes_key, &iv, PRIVATE_KEY_AAD, &der)?;
+        Ok(Self {
+            version: ENCRYPTED_PRIVATE_KEY_VERSION,
+            kdf: Kdf::Argon2id,
+            m_cost: params.m_cost,
+            t_cost: params.t_cost,
+            p_cost: params.p_cost,
+            salt,
+            iv: iv.to_vec(),
+            ciphertext,
+        })
+    }
+
+    /// The Argon2id parameters of this blob (unchecked).
+    pub fn params(&self) -> KdfParams {
+        KdfParams {
+            m_cost: self.m_cost,
+            t_cost: self.t_cost,
+            p_cost: self.p_cost,
+        }
+    }
+
+    /// Checks version, parameters and lengths without running Argon2 (cheap;
+    /// the server can call it before storing a blob).
+    pub fn validate(&self) -> Result<()> {
+        if self.version != ENCRYPTED_PRIVATE_KEY_VERSION {
+            return Err(CryptoError::UnsupportedVersion(self.version));
+        }
+        self.params().check()?;
+        if self.salt.len() != SALT_LEN {
+            return Err(CryptoError::BadLength {
+                what: "salt",
+                expected: SALT_LEN,
+                got: self.salt.len(),
+            });
+        }
+        aead::iv_from_slice(&self.iv)?;
+        if self.ciphertext.len() < TAG_LEN {
+            return Err(CryptoError::BadLength {
+                what: "ciphertext",
+                expected: TAG_LEN,
+                got: self.ciphertext.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Decrypts with `password`: [`Self::validate`], Argon2id, AES-GCM
+    /// ([`CryptoError::Decrypt`] for a wrong password or any tampering), then
+    /// the PKCS#8 import with its size policy.
+    pub fn decrypt(&self, password: &[u8]) -> Result<PrivateKey> {
+        self.validate()?;
+        let iv = aead::iv_from_slice(&self.iv)?;
+        let aes_key = self.params().derive_key(password, &self.salt)?;
+        let der = Zeroizing::new(aead::decrypt(
+            &aes_key,
+            &iv,
+            PRIVATE_KEY_AAD,
+            &self.ciphertext,
+        )?);
+        PrivateKey::from_pkcs8_der(&der)
+    }
+
+    /// Compact JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|_| CryptoError::Internal("JSON encoding failed"))
+    }
+
+    /// Parses JSON (shape only; [`Self::decrypt`] validates).
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json)
+            .map_err(|_| CryptoError::Malformed("invalid EncryptedPrivateKey JSON"))
+    }
+}
+
+impl fmt::Debug for EncryptedPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptedPrivateKey")
+            .field("version", &self.version)
+            .field("kdf", &self.kdf)
+            .field("m_cost", &self.m_cost)
+            .field("t_cost", &self.t_cost)
+            .field("p_cost", &self.p_cost)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
