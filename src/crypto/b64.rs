@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serializer};
 use zeroize::Zeroizing;
 
-use super::{CryptoError, Result};
+use super::Result;
 
 /// Encodes bytes as standard base64 with padding.
 pub(crate) fn encode(bytes: &[u8]) -> String {

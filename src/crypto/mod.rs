@@ -36,6 +36,7 @@ pub mod error;
 pub mod keyfile;
 pub mod keys;
 pub mod password;
+pub mod rotation;
 
 mod b64;
 mod rsa_backend;
@@ -53,6 +54,7 @@ pub use error::{CryptoError, Result};
 pub use keyfile::{KeyFile, KeyFilePrivateKey};
 pub use keys::{Fingerprint, PrivateKey, PublicKey};
 pub use password::{EncryptedPrivateKey, KdfParams};
+pub use rotation::key_rotation_bytes;
 
 /// The operating system's CSPRNG (getrandom). Fallible: a failure surfaces as
 /// [`CryptoError::Rng`], never as a panic.
