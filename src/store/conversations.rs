@@ -1,0 +1,787 @@
+//! Conversations and their members.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use uuid::Uuid;
+
+use super::{
+    ConversationRecord, LeaveOutcome, MemberRecord, Result, Store, StoreError, is_unique_violation,
+    parse_uuid, require_completed, sorted_unique, uuid_text,
+};
+
+/// Member columns joined with the user; `conversation_id` comes first.
+macro_rules! member_select {
+    () => {
+        "SELECT m.conversation_id, m.username, m.joined_at, u.display_name, u.public_key \
+         FROM members m JOIN users u ON u.username = m.username "
+    };
+}
+
+/// A member row; `owner` is filled in by the caller.
+fn member_from_row(row: &SqliteRow) -> Result<MemberRecord> {
+    let username: String = row.try_get("username")?;
+    let display_name: Option<String> = row.try_get("display_name")?;
+    let public_key: Option<Vec<u8>> = row.try_get("public_key")?;
+    Ok(MemberRecord {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
+        public_key: public_key.unwrap_or_default(),
+        joined_at: row.try_get("joined_at")?,
+        owner: false,
+        username,
+    })
+}
+
+/// A conversation row with its members (sorted by username, owner flagged).
+fn conversation_from_row(
+    row: &SqliteRow,
+    mut members: Vec<MemberRecord>,
+) -> Result<ConversationRecord> {
+    let id: String = row.try_get("id")?;
+    let owner: String = row.try_get("owner")?;
+    members.sort_by(|a, b| a.username.cmp(&b.username));
+    for member in &mut members {
+        member.owner = member.username == owner;
+    }
+    Ok(ConversationRecord {
+        id: parse_uuid(&id)?,
+        name: row.try_get("name")?,
+        owner,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        members,
+    })
+}
+
+/// One conversation with its members, read on `conn`.
+pub(super) async fn load_conversation(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<ConversationRecord>> {
+    let Some(row) = sqlx::query(
+        "SELECT id, name, owner, created_at, updated_at FROM conversations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let members = sqlx::query(concat!(member_select!(), "WHERE m.conversation_id = $1"))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(member_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    conversation_from_row(&row, members).map(Some)
+}
+
+/// The member usernames of a conversation, sorted.
+pub(super) async fn member_names(conn: &mut SqliteConnection, id: &str) -> Result<Vec<String>> {
+    let mut names =
+        sqlx::query_scalar::<_, String>("SELECT username FROM members WHERE conversation_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    names.sort();
+    Ok(names)
+}
+
+/// Removes `username` from the conversation; if they owned it, ownership
+/// passes to the longest-standing remaining member; a conversation left
+/// without members is deleted. Bumps `updated_at`.
+///
+/// [`StoreError::NotFound`] if the conversation does not exist or the user
+/// is not a member.
+pub(super) async fn remove_member(
+    conn: &mut SqliteConnection,
+    id: &str,
+    username: &str,
+    now: i64,
+) -> Result<LeaveOutcome> {
+    let owner = sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let done = sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
+        .bind(id)
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if owner == username {
+        return transfer_or_delete(conn, id, now).await;
+    }
+    let remaining = member_names(conn, id).await?;
+    if remaining.is_empty() {
+        delete_conversation_row(conn, id).await?;
+        return Ok(LeaveOutcome::Deleted);
+    }
+    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(LeaveOutcome::Left {
+        remaining,
+        new_owner: None,
+    })
+}
+
+/// For a conversation whose owner is no longer a member: passes ownership to
+/// the longest-standing member (earliest `joined_at`, then username), or
+/// deletes the conversation if nobody is left.
+pub(super) async fn transfer_or_delete(
+    conn: &mut SqliteConnection,
+    id: &str,
+    now: i64,
+) -> Result<LeaveOutcome> {
+    let heir = sqlx::query_scalar::<_, String>(
+        "SELECT username FROM members WHERE conversation_id = $1 \
+         ORDER BY joined_at, username LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(heir) = heir else {
+        delete_conversation_row(conn, id).await?;
+        return Ok(LeaveOutcome::Deleted);
+    };
+    sqlx::query("UPDATE conversations SET owner = $1, updated_at = $2 WHERE id = $3")
+        .bind(&heir)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let remaining = member_names(conn, id).await?;
+    Ok(LeaveOutcome::Left {
+        remaining,
+        new_owner: Some(heir),
+    })
+}
+
+/// Deletes a conversation row (members and messages cascade); whether it
+/// existed.
+async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM conversations WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+async fn insert_member(
+    conn: &mut SqliteConnection,
+    id: &str,
+    username: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO members (conversation_id, username, joined_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(username)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a conversation owned by `owner` with the other `members`
+    /// (the owner is added if not listed; duplicates are ignored), everyone
+    /// joining at `now`.
+    ///
+    /// [`StoreError::UnknownUsers`] if the owner or any member is not a
+    /// completed user; [`StoreError::Conflict`] if the id is taken.
+    pub async fn create_conversation(
+        &self,
+        id: Uuid,
+        name: Option<String>,
+        owner: &str,
+        members: &[String],
+        now: i64,
+    ) -> Result<ConversationRecord> {
+        let everyone = sorted_unique(
+            members
+                .iter()
+                .cloned()
+                .chain(std::iter::once(owner.to_owned())),
+        );
+        let id = uuid_text(id);
+        let mut tx = self.begin_write().await?;
+        require_completed(&mut tx, &everyone).await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, name, owner, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("conversation {id} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+        for member in &everyone {
+            insert_member(&mut tx, &id, member, now).await?;
+        }
+        let record = load_conversation(&mut tx, &id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// One conversation with its members.
+    pub async fn get_conversation(&self, id: Uuid) -> Result<Option<ConversationRecord>> {
+        let mut tx = self.begin_read().await?;
+        let record = load_conversation(&mut tx, &uuid_text(id)).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Whether `username` is a member of the conversation (false if the
+    /// conversation does not exist).
+    pub async fn is_member(&self, id: Uuid, username: &str) -> Result<bool> {
+        let found = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM members WHERE conversation_id = $1 AND username = $2",
+        )
+        .bind(uuid_text(id))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// The member usernames of a conversation, sorted (empty if the
+    /// conversation does not exist).
+    pub async fn member_usernames(&self, id: Uuid) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        member_names(&mut conn, &uuid_text(id)).await
+    }
+
+    /// The conversations `username` is a member of, most recently updated
+    /// first (then by id), with their members. Two queries, whatever the
+    /// number of conversations.
+    pub async fn list_conversations(&self, username: &str) -> Result<Vec<ConversationRecord>> {
+        let mut tx = self.begin_read().await?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.owner, c.created_at, c.updated_at FROM conversations c \
+             JOIN members mine ON mine.conversation_id = c.id \
+             WHERE mine.username = $1 ORDER BY c.updated_at DESC, c.id",
+        )
+        .bind(username)
+        .fetch_all(&mut *tx)
+        .await?;
+        let member_rows = sqlx::query(concat!(
+            member_select!(),
+            "WHERE m.conversation_id IN (SELECT conversation_id FROM members WHERE username = $1)"
+        ))
+        .bind(username)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        let mut members: HashMap<String, Vec<MemberRecord>> = HashMap::new();
+        for row in &member_rows {
+            let conversation: String = row.try_get("conversation_id")?;
+            members
+                .entry(conversation)
+                .or_default()
+                .push(member_from_row(row)?);
+        }
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                conversation_from_row(row, members.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Renames a conversation (`None` removes the name) and bumps
+    /// `updated_at`.
+    ///
+    /// [`StoreError::NotFound`] if it does not exist.
+    pub async fn rename_conversation(
+        &self,
+        id: Uuid,
+        name: Option<String>,
+        now: i64,
+    ) -> Result<ConversationRecord> {
+        let id = uuid_text(id);
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE conversations SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(name)
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let record = load_conversation(&mut tx, &id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Replaces the member list with `members` (the complete new list, owner
+    /// included; duplicates ignored). Members who stay keep their
+    /// `joined_at`; new members join at `now`. Bumps `updated_at` if anything
+    /// changed. Returns the conversation and the added and removed usernames
+    /// (sorted).
+    ///
+    /// [`StoreError::NotFound`] if the conversation does not exist;
+    /// [`StoreError::UnknownUsers`] if an *added* user is unknown or pending
+    /// (members who stay are not re-checked, so a member who was reset does
+    /// not block the owner); [`StoreError::Invalid`] if the owner is missing
+    /// from the list.
+    pub async fn set_members(
+        &self,
+        id: Uuid,
+        members: &[String],
+        now: i64,
+    ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
+        let id = uuid_text(id);
+        let wanted = sorted_unique(members.iter().cloned());
+        let mut tx = self.begin_write().await?;
+        let owner =
+            sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        if wanted.binary_search(&owner).is_err() {
+            return Err(StoreError::Invalid(format!(
+                "the owner {owner} must stay a member"
+            )));
+        }
+        let current = member_names(&mut tx, &id).await?;
+        let added: Vec<String> = wanted
+            .iter()
+            .filter(|n| current.binary_search(n).is_err())
+            .cloned()
+            .collect();
+        let removed: Vec<String> = current
+            .iter()
+            .filter(|n| wanted.binary_search(n).is_err())
+            .cloned()
+            .collect();
+        require_completed(&mut tx, &added).await?;
+        for name in &removed {
+            sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
+                .bind(&id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for name in &added {
+            insert_member(&mut tx, &id, name, now).await?;
+        }
+        if !added.is_empty() || !removed.is_empty() {
+            sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let record = load_conversation(&mut tx, &id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((record, added, removed))
+    }
+
+    /// `username` leaves the conversation. If they owned it, ownership passes
+    /// to the longest-standing remaining member (earliest `joined_at`, then
+    /// username); if nobody is left, the conversation and its messages are
+    /// deleted.
+    ///
+    /// [`StoreError::NotFound`] if the conversation does not exist or the user
+    /// is not a member.
+    pub async fn leave_conversation(
+        &self,
+        id: Uuid,
+        username: &str,
+        now: i64,
+    ) -> Result<LeaveOutcome> {
+        let mut tx = self.begin_write().await?;
+        let outcome = remove_member(&mut tx, &uuid_text(id), username, now).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Deletes a conversation with its members and messages; returns the
+    /// members it had (sorted), to notify them.
+    ///
+    /// [`StoreError::NotFound`] if it does not exist.
+    pub async fn delete_conversation(&self, id: Uuid) -> Result<Vec<String>> {
+        let id = uuid_text(id);
+        let mut tx = self.begin_write().await?;
+        let members = member_names(&mut tx, &id).await?;
+        if !delete_conversation_row(&mut tx, &id).await? {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(members)
+    }
+
+    /// Sets `updated_at = now` (message changes do this themselves).
+    ///
+    /// [`StoreError::NotFound`] if the conversation does not exist.
+    pub async fn touch_conversation(&self, id: Uuid, now: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(uuid_text(id))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{T0, message, new_user, store};
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    async fn with_users(list: &[&str]) -> Store {
+        let s = store().await;
+        for name in list {
+            new_user(&s, name).await;
+        }
+        s
+    }
+
+    #[tokio::test]
+    async fn create_and_get() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let id = Uuid::new_v4();
+        let created = s
+            .create_conversation(
+                id,
+                Some("Plans".into()),
+                "bob",
+                &names(&["carol", "alice", "carol", "bob"]),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.id, id);
+        assert_eq!(created.name.as_deref(), Some("Plans"));
+        assert_eq!(created.owner, "bob");
+        assert_eq!((created.created_at, created.updated_at), (T0, T0));
+        let members: Vec<_> = created
+            .members
+            .iter()
+            .map(|m| (m.username.as_str(), m.owner))
+            .collect();
+        assert_eq!(members, [("alice", false), ("bob", true), ("carol", false)]);
+        let alice = &created.members[0];
+        assert_eq!(alice.display_name, "Display alice");
+        assert_eq!(alice.public_key, b"pk-alice");
+        assert_eq!(alice.joined_at, T0);
+        assert_eq!(s.get_conversation(id).await.unwrap().unwrap(), created);
+        assert!(s.get_conversation(Uuid::new_v4()).await.unwrap().is_none());
+
+        let dup = s
+            .create_conversation(id, None, "alice", &names(&["bob"]), T0)
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    }
+
+    #[tokio::test]
+    async fn create_rejects_unknown_and_pending() {
+        let s = with_users(&["alice"]).await;
+        s.create_user("pending", b"tok", T0 + 1000, T0)
+            .await
+            .unwrap();
+        let id = Uuid::new_v4();
+        let err = s
+            .create_conversation(id, None, "alice", &names(&["zed", "pending", "alice"]), T0)
+            .await
+            .unwrap_err();
+        match err {
+            StoreError::UnknownUsers(list) => assert_eq!(list, ["pending", "zed"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(s.get_conversation(id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn membership_queries() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &names(&["carol"]), T0)
+            .await
+            .unwrap();
+        assert!(s.is_member(id, "alice").await.unwrap());
+        assert!(s.is_member(id, "carol").await.unwrap());
+        assert!(!s.is_member(id, "bob").await.unwrap());
+        assert!(!s.is_member(Uuid::new_v4(), "alice").await.unwrap());
+        assert_eq!(s.member_usernames(id).await.unwrap(), ["alice", "carol"]);
+        assert!(s.member_usernames(Uuid::new_v4()).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn list_orders_by_activity() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let a = Uuid::new_v4();
+        let b = Uuid::new_v4();
+        let c = Uuid::new_v4();
+        s.create_conversation(a, None, "alice", &names(&["bob"]), T0)
+            .await
+            .unwrap();
+        s.create_conversation(b, None, "alice", &names(&["carol"]), T0 + 1)
+            .await
+            .unwrap();
+        s.create_conversation(c, None, "bob", &names(&["carol"]), T0 + 2)
+            .await
+            .unwrap();
+        let ids: Vec<_> = s
+            .list_conversations("alice")
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, [b, a]);
+        // A message in `a` makes it the most recent.
+        s.insert_message(&message(a, "bob", &["alice", "bob"]), T0 + 10)
+            .await
+            .unwrap();
+        let list = s.list_conversations("alice").await.unwrap();
+        assert_eq!(list.iter().map(|c| c.id).collect::<Vec<_>>(), [a, b]);
+        assert_eq!(list[0].updated_at, T0 + 10);
+        assert_eq!(
+            list[0]
+                .members
+                .iter()
+                .map(|m| m.username.as_str())
+                .collect::<Vec<_>>(),
+            ["alice", "bob"]
+        );
+        assert_eq!(
+            list[1]
+                .members
+                .iter()
+                .map(|m| m.username.as_str())
+                .collect::<Vec<_>>(),
+            ["alice", "carol"]
+        );
+        assert!(s.list_conversations("nobody").await.unwrap().is_empty());
+        // Same updated_at: ordered by id.
+        s.touch_conversation(a, T0 + 20).await.unwrap();
+        s.touch_conversation(b, T0 + 20).await.unwrap();
+        let mut expected = [a, b];
+        expected.sort_by_key(|u| u.hyphenated().to_string());
+        let ids: Vec<_> = s
+            .list_conversations("alice")
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, expected);
+        assert!(matches!(
+            s.touch_conversation(Uuid::new_v4(), T0).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn rename() {
+        let s = with_users(&["alice", "bob"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &names(&["bob"]), T0)
+            .await
+            .unwrap();
+        let renamed = s
+            .rename_conversation(id, Some("New".into()), T0 + 5)
+            .await
+            .unwrap();
+        assert_eq!(renamed.name.as_deref(), Some("New"));
+        assert_eq!(renamed.updated_at, T0 + 5);
+        let cleared = s.rename_conversation(id, None, T0 + 6).await.unwrap();
+        assert_eq!(cleared.name, None);
+        let missing = s.rename_conversation(Uuid::new_v4(), None, T0).await;
+        assert!(matches!(missing, Err(StoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn set_members_diff_and_joined_at() {
+        let s = with_users(&["alice", "bob", "carol", "dave"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &names(&["bob", "carol"]), T0)
+            .await
+            .unwrap();
+        let (conv, added, removed) = s
+            .set_members(id, &names(&["dave", "alice", "bob", "dave"]), T0 + 7)
+            .await
+            .unwrap();
+        assert_eq!(added, ["dave"]);
+        assert_eq!(removed, ["carol"]);
+        assert_eq!(conv.updated_at, T0 + 7);
+        let joined: Vec<_> = conv
+            .members
+            .iter()
+            .map(|m| (m.username.as_str(), m.joined_at))
+            .collect();
+        assert_eq!(joined, [("alice", T0), ("bob", T0), ("dave", T0 + 7)]);
+
+        // No change: updated_at stays.
+        let (conv, added, removed) = s
+            .set_members(id, &names(&["alice", "bob", "dave"]), T0 + 9)
+            .await
+            .unwrap();
+        assert!(added.is_empty() && removed.is_empty());
+        assert_eq!(conv.updated_at, T0 + 7);
+
+        let unknown = s.set_members(id, &names(&["alice", "zed"]), T0 + 10).await;
+        assert!(
+            matches!(unknown, Err(StoreError::UnknownUsers(ref l)) if l == &["zed"]),
+            "{unknown:?}"
+        );
+        let no_owner = s.set_members(id, &names(&["bob"]), T0 + 10).await;
+        assert!(
+            matches!(no_owner, Err(StoreError::Invalid(_))),
+            "{no_owner:?}"
+        );
+        let missing = s.set_members(Uuid::new_v4(), &names(&["alice"]), T0).await;
+        assert!(matches!(missing, Err(StoreError::NotFound)));
+        // Failed calls changed nothing.
+        assert_eq!(
+            s.member_usernames(id).await.unwrap(),
+            ["alice", "bob", "dave"]
+        );
+    }
+
+    #[tokio::test]
+    async fn leave_member_owner_and_last() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &names(&["carol"]), T0)
+            .await
+            .unwrap();
+        s.set_members(id, &names(&["alice", "bob", "carol"]), T0 + 1)
+            .await
+            .unwrap();
+        let msg = message(id, "alice", &["alice", "bob", "carol"]);
+        s.insert_message(&msg, T0 + 2).await.unwrap();
+
+        // A plain member leaves.
+        let out = s.leave_conversation(id, "bob", T0 + 3).await.unwrap();
+        assert_eq!(
+            out,
+            LeaveOutcome::Left {
+                remaining: names(&["alice", "carol"]),
+                new_owner: None
+            }
+        );
+        assert!(matches!(
+            s.leave_conversation(id, "bob", T0 + 3).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // The owner leaves: carol (the only one left) takes over.
+        let out = s.leave_conversation(id, "alice", T0 + 4).await.unwrap();
+        assert_eq!(
+            out,
+            LeaveOutcome::Left {
+                remaining: names(&["carol"]),
+                new_owner: Some("carol".into())
+            }
+        );
+        let conv = s.get_conversation(id).await.unwrap().unwrap();
+        assert_eq!(conv.owner, "carol");
+        assert!(conv.members[0].owner);
+        assert_eq!(conv.updated_at, T0 + 4);
+        // alice's message stays (leaving is not deleting).
+        assert_eq!(
+            s.get_message_sender(id, msg.id).await.unwrap().as_deref(),
+            Some("alice")
+        );
+
+        // The last member leaves: everything goes.
+        assert_eq!(
+            s.leave_conversation(id, "carol", T0 + 5).await.unwrap(),
+            LeaveOutcome::Deleted
+        );
+        assert!(s.get_conversation(id).await.unwrap().is_none());
+        assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
+        assert!(matches!(
+            s.leave_conversation(id, "carol", T0 + 6).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn owner_transfer_prefers_earliest_then_username() {
+        let s = with_users(&["alice", "bob", "carol", "dave"]).await;
+        let id = Uuid::new_v4();
+        // dave joined later; bob and carol tie on joined_at -> bob.
+        s.create_conversation(id, None, "alice", &names(&["carol", "bob"]), T0)
+            .await
+            .unwrap();
+        s.set_members(id, &names(&["alice", "bob", "carol", "dave"]), T0 + 1)
+            .await
+            .unwrap();
+        let out = s.leave_conversation(id, "alice", T0 + 2).await.unwrap();
+        assert_eq!(
+            out,
+            LeaveOutcome::Left {
+                remaining: names(&["bob", "carol", "dave"]),
+                new_owner: Some("bob".into())
+            }
+        );
+        // bob leaves: carol joined at T0, dave at T0 + 1.
+        let out = s.leave_conversation(id, "bob", T0 + 3).await.unwrap();
+        assert_eq!(
+            out,
+            LeaveOutcome::Left {
+                remaining: names(&["carol", "dave"]),
+                new_owner: Some("carol".into())
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_returns_members_and_cascades() {
+        let s = with_users(&["alice", "bob"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &names(&["bob"]), T0)
+            .await
+            .unwrap();
+        let msg = message(id, "bob", &["alice", "bob"]);
+        s.insert_message(&msg, T0 + 1).await.unwrap();
+        assert_eq!(s.delete_conversation(id).await.unwrap(), ["alice", "bob"]);
+        assert!(s.get_conversation(id).await.unwrap().is_none());
+        assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
+        assert!(!s.is_member(id, "alice").await.unwrap());
+        assert!(matches!(
+            s.delete_conversation(id).await,
+            Err(StoreError::NotFound)
+        ));
+        // The message id is free again (its key rows went with it).
+        s.create_conversation(id, None, "alice", &names(&["bob"]), T0 + 2)
+            .await
+            .unwrap();
+        s.insert_message(&msg, T0 + 3).await.unwrap();
+    }
+}

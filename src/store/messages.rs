@@ -1,0 +1,827 @@
+//! End-to-end encrypted messages, their wrapped keys and attachments.
+//!
+//! Readers only ever see messages that carry a wrapped key addressed to them:
+//! a member who joined after a message was sent has no key for it and does
+//! not see it (they could not decrypt it anyway). Membership itself is the
+//! server's check ([`Store::is_member`]); a former member still has key rows
+//! for old messages.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use uuid::Uuid;
+
+use super::{
+    AttachmentMeta, AttachmentRecord, IN_CHUNK, MessageRecord, NewKey, NewMessage, Result, Store,
+    StoreError, is_foreign_key_violation, is_unique_violation, parse_uuid, placeholders, uuid_text,
+};
+
+/// A message joined with the reader's key row `k`; never the attachment
+/// bytes.
+macro_rules! message_select {
+    () => {
+        "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
+         m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \
+         m.attachment_size, k.wrapped_key \
+         FROM messages m JOIN message_keys k ON k.message_id = m.id AND k.username = $1 "
+    };
+}
+
+/// A message row; `recipients` is filled in by [`fill_recipients`].
+fn message_from_row(row: &SqliteRow) -> Result<MessageRecord> {
+    let id: String = row.try_get("id")?;
+    let conversation_id: String = row.try_get("conversation_id")?;
+    let attachment_iv: Option<Vec<u8>> = row.try_get("attachment_iv")?;
+    let attachment_digest: Option<Vec<u8>> = row.try_get("attachment_digest")?;
+    let attachment_size: Option<i64> = row.try_get("attachment_size")?;
+    let attachment = match (attachment_iv, attachment_digest, attachment_size) {
+        (Some(iv), Some(digest), Some(size)) => Some(AttachmentMeta { iv, digest, size }),
+        _ => None,
+    };
+    Ok(MessageRecord {
+        cursor: row.try_get("cursor")?,
+        id: parse_uuid(&id)?,
+        conversation_id: parse_uuid(&conversation_id)?,
+        sender: row.try_get("sender")?,
+        created_at: row.try_get("created_at")?,
+        edited_at: row.try_get("edited_at")?,
+        content_iv: row.try_get("content_iv")?,
+        content: row.try_get("content")?,
+        signature: row.try_get("signature")?,
+        attachment,
+        key: row.try_get("wrapped_key")?,
+        recipients: Vec::new(),
+    })
+}
+
+/// Loads every recipient's key digest for `messages` (one query per
+/// [`IN_CHUNK`] messages) and sorts them by username bytes.
+async fn fill_recipients(
+    conn: &mut SqliteConnection,
+    messages: &mut [MessageRecord],
+) -> Result<()> {
+    let ids: Vec<String> = messages.iter().map(|m| uuid_text(m.id)).collect();
+    let mut by_message: HashMap<String, Vec<(String, Vec<u8>)>> = HashMap::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT message_id, username, key_digest FROM message_keys WHERE message_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let message_id: String = row.try_get("message_id")?;
+            by_message
+                .entry(message_id)
+                .or_default()
+                .push((row.try_get("username")?, row.try_get("key_digest")?));
+        }
+    }
+    for (message, id) in messages.iter_mut().zip(&ids) {
+        let mut recipients = by_message.remove(id).unwrap_or_default();
+        recipients.sort();
+        message.recipients = recipients;
+    }
+    Ok(())
+}
+
+/// Rejects a key list naming a recipient twice.
+fn check_keys(keys: &[NewKey]) -> Result<()> {
+    let mut seen = HashSet::with_capacity(keys.len());
+    for key in keys {
+        if !seen.insert(key.username.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "recipient {} appears twice",
+                key.username
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn insert_keys(conn: &mut SqliteConnection, message_id: &str, keys: &[NewKey]) -> Result<()> {
+    for key in keys {
+        sqlx::query(
+            "INSERT INTO message_keys (message_id, username, wrapped_key, key_digest) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(message_id)
+        .bind(&key.username)
+        .bind(&key.wrapped_key)
+        .bind(&key.key_digest)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn touch(conn: &mut SqliteConnection, conversation_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(conversation_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The attachment columns of `msg`: iv, data, digest, size.
+type AttachmentColumns<'a> = (
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    Option<i64>,
+);
+
+fn attachment_columns(msg: &NewMessage) -> Result<AttachmentColumns<'_>> {
+    match &msg.attachment {
+        None => Ok((None, None, None, None)),
+        Some(a) => {
+            let size = i64::try_from(a.data.len())
+                .map_err(|_| StoreError::Invalid("attachment too large".to_owned()))?;
+            Ok((
+                Some(a.iv.as_slice()),
+                Some(a.data.as_slice()),
+                Some(a.digest.as_slice()),
+                Some(size),
+            ))
+        }
+    }
+}
+
+/// The record of `msg` as `reader` sees it, from what was just written.
+fn record_for(
+    msg: &NewMessage,
+    reader: &str,
+    cursor: i64,
+    sender: String,
+    created_at: i64,
+    edited_at: Option<i64>,
+) -> MessageRecord {
+    let mut recipients: Vec<(String, Vec<u8>)> = msg
+        .keys
+        .iter()
+        .map(|k| (k.username.clone(), k.key_digest.clone()))
+        .collect();
+    recipients.sort();
+    MessageRecord {
+        cursor,
+        id: msg.id,
+        conversation_id: msg.conversation_id,
+        sender,
+        created_at,
+        edited_at,
+        content_iv: msg.content_iv.clone(),
+        content: msg.content.clone(),
+        signature: msg.signature.clone(),
+        attachment: msg.attachment.as_ref().map(|a| AttachmentMeta {
+            iv: a.iv.clone(),
+            digest: a.digest.clone(),
+            size: i64::try_from(a.data.len()).unwrap_or(i64::MAX),
+        }),
+        key: msg
+            .keys
+            .iter()
+            .find(|k| k.username == reader)
+            .map(|k| k.wrapped_key.clone())
+            .unwrap_or_default(),
+        recipients,
+    }
+}
+
+impl Store {
+    /// Stores a new message with its wrapped keys at `created_at = now` and
+    /// bumps the conversation's `updated_at`, in one transaction. Returns the
+    /// message as the sender sees it (their own wrapped key; empty if the
+    /// keys do not include the sender, which the server refuses earlier).
+    ///
+    /// [`StoreError::Conflict`] if the message id exists (in any
+    /// conversation); [`StoreError::NotFound`] if the conversation or the
+    /// sender does not exist; [`StoreError::Invalid`] if a recipient appears
+    /// twice.
+    pub async fn insert_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+        check_keys(&msg.keys)?;
+        let (attachment_iv, attachment, attachment_digest, attachment_size) =
+            attachment_columns(msg)?;
+        let id = uuid_text(msg.id);
+        let conversation_id = uuid_text(msg.conversation_id);
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query_scalar::<_, i64>("SELECT 1 FROM conversations WHERE id = $1")
+            .bind(&conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let cursor = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
+             signature, attachment_iv, attachment, attachment_digest, attachment_size) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING cursor",
+        )
+        .bind(&id)
+        .bind(&conversation_id)
+        .bind(&msg.sender)
+        .bind(now)
+        .bind(&msg.content_iv)
+        .bind(&msg.content)
+        .bind(&msg.signature)
+        .bind(attachment_iv)
+        .bind(attachment)
+        .bind(attachment_digest)
+        .bind(attachment_size)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("message {id} already exists"))
+            } else if is_foreign_key_violation(&e) {
+                StoreError::NotFound
+            } else {
+                e.into()
+            }
+        })?;
+        insert_keys(&mut tx, &id, &msg.keys).await?;
+        touch(&mut tx, &conversation_id, now).await?;
+        tx.commit().await?;
+        Ok(record_for(
+            msg,
+            &msg.sender,
+            cursor,
+            msg.sender.clone(),
+            now,
+            None,
+        ))
+    }
+
+    /// Replaces a message's content, signature, attachment (`None` removes
+    /// it) and every wrapped key, sets `edited_at = now` and bumps the
+    /// conversation, in one transaction. The cursor, sender and `created_at`
+    /// stay. Returns the message as `msg.sender` sees it.
+    ///
+    /// Checking that `msg.sender` is the original sender is the server's job
+    /// ([`Store::get_message_sender`]).
+    ///
+    /// [`StoreError::NotFound`] if the message is not in that conversation;
+    /// [`StoreError::Invalid`] if a recipient appears twice.
+    pub async fn update_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+        check_keys(&msg.keys)?;
+        let (attachment_iv, attachment, attachment_digest, attachment_size) =
+            attachment_columns(msg)?;
+        let id = uuid_text(msg.id);
+        let conversation_id = uuid_text(msg.conversation_id);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE messages SET content_iv = $1, content = $2, signature = $3, \
+             attachment_iv = $4, attachment = $5, attachment_digest = $6, attachment_size = $7, \
+             edited_at = $8 WHERE conversation_id = $9 AND id = $10 \
+             RETURNING cursor, sender, created_at",
+        )
+        .bind(&msg.content_iv)
+        .bind(&msg.content)
+        .bind(&msg.signature)
+        .bind(attachment_iv)
+        .bind(attachment)
+        .bind(attachment_digest)
+        .bind(attachment_size)
+        .bind(now)
+        .bind(&conversation_id)
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let cursor: i64 = row.try_get("cursor")?;
+        let sender: String = row.try_get("sender")?;
+        let created_at: i64 = row.try_get("created_at")?;
+        sqlx::query("DELETE FROM message_keys WHERE message_id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        insert_keys(&mut tx, &id, &msg.keys).await?;
+        touch(&mut tx, &conversation_id, now).await?;
+        tx.commit().await?;
+        Ok(record_for(
+            msg,
+            &msg.sender,
+            cursor,
+            sender,
+            created_at,
+            Some(now),
+        ))
+    }
+
+    /// Deletes a message (its keys cascade) and bumps the conversation.
+    ///
+    /// [`StoreError::NotFound`] if the message is not in that conversation.
+    pub async fn delete_message(&self, conversation_id: Uuid, id: Uuid, now: i64) -> Result<()> {
+        let conversation_id = uuid_text(conversation_id);
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id = $2")
+            .bind(&conversation_id)
+            .bind(uuid_text(id))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        touch(&mut tx, &conversation_id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The sender of a message in that conversation, if it exists.
+    pub async fn get_message_sender(
+        &self,
+        conversation_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, String>(
+            "SELECT sender FROM messages WHERE conversation_id = $1 AND id = $2",
+        )
+        .bind(uuid_text(conversation_id))
+        .bind(uuid_text(id))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// A page of a conversation's history as `reader` sees it: newest first
+    /// (cursor descending), only messages with a key for the reader, strictly
+    /// older than `before` if given, at most `limit` messages. Returns the
+    /// page and, if older messages may exist, the cursor to pass as `before`
+    /// for the next page. Attachment bytes are never loaded.
+    ///
+    /// Cursors only grow, so pages stay stable while messages are added.
+    /// Two queries per page, whatever its size.
+    ///
+    /// [`StoreError::Invalid`] if `limit < 1`.
+    pub async fn list_messages(
+        &self,
+        conversation_id: Uuid,
+        reader: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<MessageRecord>, Option<i64>)> {
+        if limit < 1 {
+            return Err(StoreError::Invalid(format!(
+                "page limit {limit} is below 1"
+            )));
+        }
+        let mut tx = self.begin_read().await?;
+        let rows = sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.conversation_id = $2 AND m.cursor < $3 ORDER BY m.cursor DESC LIMIT $4"
+        ))
+        .bind(reader)
+        .bind(uuid_text(conversation_id))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.saturating_add(1))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut page = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = if page.len() > wanted {
+            page.truncate(wanted);
+            page.last().map(|m| m.cursor)
+        } else {
+            None
+        };
+        fill_recipients(&mut tx, &mut page).await?;
+        tx.commit().await?;
+        Ok((page, next))
+    }
+
+    /// The latest message `reader` can see in each conversation they are a
+    /// member of (conversations without one are absent), for
+    /// `conversation.list`. Two queries in all.
+    pub async fn latest_messages(&self, reader: &str) -> Result<HashMap<Uuid, MessageRecord>> {
+        let mut tx = self.begin_read().await?;
+        let rows = sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.cursor IN (SELECT MAX(m2.cursor) FROM messages m2 \
+             JOIN message_keys k2 ON k2.message_id = m2.id AND k2.username = $1 \
+             JOIN members mb ON mb.conversation_id = m2.conversation_id AND mb.username = $1 \
+             GROUP BY m2.conversation_id)"
+        ))
+        .bind(reader)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut latest = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        fill_recipients(&mut tx, &mut latest).await?;
+        tx.commit().await?;
+        Ok(latest.into_iter().map(|m| (m.conversation_id, m)).collect())
+    }
+
+    /// One message as `reader` sees it; `None` if it does not exist in that
+    /// conversation or has no key for the reader.
+    pub async fn get_message(
+        &self,
+        conversation_id: Uuid,
+        id: Uuid,
+        reader: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let mut tx = self.begin_read().await?;
+        let row = sqlx::query(concat!(
+            message_select!(),
+            "WHERE m.conversation_id = $2 AND m.id = $3"
+        ))
+        .bind(reader)
+        .bind(uuid_text(conversation_id))
+        .bind(uuid_text(id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut message = [message_from_row(&row)?];
+        fill_recipients(&mut tx, &mut message).await?;
+        tx.commit().await?;
+        let [message] = message;
+        Ok(Some(message))
+    }
+
+    /// A message's encrypted attachment; `None` if the message does not
+    /// exist in that conversation, has no attachment, or has no key for
+    /// `reader`.
+    pub async fn get_attachment(
+        &self,
+        conversation_id: Uuid,
+        id: Uuid,
+        reader: &str,
+    ) -> Result<Option<AttachmentRecord>> {
+        let row = sqlx::query(
+            "SELECT m.attachment_iv, m.attachment FROM messages m \
+             JOIN message_keys k ON k.message_id = m.id AND k.username = $1 \
+             WHERE m.conversation_id = $2 AND m.id = $3 \
+             AND m.attachment IS NOT NULL AND m.attachment_iv IS NOT NULL",
+        )
+        .bind(reader)
+        .bind(uuid_text(conversation_id))
+        .bind(uuid_text(id))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(AttachmentRecord {
+            conversation_id,
+            message_id: id,
+            iv: row.try_get("attachment_iv")?,
+            data: row.try_get("attachment")?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::NewAttachment;
+    use super::super::tests::{T0, message, new_user, store};
+    use super::*;
+
+    async fn setup() -> (Store, Uuid) {
+        let s = store().await;
+        for name in ["alice", "bob", "carol"] {
+            new_user(&s, name).await;
+        }
+        let id = Uuid::new_v4();
+        s.create_conversation(id, None, "alice", &["bob".into()], T0)
+            .await
+            .unwrap();
+        (s, id)
+    }
+
+    fn with_attachment(mut msg: NewMessage, data: &[u8]) -> NewMessage {
+        msg.attachment = Some(NewAttachment {
+            iv: vec![7; 12],
+            data: data.to_vec(),
+            digest: vec![9; 32],
+        });
+        msg
+    }
+
+    #[tokio::test]
+    async fn insert_returns_sender_view_and_bumps() {
+        let (s, c) = setup().await;
+        let msg = with_attachment(message(c, "bob", &["bob", "alice"]), b"file-bytes");
+        let rec = s.insert_message(&msg, T0 + 5).await.unwrap();
+        assert_eq!(rec.id, msg.id);
+        assert_eq!(rec.conversation_id, c);
+        assert_eq!(rec.sender, "bob");
+        assert_eq!(rec.created_at, T0 + 5);
+        assert_eq!(rec.edited_at, None);
+        assert_eq!(rec.key, b"wrapped-for-bob");
+        assert_eq!(
+            rec.recipients,
+            vec![
+                ("alice".to_owned(), b"digest-alice".to_vec()),
+                ("bob".to_owned(), b"digest-bob".to_vec())
+            ]
+        );
+        assert_eq!(
+            rec.attachment,
+            Some(AttachmentMeta {
+                iv: vec![7; 12],
+                digest: vec![9; 32],
+                size: 10
+            })
+        );
+        assert_eq!(
+            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            T0 + 5
+        );
+        // What bob reads back is what insert returned.
+        assert_eq!(s.get_message(c, msg.id, "bob").await.unwrap().unwrap(), rec);
+        // alice gets her own key.
+        let for_alice = s.get_message(c, msg.id, "alice").await.unwrap().unwrap();
+        assert_eq!(for_alice.key, b"wrapped-for-alice");
+        assert_eq!(for_alice.recipients, rec.recipients);
+    }
+
+    #[tokio::test]
+    async fn insert_conflicts_and_missing() {
+        let (s, c) = setup().await;
+        let msg = message(c, "alice", &["alice", "bob"]);
+        s.insert_message(&msg, T0 + 1).await.unwrap();
+        let dup = s.insert_message(&msg, T0 + 2).await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        // Same id in another conversation is still a conflict.
+        let other = Uuid::new_v4();
+        s.create_conversation(other, None, "alice", &["bob".into()], T0)
+            .await
+            .unwrap();
+        let moved = NewMessage {
+            conversation_id: other,
+            ..msg.clone()
+        };
+        assert!(matches!(
+            s.insert_message(&moved, T0 + 2).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let nowhere = message(Uuid::new_v4(), "alice", &["alice"]);
+        assert!(matches!(
+            s.insert_message(&nowhere, T0).await,
+            Err(StoreError::NotFound)
+        ));
+        let ghost = message(c, "ghost", &["alice"]);
+        assert!(matches!(
+            s.insert_message(&ghost, T0).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let mut twice = message(c, "alice", &["alice", "bob"]);
+        twice.keys.push(twice.keys[0].clone());
+        assert!(matches!(
+            s.insert_message(&twice, T0).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(s.get_message_sender(c, twice.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn update_replaces_everything_and_keeps_cursor() {
+        let (s, c) = setup().await;
+        let msg = with_attachment(message(c, "alice", &["alice", "bob"]), b"old");
+        let first = s.insert_message(&msg, T0 + 1).await.unwrap();
+
+        // New content, no attachment, keys for alice only.
+        let mut edited = message(c, "alice", &["alice"]);
+        edited.id = msg.id;
+        edited.content = b"new-content".to_vec();
+        let rec = s.update_message(&edited, T0 + 9).await.unwrap();
+        assert_eq!(rec.cursor, first.cursor);
+        assert_eq!(rec.created_at, T0 + 1);
+        assert_eq!(rec.edited_at, Some(T0 + 9));
+        assert_eq!(rec.content, b"new-content");
+        assert_eq!(rec.attachment, None);
+        assert_eq!(rec.recipients.len(), 1);
+        assert_eq!(
+            s.get_message(c, msg.id, "alice").await.unwrap().unwrap(),
+            rec
+        );
+        // bob's key is gone with the old keys.
+        assert!(s.get_message(c, msg.id, "bob").await.unwrap().is_none());
+        assert!(
+            s.get_attachment(c, msg.id, "alice")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            T0 + 9
+        );
+
+        let wrong_conv = NewMessage {
+            conversation_id: Uuid::new_v4(),
+            ..edited.clone()
+        };
+        assert!(matches!(
+            s.update_message(&wrong_conv, T0).await,
+            Err(StoreError::NotFound)
+        ));
+        let missing = NewMessage {
+            id: Uuid::new_v4(),
+            ..edited
+        };
+        assert!(matches!(
+            s.update_message(&missing, T0).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn delete_and_sender() {
+        let (s, c) = setup().await;
+        let msg = message(c, "bob", &["alice", "bob"]);
+        s.insert_message(&msg, T0 + 1).await.unwrap();
+        assert_eq!(
+            s.get_message_sender(c, msg.id).await.unwrap().as_deref(),
+            Some("bob")
+        );
+        assert!(
+            s.get_message_sender(Uuid::new_v4(), msg.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            s.delete_message(Uuid::new_v4(), msg.id, T0).await,
+            Err(StoreError::NotFound)
+        ));
+        s.delete_message(c, msg.id, T0 + 4).await.unwrap();
+        assert!(s.get_message_sender(c, msg.id).await.unwrap().is_none());
+        assert_eq!(
+            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            T0 + 4
+        );
+        assert!(matches!(
+            s.delete_message(c, msg.id, T0).await,
+            Err(StoreError::NotFound)
+        ));
+        // Keys cascaded: the id can be used again.
+        s.insert_message(&msg, T0 + 5).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn pagination_is_stable() {
+        let (s, c) = setup().await;
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let msg = message(c, "alice", &["alice", "bob"]);
+            ids.push(s.insert_message(&msg, T0 + i).await.unwrap().cursor);
+        }
+        let (p1, n1) = s.list_messages(c, "bob", None, 3).await.unwrap();
+        assert_eq!(
+            p1.iter().map(|m| m.cursor).collect::<Vec<_>>(),
+            [ids[6], ids[5], ids[4]]
+        );
+        assert_eq!(n1, Some(ids[4]));
+        // A message arriving between page fetches does not shift older pages.
+        s.insert_message(&message(c, "bob", &["alice", "bob"]), T0 + 100)
+            .await
+            .unwrap();
+        let (p2, n2) = s.list_messages(c, "bob", n1, 3).await.unwrap();
+        assert_eq!(
+            p2.iter().map(|m| m.cursor).collect::<Vec<_>>(),
+            [ids[3], ids[2], ids[1]]
+        );
+        assert_eq!(n2, Some(ids[1]));
+        let (p3, n3) = s.list_messages(c, "bob", n2, 3).await.unwrap();
+        assert_eq!(p3.iter().map(|m| m.cursor).collect::<Vec<_>>(), [ids[0]]);
+        assert_eq!(n3, None);
+        // Exactly a page left: no next cursor.
+        let (p, n) = s.list_messages(c, "bob", Some(ids[3]), 3).await.unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(n, None);
+        // Every message once, each with both recipients and bob's key.
+        let all: Vec<_> = p1.iter().chain(&p2).chain(&p3).collect();
+        let unique: HashSet<_> = all.iter().map(|m| m.id).collect();
+        assert_eq!(unique.len(), 7);
+        assert!(
+            all.iter()
+                .all(|m| m.key == b"wrapped-for-bob" && m.recipients.len() == 2)
+        );
+        // Newest page now starts with the new message.
+        let (newest, _) = s.list_messages(c, "bob", None, 1).await.unwrap();
+        assert_eq!(newest[0].sender, "bob");
+        assert!(matches!(
+            s.list_messages(c, "bob", None, 0).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn readers_only_see_messages_keyed_to_them() {
+        let (s, c) = setup().await;
+        let early = message(c, "alice", &["alice", "bob"]);
+        s.insert_message(&early, T0 + 1).await.unwrap();
+        s.set_members(c, &["alice".into(), "bob".into(), "carol".into()], T0 + 2)
+            .await
+            .unwrap();
+        let late = message(c, "alice", &["alice", "bob", "carol"]);
+        s.insert_message(&late, T0 + 3).await.unwrap();
+
+        let (carol, next) = s.list_messages(c, "carol", None, 10).await.unwrap();
+        assert_eq!(carol.iter().map(|m| m.id).collect::<Vec<_>>(), [late.id]);
+        assert_eq!(next, None);
+        assert_eq!(carol[0].key, b"wrapped-for-carol");
+        assert!(s.get_message(c, early.id, "carol").await.unwrap().is_none());
+        let (bob, _) = s.list_messages(c, "bob", None, 10).await.unwrap();
+        assert_eq!(
+            bob.iter().map(|m| m.id).collect::<Vec<_>>(),
+            [late.id, early.id]
+        );
+        assert!(
+            s.list_messages(c, "stranger", None, 10)
+                .await
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn attachments_only_on_request_and_for_key_holders() {
+        let (s, c) = setup().await;
+        let msg = with_attachment(message(c, "alice", &["alice", "bob"]), &[0xAB; 4096]);
+        s.insert_message(&msg, T0 + 1).await.unwrap();
+        let plain = message(c, "alice", &["alice", "bob"]);
+        s.insert_message(&plain, T0 + 2).await.unwrap();
+
+        let (page, _) = s.list_messages(c, "bob", None, 10).await.unwrap();
+        let listed = page.iter().find(|m| m.id == msg.id).unwrap();
+        // Lists carry the metadata only; the record type has no room for bytes.
+        assert_eq!(listed.attachment.as_ref().unwrap().size, 4096);
+        assert_eq!(
+            page.iter().find(|m| m.id == plain.id).unwrap().attachment,
+            None
+        );
+
+        let att = s.get_attachment(c, msg.id, "bob").await.unwrap().unwrap();
+        assert_eq!(att.conversation_id, c);
+        assert_eq!(att.message_id, msg.id);
+        assert_eq!(att.iv, vec![7; 12]);
+        assert_eq!(att.data, vec![0xAB; 4096]);
+        assert!(
+            !format!("{att:?}").contains("171"),
+            "Debug must not dump the bytes"
+        );
+        assert!(
+            s.get_attachment(c, msg.id, "carol")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.get_attachment(c, plain.id, "bob")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.get_attachment(Uuid::new_v4(), msg.id, "bob")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn latest_messages_per_conversation() {
+        let (s, c1) = setup().await;
+        let c2 = Uuid::new_v4();
+        s.create_conversation(c2, None, "bob", &["carol".into(), "alice".into()], T0)
+            .await
+            .unwrap();
+        let c3 = Uuid::new_v4();
+        s.create_conversation(c3, None, "alice", &["carol".into()], T0)
+            .await
+            .unwrap();
+        let a = message(c1, "alice", &["alice", "bob"]);
+        let b = message(c1, "bob", &["alice", "bob"]);
+        let c = message(c2, "carol", &["alice", "bob", "carol"]);
+        // Newest in c2, but not keyed to alice.
+        let d = message(c2, "bob", &["bob", "carol"]);
+        for (i, m) in [&a, &b, &c, &d].into_iter().enumerate() {
+            s.insert_message(m, T0 + 1 + i as i64).await.unwrap();
+        }
+        let latest = s.latest_messages("alice").await.unwrap();
+        assert_eq!(latest.len(), 2);
+        assert_eq!(latest[&c1].id, b.id);
+        assert_eq!(latest[&c1].key, b"wrapped-for-alice");
+        assert_eq!(latest[&c1].recipients.len(), 2);
+        assert_eq!(latest[&c2].id, c.id);
+        assert!(!latest.contains_key(&c3));
+        // After leaving, the conversation no longer shows up.
+        s.leave_conversation(c1, "alice", T0 + 10).await.unwrap();
+        let latest = s.latest_messages("alice").await.unwrap();
+        assert_eq!(latest.keys().copied().collect::<Vec<_>>(), [c2]);
+    }
+}

@@ -1,0 +1,522 @@
+//! Persistent storage: users, conversations, end-to-end encrypted messages
+//! and the replay guard, in SQLite through `sqlx`.
+//!
+//! The server stores ciphertext, wrapped keys, digests and public keys only;
+//! nothing here can read a message.
+//!
+//! # Conventions
+//! - Every timestamp is an `i64` of unix **milliseconds**, passed in by the
+//!   caller (`now`) so behaviour is deterministic and testable.
+//! - UUIDs are stored as lowercase hyphenated `TEXT`, binary values as `BLOB`.
+//! - The SQL is kept portable for a later PostgreSQL backend: standard SQL,
+//!   `$1, $2, ...` placeholders numbered in order of first appearance, no
+//!   SQLite-only functions (`RETURNING` and `ON CONFLICT ... DO NOTHING` are
+//!   shared by both). Orderings that the protocol fixes by bytes (member and
+//!   recipient lists) are also sorted in Rust, so a database collation cannot
+//!   change them.
+//! - Multi-statement changes run in one transaction. Write transactions start
+//!   with `BEGIN IMMEDIATE` so that two writers queue on the busy timeout
+//!   instead of failing when a read lock cannot be upgraded.
+//!
+//! # Durability
+//! [`Store::open`] uses WAL journaling with `synchronous = FULL`: a write the
+//! store has acknowledged survives a crash of the process *and* a power loss
+//! (NORMAL would survive a process crash but could lose the last
+//! transactions on power loss). Chat traffic is small, so the extra fsync
+//! per commit is affordable, and it keeps the replay guard and accepted
+//! messages durable.
+
+mod conversations;
+mod messages;
+mod replay;
+mod users;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous, SqliteTransaction,
+};
+use uuid::Uuid;
+
+/// The embedded migrations (`migrations/sqlite/` at the repository root).
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for a lock held by another connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in the pool of a file database (SQLite serialises writers
+/// anyway; readers run in parallel under WAL).
+const MAX_FILE_CONNECTIONS: u32 = 8;
+
+/// Largest number of values bound in one `IN (...)` list; longer lists are
+/// split (SQLite's and PostgreSQL's limits on bound values are far above).
+const IN_CHUNK: usize = 500;
+
+/// Errors of the store, each mapping to an API error code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The user, conversation, membership or message does not exist
+    /// (`not_found`).
+    #[error("not found")]
+    NotFound,
+    /// A unique key is already taken: username, conversation id or message
+    /// id (`conflict`).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The complete token is wrong, expired, already used, or the user is not
+    /// pending (`invalid_token`).
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// These usernames do not name completed users (`not_found`).
+    #[error("unknown or pending users: {}", .0.join(", "))]
+    UnknownUsers(Vec<String>),
+    /// The request breaks a rule the store enforces: duplicate recipients, an
+    /// owner missing from a member list, a page limit below 1
+    /// (`bad_request`; the server should normally catch these first).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database failed (`unavailable`, or an internal error).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The embedded migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Result of every store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A stored user. A user is *pending* (created by the operator, not yet
+/// completed) while `completed_at` is `None`.
+///
+/// `Debug` redacts the stored private key, the sync password hash and the
+/// token hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The username (primary key).
+    pub username: String,
+    /// The display name; set by `user.complete`.
+    pub display_name: Option<String>,
+    /// The public key, DER SubjectPublicKeyInfo; `None` while pending.
+    pub public_key: Option<Vec<u8>>,
+    /// The password-encrypted private key (`EncryptedPrivateKey` JSON, stored
+    /// as the client sent it), if the user opted in.
+    pub private_key: Option<String>,
+    /// Argon2id PHC string of the sync password, if the user opted in.
+    pub sync_password_hash: Option<String>,
+    /// When the operator created the user (unix ms).
+    pub created_at: i64,
+    /// When the user completed (unix ms); `None` while pending.
+    pub completed_at: Option<i64>,
+    /// SHA-256 of the pending user's complete token, for a constant-time
+    /// comparison by the server; `None` once completed.
+    pub token_hash: Option<Vec<u8>>,
+    /// When the pending user's complete token expires (unix ms); `None` once
+    /// completed.
+    pub token_expires_at: Option<i64>,
+}
+
+impl UserRecord {
+    /// Whether the user has completed (is not pending).
+    pub fn is_complete(&self) -> bool {
+        self.completed_at.is_some()
+    }
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field(
+                "public_key",
+                &self
+                    .public_key
+                    .as_ref()
+                    .map(|k| format!("<{} bytes>", k.len())),
+            )
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "sync_password_hash",
+                &self.sync_password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("created_at", &self.created_at)
+            .field("completed_at", &self.completed_at)
+            .field(
+                "token_hash",
+                &self.token_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_expires_at", &self.token_expires_at)
+            .finish()
+    }
+}
+
+/// Changes to a completed user; `None` fields stay as they are.
+///
+/// `Debug` redacts the private key and the sync password hash.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new public key (DER SubjectPublicKeyInfo).
+    pub public_key: Option<Vec<u8>>,
+    /// `Some(Some(json))` stores a new encrypted private key, `Some(None)`
+    /// removes it.
+    pub private_key: Option<Option<String>>,
+    /// `Some(Some(phc))` stores a new sync password hash, `Some(None)`
+    /// removes it.
+    pub sync_password_hash: Option<Option<String>>,
+}
+
+impl fmt::Debug for UserUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |v: &Option<Option<String>>| match v {
+            None => "unchanged",
+            Some(None) => "removed",
+            Some(Some(_)) => "<redacted>",
+        };
+        f.debug_struct("UserUpdate")
+            .field("display_name", &self.display_name)
+            .field(
+                "public_key",
+                &self
+                    .public_key
+                    .as_ref()
+                    .map(|k| format!("<{} bytes>", k.len())),
+            )
+            .field("private_key", &redact(&self.private_key))
+            .field("sync_password_hash", &redact(&self.sync_password_hash))
+            .finish()
+    }
+}
+
+/// What [`Store::delete_user`] changed, so the server can send events.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeletedUser {
+    /// Conversations the user left that still exist, each with its remaining
+    /// members (sorted), ordered by conversation id.
+    pub left: Vec<(Uuid, Vec<String>)>,
+    /// Conversations deleted because the user was their last member, sorted.
+    pub deleted_conversations: Vec<Uuid>,
+}
+
+/// A member of a conversation with what a sender needs to wrap keys for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    /// The member's username.
+    pub username: String,
+    /// The member's display name (the username if none is set).
+    pub display_name: String,
+    /// The member's public key, DER SubjectPublicKeyInfo. Empty if the member
+    /// has been reset ([`Store::reset_user`]) and is pending again.
+    pub public_key: Vec<u8>,
+    /// When the member joined (unix ms).
+    pub joined_at: i64,
+    /// Whether the member owns the conversation.
+    pub owner: bool,
+}
+
+/// A conversation with its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRecord {
+    /// The conversation id.
+    pub id: Uuid,
+    /// The optional name.
+    pub name: Option<String>,
+    /// The owner's username (always a member).
+    pub owner: String,
+    /// When it was created (unix ms).
+    pub created_at: i64,
+    /// When it, its members or its messages last changed (unix ms).
+    pub updated_at: i64,
+    /// The members, ordered by username (bytes ascending).
+    pub members: Vec<MemberRecord>,
+}
+
+/// The encrypted attachment of a new or edited message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// The 12-byte AES-GCM IV.
+    pub iv: Vec<u8>,
+    /// The attachment ciphertext (tag included).
+    pub data: Vec<u8>,
+    /// SHA-256 of `data`, as signed by the sender.
+    pub digest: Vec<u8>,
+}
+
+impl fmt::Debug for NewAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAttachment")
+            .field("iv", &self.iv)
+            .field("data", &format_args!("<{} bytes>", self.data.len()))
+            .field("digest", &self.digest)
+            .finish()
+    }
+}
+
+/// The content key of a message wrapped for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// The recipient.
+    pub username: String,
+    /// The content key wrapped with RSA-OAEP under the recipient's public key.
+    pub wrapped_key: Vec<u8>,
+    /// SHA-256 of `wrapped_key`, as signed by the sender.
+    pub key_digest: Vec<u8>,
+}
+
+/// A message to insert, or the new version of an edited message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The message id chosen by the sender.
+    pub id: Uuid,
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The sender's username.
+    pub sender: String,
+    /// The 12-byte IV of `content`.
+    pub content_iv: Vec<u8>,
+    /// The content ciphertext.
+    pub content: Vec<u8>,
+    /// The sender's RSA-PSS signature over the canonical message bytes.
+    pub signature: Vec<u8>,
+    /// The attachment, if any (`None` on update removes it).
+    pub attachment: Option<NewAttachment>,
+    /// The content key wrapped for every recipient (unique usernames).
+    pub keys: Vec<NewKey>,
+}
+
+/// What a message says of its attachment; the bytes are fetched separately
+/// with [`Store::get_attachment`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentMeta {
+    /// The 12-byte IV of the attachment.
+    pub iv: Vec<u8>,
+    /// SHA-256 of the attachment ciphertext.
+    pub digest: Vec<u8>,
+    /// Length of the attachment ciphertext in bytes.
+    pub size: i64,
+}
+
+/// A message as one reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// The pagination cursor: strictly increasing, never reused.
+    pub cursor: i64,
+    /// The message id.
+    pub id: Uuid,
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The sender's username.
+    pub sender: String,
+    /// When the server accepted it (unix ms).
+    pub created_at: i64,
+    /// When it was last edited (unix ms), if ever.
+    pub edited_at: Option<i64>,
+    /// The 12-byte IV of `content`.
+    pub content_iv: Vec<u8>,
+    /// The content ciphertext.
+    pub content: Vec<u8>,
+    /// The sender's signature over the canonical message bytes.
+    pub signature: Vec<u8>,
+    /// The attachment's IV, digest and size, without its bytes.
+    pub attachment: Option<AttachmentMeta>,
+    /// The content key wrapped for the reader.
+    pub key: Vec<u8>,
+    /// Every recipient with the digest of its wrapped key, sorted by username
+    /// (bytes ascending), as signed.
+    pub recipients: Vec<(String, Vec<u8>)>,
+}
+
+/// The encrypted bytes of one message's attachment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The message.
+    pub message_id: Uuid,
+    /// The 12-byte IV.
+    pub iv: Vec<u8>,
+    /// The attachment ciphertext.
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for AttachmentRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttachmentRecord")
+            .field("conversation_id", &self.conversation_id)
+            .field("message_id", &self.message_id)
+            .field("iv", &self.iv)
+            .field("data", &format_args!("<{} bytes>", self.data.len()))
+            .finish()
+    }
+}
+
+/// What happened when a member left a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaveOutcome {
+    /// The conversation goes on without the member.
+    Left {
+        /// The remaining members, sorted.
+        remaining: Vec<String>,
+        /// The new owner, if the leaving member owned the conversation
+        /// (the longest-standing remaining member: earliest `joined_at`,
+        /// then username).
+        new_owner: Option<String>,
+    },
+    /// The member was the last one; the conversation and its messages are
+    /// deleted.
+    Deleted,
+}
+
+/// The storage handle: cheap to clone, shares one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating it if missing) the SQLite database at `path` in WAL
+    /// mode with foreign keys on, a 5 s busy timeout and `synchronous =
+    /// FULL`, and applies the embedded migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_FILE_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool).await
+    }
+
+    /// Opens a fresh in-memory database (for tests): a pool of exactly one
+    /// connection that is never recycled, so the database lives as long as
+    /// the store.
+    pub async fn open_in_memory() -> Result<Store> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool).await
+    }
+
+    async fn migrated(pool: SqlitePool) -> Result<Store> {
+        if let Err(e) = MIGRATOR.run(&pool).await {
+            pool.close().await;
+            return Err(e.into());
+        }
+        Ok(Store { pool })
+    }
+
+    /// Checks that the database answers (for `GET /health`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE`: takes the write lock up
+    /// front, waiting up to the busy timeout for it).
+    async fn begin_write(&self) -> Result<SqliteTransaction<'static>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Begins a read transaction: one consistent snapshot for several queries.
+    async fn begin_read(&self) -> Result<SqliteTransaction<'static>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// A UUID as stored: lowercase hyphenated.
+fn uuid_text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+/// Parses a stored UUID; a malformed one is a decode error, not a panic.
+fn parse_uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// Whether `e` is a unique or primary key violation.
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Whether `e` is a foreign key violation.
+fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_foreign_key_violation())
+}
+
+/// `$start, $start+1, ...`: `n` numbered placeholders for an `IN` list.
+fn placeholders(start: usize, n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('$');
+        out.push_str(&(start + i).to_string());
+    }
+    out
+}
+
+/// Sorts and deduplicates usernames.
+fn sorted_unique(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Fails with [`StoreError::UnknownUsers`] unless every name is a completed
+/// user. `names` must be sorted and unique.
+async fn require_completed(conn: &mut SqliteConnection, names: &[String]) -> Result<()> {
+    let mut found = std::collections::HashSet::with_capacity(names.len());
+    for chunk in names.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT username FROM users WHERE completed_at IS NOT NULL AND username IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for name in chunk {
+            query = query.bind(name);
+        }
+        found.extend(query.fetch_all(&mut *conn).await?);
+    }
+    let unknown: Vec<String> = names
+        .iter()
+        .filter(|n| !found.contains(*n))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::UnknownUsers(unknown))
+    }
+}
+
+#[cfg(test)]
+mod tests;

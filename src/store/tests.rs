@@ -1,0 +1,165 @@
+//! Shared test helpers and tests of the store as a whole (opening, pragmas,
+//! durability).
+
+use super::*;
+
+/// A fixed "now" (unix ms) so tests are deterministic.
+pub(super) const T0: i64 = 1_790_000_000_000;
+
+/// A fresh in-memory store.
+pub(super) async fn store() -> Store {
+    Store::open_in_memory().await.expect("in-memory store")
+}
+
+/// Creates and completes `name` (display name `Display {name}`, public key
+/// `pk-{name}`).
+pub(super) async fn new_user(store: &Store, name: &str) {
+    let token = format!("token-{name}");
+    store
+        .create_user(name, token.as_bytes(), T0 + 86_400_000, T0)
+        .await
+        .unwrap();
+    store
+        .complete_user(
+            name,
+            token.as_bytes(),
+            T0,
+            &format!("Display {name}"),
+            format!("pk-{name}").as_bytes(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+/// A message with a fresh id and keys `wrapped-for-{r}` / `digest-{r}` for
+/// each recipient, in the given order.
+pub(super) fn message(conversation_id: Uuid, sender: &str, recipients: &[&str]) -> NewMessage {
+    NewMessage {
+        id: Uuid::new_v4(),
+        conversation_id,
+        sender: sender.to_owned(),
+        content_iv: vec![1; 12],
+        content: b"content".to_vec(),
+        signature: b"signature".to_vec(),
+        attachment: None,
+        keys: recipients
+            .iter()
+            .map(|r| NewKey {
+                username: (*r).to_owned(),
+                wrapped_key: format!("wrapped-for-{r}").into_bytes(),
+                key_digest: format!("digest-{r}").into_bytes(),
+            })
+            .collect(),
+    }
+}
+
+async fn pragma_text(store: &Store, name: &'static str) -> String {
+    let sql = format!("PRAGMA {name}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    use sqlx::Row;
+    row.try_get::<String, _>(0)
+        .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn file_store_uses_wal_foreign_keys_full_sync_and_busy_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub-dir-free.db");
+    let s = Store::open(&path).await.unwrap();
+    assert!(path.exists());
+    assert_eq!(pragma_text(&s, "journal_mode").await, "wal");
+    assert_eq!(pragma_text(&s, "foreign_keys").await, "1");
+    assert_eq!(pragma_text(&s, "synchronous").await, "2");
+    assert_eq!(pragma_text(&s, "busy_timeout").await, "5000");
+    s.ping().await.unwrap();
+    s.close().await;
+    assert!(s.ping().await.is_err());
+}
+
+#[tokio::test]
+async fn foreign_keys_are_enforced() {
+    let s = store().await;
+    assert_eq!(pragma_text(&s, "foreign_keys").await, "1");
+    let err = sqlx::query(
+        "INSERT INTO conversations (id, name, owner, created_at, updated_at) \
+         VALUES ($1, NULL, $2, $3, $3)",
+    )
+    .bind(uuid_text(Uuid::new_v4()))
+    .bind("nobody")
+    .bind(T0)
+    .execute(&s.pool)
+    .await
+    .unwrap_err();
+    assert!(is_foreign_key_violation(&err), "{err:?}");
+    // A user who owns a conversation cannot simply vanish.
+    new_user(&s, "alice").await;
+    new_user(&s, "bob").await;
+    s.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
+        .await
+        .unwrap();
+    let err = sqlx::query("DELETE FROM users WHERE username = $1")
+        .bind("alice")
+        .execute(&s.pool)
+        .await
+        .unwrap_err();
+    assert!(is_foreign_key_violation(&err), "{err:?}");
+}
+
+#[tokio::test]
+async fn in_memory_stores_are_separate() {
+    let a = store().await;
+    let b = store().await;
+    a.create_user("alice", b"t", T0 + 1, T0).await.unwrap();
+    assert!(b.get_user("alice").await.unwrap().is_none());
+    // Clones share the database.
+    let a2 = a.clone();
+    assert!(a2.get_user("alice").await.unwrap().is_some());
+    a.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn data_and_replay_guard_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nanochat.db");
+    let request = Uuid::new_v4();
+    {
+        let s = Store::open(&path).await.unwrap();
+        new_user(&s, "alice").await;
+        assert!(
+            s.remember_request("alice", request, T0 + 300_000)
+                .await
+                .unwrap()
+        );
+        s.close().await;
+    }
+    // Migrations run again on reopen without harm.
+    let s = Store::open(&path).await.unwrap();
+    assert!(
+        !s.remember_request("alice", request, T0 + 300_000)
+            .await
+            .unwrap()
+    );
+    assert!(s.get_user("alice").await.unwrap().unwrap().is_complete());
+    s.close().await;
+}
+
+#[tokio::test]
+async fn open_reports_errors_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory is not a database file.
+    let err = Store::open(dir.path()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+}
+
+#[test]
+fn placeholders_are_numbered_from_start() {
+    assert_eq!(placeholders(1, 3), "$1, $2, $3");
+    assert_eq!(placeholders(4, 1), "$4");
+    assert_eq!(placeholders(1, 0), "");
+}
