@@ -15,11 +15,14 @@
 //!   `Handler` traits and the dispatcher.
 //! - [`client`]: progenitor's HTTP client plus one typed method per body
 //!   type.
+//! - [`normalise`]: a canonical projection of an OpenAPI document, to check
+//!   that the spec the server serves says what `api.yml` says.
 
 pub mod bodies;
 pub mod client;
 pub mod models;
 mod naming;
+pub mod normalise;
 pub mod server;
 pub mod spec;
 

@@ -66,14 +66,17 @@ impl Spec {
         if !openapi.openapi.starts_with("3.0.") {
             return Err(err(format!("api.yml must be OpenAPI 3.0.x, found {}", openapi.openapi)));
         }
-        let bodies = catalogue::<BodyDef>(&openapi, "x-nanochat-bodies")?
+        // serde_json maps (inside `openapi.extensions`) sort their keys; the
+        // YAML mapping keeps the document order of the catalogue.
+        let document: serde_norway::Value = serde_norway::from_str(yaml).map_err(|e| err(format!("api.yml is not YAML: {e}")))?;
+        let bodies = catalogue::<BodyDef>(&openapi, &document, "x-nanochat-bodies")?
             .into_iter()
             .map(|(name, mut def)| {
                 def.name = name;
                 def
             })
             .collect();
-        let events = catalogue::<EventDef>(&openapi, "x-nanochat-events")?
+        let events = catalogue::<EventDef>(&openapi, &document, "x-nanochat-events")?
             .into_iter()
             .map(|(name, mut def)| {
                 def.name = name;
@@ -158,25 +161,32 @@ impl Spec {
                 return Err(err(format!("event type {} names schema {}, which api.yml does not define", event.name, event.payload)));
             }
         }
-        for (_, _, op) in self.openapi.operations() {
+        for (path, method, op) in self.openapi.operations() {
             if op.operation_id.is_none() {
-                return Err(err("every operation in api.yml needs an operationId"));
+                return Err(err(format!("{method} {path} has no operationId; every operation in api.yml needs one")));
             }
         }
         Ok(())
     }
 }
 
-/// Reads one vendor extension as an ordered map of definitions.
-fn catalogue<T: for<'de> Deserialize<'de>>(openapi: &OpenAPI, key: &str) -> Result<Vec<(String, T)>> {
+/// Reads one vendor extension as a list of definitions in document order.
+fn catalogue<T: for<'de> Deserialize<'de>>(openapi: &OpenAPI, document: &serde_norway::Value, key: &str) -> Result<Vec<(String, T)>> {
     let Some(value) = openapi.extensions.get(key) else {
         return Err(err(format!("api.yml has no `{key}` catalogue")));
     };
     let map = value.as_object().ok_or_else(|| err(format!("`{key}` must be a map")))?;
-    map.iter()
-        .map(|(name, def)| {
+    let order = document
+        .get(key)
+        .and_then(serde_norway::Value::as_mapping)
+        .ok_or_else(|| err(format!("`{key}` must be a map")))?;
+    order
+        .keys()
+        .map(|name| {
+            let name = name.as_str().ok_or_else(|| err(format!("`{key}` keys must be strings")))?;
+            let def = map.get(name).ok_or_else(|| err(format!("`{key}.{name}` is missing")))?;
             let def = serde_json::from_value(def.clone()).map_err(|e| err(format!("`{key}.{name}`: {e}")))?;
-            Ok((name.clone(), def))
+            Ok((name.to_owned(), def))
         })
         .collect()
 }
