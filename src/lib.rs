@@ -8,7 +8,10 @@
 //! - [`models`] (generated): every component schema of api.yml.
 //! - [`bodies`] (generated): the body catalogue as typed requests, responses and events.
 //! - [`api`] (generated): poem-openapi transport endpoints, the `Transport` and `Handler` traits, `dispatch`.
-//! - [`client`] (generated): progenitor's HTTP client and one typed method per body type.
+//! - [`client`]: the generated typed client (progenitor's HTTP layer, one method per body type) and the hand-written [`client::Session`] that seals and checks each exchange.
+//! - [`server`]: the envelope pipeline, the `Handler` implementation, WebSocket hub and limits.
+//! - [`store`]: SQLite storage (sqlx), migrations and queries; no HTTP types.
+//! - [`cli`]: the `nanochat` command line.
 //! - [`wire`]: base64 bytes and secret strings used by the models.
 //! - [`crypto`]: the protocol's cryptography (envelopes, message content, key storage).
 
@@ -30,11 +33,9 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/server.rs"));
 }
 
-/// The typed client: progenitor's HTTP layer and one method per body type (generated).
-#[allow(clippy::all)]
-pub mod client {
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-
+pub mod cli;
+pub mod client;
 pub mod crypto;
+pub mod server;
+pub mod store;
 pub mod wire;

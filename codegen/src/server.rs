@@ -138,9 +138,18 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         }
     });
 
+    let title = &spec.openapi.info.title;
+    let version = &spec.openapi.info.version;
+    let description = spec.openapi.info.description.clone().unwrap_or_default();
     Ok(quote! {
-
         use crate::bodies::{Request, Response};
+
+        /// `info.title` of api.yml.
+        pub const API_TITLE: &str = #title;
+        /// `info.version` of api.yml.
+        pub const API_VERSION: &str = #version;
+        /// `info.description` of api.yml, served with the spec.
+        pub const API_DESCRIPTION: &str = #description;
 
         #(#response_enums)*
 

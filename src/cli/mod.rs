@@ -1,0 +1,299 @@
+//! The `nanochat` command line: the server and its operator commands.
+//!
+//! Every flag of `serve` also reads a `NANOCHAT_*` environment variable.
+//! The user commands open the database directly (SQLite in WAL mode allows
+//! it while the server runs).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::{Args, Parser, Subcommand};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::server::{self, Config};
+use crate::store::Store;
+
+/// NanoChat: a self-hosted, end-to-end encrypted chat server.
+#[derive(Debug, Parser)]
+#[command(name = "nanochat", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "NANOCHAT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Manage users (works while the server runs).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the server key's fingerprint, for users to compare with what their client pinned.
+    ServerKey {
+        /// The server's private key file.
+        #[arg(long, env = "NANOCHAT_SERVER_KEY", default_value = "nanochat-server-key.pem")]
+        server_key: PathBuf,
+    },
+}
+
+/// Where the database is.
+#[derive(Debug, Args)]
+pub struct DatabaseArg {
+    /// The SQLite database file.
+    #[arg(long, env = "NANOCHAT_DATABASE", default_value = "nanochat.db")]
+    pub database: PathBuf,
+}
+
+/// `nanochat serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (put a TLS reverse proxy in front for remote users).
+    #[arg(long, env = "NANOCHAT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The database location.
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    /// The server's private key file; created (mode 0600) if missing.
+    #[arg(long, env = "NANOCHAT_SERVER_KEY", default_value = "nanochat-server-key.pem")]
+    pub server_key: PathBuf,
+    /// Freshness window for request timestamps, in seconds.
+    #[arg(long, env = "NANOCHAT_FRESHNESS_WINDOW", default_value_t = 300)]
+    pub freshness_window: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "NANOCHAT_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: i64,
+    /// Largest attachment ciphertext, in bytes.
+    #[arg(long, env = "NANOCHAT_MAX_FILE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_file_bytes: i64,
+    /// Largest message content ciphertext, in bytes.
+    #[arg(long, env = "NANOCHAT_MAX_CONTENT_BYTES", default_value_t = 64 * 1024)]
+    pub max_content_bytes: i64,
+    /// Most members in a conversation.
+    #[arg(long, env = "NANOCHAT_MAX_MEMBERS", default_value_t = 100)]
+    pub max_members: i64,
+    /// Most messages per history page.
+    #[arg(long, env = "NANOCHAT_MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: i64,
+}
+
+/// `nanochat user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print its one-time complete token.
+    Create {
+        /// Username: lowercase letters, digits, '.', '_' and '-', 1 to 32 characters.
+        name: String,
+        /// How long the token stays valid (e.g. 30m, 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        ttl: Duration,
+        /// The database location.
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List users and whether they completed their setup.
+    List {
+        /// The database location.
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Delete a user, immediately and irreversibly.
+    Delete {
+        /// The user.
+        name: String,
+        /// The database location.
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Give a user who lost their keys a new complete token (their key is cleared).
+    Reset {
+        /// The user.
+        name: String,
+        /// How long the token stays valid (e.g. 30m, 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        ttl: Duration,
+        /// The database location.
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+impl ServeArgs {
+    /// The server configuration these flags describe.
+    pub fn config(&self) -> Config {
+        let mut config = Config::default_in(".");
+        config.listen = self.listen;
+        config.database = self.database.database.clone();
+        config.server_key = self.server_key.clone();
+        config.freshness_window = Duration::from_secs(self.freshness_window);
+        config.limits.max_body_bytes = self.max_body_bytes;
+        config.limits.max_file_bytes = self.max_file_bytes;
+        config.limits.max_content_bytes = self.max_content_bytes;
+        config.limits.max_members = self.max_members;
+        config.limits.max_page_size = self.max_page_size;
+        config
+    }
+}
+
+/// Runs a parsed command; output for the operator goes to `out`.
+pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            let config = args.config();
+            let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+            server::serve(config, listener, shutdown_signal()).await
+        }
+        Command::ServerKey { server_key } => {
+            let pem = zeroize::Zeroizing::new(std::fs::read_to_string(&server_key).with_context(|| {
+                format!("cannot read {} (it is created by the first `nanochat serve`)", server_key.display())
+            })?);
+            let key = crate::crypto::PrivateKey::from_pkcs8_pem(&pem).context("the server key file is not a usable key")?;
+            writeln!(out, "{}", key.fingerprint())?;
+            Ok(())
+        }
+        Command::User(command) => user(command, out).await,
+    }
+}
+
+async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match command {
+        UserCommand::Create { name, ttl, database } => {
+            check_username(&name)?;
+            let store = Store::open(&database.database).await?;
+            let (token, hash, expires) = new_token(now, ttl)?;
+            store.create_user(&name, &hash, server::pipeline::unix_ms(expires), server::pipeline::unix_ms(now)).await.map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => anyhow::anyhow!("a user called {name:?} already exists"),
+                other => other.into(),
+            })?;
+            writeln!(out, "created user {name}\ncomplete token: {}\nexpires at: {}", token.as_str(), expires.format(&Rfc3339)?)?;
+        }
+        UserCommand::Reset { name, ttl, database } => {
+            let store = Store::open(&database.database).await?;
+            let (token, hash, expires) = new_token(now, ttl)?;
+            store.reset_user(&name, &hash, server::pipeline::unix_ms(expires), server::pipeline::unix_ms(now)).await.map_err(|e| match e {
+                crate::store::StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
+                other => other.into(),
+            })?;
+            writeln!(out, "reset user {name}\ncomplete token: {}\nexpires at: {}", token.as_str(), expires.format(&Rfc3339)?)?;
+        }
+        UserCommand::List { database } => {
+            let store = Store::open(&database.database).await?;
+            let users = store.list_users().await?;
+            writeln!(out, "{:<32} {:<10} {:<24} fingerprint", "username", "state", "display name")?;
+            for user in users {
+                let state = if user.is_complete() { "active" } else { "pending" };
+                let fingerprint = user.public_key.as_deref().map(|k| crate::crypto::Fingerprint::of_spki_der(k).to_string()).unwrap_or_default();
+                writeln!(out, "{:<32} {:<10} {:<24} {fingerprint}", user.username, state, user.display_name.unwrap_or_default())?;
+            }
+        }
+        UserCommand::Delete { name, database } => {
+            let store = Store::open(&database.database).await?;
+            store.delete_user(&name, server::pipeline::unix_ms(now)).await.map_err(|e| match e {
+                crate::store::StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
+                other => other.into(),
+            })?;
+            writeln!(out, "deleted user {name}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A complete token: 32 random bytes as base64url, its SHA-256 (the only
+/// form stored) and its expiry.
+fn new_token(now: OffsetDateTime, ttl: Duration) -> anyhow::Result<(zeroize::Zeroizing<String>, [u8; 32], OffsetDateTime)> {
+    let mut raw = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(raw.as_mut()).map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    let token = zeroize::Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_ref()));
+    let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    Ok((token, hash, now + ttl))
+}
+
+/// Usernames: lowercase letters, digits, '.', '_' and '-', starting with a
+/// letter or digit, 1 to 32 characters.
+pub fn check_username(name: &str) -> anyhow::Result<()> {
+    let ok = (1..=32).contains(&name.len())
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !ok {
+        bail!("invalid username {name:?}: use 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    Ok(())
+}
+
+/// `90s`, `30m`, `24h`, `7d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30m, 24h or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    let total = number.checked_mul(seconds).filter(|s| *s > 0).ok_or_else(|| format!("{text:?} is out of range"))?;
+    Ok(Duration::from_secs(total))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert!(parse_duration("0h").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("a.b-c_9").is_ok());
+        for bad in ["", "Alice", "-alice", "al ice", "é", &"a".repeat(33)] {
+            assert!(check_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let now = OffsetDateTime::now_utc();
+        let (a, hash_a, expires) = new_token(now, Duration::from_secs(60)).unwrap();
+        let (b, _, _) = new_token(now, Duration::from_secs(60)).unwrap();
+        assert_ne!(a.as_str(), b.as_str());
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_a, <[u8; 32]>::from(Sha256::digest(a.as_bytes())));
+        assert_eq!(expires - now, time::Duration::seconds(60));
+    }
+}

@@ -1,0 +1,16 @@
+//! The client side: the generated typed layer ([`generated`]: progenitor's
+//! HTTP client and the [`Bodies`] methods) and the hand-written
+//! [`Session`] that seals, sends, opens and validates each exchange.
+
+pub mod session;
+pub mod socket;
+
+/// The generated client: progenitor's `http` module and the typed body methods.
+#[allow(clippy::all)]
+pub mod generated {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+pub use generated::{Bodies, Exchange, http};
+pub use session::{ClientError, Session};
+pub use socket::Socket;

@@ -1,0 +1,163 @@
+//! A client session with one server: the server key it pinned, the user
+//! it speaks as, and the envelope work of every exchange.
+//!
+//! Each exchange: build the `Body` (fresh `request_id`, `created_at` now),
+//! seal it under the pinned server key, sign it when the type requires,
+//! `POST /encrypted`, open the response with the derived response key, and
+//! check that it echoes the `request_id` and that its `created_at` is within
+//! the freshness window. Only then is the payload handed back.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::bodies::Request;
+use crate::client::generated::{Exchange, http};
+use crate::crypto::{CryptoError, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request};
+use crate::models::{Body, EncryptedBody, Error, References};
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error code (encrypted, or in clear for an envelope it could not open).
+    #[error("server refused the request: {0}")]
+    Api(Error),
+    /// The transport failed (connection, unexpected status).
+    #[error("transport: {0}")]
+    Transport(String),
+    /// A cryptographic check failed: the response is not authentic or not for us.
+    #[error("crypto: {0}")]
+    Crypto(#[from] CryptoError),
+    /// The response does not echo our request, or its time is out of the window.
+    #[error("invalid response: {0}")]
+    InvalidResponse(String),
+    /// A payload does not match its schema.
+    #[error("payload: {0}")]
+    Payload(#[from] serde_json::Error),
+}
+
+/// A session with one server as one user.
+pub struct Session {
+    http: http::Client,
+    server_key: PublicKey,
+    window: Duration,
+    username: String,
+    signer: Option<PrivateKey>,
+}
+
+impl Session {
+    /// Fetches `/references` from `base_url` and pins the server key it
+    /// announces; compare its fingerprint with `nanochat server-key`.
+    pub async fn connect(base_url: &str, username: &str, signer: Option<PrivateKey>) -> Result<Session, ClientError> {
+        let http = http::Client::new(base_url);
+        let references = http.get_references().await.map_err(|e| ClientError::Transport(e.to_string()))?.into_inner();
+        Session::with_references(http, references, username, signer)
+    }
+
+    /// A session on already fetched (or pinned) references.
+    pub fn with_references(http: http::Client, references: References, username: &str, signer: Option<PrivateKey>) -> Result<Session, ClientError> {
+        let server_key = PublicKey::from_spki_der(&references.server_public_key)?;
+        if server_key.fingerprint().to_string() != references.server_fingerprint {
+            return Err(ClientError::InvalidResponse("the announced fingerprint does not match the announced key".into()));
+        }
+        Ok(Session {
+            http,
+            server_key,
+            window: Duration::from_secs(references.freshness_window_seconds.max(0) as u64),
+            username: username.to_owned(),
+            signer,
+        })
+    }
+
+    /// The pinned server key.
+    pub fn server_key(&self) -> &PublicKey {
+        &self.server_key
+    }
+
+    /// The progenitor client underneath.
+    pub fn http(&self) -> &http::Client {
+        &self.http
+    }
+
+    /// The user this session speaks as.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// Replaces the signing key (after `user.complete` or a key rotation).
+    pub fn set_signer(&mut self, signer: Option<PrivateKey>) {
+        self.signer = signer;
+    }
+
+    /// The Body for `request`, with a fresh `request_id` and the current time.
+    pub fn body_for(&self, request: &Request) -> Result<Body, ClientError> {
+        Ok(Body {
+            r#type: request.body_type().as_str().to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+            request_id: Some(Uuid::new_v4()),
+            username: Some(self.username.clone()),
+            seq: None,
+            payload: request.payload_json()?.and_then(|v| v.as_object().cloned()),
+            error: None,
+        })
+    }
+
+    /// Seals any Body (tests use this to send stale or replayed ones),
+    /// signing it when `sign` is set.
+    pub async fn seal(&self, body: &Body, sign: bool) -> Result<(EncryptedBody, RequestSecret), ClientError> {
+        let json = serde_json::to_vec(body)?;
+        let server_key = self.server_key.clone();
+        let signer = if sign { self.signer.clone() } else { None };
+        let (envelope, secret) = tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))??;
+        let wire = EncryptedBody {
+            version: 1,
+            key: Some(envelope.key.into()),
+            iv: envelope.iv.to_vec().into(),
+            data: envelope.data.into(),
+            signature: envelope.signature.map(Into::into),
+            seq: None,
+        };
+        Ok((wire, secret))
+    }
+
+    /// Sends a sealed envelope and opens, checks and decodes the answer.
+    pub async fn send(&self, body: &Body, envelope: &EncryptedBody, secret: &RequestSecret) -> Result<serde_json::Value, ClientError> {
+        let response = match self.http.post_encrypted(envelope).await {
+            Ok(response) => response.into_inner(),
+            Err(progenitor_client::Error::ErrorResponse(plain)) => return Err(ClientError::Api(plain.into_inner())),
+            Err(e) => return Err(ClientError::Transport(e.to_string())),
+        };
+        self.open_response(body, &response, secret)
+    }
+
+    /// Opens a response envelope for `body`'s request and checks it.
+    pub fn open_response(&self, body: &Body, response: &EncryptedBody, secret: &RequestSecret) -> Result<serde_json::Value, ClientError> {
+        let sealed = ResponseEnvelope::from_parts(&response.iv, response.data.to_vec())?;
+        let plain = secret.response_key().open(&sealed)?;
+        let answer: Body = serde_json::from_slice(&plain)?;
+        if answer.request_id != body.request_id {
+            return Err(ClientError::InvalidResponse("the response does not echo our request_id".into()));
+        }
+        let skew = (OffsetDateTime::now_utc() - answer.created_at).abs();
+        if skew > self.window {
+            return Err(ClientError::InvalidResponse(format!("the response is {} s old or ahead; the window is {} s", skew.whole_seconds(), self.window.as_secs())));
+        }
+        if let Some(error) = answer.error {
+            return Err(ClientError::Api(error));
+        }
+        Ok(serde_json::Value::Object(answer.payload.unwrap_or_default()))
+    }
+}
+
+impl Exchange for Session {
+    type Error = ClientError;
+
+    async fn exchange(&self, request: Request) -> Result<serde_json::Value, ClientError> {
+        let body = self.body_for(&request)?;
+        let (envelope, secret) = self.seal(&body, request.body_type().is_signed()).await?;
+        self.send(&body, &envelope, &secret).await
+    }
+}

@@ -1,0 +1,95 @@
+//! Server configuration: where data lives, what the limits are, and which
+//! protocol rules are enforced.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::models::Limits;
+
+/// Everything `nanochat serve` can be told (flags and `NANOCHAT_*`
+/// variables map onto this).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// The server's private key (PKCS#8 PEM, created with mode 0600 on first start).
+    pub server_key: PathBuf,
+    /// How far a request's `created_at` may be from the server clock.
+    pub freshness_window: Duration,
+    /// Limits announced by `/references` and enforced on every request.
+    pub limits: Limits,
+    /// Envelopes a single peer address may send per second, sustained.
+    pub peer_rate_per_second: u32,
+    /// Envelopes a single peer address may send in a burst.
+    pub peer_burst: u32,
+    /// Failed `user.sync` attempts allowed per user and per peer address in `sync_failure_window`.
+    pub sync_failures_allowed: u32,
+    /// The window over which failed `user.sync` attempts are counted.
+    pub sync_failure_window: Duration,
+    /// How often WebSocket peers are pinged.
+    pub ping_interval: Duration,
+    /// Events queued for one socket before it is considered too slow and closed.
+    pub socket_queue: usize,
+    /// How long in-flight requests get to finish on shutdown.
+    pub shutdown_grace: Duration,
+    /// The protocol rules; all on except in deliberately broken test servers.
+    pub rules: Rules,
+}
+
+impl Config {
+    /// The embedded default: `nanochat.db` and `nanochat-server-key.pem` in
+    /// the working directory, listening on 127.0.0.1:8080.
+    pub fn default_in(dir: impl Into<PathBuf>) -> Config {
+        let dir = dir.into();
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: dir.join("nanochat.db"),
+            server_key: dir.join("nanochat-server-key.pem"),
+            freshness_window: Duration::from_secs(300),
+            limits: Limits {
+                max_body_bytes: 16 * 1024 * 1024,
+                max_file_bytes: 10 * 1024 * 1024,
+                max_content_bytes: 64 * 1024,
+                max_members: 100,
+                max_page_size: 100,
+            },
+            peer_rate_per_second: 50,
+            peer_burst: 200,
+            sync_failures_allowed: 5,
+            sync_failure_window: Duration::from_secs(15 * 60),
+            ping_interval: Duration::from_secs(30),
+            socket_queue: 256,
+            shutdown_grace: Duration::from_secs(10),
+            rules: Rules::default(),
+        }
+    }
+}
+
+/// The protocol rules the server enforces, each checked in exactly one
+/// place. They are all on in every real server; the conformance suite turns
+/// one off at a time to build a deliberately broken server and prove it
+/// notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Reject requests whose `created_at` is outside the freshness window.
+    pub freshness: bool,
+    /// Reject a `request_id` already accepted from the same user.
+    pub replay: bool,
+    /// Verify envelope signatures.
+    pub signature: bool,
+    /// Verify message content signatures before storing them.
+    pub message_signature: bool,
+    /// Require wrapped keys for exactly the current members.
+    pub members_match: bool,
+    /// Hide conversations from non-members.
+    pub membership: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { freshness: true, replay: true, signature: true, message_signature: true, members_match: true, membership: true }
+    }
+}

@@ -1,0 +1,164 @@
+//! The NanoChat server.
+//!
+//! # Layout
+//! - [`config`]: what the operator can set, and the protocol [`Rules`].
+//! - [`pipeline`]: envelope in, handler call, encrypted response out; every
+//!   protocol check (freshness, replay, signature) lives there.
+//! - `handlers/`: the generated `Handler` trait implemented per area
+//!   (users, conversations, messages).
+//! - [`websocket`] and [`hub`]: sockets, sessions and event fan-out.
+//! - [`ratelimit`]: per-peer and per-user limits.
+//! - [`server_key`]: the server key pair on disk.
+//!
+//! This module wires them into the generated poem-openapi [`Api`] and runs
+//! it until a shutdown signal, letting in-flight requests finish.
+
+pub mod config;
+pub mod error;
+mod handlers;
+pub mod hub;
+pub mod pipeline;
+pub mod ratelimit;
+pub mod server_key;
+pub mod state;
+pub mod websocket;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use poem::web::websocket::{BoxWebSocketUpgraded, WebSocket};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::OpenApiService;
+use poem_openapi::payload::Json;
+use time::OffsetDateTime;
+
+pub use config::{Config, Rules};
+pub use pipeline::Caller;
+pub use state::State;
+
+use crate::api::{Api, GetHealthResponse, GetReferencesResponse, PostEncryptedResponse, Transport};
+use crate::models::{EncryptedBody, Error, ErrorCode, Health, References};
+use crate::store::Store;
+
+/// The software version reported by `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The transport: what each HTTP operation of api.yml does.
+pub struct Server(pub Arc<State>);
+
+impl Transport for Server {
+    async fn get_references(&self, _peer: Option<SocketAddr>) -> GetReferencesResponse {
+        let key = self.0.server_key.public_key();
+        GetReferencesResponse::Ok(Json(References {
+            protocol_version: pipeline::PROTOCOL_VERSION,
+            server_public_key: key.to_spki_der().to_vec().into(),
+            server_fingerprint: key.fingerprint().to_string(),
+            server_time: OffsetDateTime::now_utc(),
+            freshness_window_seconds: self.0.config.freshness_window.as_secs() as i64,
+            limits: self.0.config.limits.clone(),
+        }))
+    }
+
+    async fn post_encrypted(&self, peer: Option<SocketAddr>, body: EncryptedBody) -> PostEncryptedResponse {
+        match pipeline::handle(&self.0, peer, body, pipeline::Channel::Http).await {
+            Ok(answered) => PostEncryptedResponse::Ok(Json(answered.response)),
+            Err(failure) => match failure.status {
+                401 => PostEncryptedResponse::Unauthorized(Json(failure.error)),
+                413 => PostEncryptedResponse::PayloadTooLarge(Json(failure.error)),
+                429 => PostEncryptedResponse::TooManyRequests(Json(failure.error)),
+                _ => PostEncryptedResponse::BadRequest(Json(failure.error)),
+            },
+        }
+    }
+
+    fn websocket(&self, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
+        websocket::upgrade(self.0.clone(), peer, ws)
+    }
+
+    async fn get_health(&self, _peer: Option<SocketAddr>) -> GetHealthResponse {
+        match self.0.store.ping().await {
+            Ok(()) => GetHealthResponse::Ok(Json(Health { status: "ok".into(), version: VERSION.into() })),
+            Err(e) => {
+                tracing::error!(%e, "health check: the database does not answer");
+                GetHealthResponse::ServiceUnavailable(Json(Error::new(ErrorCode::Unavailable, "the database does not answer")))
+            }
+        }
+    }
+}
+
+/// The poem-openapi service with api.yml's title, version and description.
+pub fn openapi_service(state: Arc<State>) -> OpenApiService<Api<Server>, ()> {
+    OpenApiService::new(Api(Arc::new(Server(state))), crate::api::API_TITLE, crate::api::API_VERSION)
+        .description(crate::api::API_DESCRIPTION)
+}
+
+/// The whole HTTP application: the API, its served spec at
+/// `/openapi.json`, and the body size limit.
+pub fn app(state: Arc<State>) -> impl Endpoint {
+    let max_body = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
+    let service = openapi_service(state);
+    let spec = service.spec_endpoint();
+    Route::new().nest("/", service).at("/openapi.json", spec).around(move |ep, req| limit_body(ep, req, max_body))
+}
+
+/// Refuses bodies over the limit with the spec's 413 `Error`, whether or
+/// not the client announced a length.
+async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request, max: usize) -> poem::Result<Response> {
+    let too_large = || {
+        let error = Error::new(ErrorCode::TooLarge, format!("the request is larger than the limit of {max} bytes"));
+        Json(error).with_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE).into_response()
+    };
+    let announced = req.header(poem::http::header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|len| len > max) {
+        return Ok(too_large());
+    }
+    if req.method() == poem::http::Method::POST {
+        let body = req.take_body();
+        match body.into_bytes_limit(max).await {
+            Ok(bytes) => req.set_body(bytes),
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Opens the database and server key and serves on `listener` until
+/// `shutdown` resolves; in-flight requests get `config.shutdown_grace`.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Store::open(&config.database).await?;
+    let server_key = server_key::load_or_create(&config.server_key).await?;
+    tracing::info!(fingerprint = %server_key.fingerprint(), "server key");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let grace = config.shutdown_grace;
+    let state = State::new(config, store.clone(), server_key, stop_rx);
+    let purge = tokio::spawn(purge_replay_guard(state.clone()));
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(app(state), signal, Some(grace)).await?;
+    purge.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Forgets request ids once they could no longer pass the freshness check.
+async fn purge_replay_guard(state: Arc<State>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.store.purge_requests(pipeline::unix_ms(OffsetDateTime::now_utc())).await {
+            tracing::warn!(%e, "purging the replay guard failed");
+        }
+    }
+}

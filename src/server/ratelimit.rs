@@ -1,0 +1,138 @@
+//! Rate limits: a token bucket per peer address in front of all RSA work,
+//! and a failure counter for `user.sync` per user and per peer address.
+//!
+//! Both live in memory: they protect the CPU and slow password guessing, and
+//! a restart resetting them costs an attacker a restart they cannot cause.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Past this many tracked keys, entries that are back to normal are dropped.
+const PRUNE_AT: usize = 10_000;
+
+/// A token bucket per peer address.
+#[derive(Debug)]
+pub struct PeerLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl PeerLimiter {
+    /// `rate` envelopes per second sustained, `burst` at once.
+    pub fn new(rate: u32, burst: u32) -> Self {
+        PeerLimiter { rate: f64::from(rate.max(1)), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `peer`; false when its bucket is empty.
+    pub fn allow(&self, peer: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > PRUNE_AT {
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(peer).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Counts failed attempts per key (a username or a peer address) over a
+/// sliding window.
+#[derive(Debug)]
+pub struct FailureLimiter {
+    allowed: usize,
+    window: Duration,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl FailureLimiter {
+    /// `allowed` failures per key within `window`.
+    pub fn new(allowed: u32, window: Duration) -> Self {
+        FailureLimiter { allowed: allowed as usize, window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether `key` may try again now.
+    pub fn may_try(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match failures.get_mut(key) {
+            Some(times) => {
+                Self::expire(times, now, self.window);
+                times.len() < self.allowed
+            }
+            None => true,
+        }
+    }
+
+    /// Records a failed attempt for `key`.
+    pub fn record_failure(&self, key: &str) {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() > PRUNE_AT {
+            let window = self.window;
+            failures.retain(|_, times| {
+                Self::expire(times, now, window);
+                !times.is_empty()
+            });
+        }
+        let times = failures.entry(key.to_owned()).or_default();
+        Self::expire(times, now, self.window);
+        times.push_back(now);
+    }
+
+    /// Forgets `key`'s failures (after a success).
+    pub fn clear(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
+    fn expire(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+        while times.front().is_some_and(|t| now.duration_since(*t) > window) {
+            times.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refuses() {
+        let limiter = PeerLimiter::new(1, 3);
+        let peer: IpAddr = [127, 0, 0, 1].into();
+        assert!((0..3).all(|_| limiter.allow(peer)));
+        assert!(!limiter.allow(peer));
+        let other: IpAddr = [127, 0, 0, 2].into();
+        assert!(limiter.allow(other), "buckets are per address");
+    }
+
+    #[test]
+    fn failures_lock_out_until_cleared() {
+        let limiter = FailureLimiter::new(2, Duration::from_secs(60));
+        assert!(limiter.may_try("alice"));
+        limiter.record_failure("alice");
+        limiter.record_failure("alice");
+        assert!(!limiter.may_try("alice"));
+        assert!(limiter.may_try("bob"));
+        limiter.clear("alice");
+        assert!(limiter.may_try("alice"));
+    }
+
+    #[test]
+    fn failures_expire_with_the_window() {
+        let limiter = FailureLimiter::new(1, Duration::from_millis(1));
+        limiter.record_failure("alice");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(limiter.may_try("alice"));
+    }
+}
