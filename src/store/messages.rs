@@ -824,4 +824,11 @@ mod tests {
         let latest = s.latest_messages("alice").await.unwrap();
         assert_eq!(latest.keys().copied().collect::<Vec<_>>(), [c2]);
     }
+
+    #[test]
+    fn listing_sql_never_selects_attachment_bytes() {
+        let select: &str = message_select!();
+        assert!(select.contains("m.attachment_size"));
+        assert!(!select.contains("m.attachment,") && !select.contains("m.attachment "));
+    }
 }

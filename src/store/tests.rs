@@ -157,6 +157,40 @@ async fn open_reports_errors_instead_of_panicking() {
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_queue_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("busy.db")).await.unwrap();
+    new_user(&s, "alice").await;
+    new_user(&s, "bob").await;
+    let c = Uuid::new_v4();
+    s.create_conversation(c, None, "alice", &["bob".into()], T0)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let now = T0 + i * 10 + j;
+                s.insert_message(&message(c, "alice", &["alice", "bob"]), now)
+                    .await?;
+                s.remember_request("bob", Uuid::new_v4(), now).await?;
+                s.list_messages(c, "bob", None, 3).await?;
+            }
+            Ok::<_, StoreError>(())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let (all, next) = s.list_messages(c, "bob", None, 1000).await.unwrap();
+    assert_eq!(all.len(), 80);
+    assert_eq!(next, None);
+    assert!(all.windows(2).all(|w| w[0].cursor > w[1].cursor));
+    s.close().await;
+}
+
 #[test]
 fn placeholders_are_numbered_from_start() {
     assert_eq!(placeholders(1, 3), "$1, $2, $3");

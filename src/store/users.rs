@@ -283,7 +283,7 @@ impl Store {
             .await?;
         tx.commit().await?;
 
-        deleted.left.sort_by(|a, b| a.0.cmp(&b.0));
+        deleted.left.sort_by_key(|entry| entry.0);
         deleted.deleted_conversations.sort();
         Ok(deleted)
     }
@@ -592,7 +592,7 @@ mod tests {
             (c1, vec!["bob".to_owned(), "carol".to_owned()]),
             (c3, vec!["bob".to_owned()]),
         ];
-        expected_left.sort_by(|a, b| a.0.cmp(&b.0));
+        expected_left.sort_by_key(|entry| entry.0);
         assert_eq!(deleted.left, expected_left);
         assert_eq!(deleted.deleted_conversations, vec![c2]);
 
