@@ -1,0 +1,602 @@
+// @generated from api.yml by nanochat-codegen: do not edit.
+// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
+
+use crate::bodies::Request;
+/// progenitor's client for the transport paths of api.yml.
+#[allow(missing_docs, unused_imports)]
+pub mod http {
+    #[allow(unused_imports)]
+    pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+    #[allow(unused_imports)]
+    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+    /// Types used as operation parameters and responses.
+    #[allow(clippy::all)]
+    pub mod types {
+        /// Error types.
+        pub mod error {
+            /// Error from a `TryFrom` or `FromStr` implementation.
+            pub struct ConversionError(::std::borrow::Cow<'static, str>);
+            impl ::std::error::Error for ConversionError {}
+            impl ::std::fmt::Display for ConversionError {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
+                    ::std::fmt::Display::fmt(&self.0, f)
+                }
+            }
+            impl ::std::fmt::Debug for ConversionError {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
+                    ::std::fmt::Debug::fmt(&self.0, f)
+                }
+            }
+            impl From<&'static str> for ConversionError {
+                fn from(value: &'static str) -> Self {
+                    Self(value.into())
+                }
+            }
+            impl From<String> for ConversionError {
+                fn from(value: String) -> Self {
+                    Self(value.into())
+                }
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    /**Client for NanoChat
+
+NanoChat protocol v1: a self-hosted, end-to-end encrypted chat.
+
+This document is the single source of truth for the wire format. The
+transport is three HTTP paths (`GET /references`, `POST /encrypted`,
+`GET /websocket`) plus `GET /health`; everything a user does travels
+inside an encrypted `Body`, whose catalogue of types is the vendor
+extension `x-nanochat-bodies` (requests) and `x-nanochat-events` (events
+pushed over the WebSocket) at the root of this document.
+
+## Primitives (no others)
+
+| purpose | algorithm |
+| --- | --- |
+| key pairs (users, server) | RSA, 3072-bit default; 2048..4096 accepted, anything else rejected; e = 65537 |
+| key wrap | RSA-OAEP, SHA-256, MGF1-SHA-256, empty label |
+| signatures | RSA-PSS, SHA-256, MGF1-SHA-256, salt length 32 |
+| bulk encryption | AES-256-GCM, 96-bit random IV, 128-bit tag appended to the ciphertext |
+| response and event keys | HKDF-SHA-256 |
+| password to key | Argon2id, parameters stored with the ciphertext, never weaker than m=19456 KiB, t=2, p=1 |
+| randomness | the operating system CSPRNG |
+
+Binary values are base64 (RFC 4648 standard alphabet, with padding).
+Public keys are DER SubjectPublicKeyInfo, private keys DER PKCS#8. A key
+fingerprint is SHA-256 of the SubjectPublicKeyInfo DER, written as 16
+groups of 4 lowercase hex digits separated by spaces.
+
+## Request envelope (`EncryptedBody` with `key`)
+
+1. Draw a fresh 32-byte key `K` and a 12-byte `iv`.
+2. `data = AES-256-GCM(K, iv, plaintext = UTF-8 JSON of a Body, aad = empty)`.
+3. `key = RSA-OAEP(server public key from /references, K)`.
+4. `signature = RSA-PSS(user private key, key || iv || data)`: the raw
+   bytes concatenated (encrypt-then-sign). Every request type is signed
+   except `user.sync`; `user.complete` is signed with the private key
+   matching the public key it carries (proof of possession).
+5. Send `{version: 1, key, iv, data, signature}`.
+
+The server unwraps `K`, decrypts, parses the `Body`, checks freshness and
+replay, looks the user up, verifies the signature, and only then acts. An
+envelope that cannot be opened gets a plain `Error` (HTTP 400/401/413/429);
+once `K` is known every answer, errors included, is encrypted and sent
+with HTTP 200 so the status line tells an observer nothing.
+
+## Response (`EncryptedBody` without `key`)
+
+`K_resp = HKDF-SHA-256(ikm = K, salt = request iv, info = "nanochat/v1 response")`
+(32 bytes). The response is `{version: 1, iv, data}` with a fresh `iv` and
+`data = AES-256-GCM(K_resp, iv, JSON of the response Body, aad = empty)`.
+Only the holder of the server private key can derive `K_resp`, so a
+response that decrypts is authentic. The client rejects a response whose
+`request_id` does not echo its request or whose `created_at` is outside
+the freshness window.
+
+## Freshness and replay
+
+The server rejects a request whose `created_at` is more than
+`freshness_window_seconds` (default 300, announced by `/references`)
+away from its clock (`stale`), and a `request_id` it has already accepted
+from the same user within the window (`replayed`), also across restarts.
+
+## WebSocket (`GET /websocket`)
+
+Text frames carry the same `EncryptedBody` JSON as `POST /encrypted`.
+Each request frame gets exactly one response frame, encrypted under that
+request's `K_resp`. The first request must be a signed `session.open`;
+any other first frame gets a plain `Error` frame with code
+`session_required` and the socket is closed. Its `K` and `iv` give
+`K_events = HKDF-SHA-256(ikm = K, salt = iv, info = "nanochat/v1 events")`.
+Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
+`data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = "nanochat/v1 event" || seq as 8-byte big-endian)`.
+`seq` starts at 1 and strictly increases per socket; the client rejects
+a frame whose `seq` does not increase or whose Body `created_at` is out
+of the window. The server pings every 30 s; a socket whose outgoing queue
+is full (a slow reader) is closed rather than allowed to delay others.
+
+## Message content (end to end)
+
+1. The sender draws a content key `C` (32 bytes), and encrypts the UTF-8
+   JSON `{"text": ..., "file_name": ..., "file_type": ...}` (absent fields
+   omitted) as `content` under a fresh `content_iv`, and the file bytes,
+   if any, as `attachment.data` under its own `attachment.iv`, both with
+   AES-256-GCM under `C` and empty AAD.
+2. For every current member, the sender included, `C` is wrapped with
+   RSA-OAEP under that member's public key: `keys[]`.
+3. The sender signs with RSA-PSS the canonical message bytes below.
+4. The server refuses a message whose `keys` do not name exactly the
+   current members (`members_mismatch`), stores ciphertext only, and
+   returns each reader only the wrapped key addressed to them plus the
+   digests of all wrapped keys (`recipients`), so the reader can verify
+   the signature without the other members' wrapped keys.
+
+Canonical message bytes: each field is a 4-byte big-endian length
+followed by the bytes, in this order:
+1. ASCII `nanochat/v1 message`
+2. conversation id, lowercase hyphenated UUID, ASCII
+3. message id, same form
+4. content iv (12 bytes)
+5. content ciphertext (including its tag)
+6. SHA-256 of the attachment ciphertext (32 bytes), or an empty field
+   (length 0) when there is no attachment
+then the recipient count as a 4-byte big-endian integer, then for each
+recipient sorted by username bytes ascending: the username (UTF-8,
+length-prefixed) and SHA-256 of its wrapped key (length-prefixed, 32
+bytes). Usernames must be unique.
+
+Key rotation proof (`UpdateUser.public_key_signature`): RSA-PSS by the new
+private key over length-prefixed ASCII `nanochat/v1 key rotation`, the
+username (UTF-8) and the new public key (SPKI DER).
+
+## Password-encrypted private keys
+
+`EncryptedPrivateKey`: `key = Argon2id(password, salt, m_cost, t_cost,
+p_cost, 32 bytes)`, `ciphertext = AES-256-GCM(key, iv, PKCS#8 DER, aad =
+"nanochat/v1 private-key")`. The server stores the blob as it is; it
+never sees the password. The sync password is stored as an Argon2id PHC
+string.
+
+## Not provided by v1
+
+Forward secrecy, hiding the social graph (who talks to whom, when) from
+the server itself, and multi-device sessions beyond using the same key on
+several devices.
+
+
+Version: 1.0.0*/
+    pub struct Client {
+        pub(crate) baseurl: String,
+        pub(crate) client: reqwest::Client,
+    }
+    impl Client {
+        /// Create a new client.
+        ///
+        /// `baseurl` is the base URL provided to the internal
+        /// `reqwest::Client`, and should include a scheme and hostname,
+        /// as well as port and a path stem if applicable.
+        pub fn new(baseurl: &str) -> Self {
+            #[cfg(not(target_arch = "wasm32"))]
+            let client = {
+                let dur = ::std::time::Duration::from_secs(15u64);
+                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
+            };
+            #[cfg(target_arch = "wasm32")]
+            let client = reqwest::ClientBuilder::new();
+            Self::new_with_client(baseurl, client.build().unwrap())
+        }
+        /// Construct a new client with an existing `reqwest::Client`,
+        /// allowing more control over its configuration.
+        ///
+        /// `baseurl` is the base URL provided to the internal
+        /// `reqwest::Client`, and should include a scheme and hostname,
+        /// as well as port and a path stem if applicable.
+        pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+            Self {
+                baseurl: baseurl.to_string(),
+                client,
+            }
+        }
+    }
+    impl ClientInfo<()> for Client {
+        fn api_version() -> &'static str {
+            "1.0.0"
+        }
+        fn baseurl(&self) -> &str {
+            self.baseurl.as_str()
+        }
+        fn client(&self) -> &reqwest::Client {
+            &self.client
+        }
+        fn inner(&self) -> &() {
+            &()
+        }
+    }
+    impl ClientHooks<()> for &Client {}
+    #[allow(clippy::all)]
+    impl Client {
+        /**The server public key, protocol version, clock, freshness window and limits
+
+Unencrypted. Clients pin the server key on first use and warn loudly if it changes.
+
+Sends a `GET` request to `/references`
+
+*/
+        pub async fn get_references<'a>(
+            &'a self,
+        ) -> Result<ResponseValue<crate::models::References>, Error<()>> {
+            let url = format!("{}/references", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_references",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Send one encrypted request Body and receive the encrypted response Body
+
+Sends a `POST` request to `/encrypted`
+
+*/
+        pub async fn post_encrypted<'a>(
+            &'a self,
+            body: &'a crate::models::EncryptedBody,
+        ) -> Result<
+            ResponseValue<crate::models::EncryptedBody>,
+            Error<crate::models::Error>,
+        > {
+            let url = format!("{}/encrypted", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_encrypted",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Upgrade to a WebSocket carrying EncryptedBody text frames and encrypted events
+
+The first frame must be a signed session.open request. See the info description for the frame format.
+
+Sends a `GET` request to `/websocket`
+
+*/
+        pub async fn websocket<'a>(
+            &'a self,
+        ) -> Result<ResponseValue<reqwest::Upgraded>, Error<()>> {
+            let url = format!("{}/websocket", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .headers(header_map)
+                .header(::reqwest::header::CONNECTION, "Upgrade")
+                .header(::reqwest::header::UPGRADE, "websocket")
+                .header(::reqwest::header::SEC_WEBSOCKET_VERSION, "13")
+                .header(
+                    ::reqwest::header::SEC_WEBSOCKET_KEY,
+                    ::base64::Engine::encode(
+                        &::base64::engine::general_purpose::STANDARD,
+                        ::rand::random::<[u8; 16]>(),
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "websocket",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                101u16 => ResponseValue::upgrade(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Liveness and readiness probe
+
+Sends a `GET` request to `/health`
+
+*/
+        pub async fn get_health<'a>(
+            &'a self,
+        ) -> Result<ResponseValue<crate::models::Health>, Error<crate::models::Error>> {
+            let url = format!("{}/health", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_health",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Items consumers will typically use such as the Client.
+    pub mod prelude {
+        #[allow(unused_imports)]
+        pub use super::Client;
+    }
+}
+/// The seam to the envelope code: sends one typed request and
+/// returns the decrypted, validated response payload.
+pub trait Exchange: Send + Sync {
+    /// The error of a failed exchange; a payload that does not match its schema converts into it.
+    type Error: From<serde_json::Error> + Send;
+    /// Seals `request`, sends it, opens and validates the response, and returns its payload.
+    fn exchange(
+        &self,
+        request: Request,
+    ) -> impl std::future::Future<
+        Output = Result<serde_json::Value, Self::Error>,
+    > + Send;
+}
+fn decode<T: serde::de::DeserializeOwned, E: From<serde_json::Error>>(
+    payload: serde_json::Value,
+) -> Result<T, E> {
+    Ok(serde_json::from_value(payload)?)
+}
+/// One typed method per body type of the catalogue.
+pub trait Bodies: Exchange {
+    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted.
+    fn session_open(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::SessionOpened, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::SessionOpen).await?) }
+    }
+    /// `user.complete`: Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession).
+    fn user_complete(
+        &self,
+        payload: crate::models::CompleteUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserComplete(payload)).await?) }
+    }
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request.
+    fn user_sync(
+        &self,
+        payload: crate::models::SyncUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PrivateKeyUser, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserSync(payload)).await?) }
+    }
+    /// `user.get`: Looks up a user's display name and public key (to pin it and check its fingerprint).
+    fn user_get(
+        &self,
+        payload: crate::models::BaseUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserGet(payload)).await?) }
+    }
+    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes.
+    fn user_update(
+        &self,
+        payload: crate::models::UpdateUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserUpdate(payload)).await?) }
+    }
+    /// `user.delete`: Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted.
+    fn user_delete(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserDelete).await?) }
+    }
+    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users.
+    fn conversation_create(
+        &self,
+        payload: crate::models::CreateConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationCreate(payload)).await?) }
+    }
+    /// `conversation.update`: Renames a conversation (any member) or replaces its member list (owner only; the owner stays a member).
+    fn conversation_update(
+        &self,
+        payload: crate::models::Conversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationUpdate(payload)).await?) }
+    }
+    /// `conversation.leave`: The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it.
+    fn conversation_leave(
+        &self,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationLeave(payload)).await?) }
+    }
+    /// `conversation.delete`: Deletes the conversation and all its messages (owner only).
+    fn conversation_delete(
+        &self,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationDelete(payload)).await?) }
+    }
+    /// `conversation.get`: One conversation with its members' public keys and the latest page of messages.
+    fn conversation_get(
+        &self,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationGet(payload)).await?) }
+    }
+    /// `conversation.list`: Every conversation of the caller, most recently active first, each with its latest message only.
+    fn conversation_list(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::List, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::ConversationList).await?) }
+    }
+    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members.
+    fn message_create(
+        &self,
+        payload: crate::models::CreateMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Message, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::MessageCreate(payload)).await?) }
+    }
+    /// `message.update`: Replaces a message's content with a fresh content key (sender only).
+    fn message_update(
+        &self,
+        payload: crate::models::UpdateMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Message, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::MessageUpdate(payload)).await?) }
+    }
+    /// `message.delete`: Deletes a message (sender only).
+    fn message_delete(
+        &self,
+        payload: crate::models::BaseMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::MessageDelete(payload)).await?) }
+    }
+    /// `message.list`: A page of a conversation's history, newest first, before an optional cursor.
+    fn message_list(
+        &self,
+        payload: crate::models::ListMessages,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessagePage, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::MessageList(payload)).await?) }
+    }
+    /// `message.attachment`: Downloads one message's encrypted attachment; lists never inline attachment bytes.
+    fn message_attachment(
+        &self,
+        payload: crate::models::BaseMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Attachment, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::MessageAttachment(payload)).await?) }
+    }
+}
+impl<T: Exchange + ?Sized> Bodies for T {}

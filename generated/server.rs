@@ -1,0 +1,339 @@
+// @generated from api.yml by nanochat-codegen: do not edit.
+// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
+
+use crate::bodies::{Request, Response};
+/// `info.title` of api.yml.
+pub const API_TITLE: &str = "NanoChat";
+/// `info.version` of api.yml.
+pub const API_VERSION: &str = "1.0.0";
+/// `info.description` of api.yml, served with the spec.
+pub const API_DESCRIPTION: &str = "NanoChat protocol v1: a self-hosted, end-to-end encrypted chat.\n\nThis document is the single source of truth for the wire format. The\ntransport is three HTTP paths (`GET /references`, `POST /encrypted`,\n`GET /websocket`) plus `GET /health`; everything a user does travels\ninside an encrypted `Body`, whose catalogue of types is the vendor\nextension `x-nanochat-bodies` (requests) and `x-nanochat-events` (events\npushed over the WebSocket) at the root of this document.\n\n## Primitives (no others)\n\n| purpose | algorithm |\n| --- | --- |\n| key pairs (users, server) | RSA, 3072-bit default; 2048..4096 accepted, anything else rejected; e = 65537 |\n| key wrap | RSA-OAEP, SHA-256, MGF1-SHA-256, empty label |\n| signatures | RSA-PSS, SHA-256, MGF1-SHA-256, salt length 32 |\n| bulk encryption | AES-256-GCM, 96-bit random IV, 128-bit tag appended to the ciphertext |\n| response and event keys | HKDF-SHA-256 |\n| password to key | Argon2id, parameters stored with the ciphertext, never weaker than m=19456 KiB, t=2, p=1 |\n| randomness | the operating system CSPRNG |\n\nBinary values are base64 (RFC 4648 standard alphabet, with padding).\nPublic keys are DER SubjectPublicKeyInfo, private keys DER PKCS#8. A key\nfingerprint is SHA-256 of the SubjectPublicKeyInfo DER, written as 16\ngroups of 4 lowercase hex digits separated by spaces.\n\n## Request envelope (`EncryptedBody` with `key`)\n\n1. Draw a fresh 32-byte key `K` and a 12-byte `iv`.\n2. `data = AES-256-GCM(K, iv, plaintext = UTF-8 JSON of a Body, aad = empty)`.\n3. `key = RSA-OAEP(server public key from /references, K)`.\n4. `signature = RSA-PSS(user private key, key || iv || data)`: the raw\n   bytes concatenated (encrypt-then-sign). Every request type is signed\n   except `user.sync`; `user.complete` is signed with the private key\n   matching the public key it carries (proof of possession).\n5. Send `{version: 1, key, iv, data, signature}`.\n\nThe server unwraps `K`, decrypts, parses the `Body`, checks freshness and\nreplay, looks the user up, verifies the signature, and only then acts. An\nenvelope that cannot be opened gets a plain `Error` (HTTP 400/401/413/429);\nonce `K` is known every answer, errors included, is encrypted and sent\nwith HTTP 200 so the status line tells an observer nothing.\n\n## Response (`EncryptedBody` without `key`)\n\n`K_resp = HKDF-SHA-256(ikm = K, salt = request iv, info = \"nanochat/v1 response\")`\n(32 bytes). The response is `{version: 1, iv, data}` with a fresh `iv` and\n`data = AES-256-GCM(K_resp, iv, JSON of the response Body, aad = empty)`.\nOnly the holder of the server private key can derive `K_resp`, so a\nresponse that decrypts is authentic. The client rejects a response whose\n`request_id` does not echo its request or whose `created_at` is outside\nthe freshness window.\n\n## Freshness and replay\n\nThe server rejects a request whose `created_at` is more than\n`freshness_window_seconds` (default 300, announced by `/references`)\naway from its clock (`stale`), and a `request_id` it has already accepted\nfrom the same user within the window (`replayed`), also across restarts.\n\n## WebSocket (`GET /websocket`)\n\nText frames carry the same `EncryptedBody` JSON as `POST /encrypted`.\nEach request frame gets exactly one response frame, encrypted under that\nrequest's `K_resp`. The first request must be a signed `session.open`;\nany other first frame gets a plain `Error` frame with code\n`session_required` and the socket is closed. Its `K` and `iv` give\n`K_events = HKDF-SHA-256(ikm = K, salt = iv, info = \"nanochat/v1 events\")`.\nEvents are `EncryptedBody` frames `{version: 1, seq, iv, data}` where\n`data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = \"nanochat/v1 event\" || seq as 8-byte big-endian)`.\n`seq` starts at 1 and strictly increases per socket; the client rejects\na frame whose `seq` does not increase or whose Body `created_at` is out\nof the window. The server pings every 30 s; a socket whose outgoing queue\nis full (a slow reader) is closed rather than allowed to delay others.\n\n## Message content (end to end)\n\n1. The sender draws a content key `C` (32 bytes), and encrypts the UTF-8\n   JSON `{\"text\": ..., \"file_name\": ..., \"file_type\": ...}` (absent fields\n   omitted) as `content` under a fresh `content_iv`, and the file bytes,\n   if any, as `attachment.data` under its own `attachment.iv`, both with\n   AES-256-GCM under `C` and empty AAD.\n2. For every current member, the sender included, `C` is wrapped with\n   RSA-OAEP under that member's public key: `keys[]`.\n3. The sender signs with RSA-PSS the canonical message bytes below.\n4. The server refuses a message whose `keys` do not name exactly the\n   current members (`members_mismatch`), stores ciphertext only, and\n   returns each reader only the wrapped key addressed to them plus the\n   digests of all wrapped keys (`recipients`), so the reader can verify\n   the signature without the other members' wrapped keys.\n\nCanonical message bytes: each field is a 4-byte big-endian length\nfollowed by the bytes, in this order:\n1. ASCII `nanochat/v1 message`\n2. conversation id, lowercase hyphenated UUID, ASCII\n3. message id, same form\n4. content iv (12 bytes)\n5. content ciphertext (including its tag)\n6. SHA-256 of the attachment ciphertext (32 bytes), or an empty field\n   (length 0) when there is no attachment\nthen the recipient count as a 4-byte big-endian integer, then for each\nrecipient sorted by username bytes ascending: the username (UTF-8,\nlength-prefixed) and SHA-256 of its wrapped key (length-prefixed, 32\nbytes). Usernames must be unique.\n\nKey rotation proof (`UpdateUser.public_key_signature`): RSA-PSS by the new\nprivate key over length-prefixed ASCII `nanochat/v1 key rotation`, the\nusername (UTF-8) and the new public key (SPKI DER).\n\n## Password-encrypted private keys\n\n`EncryptedPrivateKey`: `key = Argon2id(password, salt, m_cost, t_cost,\np_cost, 32 bytes)`, `ciphertext = AES-256-GCM(key, iv, PKCS#8 DER, aad =\n\"nanochat/v1 private-key\")`. The server stores the blob as it is; it\nnever sees the password. The sync password is stored as an Argon2id PHC\nstring.\n\n## Not provided by v1\n\nForward secrecy, hiding the social graph (who talks to whom, when) from\nthe server itself, and multi-device sessions beyond using the same key on\nseveral devices.\n";
+/// Every answer of `get_references` that api.yml lists.
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum GetReferencesResponse {
+    /// The server's references.
+    #[oai(status = 200u16)]
+    Ok(poem_openapi::payload::Json<crate::models::References>),
+}
+/// Every answer of `post_encrypted` that api.yml lists.
+#[derive(Debug, poem_openapi::ApiResponse)]
+#[oai(bad_request_handler = "bad_request_post_encrypted")]
+pub enum PostEncryptedResponse {
+    /// The encrypted response Body (success or an encrypted Error).
+    #[oai(status = 200u16)]
+    Ok(poem_openapi::payload::Json<crate::models::EncryptedBody>),
+    /// The envelope is malformed: not JSON, bad base64, missing key, unsupported version (code bad_envelope).
+    #[oai(status = 400u16)]
+    BadRequest(poem_openapi::payload::Json<crate::models::Error>),
+    /// The envelope cannot be opened: the key does not unwrap under the server key or the data does not decrypt (code undecryptable). Fetch /references again.
+    #[oai(status = 401u16)]
+    Unauthorized(poem_openapi::payload::Json<crate::models::Error>),
+    /// The request is larger than limits.max_body_bytes (code too_large).
+    #[oai(status = 413u16)]
+    PayloadTooLarge(poem_openapi::payload::Json<crate::models::Error>),
+    /// Too many requests from this peer address (code rate_limited).
+    #[oai(status = 429u16)]
+    TooManyRequests(poem_openapi::payload::Json<crate::models::Error>),
+}
+/// Unparseable requests get the spec's Error body, not plain text.
+fn bad_request_post_encrypted(error: poem::Error) -> PostEncryptedResponse {
+    PostEncryptedResponse::BadRequest(
+        poem_openapi::payload::Json(crate::models::Error::from(error)),
+    )
+}
+/// Every answer of `get_health` that api.yml lists.
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum GetHealthResponse {
+    /// The server is up and its database answers.
+    #[oai(status = 200u16)]
+    Ok(poem_openapi::payload::Json<crate::models::Health>),
+    /// The database does not answer (code unavailable).
+    #[oai(status = 503u16)]
+    ServiceUnavailable(poem_openapi::payload::Json<crate::models::Error>),
+}
+/// The transport operations of api.yml: what the server does with
+/// each HTTP request before any body is decrypted.
+pub trait Transport: Send + Sync + 'static {
+    /// The server public key, protocol version, clock, freshness window and limits.
+    fn get_references(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+    ) -> impl std::future::Future<Output = GetReferencesResponse> + Send;
+    /// Send one encrypted request Body and receive the encrypted response Body.
+    fn post_encrypted(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        body: crate::models::EncryptedBody,
+    ) -> impl std::future::Future<Output = PostEncryptedResponse> + Send;
+    /// Upgrade to a WebSocket carrying EncryptedBody text frames and encrypted events.
+    fn websocket(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        ws: poem::web::websocket::WebSocket,
+    ) -> poem::web::websocket::BoxWebSocketUpgraded;
+    /// Liveness and readiness probe.
+    fn get_health(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+    ) -> impl std::future::Future<Output = GetHealthResponse> + Send;
+}
+/// The poem-openapi service: one endpoint per operation, each
+/// delegating to the [`Transport`].
+pub struct Api<T>(pub std::sync::Arc<T>);
+fn peer(remote: &poem::web::RemoteAddr) -> Option<std::net::SocketAddr> {
+    remote.as_socket_addr().copied()
+}
+#[poem_openapi::OpenApi]
+impl<T: Transport> Api<T> {
+    /// The server public key, protocol version, clock, freshness window and limits.
+    #[oai(path = "/references", method = "get", operation_id = "get_references")]
+    async fn get_references(
+        &self,
+        remote: &poem::web::RemoteAddr,
+    ) -> GetReferencesResponse {
+        self.0.get_references(peer(remote)).await
+    }
+    /// Send one encrypted request Body and receive the encrypted response Body.
+    #[oai(path = "/encrypted", method = "post", operation_id = "post_encrypted")]
+    async fn post_encrypted(
+        &self,
+        remote: &poem::web::RemoteAddr,
+        body: poem_openapi::payload::Json<crate::models::EncryptedBody>,
+    ) -> PostEncryptedResponse {
+        self.0.post_encrypted(peer(remote), body.0).await
+    }
+    /// Upgrade to a WebSocket carrying EncryptedBody text frames and encrypted events.
+    #[oai(path = "/websocket", method = "get", operation_id = "websocket")]
+    async fn websocket(
+        &self,
+        remote: &poem::web::RemoteAddr,
+        ws: poem::web::websocket::WebSocket,
+    ) -> poem::web::websocket::BoxWebSocketUpgraded {
+        self.0.websocket(peer(remote), ws)
+    }
+    /// Liveness and readiness probe.
+    #[oai(path = "/health", method = "get", operation_id = "get_health")]
+    async fn get_health(&self, remote: &poem::web::RemoteAddr) -> GetHealthResponse {
+        self.0.get_health(peer(remote)).await
+    }
+}
+/// One method per body type of the catalogue, called with the
+/// authenticated caller once the envelope has been opened, checked
+/// and its signature verified.
+pub trait Handler: Send + Sync + 'static {
+    /// Who sent the request, as established by the envelope pipeline.
+    type Caller: Send + Sync;
+    /// The error every method may return; the pipeline turns it into an encrypted Error body.
+    type Error: Send;
+    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted.
+    fn session_open(
+        &self,
+        caller: &Self::Caller,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::SessionOpened, Self::Error>,
+    > + Send;
+    /// `user.complete`: Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession).
+    fn user_complete(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::CompleteUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send;
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request.
+    fn user_sync(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::SyncUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PrivateKeyUser, Self::Error>,
+    > + Send;
+    /// `user.get`: Looks up a user's display name and public key (to pin it and check its fingerprint).
+    fn user_get(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send;
+    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes.
+    fn user_update(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::UpdateUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::PublicUser, Self::Error>,
+    > + Send;
+    /// `user.delete`: Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted.
+    fn user_delete(
+        &self,
+        caller: &Self::Caller,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send;
+    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users.
+    fn conversation_create(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::CreateConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send;
+    /// `conversation.update`: Renames a conversation (any member) or replaces its member list (owner only; the owner stays a member).
+    fn conversation_update(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::Conversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send;
+    /// `conversation.leave`: The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it.
+    fn conversation_leave(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send;
+    /// `conversation.delete`: Deletes the conversation and all its messages (owner only).
+    fn conversation_delete(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send;
+    /// `conversation.get`: One conversation with its members' public keys and the latest page of messages.
+    fn conversation_get(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseConversation,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessageConversation, Self::Error>,
+    > + Send;
+    /// `conversation.list`: Every conversation of the caller, most recently active first, each with its latest message only.
+    fn conversation_list(
+        &self,
+        caller: &Self::Caller,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::List, Self::Error>,
+    > + Send;
+    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members.
+    fn message_create(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::CreateMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Message, Self::Error>,
+    > + Send;
+    /// `message.update`: Replaces a message's content with a fresh content key (sender only).
+    fn message_update(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::UpdateMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Message, Self::Error>,
+    > + Send;
+    /// `message.delete`: Deletes a message (sender only).
+    fn message_delete(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Empty, Self::Error>,
+    > + Send;
+    /// `message.list`: A page of a conversation's history, newest first, before an optional cursor.
+    fn message_list(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::ListMessages,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::MessagePage, Self::Error>,
+    > + Send;
+    /// `message.attachment`: Downloads one message's encrypted attachment; lists never inline attachment bytes.
+    fn message_attachment(
+        &self,
+        caller: &Self::Caller,
+        payload: crate::models::BaseMessage,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::Attachment, Self::Error>,
+    > + Send;
+}
+/// Routes a typed request to its [`Handler`] method.
+pub async fn dispatch<H: Handler>(
+    handler: &H,
+    caller: &H::Caller,
+    request: Request,
+) -> Result<Response, H::Error> {
+    match request {
+        Request::SessionOpen => {
+            handler.session_open(caller).await.map(Response::SessionOpen)
+        }
+        Request::UserComplete(payload) => {
+            handler.user_complete(caller, payload).await.map(Response::UserComplete)
+        }
+        Request::UserSync(payload) => {
+            handler.user_sync(caller, payload).await.map(Response::UserSync)
+        }
+        Request::UserGet(payload) => {
+            handler.user_get(caller, payload).await.map(Response::UserGet)
+        }
+        Request::UserUpdate(payload) => {
+            handler.user_update(caller, payload).await.map(Response::UserUpdate)
+        }
+        Request::UserDelete => {
+            handler.user_delete(caller).await.map(Response::UserDelete)
+        }
+        Request::ConversationCreate(payload) => {
+            handler
+                .conversation_create(caller, payload)
+                .await
+                .map(Response::ConversationCreate)
+        }
+        Request::ConversationUpdate(payload) => {
+            handler
+                .conversation_update(caller, payload)
+                .await
+                .map(Response::ConversationUpdate)
+        }
+        Request::ConversationLeave(payload) => {
+            handler
+                .conversation_leave(caller, payload)
+                .await
+                .map(Response::ConversationLeave)
+        }
+        Request::ConversationDelete(payload) => {
+            handler
+                .conversation_delete(caller, payload)
+                .await
+                .map(Response::ConversationDelete)
+        }
+        Request::ConversationGet(payload) => {
+            handler
+                .conversation_get(caller, payload)
+                .await
+                .map(Response::ConversationGet)
+        }
+        Request::ConversationList => {
+            handler.conversation_list(caller).await.map(Response::ConversationList)
+        }
+        Request::MessageCreate(payload) => {
+            handler.message_create(caller, payload).await.map(Response::MessageCreate)
+        }
+        Request::MessageUpdate(payload) => {
+            handler.message_update(caller, payload).await.map(Response::MessageUpdate)
+        }
+        Request::MessageDelete(payload) => {
+            handler.message_delete(caller, payload).await.map(Response::MessageDelete)
+        }
+        Request::MessageList(payload) => {
+            handler.message_list(caller, payload).await.map(Response::MessageList)
+        }
+        Request::MessageAttachment(payload) => {
+            handler
+                .message_attachment(caller, payload)
+                .await
+                .map(Response::MessageAttachment)
+        }
+    }
+}
