@@ -57,8 +57,11 @@ fn fingerprint_is_grouped_sha256_of_spki() {
     let shown = fp.to_string();
     let groups: Vec<&str> = shown.split(' ').collect();
     assert_eq!(groups.len(), 16);
-    assert!(groups.iter().all(|g| g.len() == 4
-        && g.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())));
+    assert!(groups.iter().all(|g| {
+        g.len() == 4
+            && g.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    }));
     assert_eq!(shown.replace(' ', ""), fp.to_hex());
     assert_ne!(fp, bob().fingerprint());
 }
@@ -71,7 +74,11 @@ fn debug_never_shows_secrets() {
     let b64 = k.to_pkcs8_base64().unwrap();
     assert!(!dbg.contains(&b64[40..80]));
     let (_, secret) = seal_request(server().public_key(), b"x", None).unwrap();
-    let s = format!("{secret:?} {:?} {:?}", secret.response_key(), secret.event_key());
+    let s = format!(
+        "{secret:?} {:?} {:?}",
+        secret.response_key(),
+        secret.event_key()
+    );
     assert!(!s.contains(&hex(secret.expose_key())));
     assert!(!s.contains(&hex(secret.response_key().expose_key())));
     let file = KeyFile::new_plain("https://chat.example", "alice", &k).unwrap();
@@ -174,10 +181,7 @@ fn request_response_round_trip() {
     );
     // Another request's key cannot open this response.
     let (_, other) = seal_request(server.public_key(), body, None).unwrap();
-    assert_eq!(
-        other.response_key().open(&resp),
-        Err(CryptoError::Decrypt)
-    );
+    assert_eq!(other.response_key().open(&resp), Err(CryptoError::Decrypt));
     // Wrong server key.
     assert_eq!(env.open(&bob()).unwrap_err(), CryptoError::Decrypt);
 }
@@ -227,7 +231,11 @@ fn request_tampering_is_rejected() {
     for i in positions(env.data.len()) {
         let mut e = env.clone();
         flip(&mut e.data, i);
-        assert_eq!(e.open(&server).unwrap_err(), CryptoError::Decrypt, "data {i}");
+        assert_eq!(
+            e.open(&server).unwrap_err(),
+            CryptoError::Decrypt,
+            "data {i}"
+        );
         assert!(!sig_ok(&e));
     }
     // signature
@@ -247,7 +255,10 @@ fn request_tampering_is_rejected() {
     // truncations
     let mut e = env.clone();
     e.data.truncate(15);
-    assert!(matches!(e.open(&server), Err(CryptoError::BadLength { .. })));
+    assert!(matches!(
+        e.open(&server),
+        Err(CryptoError::BadLength { .. })
+    ));
     let mut e = env.clone();
     e.key.pop();
     assert_eq!(e.open(&server).unwrap_err(), CryptoError::Decrypt);
@@ -314,9 +325,7 @@ fn events_are_ordered_and_bound_to_seq() {
 fn event_tampering_is_rejected() {
     let (_, secret) = seal_request(server().public_key(), b"x", None).unwrap();
     let key: EventKey = secret.event_key();
-    let ev = key
-        .seal_with_rng(&mut test_rng(3), 7, &[1u8; 200])
-        .unwrap();
+    let ev = key.seal_with_rng(&mut test_rng(3), 7, &[1u8; 200]).unwrap();
     for i in 0..12 {
         let mut e = ev.clone();
         flip(&mut e.iv, i);
@@ -348,7 +357,10 @@ fn members() -> Vec<(String, PrivateKey)> {
 #[test]
 fn message_round_trip_with_attachment() {
     let m = members();
-    let pubs: Vec<(&str, &PublicKey)> = m.iter().map(|(u, k)| (u.as_str(), k.public_key())).collect();
+    let pubs: Vec<(&str, &PublicKey)> = m
+        .iter()
+        .map(|(u, k)| (u.as_str(), k.public_key()))
+        .collect();
     let content = MessageContent {
         text: Some("hello ✓".into()),
         file_name: Some("a.txt".into()),
@@ -364,14 +376,21 @@ fn message_round_trip_with_attachment() {
     let msg_id = Uuid::from_u128(2);
     let sealed = seal_message(&alice(), conv, msg_id, &json, Some(b"file bytes"), &pubs).unwrap();
     assert_eq!(
-        sealed.recipients.iter().map(|r| r.username.as_str()).collect::<Vec<_>>(),
+        sealed
+            .recipients
+            .iter()
+            .map(|r| r.username.as_str())
+            .collect::<Vec<_>>(),
         ["alice", "bob", "carol"]
     );
     sealed.verify_signature(alice().public_key()).unwrap();
     for (user, key) in &m {
         let received = sealed.for_reader(user).unwrap();
         let opened = open_message(&received, user, key, alice().public_key()).unwrap();
-        assert_eq!(MessageContent::from_json_bytes(&opened.content).unwrap(), content);
+        assert_eq!(
+            MessageContent::from_json_bytes(&opened.content).unwrap(),
+            content
+        );
         let att = sealed.attachment.as_ref().unwrap();
         let digest = received.attachment_digest.unwrap();
         assert_eq!(
@@ -392,7 +411,10 @@ fn message_round_trip_with_attachment() {
         );
     }
     // Not a member.
-    assert_eq!(sealed.for_reader("dave").unwrap_err(), CryptoError::NotARecipient);
+    assert_eq!(
+        sealed.for_reader("dave").unwrap_err(),
+        CryptoError::NotARecipient
+    );
     let received = sealed.for_reader("bob").unwrap();
     assert_eq!(
         open_message(&received, "dave", &dave(), alice().public_key()).unwrap_err(),
@@ -427,8 +449,15 @@ fn message_sealing_rules() {
     let conv = Uuid::from_u128(1);
     // duplicate usernames
     assert_eq!(
-        seal_message(&a, conv, conv, b"x", None, &[("alice", a.public_key()), ("alice", b.public_key())])
-            .unwrap_err(),
+        seal_message(
+            &a,
+            conv,
+            conv,
+            b"x",
+            None,
+            &[("alice", a.public_key()), ("alice", b.public_key())]
+        )
+        .unwrap_err(),
         CryptoError::DuplicateRecipient
     );
     // the sender's own key must be among the members
@@ -467,7 +496,8 @@ fn message_signed_bytes_layout() {
             key_digest: [0x5a; 32],
         },
     ];
-    let got = message_signed_bytes(&conv, &id, &[0xaa; 12], b"CT", Some(&[0xdd; 32]), &recips).unwrap();
+    let got =
+        message_signed_bytes(&conv, &id, &[0xaa; 12], b"CT", Some(&[0xdd; 32]), &recips).unwrap();
     let mut want = Vec::new();
     let mut field = |v: &[u8]| {
         want.extend_from_slice(&(v.len() as u32).to_be_bytes());
@@ -497,7 +527,10 @@ fn message_signed_bytes_layout() {
 #[test]
 fn message_tampering_is_rejected() {
     let m = members();
-    let pubs: Vec<(&str, &PublicKey)> = m.iter().map(|(u, k)| (u.as_str(), k.public_key())).collect();
+    let pubs: Vec<(&str, &PublicKey)> = m
+        .iter()
+        .map(|(u, k)| (u.as_str(), k.public_key()))
+        .collect();
     let sealed = seal_message(
         &alice(),
         Uuid::from_u128(10),
@@ -509,7 +542,8 @@ fn message_tampering_is_rejected() {
     .unwrap();
     let base = sealed.for_reader("bob").unwrap();
     let (bob, sender) = (bob(), alice().public_key().clone());
-    let rejects = |r: &nanochat::crypto::ReceivedMessage| open_message(r, "bob", &bob, &sender).is_err();
+    let rejects =
+        |r: &nanochat::crypto::ReceivedMessage| open_message(r, "bob", &bob, &sender).is_err();
     assert!(!rejects(&base));
     for i in 0..12 {
         let mut r = base.clone();
@@ -529,7 +563,10 @@ fn message_tampering_is_rejected() {
     for i in positions(base.wrapped_key.len()) {
         let mut r = base.clone();
         flip(&mut r.wrapped_key, i);
-        assert_eq!(open_message(&r, "bob", &bob, &sender).unwrap_err(), CryptoError::KeyDigestMismatch);
+        assert_eq!(
+            open_message(&r, "bob", &bob, &sender).unwrap_err(),
+            CryptoError::KeyDigestMismatch
+        );
     }
     for j in 0..base.recipients.len() {
         for i in [0, 31] {
@@ -573,8 +610,14 @@ fn blob() -> EncryptedPrivateKey {
 fn encrypted_private_key_round_trip_and_shape() {
     let b = blob();
     assert_eq!(b.params(), KdfParams::DEFAULT);
-    assert_eq!(b.decrypt(b"correct horse").unwrap().public_key(), alice().public_key());
-    assert_eq!(b.decrypt(b"correct horsf").unwrap_err(), CryptoError::Decrypt);
+    assert_eq!(
+        b.decrypt(b"correct horse").unwrap().public_key(),
+        alice().public_key()
+    );
+    assert_eq!(
+        b.decrypt(b"correct horsf").unwrap_err(),
+        CryptoError::Decrypt
+    );
     let json = b.to_json().unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -582,9 +625,20 @@ fn encrypted_private_key_round_trip_and_shape() {
     sorted.sort();
     assert_eq!(
         sorted,
-        ["ciphertext", "iv", "kdf", "m_cost", "p_cost", "salt", "t_cost", "version"]
+        [
+            "ciphertext",
+            "iv",
+            "kdf",
+            "m_cost",
+            "p_cost",
+            "salt",
+            "t_cost",
+            "version"
+        ]
     );
-    assert!(json.starts_with(r#"{"version":1,"kdf":"argon2id","m_cost":19456,"t_cost":2,"p_cost":1,"salt":""#));
+    assert!(json.starts_with(
+        r#"{"version":1,"kdf":"argon2id","m_cost":19456,"t_cost":2,"p_cost":1,"salt":""#
+    ));
     assert_eq!(EncryptedPrivateKey::from_json(&json).unwrap(), b);
     assert!(EncryptedPrivateKey::encrypt(&alice(), b"").is_err());
 }
@@ -604,24 +658,43 @@ fn weak_or_absurd_kdf_params_are_refused() {
     assert_eq!(with(1024 * 1024 + 1, 2, 1), CryptoError::KdfTooExpensive);
     assert_eq!(with(19456, 21, 1), CryptoError::KdfTooExpensive);
     assert_eq!(with(19456, 2, 17), CryptoError::KdfTooExpensive);
-    assert_eq!(with(u32::MAX, u32::MAX, u32::MAX), CryptoError::KdfTooExpensive);
+    assert_eq!(
+        with(u32::MAX, u32::MAX, u32::MAX),
+        CryptoError::KdfTooExpensive
+    );
     // Stronger-than-default but legal parameters derive a different key.
     assert_eq!(with(19456, 3, 1), CryptoError::Decrypt);
-    let weak = KdfParams { m_cost: 8, t_cost: 1, p_cost: 1 };
+    let weak = KdfParams {
+        m_cost: 8,
+        t_cost: 1,
+        p_cost: 1,
+    };
     assert_eq!(
         EncryptedPrivateKey::encrypt_with_rng(&mut test_rng(1), &alice(), b"pw", weak).unwrap_err(),
         CryptoError::WeakKdf
     );
     let mut x = b.clone();
     x.version = 2;
-    assert_eq!(x.decrypt(b"correct horse").unwrap_err(), CryptoError::UnsupportedVersion(2));
+    assert_eq!(
+        x.decrypt(b"correct horse").unwrap_err(),
+        CryptoError::UnsupportedVersion(2)
+    );
     let mut x = b.clone();
     x.salt.pop();
-    assert!(matches!(x.decrypt(b"correct horse"), Err(CryptoError::BadLength { what: "salt", .. })));
+    assert!(matches!(
+        x.decrypt(b"correct horse"),
+        Err(CryptoError::BadLength { what: "salt", .. })
+    ));
     let mut x = b.clone();
     x.iv.push(0);
-    assert!(matches!(x.decrypt(b"correct horse"), Err(CryptoError::BadLength { .. })));
-    assert!(EncryptedPrivateKey::from_json(&b.to_json().unwrap().replace("argon2id", "scrypt")).is_err());
+    assert!(matches!(
+        x.decrypt(b"correct horse"),
+        Err(CryptoError::BadLength { .. })
+    ));
+    assert!(
+        EncryptedPrivateKey::from_json(&b.to_json().unwrap().replace("argon2id", "scrypt"))
+            .is_err()
+    );
 }
 
 #[test]
@@ -630,18 +703,30 @@ fn encrypted_private_key_tampering_is_rejected() {
     for i in 0..12 {
         let mut x = b.clone();
         flip(&mut x.iv, i);
-        assert_eq!(x.decrypt(b"correct horse").unwrap_err(), CryptoError::Decrypt, "iv {i}");
+        assert_eq!(
+            x.decrypt(b"correct horse").unwrap_err(),
+            CryptoError::Decrypt,
+            "iv {i}"
+        );
     }
     for i in [0, 7, 15] {
         let mut x = b.clone();
         flip(&mut x.salt, i);
-        assert_eq!(x.decrypt(b"correct horse").unwrap_err(), CryptoError::Decrypt, "salt {i}");
+        assert_eq!(
+            x.decrypt(b"correct horse").unwrap_err(),
+            CryptoError::Decrypt,
+            "salt {i}"
+        );
     }
     let len = b.ciphertext.len();
     for i in [0, 1, len / 3, len / 2, len - 17, len - 16, len - 2, len - 1] {
         let mut x = b.clone();
         flip(&mut x.ciphertext, i);
-        assert_eq!(x.decrypt(b"correct horse").unwrap_err(), CryptoError::Decrypt, "ct {i}");
+        assert_eq!(
+            x.decrypt(b"correct horse").unwrap_err(),
+            CryptoError::Decrypt,
+            "ct {i}"
+        );
     }
 }
 
@@ -659,9 +744,11 @@ fn argon2id_rfc9106_section_5_3() {
         .build()
         .unwrap();
     let secret = [0x03; 8];
-    let ctx = Argon2::new_with_secret(&secret, Algorithm::Argon2id, Version::V0x13, params).unwrap();
+    let ctx =
+        Argon2::new_with_secret(&secret, Algorithm::Argon2id, Version::V0x13, params).unwrap();
     let mut out = [0u8; 32];
-    ctx.hash_password_into(&[0x01; 32], &[0x02; 16], &mut out).unwrap();
+    ctx.hash_password_into(&[0x01; 32], &[0x02; 16], &mut out)
+        .unwrap();
     assert_eq!(
         hex(&out),
         "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
@@ -689,7 +776,10 @@ fn key_files() {
     assert_eq!(v["username"], "alice");
     assert_eq!(v["public_key"], a.public_key().to_base64());
     assert_eq!(v["private_key"]["encoding"], "plain");
-    assert_eq!(v["private_key"]["pkcs8"], a.to_pkcs8_base64().unwrap().as_str());
+    assert_eq!(
+        v["private_key"]["pkcs8"],
+        a.to_pkcs8_base64().unwrap().as_str()
+    );
     let back = KeyFile::from_json(&json).unwrap();
     assert!(!back.is_encrypted());
     assert_eq!(back.private_key(None).unwrap().public_key(), a.public_key());
@@ -702,9 +792,18 @@ fn key_files() {
     assert_eq!(v["private_key"]["version"], 1);
     let back = KeyFile::from_json(&json).unwrap();
     assert!(back.is_encrypted());
-    assert_eq!(back.private_key(None).unwrap_err(), CryptoError::PasswordRequired);
-    assert_eq!(back.private_key(Some(b"pw?")).unwrap_err(), CryptoError::Decrypt);
-    assert_eq!(back.private_key(Some(b"pw!")).unwrap().public_key(), a.public_key());
+    assert_eq!(
+        back.private_key(None).unwrap_err(),
+        CryptoError::PasswordRequired
+    );
+    assert_eq!(
+        back.private_key(Some(b"pw?")).unwrap_err(),
+        CryptoError::Decrypt
+    );
+    assert_eq!(
+        back.private_key(Some(b"pw!")).unwrap().public_key(),
+        a.public_key()
+    );
 
     // Mismatched pair.
     let mut bad = KeyFile::new_plain("https://chat.example", "alice", &a).unwrap();
@@ -713,12 +812,17 @@ fn key_files() {
     assert_eq!(bad.private_key(None).unwrap_err(), CryptoError::KeyMismatch);
     // Version.
     let v2 = json.replacen("\"version\": 1", "\"version\": 2", 1);
-    assert_eq!(KeyFile::from_json(&v2).unwrap_err(), CryptoError::UnsupportedVersion(2));
+    assert_eq!(
+        KeyFile::from_json(&v2).unwrap_err(),
+        CryptoError::UnsupportedVersion(2)
+    );
     assert!(matches!(
         KeyFile::from_json(&json.replace("\"encrypted\"", "\"rot13\"")),
         Err(CryptoError::Malformed(_))
     ));
-    assert!(matches!(back.private_key, KeyFilePrivateKey::Encrypted(ref e) if e.kdf == Kdf::Argon2id));
+    assert!(
+        matches!(back.private_key, KeyFilePrivateKey::Encrypted(ref e) if e.kdf == Kdf::Argon2id)
+    );
 }
 
 // ------------------------------------------------------ garbage in, Err out
@@ -735,7 +839,10 @@ fn garbage_and_truncated_input_is_an_error_not_a_panic() {
         assert!(PublicKey::from_spki_der(&spki[..n]).is_err(), "spki[..{n}]");
     }
     for n in positions(pkcs8.len()) {
-        assert!(PrivateKey::from_pkcs8_der(&pkcs8[..n]).is_err(), "pkcs8[..{n}]");
+        assert!(
+            PrivateKey::from_pkcs8_der(&pkcs8[..n]).is_err(),
+            "pkcs8[..{n}]"
+        );
     }
     // Trailing garbage is refused too.
     let mut long = spki.clone();
@@ -769,8 +876,22 @@ fn garbage_and_truncated_input_is_an_error_not_a_panic() {
             ..env.clone()
         };
         assert!(mixed.open(&server).is_err());
-        assert!(resp_key.open(&ResponseEnvelope { iv: [1; 12], data: junk.clone() }).is_err());
-        assert!(rx.open(&EventEnvelope { seq: len as u64, iv: [2; 12], data: junk.clone() }).is_err());
+        assert!(
+            resp_key
+                .open(&ResponseEnvelope {
+                    iv: [1; 12],
+                    data: junk.clone()
+                })
+                .is_err()
+        );
+        assert!(
+            rx.open(&EventEnvelope {
+                seq: len as u64,
+                iv: [2; 12],
+                data: junk.clone()
+            })
+            .is_err()
+        );
         assert!(EncryptedPrivateKey::from_json(&text).is_err());
         assert!(KeyFile::from_json(&text).is_err());
         assert!(MessageContent::from_json_bytes(&junk).is_err());
@@ -794,7 +915,10 @@ fn garbage_and_truncated_input_is_an_error_not_a_panic() {
     for field in ["salt", "iv", "ciphertext"] {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let mut v = v.as_object().unwrap().clone();
-        v.insert(field.into(), serde_json::Value::String("!!notbase64".into()));
+        v.insert(
+            field.into(),
+            serde_json::Value::String("!!notbase64".into()),
+        );
         assert!(EncryptedPrivateKey::from_json(&serde_json::to_string(&v).unwrap()).is_err());
         v.insert(field.into(), serde_json::Value::String(String::new()));
         let x = EncryptedPrivateKey::from_json(&serde_json::to_string(&v).unwrap()).unwrap();

@@ -64,7 +64,10 @@ fn h(v: &Value, path: &str) -> Vec<u8> {
             Err(_) => &cur[p],
         };
     }
-    unhex(cur.as_str().unwrap_or_else(|| panic!("{path} not a string")))
+    unhex(
+        cur.as_str()
+            .unwrap_or_else(|| panic!("{path} not a string")),
+    )
 }
 
 fn iv(v: &[u8]) -> [u8; 12] {
@@ -78,9 +81,13 @@ fn envelope_vectors() {
     let server = server();
     let alice = alice();
     let body = r#"{"type":"conversation.list","created_at":"2026-01-01T00:00:00Z","request_id":"00000000-0000-4000-8000-000000000001","username":"alice"}"#;
-    let (env, secret) =
-        seal_request_with_rng(&mut test_rng(0x11), server.public_key(), body.as_bytes(), Some(&alice))
-            .unwrap();
+    let (env, secret) = seal_request_with_rng(
+        &mut test_rng(0x11),
+        server.public_key(),
+        body.as_bytes(),
+        Some(&alice),
+    )
+    .unwrap();
     let resp_body = r#"{"type":"conversation.list","request_id":"00000000-0000-4000-8000-000000000001","payload":[]}"#;
     let resp = secret
         .response_key()
@@ -88,10 +95,18 @@ fn envelope_vectors() {
         .unwrap();
     let mut sealer = EventSealer::new(secret.event_key());
     let mut rng = test_rng(0x33);
-    let events: Vec<(String, EventEnvelope)> = ["{\"type\":\"event.message.created\",\"seq\":1}", "{\"type\":\"event.message.deleted\",\"seq\":2}"]
-        .iter()
-        .map(|b| (b.to_string(), sealer.seal_with_rng(&mut rng, b.as_bytes()).unwrap()))
-        .collect();
+    let events: Vec<(String, EventEnvelope)> = [
+        "{\"type\":\"event.message.created\",\"seq\":1}",
+        "{\"type\":\"event.message.deleted\",\"seq\":2}",
+    ]
+    .iter()
+    .map(|b| {
+        (
+            b.to_string(),
+            sealer.seal_with_rng(&mut rng, b.as_bytes()).unwrap(),
+        )
+    })
+    .collect();
     let generated = json!({
         "description": "Request envelope (RSA-OAEP-SHA256 wrap of K under the server key, AES-256-GCM body, RSA-PSS-SHA256 signature over key||iv||data), response under K_resp, events under K_events with AAD. See README.md.",
         "rng": RNG_NOTE,
@@ -138,22 +153,42 @@ fn envelope_vectors() {
         Some(h(&v, "request.signature")),
     )
     .unwrap();
-    assert_eq!(&**server.decrypt_oaep(&env.key).unwrap(), h(&v, "request.k").as_slice());
+    assert_eq!(
+        &**server.decrypt_oaep(&env.key).unwrap(),
+        h(&v, "request.k").as_slice()
+    );
     let opened = env.open(&server).unwrap();
-    assert_eq!(opened.body, v["request"]["body"].as_str().unwrap().as_bytes());
+    assert_eq!(
+        opened.body,
+        v["request"]["body"].as_str().unwrap().as_bytes()
+    );
     env.verify_signature(alice.public_key()).unwrap();
-    assert_eq!(sha256(&env.signed_bytes()).to_vec(), h(&v, "request.signed_bytes_sha256"));
+    assert_eq!(
+        sha256(&env.signed_bytes()).to_vec(),
+        h(&v, "request.signed_bytes_sha256")
+    );
     let rk = opened.secret.response_key();
     assert_eq!(rk.expose_key().to_vec(), h(&v, "response.k_resp"));
     let resp = ResponseEnvelope::from_parts(&h(&v, "response.iv"), h(&v, "response.data")).unwrap();
-    assert_eq!(rk.open(&resp).unwrap(), v["response"]["body"].as_str().unwrap().as_bytes());
+    assert_eq!(
+        rk.open(&resp).unwrap(),
+        v["response"]["body"].as_str().unwrap().as_bytes()
+    );
     let ek = opened.secret.event_key();
     assert_eq!(ek.expose_key().to_vec(), h(&v, "events.k_events"));
     let mut rx = EventReceiver::new(ek);
     for item in v["events"]["items"].as_array().unwrap() {
         let seq = item["seq"].as_u64().unwrap();
-        let e = EventEnvelope::from_parts(seq, &unhex(item["iv"].as_str().unwrap()), unhex(item["data"].as_str().unwrap())).unwrap();
-        assert_eq!(rx.open(&e).unwrap(), item["body"].as_str().unwrap().as_bytes());
+        let e = EventEnvelope::from_parts(
+            seq,
+            &unhex(item["iv"].as_str().unwrap()),
+            unhex(item["data"].as_str().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(
+            rx.open(&e).unwrap(),
+            item["body"].as_str().unwrap().as_bytes()
+        );
         // Plain AES-GCM with the documented AAD gives the same.
         let k: [u8; 32] = h(&v, "events.k_events").try_into().unwrap();
         assert_eq!(unhex(item["aad"].as_str().unwrap()), event_aad(seq));
@@ -177,7 +212,8 @@ fn content_vectors() {
         ("dave", dave(), "dave-2048.pem"),
         ("erin", erin(), "erin-4096.pem"),
     ];
-    let members: Vec<(&str, &PublicKey)> = keys.iter().map(|(u, k, _)| (*u, k.public_key())).collect();
+    let members: Vec<(&str, &PublicKey)> =
+        keys.iter().map(|(u, k, _)| (*u, k.public_key())).collect();
     let conv = Uuid::parse_str("6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f").unwrap();
     let msg = Uuid::parse_str("0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d").unwrap();
     let content = MessageContent {
@@ -256,7 +292,10 @@ fn content_vectors() {
     )
     .unwrap();
     assert_eq!(signed, h(&v, "signed_bytes"));
-    alice().public_key().verify_pss(&signed, &h(&v, "signature")).unwrap();
+    alice()
+        .public_key()
+        .verify_pss(&signed, &h(&v, "signature"))
+        .unwrap();
     assert_eq!(
         aead::decrypt(&c, &content_iv, &[], &h(&v, "content")).unwrap(),
         v["content_plaintext"].as_str().unwrap().as_bytes()
@@ -296,7 +335,9 @@ fn private_key_vectors() {
         KdfParams::DEFAULT,
     )
     .unwrap();
-    let argon = KdfParams::DEFAULT.derive_key(PASSWORD.as_bytes(), &blob.salt).unwrap();
+    let argon = KdfParams::DEFAULT
+        .derive_key(PASSWORD.as_bytes(), &blob.salt)
+        .unwrap();
     let generated = json!({
         "description": "Password-encrypted PKCS#8 private key: Argon2id v0x13 (m_cost KiB, t_cost, p_cost, 16-byte salt, 32-byte output, no secret, no associated data) -> AES-256-GCM key; AAD \"nanochat/v1 private-key\". See README.md.",
         "rng": RNG_NOTE,
@@ -314,12 +355,23 @@ fn private_key_vectors() {
         committed,
         serde_json::from_value::<EncryptedPrivateKey>(v["blob"].clone()).unwrap()
     );
-    let k = committed.decrypt(v["password"].as_str().unwrap().as_bytes()).unwrap();
+    let k = committed
+        .decrypt(v["password"].as_str().unwrap().as_bytes())
+        .unwrap();
     assert_eq!(k.public_key(), alice().public_key());
     // The documented steps by hand.
-    let argon = committed.params().derive_key(PASSWORD.as_bytes(), &committed.salt).unwrap();
+    let argon = committed
+        .params()
+        .derive_key(PASSWORD.as_bytes(), &committed.salt)
+        .unwrap();
     assert_eq!(argon.to_vec(), h(&v, "argon2id_output"));
-    let der = aead::decrypt(&argon, &iv(&committed.iv), b"nanochat/v1 private-key", &committed.ciphertext).unwrap();
+    let der = aead::decrypt(
+        &argon,
+        &iv(&committed.iv),
+        b"nanochat/v1 private-key",
+        &committed.ciphertext,
+    )
+    .unwrap();
     assert_eq!(der, *alice().to_pkcs8_der().unwrap());
 }
 
@@ -351,7 +403,10 @@ fn keyfile_vectors() {
         v["plain"]
     );
     let plain = KeyFile::from_json(v["plain_json"].as_str().unwrap()).unwrap();
-    assert_eq!(plain.private_key(None).unwrap().public_key(), alice().public_key());
+    assert_eq!(
+        plain.private_key(None).unwrap().public_key(),
+        alice().public_key()
+    );
     let enc = KeyFile::from_json(v["encrypted_json"].as_str().unwrap()).unwrap();
     assert_eq!(
         enc.private_key(Some(v["password"].as_str().unwrap().as_bytes()))

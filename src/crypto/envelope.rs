@@ -331,7 +331,12 @@ impl EventKey {
     /// Decrypts one event without any ordering check (prefer
     /// [`EventReceiver`]).
     pub fn open_unordered(&self, envelope: &EventEnvelope) -> Result<Vec<u8>> {
-        aead::decrypt(&self.0, &envelope.iv, &event_aad(envelope.seq), &envelope.data)
+        aead::decrypt(
+            &self.0,
+            &envelope.iv,
+            &event_aad(envelope.seq),
+            &envelope.data,
+        )
     }
 
     /// The raw key. Only for known-answer vectors and interop debugging.

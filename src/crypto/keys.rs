@@ -352,7 +352,10 @@ impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrivateKey")
             .field("bits", &self.0.public.bits())
-            .field("fingerprint", &format_args!("{}", self.0.public.fingerprint()))
+            .field(
+                "fingerprint",
+                &format_args!("{}", self.0.public.fingerprint()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -366,12 +369,11 @@ fn pem_decode(pem: &str, label: &str) -> Result<Zeroizing<Vec<u8>>> {
     let body = text
         .strip_prefix(begin.as_str())
         .and_then(|rest| rest.strip_suffix(end.as_str()))
-        .ok_or(CryptoError::Malformed("not a PEM document of the expected type"))?;
-    let b64: Zeroizing<String> = Zeroizing::new(
-        body.chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect(),
-    );
+        .ok_or(CryptoError::Malformed(
+            "not a PEM document of the expected type",
+        ))?;
+    let b64: Zeroizing<String> =
+        Zeroizing::new(body.chars().filter(|c| !c.is_ascii_whitespace()).collect());
     STANDARD
         .decode(b64.as_bytes())
         .map(Zeroizing::new)

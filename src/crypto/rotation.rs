@@ -9,7 +9,9 @@ pub const KEY_ROTATION_LABEL: &[u8] = b"nanochat/v1 key rotation";
 /// `nanochat/v1 key rotation`, the username (UTF-8) and the new public key
 /// (SubjectPublicKeyInfo DER).
 pub fn key_rotation_bytes(username: &str, new_public_key_der: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(12 + KEY_ROTATION_LABEL.len() + username.len() + new_public_key_der.len());
+    let mut out = Vec::with_capacity(
+        12 + KEY_ROTATION_LABEL.len() + username.len() + new_public_key_der.len(),
+    );
     for field in [KEY_ROTATION_LABEL, username.as_bytes(), new_public_key_der] {
         out.extend_from_slice(&(field.len() as u32).to_be_bytes());
         out.extend_from_slice(field);

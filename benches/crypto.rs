@@ -1,0 +1,115 @@
+//! Crypto core benchmarks (criterion). Run with
+//! `cargo bench --bench crypto -- --warm-up-time 1 --measurement-time 3`.
+//!
+//! Uses the committed fixture keys; RSA work dominates everything except
+//! Argon2id. The per-backend numbers here are the baseline for a future
+//! aws-lc-rs backend (see `src/crypto/rsa_backend.rs`).
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nanochat::crypto::{
+    EncryptedPrivateKey, PrivateKey, PublicKey, open_message, seal_message, seal_request,
+};
+use uuid::Uuid;
+
+fn key(pem: &str) -> PrivateKey {
+    PrivateKey::from_pkcs8_pem(pem).expect("fixture key")
+}
+
+fn keys() -> [(usize, PrivateKey); 3] {
+    [
+        (
+            2048,
+            key(include_str!("../conformance/fixtures/keys/dave-2048.pem")),
+        ),
+        (
+            3072,
+            key(include_str!("../conformance/fixtures/keys/server-3072.pem")),
+        ),
+        (
+            4096,
+            key(include_str!("../conformance/fixtures/keys/erin-4096.pem")),
+        ),
+    ]
+}
+
+const BODY: &[u8] = br#"{"type":"message.create","created_at":"2026-01-01T00:00:00Z","request_id":"00000000-0000-4000-8000-000000000001","username":"alice","payload":{"conversation_id":"6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f","content":"....................................................................................................................................."}}"#;
+
+fn envelope(c: &mut Criterion) {
+    let mut g = c.benchmark_group("envelope");
+    for (bits, k) in keys() {
+        // Server and signer of the same size (one fixture key per size).
+        g.bench_with_input(BenchmarkId::new("seal_signed", bits), &k, |b, k| {
+            b.iter(|| seal_request(k.public_key(), black_box(BODY), Some(k)).unwrap())
+        });
+        let (env, _) = seal_request(k.public_key(), BODY, Some(&k)).unwrap();
+        g.bench_with_input(BenchmarkId::new("open", bits), &k, |b, k| {
+            b.iter(|| black_box(&env).open(k).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("verify", bits), &k, |b, k| {
+            b.iter(|| black_box(&env).verify_signature(k.public_key()).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn content(c: &mut Criterion) {
+    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
+    let others = [
+        key(include_str!("../conformance/fixtures/keys/bob-3072.pem")),
+        key(include_str!("../conformance/fixtures/keys/carol-3072.pem")),
+    ];
+    let conv = Uuid::from_u128(1);
+    let msg = Uuid::from_u128(2);
+    let text = br#"{"text":"A typical chat message of a hundred bytes or so, nothing special about it at all."}"#;
+    let mut g = c.benchmark_group("content");
+    for n in [2usize, 10, 100] {
+        let names: Vec<String> = (0..n).map(|i| format!("user{i:03}")).collect();
+        let members: Vec<(&str, &PublicKey)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let pk = if i == 0 {
+                    alice.public_key()
+                } else {
+                    others[i % 2].public_key()
+                };
+                (u.as_str(), pk)
+            })
+            .collect();
+        g.bench_with_input(BenchmarkId::new("seal_3072", n), &members, |b, m| {
+            b.iter(|| seal_message(&alice, conv, msg, black_box(text), None, m).unwrap())
+        });
+    }
+    let members: Vec<(&str, &PublicKey)> = vec![
+        ("alice", alice.public_key()),
+        ("bob", others[0].public_key()),
+        ("carol", others[1].public_key()),
+    ];
+    let sealed = seal_message(&alice, conv, msg, text, None, &members).unwrap();
+    let received = sealed.for_reader("bob").unwrap();
+    g.bench_function("read_3072", |b| {
+        b.iter(|| {
+            open_message(black_box(&received), "bob", &others[0], alice.public_key()).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn password(c: &mut Criterion) {
+    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
+    let blob = EncryptedPrivateKey::encrypt(&alice, b"correct horse battery staple").unwrap();
+    let mut g = c.benchmark_group("password");
+    g.sample_size(10);
+    g.bench_function("argon2id_default_decrypt", |b| {
+        b.iter(|| {
+            blob.decrypt(black_box(b"correct horse battery staple"))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, envelope, content, password);
+criterion_main!(benches);
