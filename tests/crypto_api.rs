@@ -934,3 +934,21 @@ fn nanochat_sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data).into()
 }
+
+#[test]
+fn types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<PublicKey>();
+    check::<PrivateKey>();
+    check::<RequestEnvelope>();
+    check::<nanochat::crypto::RequestSecret>();
+    check::<nanochat::crypto::ResponseKey>();
+    check::<EventKey>();
+    check::<EventSealer>();
+    check::<EventReceiver>();
+    check::<nanochat::crypto::SealedMessage>();
+    check::<nanochat::crypto::OpenedMessage>();
+    check::<EncryptedPrivateKey>();
+    check::<KeyFile>();
+    check::<CryptoError>();
+}
