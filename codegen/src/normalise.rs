@@ -3,7 +3,7 @@
 //!
 //! The two documents describe the same API in different words: poem-openapi
 //! serves `openapi: 3.0.0`, adds `title` to objects, wraps a referenced
-//! property in `allOf: [{$ref}]` so it can carry a description, may add
+//! property in `allOf: [{$ref}, {description}]` so it can carry a description, may add
 //! `default`, `readOnly` or `example` keys, writes its JSON media type as
 //! `application/json; charset=utf-8`, lists properties in its own order and
 //! describes poem's WebSocket upgrade with its own text. [`projection`] keeps
@@ -231,16 +231,37 @@ fn property(schema: &Value, pending: &mut Vec<String>) -> Value {
     Value::Object(out)
 }
 
-/// The schema name of `{$ref}` or of poem-openapi's `{allOf: [{$ref}], ...}`.
+/// Keys that only annotate a schema; an `allOf` part made of nothing else
+/// adds no constraint.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "title",
+    "default",
+    "example",
+    "readOnly",
+    "writeOnly",
+];
+
+/// The schema name of `{$ref}` or of poem-openapi's wrapped form
+/// `{allOf: [{$ref}, {description}], description}`: an `allOf` with exactly
+/// one `$ref` part whose other parts only annotate.
 fn reference(schema: &Value) -> Option<String> {
     let direct = schema.get("$ref").and_then(Value::as_str);
-    let wrapped = || match schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-    {
-        Some([only]) => only.get("$ref").and_then(Value::as_str),
-        _ => None,
+    let wrapped = || {
+        let parts = schema.get("allOf")?.as_array()?;
+        let mut refs = parts
+            .iter()
+            .filter_map(|p| p.get("$ref").and_then(Value::as_str));
+        let reference = refs.next().filter(|_| refs.next().is_none())?;
+        let annotation_only = |p: &Value| {
+            p.as_object()
+                .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
+        };
+        parts
+            .iter()
+            .filter(|p| p.get("$ref").is_none())
+            .all(annotation_only)
+            .then_some(reference)
     };
     let reference = direct.or_else(wrapped)?;
     Some(
@@ -399,7 +420,10 @@ mod tests {
                     "required": ["message", "code"],
                     "properties": {
                         "message": {"type": "string", "description": "Why."},
-                        "code": {"allOf": [{"$ref": "#/components/schemas/Code"}], "description": "See [`Code`]."}
+                        "code": {
+                            "description": "See [`Code`].",
+                            "allOf": [{"$ref": "#/components/schemas/Code"}, {"description": "See [`Code`]."}]
+                        }
                     }
                 },
                 "Part": {
@@ -547,6 +571,10 @@ mod tests {
         differs("a WebSocket response with content", |s| {
             s.pointer_mut("/paths/~1socket/get/responses/101").unwrap()["content"] =
                 json!({"application/json": {"schema": {"type": "string"}}});
+        });
+        differs("an allOf part that constrains", |s| {
+            *s.pointer_mut(&format!("{thing}/properties/error")).unwrap() =
+                json!({"allOf": [{"$ref": "#/components/schemas/Error"}, {"required": ["extra"]}]});
         });
         differs("a composition poem-openapi never emits", |s| {
             *s.pointer_mut(&format!("{thing}/properties/error")).unwrap() = json!({"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/Part"}]});
