@@ -420,11 +420,25 @@ impl Store {
     }
 
     async fn migrated(pool: SqlitePool) -> Result<Store> {
-        if let Err(e) = MIGRATOR.run(&pool).await {
-            pool.close().await;
-            return Err(e.into());
+        // The server and an operator command may open a fresh database at
+        // the same moment; SQLite does not serialise two migrators, so the
+        // loser sees "table already exists". Running again after the winner
+        // committed finds the migration applied and does nothing.
+        let mut attempt = 0;
+        loop {
+            match MIGRATOR.run(&pool).await {
+                Ok(()) => return Ok(Store { pool }),
+                Err(e) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::debug!(%e, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => {
+                    pool.close().await;
+                    return Err(e.into());
+                }
+            }
         }
-        Ok(Store { pool })
     }
 
     /// Checks that the database answers (for `GET /health`).

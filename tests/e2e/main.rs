@@ -1,0 +1,10 @@
+//! End-to-end tests: the real server on a random loopback port, driven over
+//! real HTTP and WebSocket with the generated client and the crypto module.
+
+mod conversations;
+mod messages;
+mod pipeline;
+mod spec;
+mod support;
+mod users;
+mod websocket;

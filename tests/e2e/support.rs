@@ -1,0 +1,166 @@
+//! The harness: a real server on a random loopback port, fixture keys, and
+//! users completed through the real protocol.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use nanochat::bodies::Request;
+use nanochat::cli::{Command, UserCommand};
+use nanochat::client::{Bodies, Session};
+use nanochat::crypto::PrivateKey;
+use nanochat::models::{CompleteUser, PublicUser};
+use nanochat::server::Config;
+use nanochat::wire::Secret;
+use tokio::sync::oneshot;
+
+/// A fixture key from `conformance/fixtures/keys/` (no key generation in tests).
+pub fn key(name: &str) -> PrivateKey {
+    let pem = match name {
+        "alice" => include_str!("../../conformance/fixtures/keys/alice-3072.pem"),
+        "bob" => include_str!("../../conformance/fixtures/keys/bob-3072.pem"),
+        "carol" => include_str!("../../conformance/fixtures/keys/carol-3072.pem"),
+        "dave" => include_str!("../../conformance/fixtures/keys/dave-2048.pem"),
+        "erin" => include_str!("../../conformance/fixtures/keys/erin-4096.pem"),
+        other => panic!("no fixture key {other}"),
+    };
+    PrivateKey::from_pkcs8_pem(pem).expect("fixture key parses")
+}
+
+/// A server running in this process on 127.0.0.1 with a random port.
+pub struct TestServer {
+    /// Its base URL.
+    pub url: String,
+    /// Its data directory (database and key), kept across restarts.
+    pub dir: Arc<tempfile::TempDir>,
+    /// The configuration it runs with.
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// A fresh server in a new temporary directory.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// A fresh server whose configuration `tweak` adjusts.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let key_path = dir.path().join("nanochat-server-key.pem");
+        std::fs::write(&key_path, include_str!("../../conformance/fixtures/keys/server-3072.pem")).unwrap();
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut config = Config::default_in(dir.path());
+        // Tests send many requests from one address; the limiter gets its own test.
+        config.peer_burst = 100_000;
+        config.peer_rate_per_second = 100_000;
+        tweak(&mut config);
+        TestServer::run(dir, config).await
+    }
+
+    async fn run(dir: Arc<tempfile::TempDir>, mut config: Config) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let address = listener.local_addr().unwrap();
+        config.listen = address;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(nanochat::server::serve(config.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        let url = format!("http://{address}");
+        // Wait until the database is migrated and the server answers, so
+        // operator commands in tests never race its start-up.
+        let health = format!("{url}/health");
+        for _ in 0..200 {
+            if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(!task.is_finished(), "the test server stopped during start-up");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        TestServer { url, dir, config, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran cleanly");
+        }
+    }
+
+    /// Stops and starts again on the same data directory (new port).
+    pub async fn restart(mut self) -> TestServer {
+        self.stop().await;
+        let dir = self.dir.clone();
+        let config = self.config.clone();
+        TestServer::run(dir, config).await
+    }
+
+    /// The database path.
+    pub fn database(&self) -> PathBuf {
+        self.config.database.clone()
+    }
+
+    /// Creates a pending user through the operator CLI; returns the token.
+    pub async fn create_user(&self, name: &str) -> String {
+        let mut out = Vec::new();
+        let command = Command::User(UserCommand::Create {
+            name: name.to_owned(),
+            ttl: std::time::Duration::from_secs(3600),
+            database: nanochat::cli::DatabaseArg { database: self.database() },
+        });
+        nanochat::cli::run(command, &mut out).await.expect("user create");
+        let out = String::from_utf8(out).unwrap();
+        out.lines().find_map(|l| l.strip_prefix("complete token: ")).expect("token printed").to_owned()
+    }
+
+    /// A session for `name` signing with the fixture key of the same name.
+    pub async fn session(&self, name: &str) -> Session {
+        Session::connect(&self.url, name, Some(key(name))).await.expect("connect")
+    }
+
+    /// Creates and completes `name` with its fixture key.
+    pub async fn user(&self, name: &str) -> Session {
+        let token = self.create_user(name).await;
+        let session = self.session(name).await;
+        complete(&session, &token, name).await.expect("user.complete");
+        session
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Sends `user.complete` with the session's fixture key.
+pub async fn complete(session: &Session, token: &str, name: &str) -> Result<PublicUser, nanochat::client::ClientError> {
+    session
+        .user_complete(CompleteUser {
+            token: Secret::new(token),
+            display_name: name.to_uppercase(),
+            public_key: key(name).public_key().to_spki_der().to_vec().into(),
+            private_key: None,
+            sync_password: None,
+        })
+        .await
+}
+
+/// The error code of a failed exchange.
+pub fn code<T: std::fmt::Debug>(result: Result<T, nanochat::client::ClientError>) -> String {
+    match result {
+        Err(nanochat::client::ClientError::Api(error)) => error.code.to_string(),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// Builds a raw request body for tests that tamper with the envelope.
+pub fn body(session: &Session, request: &Request) -> nanochat::models::Body {
+    session.body_for(request).expect("body")
+}
