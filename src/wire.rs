@@ -72,7 +72,10 @@ impl Serialize for Bytes {
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(deserializer)?;
-        STANDARD.decode(text.as_bytes()).map(Bytes).map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
+        STANDARD
+            .decode(text.as_bytes())
+            .map(Bytes)
+            .map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
     }
 }
 
@@ -93,7 +96,9 @@ impl Type for Bytes {
         Some(self)
     }
 
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
         Box::new(self.as_raw_value().into_iter())
     }
 
@@ -105,7 +110,11 @@ impl Type for Bytes {
 impl ParseFromJSON for Bytes {
     fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
         match value {
-            Some(serde_json::Value::String(text)) => Ok(Bytes(STANDARD.decode(text.as_bytes()).map_err(ParseError::custom)?)),
+            Some(serde_json::Value::String(text)) => Ok(Bytes(
+                STANDARD
+                    .decode(text.as_bytes())
+                    .map_err(ParseError::custom)?,
+            )),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
     }
@@ -157,7 +166,10 @@ impl<'de> Deserialize<'de> for Secret {
 impl Error {
     /// An error with a code and a human message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -178,7 +190,10 @@ impl From<poem::Error> for Error {
         } else {
             ErrorCode::BadEnvelope
         };
-        Error::new(code, format!("the envelope is not a valid EncryptedBody: {error}"))
+        Error::new(
+            code,
+            format!("the envelope is not a valid EncryptedBody: {error}"),
+        )
     }
 }
 

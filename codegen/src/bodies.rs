@@ -16,8 +16,15 @@ use crate::spec::Spec;
 /// Emits `bodies.rs`.
 pub fn generate(spec: &Spec) -> Result<TokenStream> {
     let names: Vec<&str> = spec.bodies.iter().map(|b| b.name.as_str()).collect();
-    let variants: Vec<_> = names.iter().map(|n| format_ident!("{}", pascal(n))).collect();
-    let descriptions: Vec<String> = spec.bodies.iter().map(|b| format!(" `{}`: {}", b.name, b.description)).collect();
+    let variants: Vec<_> = names
+        .iter()
+        .map(|n| format_ident!("{}", pascal(n)))
+        .collect();
+    let descriptions: Vec<String> = spec
+        .bodies
+        .iter()
+        .map(|b| format!(" `{}`: {}", b.name, b.description))
+        .collect();
     let signed: Vec<bool> = spec.bodies.iter().map(|b| b.signed).collect();
     let errors: Vec<TokenStream> = spec
         .bodies
@@ -49,33 +56,55 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
             None => quote!(#[doc = #doc] #v,),
         }
     });
-    let request_type_arms = spec.bodies.iter().zip(&variants).map(|(b, v)| match b.payload {
-        Some(_) => quote!(Request::#v(_) => BodyType::#v,),
-        None => quote!(Request::#v => BodyType::#v,),
-    });
+    let request_type_arms = spec
+        .bodies
+        .iter()
+        .zip(&variants)
+        .map(|(b, v)| match b.payload {
+            Some(_) => quote!(Request::#v(_) => BodyType::#v,),
+            None => quote!(Request::#v => BodyType::#v,),
+        });
     let request_decode_arms = spec.bodies.iter().zip(&variants).map(|(b, v)| match b.payload {
         Some(_) => quote!(BodyType::#v => Request::#v(decode_payload(body_type.as_str(), payload)?),),
         None => quote!(BodyType::#v => { expect_no_payload(body_type.as_str(), payload)?; Request::#v }),
     });
-    let request_encode_arms = spec.bodies.iter().zip(&variants).map(|(b, v)| match b.payload {
-        Some(_) => quote!(Request::#v(p) => Some(serde_json::to_value(p)?),),
-        None => quote!(Request::#v => None,),
-    });
+    let request_encode_arms = spec
+        .bodies
+        .iter()
+        .zip(&variants)
+        .map(|(b, v)| match b.payload {
+            Some(_) => quote!(Request::#v(p) => Some(serde_json::to_value(p)?),),
+            None => quote!(Request::#v => None,),
+        });
 
     let response_variants = spec.bodies.iter().zip(&variants).map(|(b, v)| {
         let doc = format!(" The response to `{}`", b.name);
         let r = format_ident!("{}", b.response);
         quote!(#[doc = #doc] #v(crate::models::#r),)
     });
-    let response_type_arms = variants.iter().map(|v| quote!(Response::#v(_) => BodyType::#v,));
-    let response_encode_arms = variants.iter().map(|v| quote!(Response::#v(p) => serde_json::to_value(p),));
+    let response_type_arms = variants
+        .iter()
+        .map(|v| quote!(Response::#v(_) => BodyType::#v,));
+    let response_encode_arms = variants
+        .iter()
+        .map(|v| quote!(Response::#v(p) => serde_json::to_value(p),));
     let response_decode_arms = variants.iter().map(|v| quote!(BodyType::#v => Response::#v(decode_payload(body_type.as_str(), Some(payload))?),));
 
     let event_names: Vec<&str> = spec.events.iter().map(|e| e.name.as_str()).collect();
-    let event_variants: Vec<_> =
-        event_names.iter().map(|n| format_ident!("{}", pascal(n.strip_prefix("event.").unwrap_or(n)))).collect();
-    let event_docs: Vec<String> = spec.events.iter().map(|e| format!(" `{}`: {}", e.name, e.description)).collect();
-    let event_payloads: Vec<_> = spec.events.iter().map(|e| format_ident!("{}", e.payload)).collect();
+    let event_variants: Vec<_> = event_names
+        .iter()
+        .map(|n| format_ident!("{}", pascal(n.strip_prefix("event.").unwrap_or(n))))
+        .collect();
+    let event_docs: Vec<String> = spec
+        .events
+        .iter()
+        .map(|e| format!(" `{}`: {}", e.name, e.description))
+        .collect();
+    let event_payloads: Vec<_> = spec
+        .events
+        .iter()
+        .map(|e| format_ident!("{}", e.payload))
+        .collect();
 
     Ok(quote! {
 

@@ -89,6 +89,7 @@ pub fn generate(spec_yaml: &str) -> Result<Generated> {
 
 /// Pretty-prints tokens as a Rust file under [`HEADER`].
 fn format_file(tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| err(format!("emitted code does not parse: {e}")))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| err(format!("emitted code does not parse: {e}")))?;
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
 }

@@ -11,7 +11,8 @@
 //! `format: uuid` -> `uuid::Uuid`, free-form objects -> `serde_json::Value`.
 
 use openapiv3::{
-    IntegerFormat, ReferenceOr, Schema, SchemaKind, StringFormat, StringType, Type, VariantOrUnknownOrEmpty,
+    IntegerFormat, ReferenceOr, Schema, SchemaKind, StringFormat, StringType, Type,
+    VariantOrUnknownOrEmpty,
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -38,14 +39,25 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
     let docs = doc(schema.schema_data.description.as_deref());
     let example = schema.schema_data.example.as_ref().map(|e| e.to_string());
     match &schema.schema_kind {
-        SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => Ok(string_enum(&type_name, &docs, s, poem)),
+        SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
+            Ok(string_enum(&type_name, &docs, s, poem))
+        }
         SchemaKind::Type(Type::Object(object)) => {
             let mut fields = Vec::new();
             for (field, field_schema) in &object.properties {
                 let required = object.required.contains(field);
                 fields.push(field_for(name, field, field_schema, required)?);
             }
-            let closed = matches!(object.additional_properties, Some(openapiv3::AdditionalProperties::Any(false)));
+            // Payloads whose fields are all optional get Default, so callers
+            // can write `UpdateUser { display_name, ..Default::default() }`.
+            let default = object
+                .required
+                .is_empty()
+                .then(|| quote!(#[derive(Default)]));
+            let closed = matches!(
+                object.additional_properties,
+                Some(openapiv3::AdditionalProperties::Any(false))
+            );
             let deny = closed.then(|| quote!(#[serde(deny_unknown_fields)]));
             let poem_derive = poem.then(|| quote!(#[derive(poem_openapi::Object)]));
             let poem_attrs = match (poem, example.is_some()) {
@@ -77,6 +89,7 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
             Ok(quote! {
                 #docs
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #default
                 #poem_derive
                 #poem_attrs
                 #deny
@@ -87,16 +100,35 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
                 #example_const
             })
         }
-        _ => Err(err(format!("schema {name}: only objects and string enums can be top-level schemas"))),
+        _ => Err(err(format!(
+            "schema {name}: only objects and string enums can be top-level schemas"
+        ))),
     }
 }
 
-fn string_enum(type_name: &proc_macro2::Ident, docs: &TokenStream, s: &StringType, poem: bool) -> TokenStream {
+fn string_enum(
+    type_name: &proc_macro2::Ident,
+    docs: &TokenStream,
+    s: &StringType,
+    poem: bool,
+) -> TokenStream {
     let values: Vec<&String> = s.enumeration.iter().flatten().collect();
-    let variants: Vec<_> = values.iter().map(|v| format_ident!("{}", pascal(v))).collect();
+    let variants: Vec<_> = values
+        .iter()
+        .map(|v| format_ident!("{}", pascal(v)))
+        .collect();
     let variant_docs = values.iter().map(|v| format!(" `{v}`"));
     let poem_derive = poem.then(|| quote!(#[derive(poem_openapi::Enum)]));
-    let poem_attrs: Vec<_> = values.iter().map(|v| if poem { quote!(#[oai(rename = #v)]) } else { quote!() }).collect();
+    let poem_attrs: Vec<_> = values
+        .iter()
+        .map(|v| {
+            if poem {
+                quote!(#[oai(rename = #v)])
+            } else {
+                quote!()
+            }
+        })
+        .collect();
     quote! {
         #docs
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -138,13 +170,20 @@ struct FieldType {
     with: Option<&'static str>,
 }
 
-fn field_for(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>, required: bool) -> Result<TokenStream> {
+fn field_for(
+    owner: &str,
+    field: &str,
+    schema: &ReferenceOr<Box<Schema>>,
+    required: bool,
+) -> Result<TokenStream> {
     let field_ident = ident(field);
     // OpenAPI 3.0 ignores siblings of `$ref`, so a referenced field is
     // documented by pointing at its type.
     let description = match schema {
         ReferenceOr::Item(s) => s.schema_data.description.clone(),
-        ReferenceOr::Reference { reference } => ref_name(reference).map(|name| format!("See [`{name}`].")),
+        ReferenceOr::Reference { reference } => {
+            ref_name(reference).map(|name| format!("See [`{name}`]."))
+        }
     };
     let docs = doc(description.as_deref());
     let FieldType { ty, with } = field_type(owner, field, schema)?;
@@ -172,7 +211,11 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
     let plain = |ty: TokenStream| Ok(FieldType { ty, with: None });
     let schema = match schema {
         ReferenceOr::Reference { reference } => {
-            let name = ref_name(reference).ok_or_else(|| err(format!("{owner}.{field}: unsupported reference {reference}")))?;
+            let name = ref_name(reference).ok_or_else(|| {
+                err(format!(
+                    "{owner}.{field}: unsupported reference {reference}"
+                ))
+            })?;
             let name = format_ident!("{}", name);
             return plain(quote!(#name));
         }
@@ -181,30 +224,46 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
     match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => {
             if !s.enumeration.is_empty() {
-                return Err(err(format!("{owner}.{field}: inline enums are not supported; make it a component schema")));
+                return Err(err(format!(
+                    "{owner}.{field}: inline enums are not supported; make it a component schema"
+                )));
             }
             match &s.format {
-                VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => plain(quote!(crate::wire::Bytes)),
-                VariantOrUnknownOrEmpty::Item(StringFormat::Password) => plain(quote!(crate::wire::Secret)),
-                VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => {
-                    Ok(FieldType { ty: quote!(time::OffsetDateTime), with: Some("time::serde::rfc3339") })
+                VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => {
+                    plain(quote!(crate::wire::Bytes))
                 }
+                VariantOrUnknownOrEmpty::Item(StringFormat::Password) => {
+                    plain(quote!(crate::wire::Secret))
+                }
+                VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => Ok(FieldType {
+                    ty: quote!(time::OffsetDateTime),
+                    with: Some("time::serde::rfc3339"),
+                }),
                 VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => plain(quote!(uuid::Uuid)),
                 VariantOrUnknownOrEmpty::Empty => plain(quote!(String)),
-                other => Err(err(format!("{owner}.{field}: unsupported string format {other:?}"))),
+                other => Err(err(format!(
+                    "{owner}.{field}: unsupported string format {other:?}"
+                ))),
             }
         }
         SchemaKind::Type(Type::Integer(i)) => match &i.format {
             VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => plain(quote!(i32)),
             VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) => plain(quote!(i64)),
-            _ => Err(err(format!("{owner}.{field}: integers need format int32 or int64"))),
+            _ => Err(err(format!(
+                "{owner}.{field}: integers need format int32 or int64"
+            ))),
         },
         SchemaKind::Type(Type::Boolean(_)) => plain(quote!(bool)),
         SchemaKind::Type(Type::Array(array)) => {
-            let items = array.items.as_ref().ok_or_else(|| err(format!("{owner}.{field}: arrays need items")))?;
+            let items = array
+                .items
+                .as_ref()
+                .ok_or_else(|| err(format!("{owner}.{field}: arrays need items")))?;
             let inner = field_type(owner, field, items)?;
             if inner.with.is_some() {
-                return Err(err(format!("{owner}.{field}: arrays of date-times are not supported")));
+                return Err(err(format!(
+                    "{owner}.{field}: arrays of date-times are not supported"
+                )));
             }
             let inner = inner.ty;
             plain(quote!(Vec<#inner>))
@@ -212,6 +271,8 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
         SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() => {
             plain(quote!(serde_json::Map<String, serde_json::Value>))
         }
-        _ => Err(err(format!("{owner}.{field}: unsupported inline schema; make it a component schema"))),
+        _ => Err(err(format!(
+            "{owner}.{field}: unsupported inline schema; make it a component schema"
+        ))),
     }
 }

@@ -26,9 +26,10 @@ pub fn snake(name: &str) -> String {
 /// An identifier, raw where the name is a Rust keyword.
 pub fn ident(name: &str) -> Ident {
     const KEYWORDS: &[&str] = &[
-        "type", "match", "ref", "move", "self", "super", "crate", "mod", "fn", "let", "loop", "gen", "async", "await", "dyn",
-        "impl", "trait", "struct", "enum", "use", "where", "static", "const", "box", "in", "for", "if", "else", "as",
-        "break", "continue", "return", "mut", "pub", "true", "false", "unsafe", "extern", "while", "yield",
+        "type", "match", "ref", "move", "self", "super", "crate", "mod", "fn", "let", "loop",
+        "gen", "async", "await", "dyn", "impl", "trait", "struct", "enum", "use", "where",
+        "static", "const", "box", "in", "for", "if", "else", "as", "break", "continue", "return",
+        "mut", "pub", "true", "false", "unsafe", "extern", "while", "yield",
     ];
     if KEYWORDS.contains(&name) {
         Ident::new_raw(name, Span::call_site())
@@ -44,7 +45,11 @@ pub fn doc(text: Option<&str>) -> TokenStream {
         return TokenStream::new();
     };
     let lines = text.trim_end().lines().map(|line| {
-        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)

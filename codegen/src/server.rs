@@ -20,7 +20,10 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
     let mut trait_methods = Vec::new();
     let mut endpoints = Vec::new();
     for (path, method, op) in spec.openapi.operations() {
-        let op_id = op.operation_id.as_deref().ok_or_else(|| err(format!("{method} {path} has no operationId")))?;
+        let op_id = op
+            .operation_id
+            .as_deref()
+            .ok_or_else(|| err(format!("{method} {path} has no operationId")))?;
         let fn_name = format_ident!("{}", snake(op_id));
         let summary = doc(op.summary.as_deref());
         let websocket = op.extensions.contains_key("x-dropshot-websocket");
@@ -44,21 +47,36 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         let mut has_bad_request = false;
         for (status, response) in &op.responses.responses {
             let ReferenceOr::Item(response) = response else {
-                return Err(err(format!("{op_id}: response references are not supported")));
+                return Err(err(format!(
+                    "{op_id}: response references are not supported"
+                )));
             };
             let StatusCode::Code(code) = status else {
                 return Err(err(format!("{op_id}: status ranges are not supported")));
             };
-            let variant = format_ident!("{}", status_variant(*code).ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?);
+            let variant = format_ident!(
+                "{}",
+                status_variant(*code)
+                    .ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?
+            );
             has_bad_request |= *code == 400;
             let docs = doc(Some(&response.description));
-            let payload = match response.content.get("application/json").and_then(|m| m.schema.as_ref()) {
+            let payload = match response
+                .content
+                .get("application/json")
+                .and_then(|m| m.schema.as_ref())
+            {
                 Some(ReferenceOr::Reference { reference }) => {
-                    let name = ref_name(reference).ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                    let name = ref_name(reference)
+                        .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
                     let name = format_ident!("{}", name);
                     quote!((poem_openapi::payload::Json<crate::models::#name>))
                 }
-                Some(ReferenceOr::Item(_)) => return Err(err(format!("{op_id}: inline response schemas are not supported"))),
+                Some(ReferenceOr::Item(_)) => {
+                    return Err(err(format!(
+                        "{op_id}: inline response schemas are not supported"
+                    )));
+                }
                 None => TokenStream::new(),
             };
             variants.push(quote!(#docs #[oai(status = #code)] #variant #payload,));
@@ -88,9 +106,14 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         });
 
         let (body_param, body_arg, body_call) = match &op.request_body {
-            Some(ReferenceOr::Item(body)) => match body.content.get("application/json").and_then(|m| m.schema.as_ref()) {
+            Some(ReferenceOr::Item(body)) => match body
+                .content
+                .get("application/json")
+                .and_then(|m| m.schema.as_ref())
+            {
                 Some(ReferenceOr::Reference { reference }) => {
-                    let name = ref_name(reference).ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                    let name = ref_name(reference)
+                        .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
                     let name = format_ident!("{}", name);
                     (
                         quote!(, body: crate::models::#name),
@@ -100,7 +123,11 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
                 }
                 _ => return Err(err(format!("{op_id}: request bodies must be a JSON $ref"))),
             },
-            Some(ReferenceOr::Reference { .. }) => return Err(err(format!("{op_id}: requestBody references are not supported"))),
+            Some(ReferenceOr::Reference { .. }) => {
+                return Err(err(format!(
+                    "{op_id}: requestBody references are not supported"
+                )));
+            }
             None => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
         };
         trait_methods.push(quote! {

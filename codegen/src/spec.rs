@@ -62,13 +62,18 @@ pub struct Spec {
 impl Spec {
     /// Parses and checks a YAML OpenAPI document.
     pub fn parse(yaml: &str) -> Result<Spec> {
-        let openapi: OpenAPI = serde_norway::from_str(yaml).map_err(|e| err(format!("api.yml is not an OpenAPI 3.0 document: {e}")))?;
+        let openapi: OpenAPI = serde_norway::from_str(yaml)
+            .map_err(|e| err(format!("api.yml is not an OpenAPI 3.0 document: {e}")))?;
         if !openapi.openapi.starts_with("3.0.") {
-            return Err(err(format!("api.yml must be OpenAPI 3.0.x, found {}", openapi.openapi)));
+            return Err(err(format!(
+                "api.yml must be OpenAPI 3.0.x, found {}",
+                openapi.openapi
+            )));
         }
         // serde_json maps (inside `openapi.extensions`) sort their keys; the
         // YAML mapping keeps the document order of the catalogue.
-        let document: serde_norway::Value = serde_norway::from_str(yaml).map_err(|e| err(format!("api.yml is not YAML: {e}")))?;
+        let document: serde_norway::Value =
+            serde_norway::from_str(yaml).map_err(|e| err(format!("api.yml is not YAML: {e}")))?;
         let bodies = catalogue::<BodyDef>(&openapi, &document, "x-nanochat-bodies")?
             .into_iter()
             .map(|(name, mut def)| {
@@ -83,7 +88,11 @@ impl Spec {
                 def
             })
             .collect();
-        let spec = Spec { openapi, bodies, events };
+        let spec = Spec {
+            openapi,
+            bodies,
+            events,
+        };
         spec.check()?;
         Ok(spec)
     }
@@ -99,13 +108,20 @@ impl Spec {
 
     /// The component schema called `name`.
     pub fn schema(&self, name: &str) -> Option<&Schema> {
-        self.openapi.components.as_ref()?.schemas.get(name)?.as_item()
+        self.openapi
+            .components
+            .as_ref()?
+            .schemas
+            .get(name)?
+            .as_item()
     }
 
     /// The values of the `ErrorCode` enum.
     pub fn error_codes(&self) -> Vec<String> {
         match self.schema(ERROR_CODE_SCHEMA).map(|s| &s.schema_kind) {
-            Some(SchemaKind::Type(Type::String(s))) => s.enumeration.iter().flatten().cloned().collect(),
+            Some(SchemaKind::Type(Type::String(s))) => {
+                s.enumeration.iter().flatten().cloned().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -143,27 +159,40 @@ impl Spec {
     fn check(&self) -> Result<()> {
         let codes: BTreeSet<String> = self.error_codes().into_iter().collect();
         if codes.is_empty() {
-            return Err(err(format!("api.yml needs a string enum schema `{ERROR_CODE_SCHEMA}`")));
+            return Err(err(format!(
+                "api.yml needs a string enum schema `{ERROR_CODE_SCHEMA}`"
+            )));
         }
         let known = |name: &str| self.schema(name).is_some();
         for body in &self.bodies {
             for name in body.payload.iter().chain([&body.response]) {
                 if !known(name) {
-                    return Err(err(format!("body type {} names schema {name}, which api.yml does not define", body.name)));
+                    return Err(err(format!(
+                        "body type {} names schema {name}, which api.yml does not define",
+                        body.name
+                    )));
                 }
             }
             if let Some(bad) = body.errors.iter().find(|c| !codes.contains(*c)) {
-                return Err(err(format!("body type {} lists error code {bad}, which is not in {ERROR_CODE_SCHEMA}", body.name)));
+                return Err(err(format!(
+                    "body type {} lists error code {bad}, which is not in {ERROR_CODE_SCHEMA}",
+                    body.name
+                )));
             }
         }
         for event in &self.events {
             if !known(&event.payload) {
-                return Err(err(format!("event type {} names schema {}, which api.yml does not define", event.name, event.payload)));
+                return Err(err(format!(
+                    "event type {} names schema {}, which api.yml does not define",
+                    event.name, event.payload
+                )));
             }
         }
         for (path, method, op) in self.openapi.operations() {
             if op.operation_id.is_none() {
-                return Err(err(format!("{method} {path} has no operationId; every operation in api.yml needs one")));
+                return Err(err(format!(
+                    "{method} {path} has no operationId; every operation in api.yml needs one"
+                )));
             }
         }
         Ok(())
@@ -171,11 +200,17 @@ impl Spec {
 }
 
 /// Reads one vendor extension as a list of definitions in document order.
-fn catalogue<T: for<'de> Deserialize<'de>>(openapi: &OpenAPI, document: &serde_norway::Value, key: &str) -> Result<Vec<(String, T)>> {
+fn catalogue<T: for<'de> Deserialize<'de>>(
+    openapi: &OpenAPI,
+    document: &serde_norway::Value,
+    key: &str,
+) -> Result<Vec<(String, T)>> {
     let Some(value) = openapi.extensions.get(key) else {
         return Err(err(format!("api.yml has no `{key}` catalogue")));
     };
-    let map = value.as_object().ok_or_else(|| err(format!("`{key}` must be a map")))?;
+    let map = value
+        .as_object()
+        .ok_or_else(|| err(format!("`{key}` must be a map")))?;
     let order = document
         .get(key)
         .and_then(serde_norway::Value::as_mapping)
@@ -183,9 +218,14 @@ fn catalogue<T: for<'de> Deserialize<'de>>(openapi: &OpenAPI, document: &serde_n
     order
         .keys()
         .map(|name| {
-            let name = name.as_str().ok_or_else(|| err(format!("`{key}` keys must be strings")))?;
-            let def = map.get(name).ok_or_else(|| err(format!("`{key}.{name}` is missing")))?;
-            let def = serde_json::from_value(def.clone()).map_err(|e| err(format!("`{key}.{name}`: {e}")))?;
+            let name = name
+                .as_str()
+                .ok_or_else(|| err(format!("`{key}` keys must be strings")))?;
+            let def = map
+                .get(name)
+                .ok_or_else(|| err(format!("`{key}.{name}` is missing")))?;
+            let def = serde_json::from_value(def.clone())
+                .map_err(|e| err(format!("`{key}.{name}`: {e}")))?;
             Ok((name.to_owned(), def))
         })
         .collect()
@@ -198,7 +238,9 @@ pub fn ref_name(reference: &str) -> Option<&str> {
 
 fn collect_ref(schema: Option<&ReferenceOr<Schema>>, out: &mut Vec<String>) {
     match schema {
-        Some(ReferenceOr::Reference { reference }) => out.extend(ref_name(reference).map(str::to_owned)),
+        Some(ReferenceOr::Reference { reference }) => {
+            out.extend(ref_name(reference).map(str::to_owned))
+        }
         Some(ReferenceOr::Item(schema)) => collect_schema_refs(schema, out),
         None => {}
     }
@@ -213,8 +255,13 @@ fn collect_boxed_ref(schema: &ReferenceOr<Box<Schema>>, out: &mut Vec<String>) {
 
 fn collect_schema_refs(schema: &Schema, out: &mut Vec<String>) {
     match &schema.schema_kind {
-        SchemaKind::Type(Type::Object(object)) => object.properties.values().for_each(|p| collect_boxed_ref(p, out)),
-        SchemaKind::Type(Type::Array(array)) => array.items.iter().for_each(|i| collect_boxed_ref(i, out)),
+        SchemaKind::Type(Type::Object(object)) => object
+            .properties
+            .values()
+            .for_each(|p| collect_boxed_ref(p, out)),
+        SchemaKind::Type(Type::Array(array)) => {
+            array.items.iter().for_each(|i| collect_boxed_ref(i, out))
+        }
         _ => {}
     }
 }

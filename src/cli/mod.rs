@@ -40,7 +40,11 @@ pub enum Command {
     /// Print the server key's fingerprint, for users to compare with what their client pinned.
     ServerKey {
         /// The server's private key file.
-        #[arg(long, env = "NANOCHAT_SERVER_KEY", default_value = "nanochat-server-key.pem")]
+        #[arg(
+            long,
+            env = "NANOCHAT_SERVER_KEY",
+            default_value = "nanochat-server-key.pem"
+        )]
         server_key: PathBuf,
     },
 }
@@ -63,7 +67,11 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArg,
     /// The server's private key file; created (mode 0600) if missing.
-    #[arg(long, env = "NANOCHAT_SERVER_KEY", default_value = "nanochat-server-key.pem")]
+    #[arg(
+        long,
+        env = "NANOCHAT_SERVER_KEY",
+        default_value = "nanochat-server-key.pem"
+    )]
     pub server_key: PathBuf,
     /// Freshness window for request timestamps, in seconds.
     #[arg(long, env = "NANOCHAT_FRESHNESS_WINDOW", default_value_t = 300)]
@@ -148,14 +156,22 @@ pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Res
     match command {
         Command::Serve(args) => {
             let config = args.config();
-            let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
             server::serve(config, listener, shutdown_signal()).await
         }
         Command::ServerKey { server_key } => {
-            let pem = zeroize::Zeroizing::new(std::fs::read_to_string(&server_key).with_context(|| {
-                format!("cannot read {} (it is created by the first `nanochat serve`)", server_key.display())
-            })?);
-            let key = crate::crypto::PrivateKey::from_pkcs8_pem(&pem).context("the server key file is not a usable key")?;
+            let pem = zeroize::Zeroizing::new(std::fs::read_to_string(&server_key).with_context(
+                || {
+                    format!(
+                        "cannot read {} (it is created by the first `nanochat serve`)",
+                        server_key.display()
+                    )
+                },
+            )?);
+            let key = crate::crypto::PrivateKey::from_pkcs8_pem(&pem)
+                .context("the server key file is not a usable key")?;
             writeln!(out, "{}", key.fingerprint())?;
             Ok(())
         }
@@ -166,41 +182,102 @@ pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Res
 async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     match command {
-        UserCommand::Create { name, ttl, database } => {
+        UserCommand::Create {
+            name,
+            ttl,
+            database,
+        } => {
             check_username(&name)?;
             let store = Store::open(&database.database).await?;
             let (token, hash, expires) = new_token(now, ttl)?;
-            store.create_user(&name, &hash, server::pipeline::unix_ms(expires), server::pipeline::unix_ms(now)).await.map_err(|e| match e {
-                crate::store::StoreError::Conflict(_) => anyhow::anyhow!("a user called {name:?} already exists"),
-                other => other.into(),
-            })?;
-            writeln!(out, "created user {name}\ncomplete token: {}\nexpires at: {}", token.as_str(), expires.format(&Rfc3339)?)?;
+            store
+                .create_user(
+                    &name,
+                    &hash,
+                    server::pipeline::unix_ms(expires),
+                    server::pipeline::unix_ms(now),
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::store::StoreError::Conflict(_) => {
+                        anyhow::anyhow!("a user called {name:?} already exists")
+                    }
+                    other => other.into(),
+                })?;
+            writeln!(
+                out,
+                "created user {name}\ncomplete token: {}\nexpires at: {}",
+                token.as_str(),
+                expires.format(&Rfc3339)?
+            )?;
         }
-        UserCommand::Reset { name, ttl, database } => {
+        UserCommand::Reset {
+            name,
+            ttl,
+            database,
+        } => {
             let store = Store::open(&database.database).await?;
             let (token, hash, expires) = new_token(now, ttl)?;
-            store.reset_user(&name, &hash, server::pipeline::unix_ms(expires), server::pipeline::unix_ms(now)).await.map_err(|e| match e {
-                crate::store::StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
-                other => other.into(),
-            })?;
-            writeln!(out, "reset user {name}\ncomplete token: {}\nexpires at: {}", token.as_str(), expires.format(&Rfc3339)?)?;
+            store
+                .reset_user(
+                    &name,
+                    &hash,
+                    server::pipeline::unix_ms(expires),
+                    server::pipeline::unix_ms(now),
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::store::StoreError::NotFound => {
+                        anyhow::anyhow!("no user is called {name:?}")
+                    }
+                    other => other.into(),
+                })?;
+            writeln!(
+                out,
+                "reset user {name}\ncomplete token: {}\nexpires at: {}",
+                token.as_str(),
+                expires.format(&Rfc3339)?
+            )?;
         }
         UserCommand::List { database } => {
             let store = Store::open(&database.database).await?;
             let users = store.list_users().await?;
-            writeln!(out, "{:<32} {:<10} {:<24} fingerprint", "username", "state", "display name")?;
+            writeln!(
+                out,
+                "{:<32} {:<10} {:<24} fingerprint",
+                "username", "state", "display name"
+            )?;
             for user in users {
-                let state = if user.is_complete() { "active" } else { "pending" };
-                let fingerprint = user.public_key.as_deref().map(|k| crate::crypto::Fingerprint::of_spki_der(k).to_string()).unwrap_or_default();
-                writeln!(out, "{:<32} {:<10} {:<24} {fingerprint}", user.username, state, user.display_name.unwrap_or_default())?;
+                let state = if user.is_complete() {
+                    "active"
+                } else {
+                    "pending"
+                };
+                let fingerprint = user
+                    .public_key
+                    .as_deref()
+                    .map(|k| crate::crypto::Fingerprint::of_spki_der(k).to_string())
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:<32} {:<10} {:<24} {fingerprint}",
+                    user.username,
+                    state,
+                    user.display_name.unwrap_or_default()
+                )?;
             }
         }
         UserCommand::Delete { name, database } => {
             let store = Store::open(&database.database).await?;
-            store.delete_user(&name, server::pipeline::unix_ms(now)).await.map_err(|e| match e {
-                crate::store::StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
-                other => other.into(),
-            })?;
+            store
+                .delete_user(&name, server::pipeline::unix_ms(now))
+                .await
+                .map_err(|e| match e {
+                    crate::store::StoreError::NotFound => {
+                        anyhow::anyhow!("no user is called {name:?}")
+                    }
+                    other => other.into(),
+                })?;
             writeln!(out, "deleted user {name}")?;
         }
     }
@@ -209,10 +286,16 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
 
 /// A complete token: 32 random bytes as base64url, its SHA-256 (the only
 /// form stored) and its expiry.
-fn new_token(now: OffsetDateTime, ttl: Duration) -> anyhow::Result<(zeroize::Zeroizing<String>, [u8; 32], OffsetDateTime)> {
+fn new_token(
+    now: OffsetDateTime,
+    ttl: Duration,
+) -> anyhow::Result<(zeroize::Zeroizing<String>, [u8; 32], OffsetDateTime)> {
     let mut raw = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::fill(raw.as_mut()).map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
-    let token = zeroize::Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_ref()));
+    getrandom::fill(raw.as_mut())
+        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    let token = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_ref()),
+    );
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     Ok((token, hash, now + ttl))
 }
@@ -221,19 +304,30 @@ fn new_token(now: OffsetDateTime, ttl: Duration) -> anyhow::Result<(zeroize::Zer
 /// letter or digit, 1 to 32 characters.
 pub fn check_username(name: &str) -> anyhow::Result<()> {
     let ok = (1..=32).contains(&name.len())
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !ok {
-        bail!("invalid username {name:?}: use 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");
+        bail!(
+            "invalid username {name:?}: use 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+        );
     }
     Ok(())
 }
 
 /// `90s`, `30m`, `24h`, `7d`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30m, 24h or 7d"))?;
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30m, 24h or 7d"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -241,7 +335,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
     };
-    let total = number.checked_mul(seconds).filter(|s| *s > 0).ok_or_else(|| format!("{text:?} is out of range"))?;
+    let total = number
+        .checked_mul(seconds)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))?;
     Ok(Duration::from_secs(total))
 }
 

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use crate::bodies::Request;
 use crate::client::generated::{Exchange, http};
-use crate::crypto::{CryptoError, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request};
+use crate::crypto::{
+    CryptoError, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
+};
 use crate::models::{Body, EncryptedBody, Error, References};
 
 /// Why an exchange failed.
@@ -49,17 +51,32 @@ pub struct Session {
 impl Session {
     /// Fetches `/references` from `base_url` and pins the server key it
     /// announces; compare its fingerprint with `nanochat server-key`.
-    pub async fn connect(base_url: &str, username: &str, signer: Option<PrivateKey>) -> Result<Session, ClientError> {
+    pub async fn connect(
+        base_url: &str,
+        username: &str,
+        signer: Option<PrivateKey>,
+    ) -> Result<Session, ClientError> {
         let http = http::Client::new(base_url);
-        let references = http.get_references().await.map_err(|e| ClientError::Transport(e.to_string()))?.into_inner();
+        let references = http
+            .get_references()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?
+            .into_inner();
         Session::with_references(http, references, username, signer)
     }
 
     /// A session on already fetched (or pinned) references.
-    pub fn with_references(http: http::Client, references: References, username: &str, signer: Option<PrivateKey>) -> Result<Session, ClientError> {
+    pub fn with_references(
+        http: http::Client,
+        references: References,
+        username: &str,
+        signer: Option<PrivateKey>,
+    ) -> Result<Session, ClientError> {
         let server_key = PublicKey::from_spki_der(&references.server_public_key)?;
         if server_key.fingerprint().to_string() != references.server_fingerprint {
-            return Err(ClientError::InvalidResponse("the announced fingerprint does not match the announced key".into()));
+            return Err(ClientError::InvalidResponse(
+                "the announced fingerprint does not match the announced key".into(),
+            ));
         }
         Ok(Session {
             http,
@@ -105,13 +122,18 @@ impl Session {
 
     /// Seals any Body (tests use this to send stale or replayed ones),
     /// signing it when `sign` is set.
-    pub async fn seal(&self, body: &Body, sign: bool) -> Result<(EncryptedBody, RequestSecret), ClientError> {
+    pub async fn seal(
+        &self,
+        body: &Body,
+        sign: bool,
+    ) -> Result<(EncryptedBody, RequestSecret), ClientError> {
         let json = serde_json::to_vec(body)?;
         let server_key = self.server_key.clone();
         let signer = if sign { self.signer.clone() } else { None };
-        let (envelope, secret) = tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))??;
+        let (envelope, secret) =
+            tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
+                .await
+                .map_err(|e| ClientError::Transport(e.to_string()))??;
         let wire = EncryptedBody {
             version: 1,
             key: Some(envelope.key.into()),
@@ -124,31 +146,51 @@ impl Session {
     }
 
     /// Sends a sealed envelope and opens, checks and decodes the answer.
-    pub async fn send(&self, body: &Body, envelope: &EncryptedBody, secret: &RequestSecret) -> Result<serde_json::Value, ClientError> {
+    pub async fn send(
+        &self,
+        body: &Body,
+        envelope: &EncryptedBody,
+        secret: &RequestSecret,
+    ) -> Result<serde_json::Value, ClientError> {
         let response = match self.http.post_encrypted(envelope).await {
             Ok(response) => response.into_inner(),
-            Err(progenitor_client::Error::ErrorResponse(plain)) => return Err(ClientError::Api(plain.into_inner())),
+            Err(progenitor_client::Error::ErrorResponse(plain)) => {
+                return Err(ClientError::Api(plain.into_inner()));
+            }
             Err(e) => return Err(ClientError::Transport(e.to_string())),
         };
         self.open_response(body, &response, secret)
     }
 
     /// Opens a response envelope for `body`'s request and checks it.
-    pub fn open_response(&self, body: &Body, response: &EncryptedBody, secret: &RequestSecret) -> Result<serde_json::Value, ClientError> {
+    pub fn open_response(
+        &self,
+        body: &Body,
+        response: &EncryptedBody,
+        secret: &RequestSecret,
+    ) -> Result<serde_json::Value, ClientError> {
         let sealed = ResponseEnvelope::from_parts(&response.iv, response.data.to_vec())?;
         let plain = secret.response_key().open(&sealed)?;
         let answer: Body = serde_json::from_slice(&plain)?;
         if answer.request_id != body.request_id {
-            return Err(ClientError::InvalidResponse("the response does not echo our request_id".into()));
+            return Err(ClientError::InvalidResponse(
+                "the response does not echo our request_id".into(),
+            ));
         }
         let skew = (OffsetDateTime::now_utc() - answer.created_at).abs();
         if skew > self.window {
-            return Err(ClientError::InvalidResponse(format!("the response is {} s old or ahead; the window is {} s", skew.whole_seconds(), self.window.as_secs())));
+            return Err(ClientError::InvalidResponse(format!(
+                "the response is {} s old or ahead; the window is {} s",
+                skew.whole_seconds(),
+                self.window.as_secs()
+            )));
         }
         if let Some(error) = answer.error {
             return Err(ClientError::Api(error));
         }
-        Ok(serde_json::Value::Object(answer.payload.unwrap_or_default()))
+        Ok(serde_json::Value::Object(
+            answer.payload.unwrap_or_default(),
+        ))
     }
 }
 

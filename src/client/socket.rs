@@ -27,24 +27,43 @@ pub struct Socket<'a> {
 impl<'a> Socket<'a> {
     /// Upgrades `GET /websocket` and sends the signed `session.open`.
     pub async fn open(session: &'a Session) -> Result<Socket<'a>, ClientError> {
-        let upgraded = session.http().websocket().await.map_err(|e| ClientError::Transport(e.to_string()))?.into_inner();
+        let upgraded = session
+            .http()
+            .websocket()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?
+            .into_inner();
         let mut stream = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
         let request = Request::SessionOpen;
         let body = session.body_for(&request)?;
         let (envelope, secret) = session.seal(&body, true).await?;
-        stream.send(Message::text(serde_json::to_string(&envelope)?)).await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        stream
+            .send(Message::text(serde_json::to_string(&envelope)?))
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
         let frame = next_text(&mut stream).await?;
         let response = parse_frame(&frame)?;
         session.open_response(&body, &response, &secret)?;
-        Ok(Socket { session, stream, events: EventReceiver::new(secret.event_key()), pending: VecDeque::new() })
+        Ok(Socket {
+            session,
+            stream,
+            events: EventReceiver::new(secret.event_key()),
+            pending: VecDeque::new(),
+        })
     }
 
     /// Sends one request over the socket and returns its response payload;
     /// events arriving meanwhile are kept for [`Socket::next_event`].
     pub async fn request(&mut self, request: Request) -> Result<serde_json::Value, ClientError> {
         let body = self.session.body_for(&request)?;
-        let (envelope, secret) = self.session.seal(&body, request.body_type().is_signed()).await?;
-        self.stream.send(Message::text(serde_json::to_string(&envelope)?)).await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let (envelope, secret) = self
+            .session
+            .seal(&body, request.body_type().is_signed())
+            .await?;
+        self.stream
+            .send(Message::text(serde_json::to_string(&envelope)?))
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
         loop {
             let frame = parse_frame(&next_text(&mut self.stream).await?)?;
             if frame.seq.is_some() {
@@ -64,24 +83,32 @@ impl<'a> Socket<'a> {
         }
         let frame = parse_frame(&next_text(&mut self.stream).await?)?;
         if frame.seq.is_none() {
-            return Err(ClientError::InvalidResponse("expected an event, got a response frame".into()));
+            return Err(ClientError::InvalidResponse(
+                "expected an event, got a response frame".into(),
+            ));
         }
         self.open_event(&frame)
     }
 
     fn open_event(&mut self, frame: &EncryptedBody) -> Result<Event, ClientError> {
-        let seq = frame.seq.and_then(|s| u64::try_from(s).ok()).ok_or_else(|| ClientError::InvalidResponse("bad seq".into()))?;
+        let seq = frame
+            .seq
+            .and_then(|s| u64::try_from(s).ok())
+            .ok_or_else(|| ClientError::InvalidResponse("bad seq".into()))?;
         let envelope = EventEnvelope::from_parts(seq, &frame.iv, frame.data.to_vec())?;
         let plain = self.events.open(&envelope)?;
         let body: Body = serde_json::from_slice(&plain)?;
         if body.seq != Some(seq as i64) {
-            return Err(ClientError::InvalidResponse("the event body's seq does not match its frame".into()));
+            return Err(ClientError::InvalidResponse(
+                "the event body's seq does not match its frame".into(),
+            ));
         }
         let skew = (OffsetDateTime::now_utc() - body.created_at).abs();
         if skew > time::Duration::minutes(5) {
             return Err(ClientError::InvalidResponse("stale event".into()));
         }
-        Event::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object)).map_err(|e| ClientError::InvalidResponse(e.to_string()))
+        Event::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
+            .map_err(|e| ClientError::InvalidResponse(e.to_string()))
     }
 }
 
@@ -90,8 +117,16 @@ async fn next_text(stream: &mut Stream) -> Result<String, ClientError> {
         match stream.next().await {
             Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-            Some(Ok(Message::Binary(_))) => return Err(ClientError::InvalidResponse("unexpected binary frame".into())),
-            Some(Ok(Message::Close(_))) | None => return Err(ClientError::Transport("the server closed the socket".into())),
+            Some(Ok(Message::Binary(_))) => {
+                return Err(ClientError::InvalidResponse(
+                    "unexpected binary frame".into(),
+                ));
+            }
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(ClientError::Transport(
+                    "the server closed the socket".into(),
+                ));
+            }
             Some(Err(e)) => return Err(ClientError::Transport(e.to_string())),
         }
     }
@@ -104,6 +139,8 @@ fn parse_frame(text: &str) -> Result<EncryptedBody, ClientError> {
     }
     match serde_json::from_str::<Error>(text) {
         Ok(error) => Err(ClientError::Api(error)),
-        Err(e) => Err(ClientError::InvalidResponse(format!("unreadable frame: {e}"))),
+        Err(e) => Err(ClientError::InvalidResponse(format!(
+            "unreadable frame: {e}"
+        ))),
     }
 }

@@ -90,6 +90,13 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { freshness: true, replay: true, signature: true, message_signature: true, members_match: true, membership: true }
+        Rules {
+            freshness: true,
+            replay: true,
+            signature: true,
+            message_signature: true,
+            members_match: true,
+            membership: true,
+        }
     }
 }

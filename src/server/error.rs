@@ -30,7 +30,10 @@ impl Error {
     /// `internal`: the details go to the log, never to the peer.
     pub fn internal(context: &str, detail: impl std::fmt::Display) -> Error {
         tracing::error!(%detail, "{context}");
-        Error::new(ErrorCode::Internal, format!("{context} failed; see the server log"))
+        Error::new(
+            ErrorCode::Internal,
+            format!("{context} failed; see the server log"),
+        )
     }
 }
 
@@ -39,8 +42,13 @@ impl From<StoreError> for Error {
         match error {
             StoreError::NotFound => Error::not_found("no such object"),
             StoreError::Conflict(what) => Error::new(ErrorCode::Conflict, what),
-            StoreError::InvalidToken => Error::new(ErrorCode::InvalidToken, "the complete token is unknown, expired or already used"),
-            StoreError::UnknownUsers(names) => Error::not_found(format!("no such users: {}", names.join(", "))),
+            StoreError::InvalidToken => Error::new(
+                ErrorCode::InvalidToken,
+                "the complete token is unknown, expired or already used",
+            ),
+            StoreError::UnknownUsers(names) => {
+                Error::not_found(format!("no such users: {}", names.join(", ")))
+            }
             other => Error::internal("database access", other),
         }
     }
@@ -54,6 +62,10 @@ impl From<CryptoError> for Error {
 
 /// Runs CPU-heavy work (RSA, Argon2id) on the blocking pool so it never
 /// stalls the async workers that serve everyone else.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal("background task", e))
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::internal("background task", e))
 }

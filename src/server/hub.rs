@@ -14,12 +14,15 @@ use tokio::sync::mpsc;
 
 use crate::bodies::Event;
 
+/// The open sockets of each user: socket id and its event queue.
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Event>)>>;
+
 /// The open sockets, by username.
 #[derive(Debug)]
 pub struct Hub {
     queue: usize,
     next_id: AtomicU64,
-    sockets: Mutex<HashMap<String, Vec<(u64, mpsc::Sender<Event>)>>>,
+    sockets: Mutex<Sockets>,
 }
 
 /// One socket's end of the hub.
@@ -34,14 +37,21 @@ pub struct Subscription {
 impl Hub {
     /// A hub whose sockets each queue at most `queue` events.
     pub fn new(queue: usize) -> Self {
-        Hub { queue: queue.max(1), next_id: AtomicU64::new(1), sockets: Mutex::new(HashMap::new()) }
+        Hub {
+            queue: queue.max(1),
+            next_id: AtomicU64::new(1),
+            sockets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Registers a socket for `username`.
     pub fn subscribe(&self, username: &str) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.queue);
-        self.lock().entry(username.to_owned()).or_default().push((id, tx));
+        self.lock()
+            .entry(username.to_owned())
+            .or_default()
+            .push((id, tx));
         Subscription { id, events: rx }
     }
 
@@ -93,7 +103,7 @@ impl Hub {
         self.lock().values().map(Vec::len).sum()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, mpsc::Sender<Event>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sockets> {
         self.sockets.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -104,7 +114,9 @@ mod tests {
     use crate::models::BaseConversation;
 
     fn event() -> Event {
-        Event::ConversationDeleted(BaseConversation { id: uuid::Uuid::nil() })
+        Event::ConversationDeleted(BaseConversation {
+            id: uuid::Uuid::nil(),
+        })
     }
 
     #[tokio::test]

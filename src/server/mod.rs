@@ -59,7 +59,11 @@ impl Transport for Server {
         }))
     }
 
-    async fn post_encrypted(&self, peer: Option<SocketAddr>, body: EncryptedBody) -> PostEncryptedResponse {
+    async fn post_encrypted(
+        &self,
+        peer: Option<SocketAddr>,
+        body: EncryptedBody,
+    ) -> PostEncryptedResponse {
         match pipeline::handle(&self.0, peer, body, pipeline::Channel::Http).await {
             Ok(answered) => PostEncryptedResponse::Ok(Json(answered.response)),
             Err(failure) => match failure.status {
@@ -77,10 +81,16 @@ impl Transport for Server {
 
     async fn get_health(&self, _peer: Option<SocketAddr>) -> GetHealthResponse {
         match self.0.store.ping().await {
-            Ok(()) => GetHealthResponse::Ok(Json(Health { status: "ok".into(), version: VERSION.into() })),
+            Ok(()) => GetHealthResponse::Ok(Json(Health {
+                status: "ok".into(),
+                version: VERSION.into(),
+            })),
             Err(e) => {
                 tracing::error!(%e, "health check: the database does not answer");
-                GetHealthResponse::ServiceUnavailable(Json(Error::new(ErrorCode::Unavailable, "the database does not answer")))
+                GetHealthResponse::ServiceUnavailable(Json(Error::new(
+                    ErrorCode::Unavailable,
+                    "the database does not answer",
+                )))
             }
         }
     }
@@ -88,8 +98,12 @@ impl Transport for Server {
 
 /// The poem-openapi service with api.yml's title, version and description.
 pub fn openapi_service(state: Arc<State>) -> OpenApiService<Api<Server>, ()> {
-    OpenApiService::new(Api(Arc::new(Server(state))), crate::api::API_TITLE, crate::api::API_VERSION)
-        .description(crate::api::API_DESCRIPTION)
+    OpenApiService::new(
+        Api(Arc::new(Server(state))),
+        crate::api::API_TITLE,
+        crate::api::API_VERSION,
+    )
+    .description(crate::api::API_DESCRIPTION)
 }
 
 /// The whole HTTP application: the API, its served spec at
@@ -98,17 +112,31 @@ pub fn app(state: Arc<State>) -> impl Endpoint {
     let max_body = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
     let service = openapi_service(state);
     let spec = service.spec_endpoint();
-    Route::new().nest("/", service).at("/openapi.json", spec).around(move |ep, req| limit_body(ep, req, max_body))
+    Route::new()
+        .nest("/", service)
+        .at("/openapi.json", spec)
+        .around(move |ep, req| limit_body(ep, req, max_body))
 }
 
 /// Refuses bodies over the limit with the spec's 413 `Error`, whether or
 /// not the client announced a length.
-async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request, max: usize) -> poem::Result<Response> {
+async fn limit_body<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    max: usize,
+) -> poem::Result<Response> {
     let too_large = || {
-        let error = Error::new(ErrorCode::TooLarge, format!("the request is larger than the limit of {max} bytes"));
-        Json(error).with_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE).into_response()
+        let error = Error::new(
+            ErrorCode::TooLarge,
+            format!("the request is larger than the limit of {max} bytes"),
+        );
+        Json(error)
+            .with_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response()
     };
-    let announced = req.header(poem::http::header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let announced = req
+        .header(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|len| len > max) {
         return Ok(too_large());
     }
@@ -145,7 +173,9 @@ pub async fn serve(
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     };
-    poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(app(state), signal, Some(grace)).await?;
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), signal, Some(grace))
+        .await?;
     purge.abort();
     store.close().await;
     tracing::info!("stopped");
@@ -157,7 +187,11 @@ async fn purge_replay_guard(state: Arc<State>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        if let Err(e) = state.store.purge_requests(pipeline::unix_ms(OffsetDateTime::now_utc())).await {
+        if let Err(e) = state
+            .store
+            .purge_requests(pipeline::unix_ms(OffsetDateTime::now_utc()))
+            .await
+        {
             tracing::warn!(%e, "purging the replay guard failed");
         }
     }

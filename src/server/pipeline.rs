@@ -59,7 +59,10 @@ pub struct PlainFailure {
 
 impl PlainFailure {
     fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
-        PlainFailure { status, error: Error::new(code, message) }
+        PlainFailure {
+            status,
+            error: Error::new(code, message),
+        }
     }
 }
 
@@ -74,11 +77,20 @@ pub struct Answered {
 }
 
 /// Runs one envelope through the pipeline.
-pub async fn handle(state: &Arc<State>, peer: Option<SocketAddr>, envelope: EncryptedBody, channel: Channel) -> Result<Answered, PlainFailure> {
+pub async fn handle(
+    state: &Arc<State>,
+    peer: Option<SocketAddr>,
+    envelope: EncryptedBody,
+    channel: Channel,
+) -> Result<Answered, PlainFailure> {
     if let Some(peer) = peer
         && !state.peer_limiter.allow(peer.ip())
     {
-        return Err(PlainFailure::new(429, ErrorCode::RateLimited, "too many requests from this address; slow down"));
+        return Err(PlainFailure::new(
+            429,
+            ErrorCode::RateLimited,
+            "too many requests from this address; slow down",
+        ));
     }
     let envelope = parse_envelope(envelope)?;
     let server_key = state.server_key.clone();
@@ -87,33 +99,56 @@ pub async fn handle(state: &Arc<State>, peer: Option<SocketAddr>, envelope: Encr
         (envelope, opened)
     })
     .await
-    .map_err(|e| PlainFailure { status: 401, error: e })?;
+    .map_err(|e| PlainFailure {
+        status: 401,
+        error: e,
+    })?;
     let opened = opened.map_err(|_| {
-        PlainFailure::new(401, ErrorCode::Undecryptable, "the envelope does not decrypt under this server's key; fetch /references again")
+        PlainFailure::new(
+            401,
+            ErrorCode::Undecryptable,
+            "the envelope does not decrypt under this server's key; fetch /references again",
+        )
     })?;
     let secret = opened.secret;
 
     let mut request_id = None;
     let mut body_type_name = String::new();
     let outcome = async {
-        let body: Body = serde_json::from_slice(&opened.body).map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?;
+        let body: Body = serde_json::from_slice(&opened.body)
+            .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?;
         body_type_name = body.r#type.clone();
         request_id = body.request_id;
         let now = OffsetDateTime::now_utc();
         check_freshness(state, body.created_at, now)?;
-        let request = Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object)).map_err(|e| match e {
-            crate::bodies::DecodeError::UnknownType(t) => Error::new(ErrorCode::UnknownType, format!("unknown body type {t:?}")),
-            other => Error::bad_request(other.to_string()),
-        })?;
+        let request =
+            Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
+                .map_err(|e| match e {
+                    crate::bodies::DecodeError::UnknownType(t) => {
+                        Error::new(ErrorCode::UnknownType, format!("unknown body type {t:?}"))
+                    }
+                    other => Error::bad_request(other.to_string()),
+                })?;
         let body_type = request.body_type();
         check_channel(body_type, channel)?;
-        let username = body.username.ok_or_else(|| Error::bad_request("a request Body needs a username"))?;
-        let id = body.request_id.ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;
+        let username = body
+            .username
+            .ok_or_else(|| Error::bad_request("a request Body needs a username"))?;
+        let id = body
+            .request_id
+            .ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;
         check_signature(state, &envelope, &request, &username).await?;
         check_replay(state, &username, id, body.created_at, now).await?;
-        let caller = Caller { username: username.clone(), peer, request_id: id, now };
+        let caller = Caller {
+            username: username.clone(),
+            peer,
+            request_id: id,
+            now,
+        };
         let response = dispatch(state.as_ref(), &caller, request).await?;
-        let payload = response.payload_json().map_err(|e| Error::internal("encoding the response", e))?;
+        let payload = response
+            .payload_json()
+            .map_err(|e| Error::internal("encoding the response", e))?;
         Ok::<_, Error>((body_type, username, payload))
     }
     .await;
@@ -122,20 +157,42 @@ pub async fn handle(state: &Arc<State>, peer: Option<SocketAddr>, envelope: Encr
         && let Err(error) = &outcome
         && error.code == ErrorCode::SessionRequired
     {
-        return Err(PlainFailure { status: 400, error: error.clone() });
+        return Err(PlainFailure {
+            status: 400,
+            error: error.clone(),
+        });
     }
 
     let now = OffsetDateTime::now_utc();
     let (accepted, payload, error) = match outcome {
-        Ok((body_type, username, payload)) => (Some((body_type, username)), payload.as_object().cloned(), None),
+        Ok((body_type, username, payload)) => (
+            Some((body_type, username)),
+            payload.as_object().cloned(),
+            None,
+        ),
         Err(error) => (None, None, Some(error)),
     };
     if let Some(error) = &error {
         tracing::info!(code = %error.code, body_type = %body_type_name, "request refused");
     }
-    let body = Body { r#type: body_type_name, created_at: now, request_id, username: None, seq: None, payload, error };
-    let response = seal_response(&secret, &body).map_err(|e| PlainFailure { status: 500, error: e })?;
-    Ok(Answered { response, secret, accepted })
+    let body = Body {
+        r#type: body_type_name,
+        created_at: now,
+        request_id,
+        username: None,
+        seq: None,
+        payload,
+        error,
+    };
+    let response = seal_response(&secret, &body).map_err(|e| PlainFailure {
+        status: 500,
+        error: e,
+    })?;
+    Ok(Answered {
+        response,
+        secret,
+        accepted,
+    })
 }
 
 /// Encrypts a response Body under the request's response key.
@@ -156,18 +213,31 @@ fn seal_response(secret: &RequestSecret, body: &Body) -> Result<EncryptedBody, E
 fn parse_envelope(envelope: EncryptedBody) -> Result<RequestEnvelope, PlainFailure> {
     let bad = |message: &str| PlainFailure::new(400, ErrorCode::BadEnvelope, message);
     if envelope.version != PROTOCOL_VERSION {
-        return Err(bad("unsupported protocol version; this server speaks version 1"));
+        return Err(bad(
+            "unsupported protocol version; this server speaks version 1",
+        ));
     }
     if envelope.seq.is_some() {
         return Err(bad("a request envelope carries no seq"));
     }
-    let key = envelope.key.ok_or_else(|| bad("a request envelope needs a key"))?;
-    RequestEnvelope::from_parts(key.into_vec(), &envelope.iv, envelope.data.into_vec(), envelope.signature.map(|s| s.into_vec()))
-        .map_err(|e| bad(&format!("malformed envelope: {e}")))
+    let key = envelope
+        .key
+        .ok_or_else(|| bad("a request envelope needs a key"))?;
+    RequestEnvelope::from_parts(
+        key.into_vec(),
+        &envelope.iv,
+        envelope.data.into_vec(),
+        envelope.signature.map(|s| s.into_vec()),
+    )
+    .map_err(|e| bad(&format!("malformed envelope: {e}")))
 }
 
 /// Rule: `created_at` within the freshness window of the server clock.
-fn check_freshness(state: &State, created_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), Error> {
+fn check_freshness(
+    state: &State,
+    created_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
     if !state.config.rules.freshness {
         return Ok(());
     }
@@ -176,7 +246,11 @@ fn check_freshness(state: &State, created_at: OffsetDateTime, now: OffsetDateTim
     if skew > window {
         return Err(Error::new(
             ErrorCode::Stale,
-            format!("created_at is {} s away from the server clock; the window is {} s", skew.whole_seconds(), window.as_secs()),
+            format!(
+                "created_at is {} s away from the server clock; the window is {} s",
+                skew.whole_seconds(),
+                window.as_secs()
+            ),
         ));
     }
     Ok(())
@@ -186,24 +260,45 @@ fn check_freshness(state: &State, created_at: OffsetDateTime, now: OffsetDateTim
 fn check_channel(body_type: BodyType, channel: Channel) -> Result<(), Error> {
     match (channel, body_type) {
         (Channel::SocketFirst, BodyType::SessionOpen) => Ok(()),
-        (Channel::SocketFirst, _) => Err(Error::new(ErrorCode::SessionRequired, "the first frame on a WebSocket must be session.open")),
-        (_, BodyType::SessionOpen) => Err(Error::bad_request("session.open is only valid as the first WebSocket frame")),
+        (Channel::SocketFirst, _) => Err(Error::new(
+            ErrorCode::SessionRequired,
+            "the first frame on a WebSocket must be session.open",
+        )),
+        (_, BodyType::SessionOpen) => Err(Error::bad_request(
+            "session.open is only valid as the first WebSocket frame",
+        )),
         _ => Ok(()),
     }
 }
 
 /// Rule: the envelope is signed by the user the Body names (with the key it
 /// carries, for `user.complete`); `user.sync` alone is unsigned.
-async fn check_signature(state: &State, envelope: &RequestEnvelope, request: &Request, username: &str) -> Result<(), Error> {
+async fn check_signature(
+    state: &State,
+    envelope: &RequestEnvelope,
+    request: &Request,
+    username: &str,
+) -> Result<(), Error> {
     let body_type = request.body_type();
     let key = match request {
-        Request::UserComplete(payload) => PublicKey::from_spki_der(&payload.public_key)
-            .map_err(|e| Error::new(ErrorCode::InvalidKey, format!("the public key is not acceptable: {e}")))?,
+        Request::UserComplete(payload) => {
+            PublicKey::from_spki_der(&payload.public_key).map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidKey,
+                    format!("the public key is not acceptable: {e}"),
+                )
+            })?
+        }
         _ if !body_type.is_signed() => return Ok(()),
         _ => {
             let user = state.store.get_user(username).await?;
             let key = user.filter(|u| u.is_complete()).and_then(|u| u.public_key);
-            let key = key.ok_or_else(|| Error::new(ErrorCode::UnknownUser, format!("no completed user is called {username:?}")))?;
+            let key = key.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownUser,
+                    format!("no completed user is called {username:?}"),
+                )
+            })?;
             state.public_key(&key)?
         }
     };
@@ -211,24 +306,49 @@ async fn check_signature(state: &State, envelope: &RequestEnvelope, request: &Re
         return Ok(());
     }
     if envelope.signature.is_none() {
-        return Err(Error::new(ErrorCode::BadSignature, format!("{body_type} must be signed")));
+        return Err(Error::new(
+            ErrorCode::BadSignature,
+            format!("{body_type} must be signed"),
+        ));
     }
     let envelope = envelope.clone();
     blocking(move || envelope.verify_signature(&key))
         .await?
-        .map_err(|_| Error::new(ErrorCode::BadSignature, "the signature does not verify with this user's key"))
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::BadSignature,
+                "the signature does not verify with this user's key",
+            )
+        })
 }
 
 /// Rule: a request id is accepted once per user, durably, for as long as
 /// the request could still be fresh.
-async fn check_replay(state: &State, username: &str, request_id: Uuid, created_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), Error> {
+async fn check_replay(
+    state: &State,
+    username: &str,
+    request_id: Uuid,
+    created_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
     if !state.config.rules.replay {
         return Ok(());
     }
-    let window = time::Duration::try_from(state.config.freshness_window).unwrap_or(time::Duration::minutes(5));
+    let window = time::Duration::try_from(state.config.freshness_window)
+        .unwrap_or(time::Duration::minutes(5));
     let expires = created_at.max(now) + window;
-    let fresh = state.store.remember_request(username, request_id, unix_ms(expires)).await?;
-    if fresh { Ok(()) } else { Err(Error::new(ErrorCode::Replayed, "this request_id was already accepted")) }
+    let fresh = state
+        .store
+        .remember_request(username, request_id, unix_ms(expires))
+        .await?;
+    if fresh {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::Replayed,
+            "this request_id was already accepted",
+        ))
+    }
 }
 
 /// Unix milliseconds of a timestamp, the storage format.
@@ -238,5 +358,6 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
 
 /// The timestamp of stored unix milliseconds.
 pub fn from_unix_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

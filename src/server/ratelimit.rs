@@ -23,7 +23,11 @@ pub struct PeerLimiter {
 impl PeerLimiter {
     /// `rate` envelopes per second sustained, `burst` at once.
     pub fn new(rate: u32, burst: u32) -> Self {
-        PeerLimiter { rate: f64::from(rate.max(1)), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+        PeerLimiter {
+            rate: f64::from(rate.max(1)),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `peer`; false when its bucket is empty.
@@ -32,7 +36,9 @@ impl PeerLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > PRUNE_AT {
             let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
+            });
         }
         let (tokens, at) = buckets.entry(peer).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
@@ -58,7 +64,11 @@ pub struct FailureLimiter {
 impl FailureLimiter {
     /// `allowed` failures per key within `window`.
     pub fn new(allowed: u32, window: Duration) -> Self {
-        FailureLimiter { allowed: allowed as usize, window, failures: Mutex::new(HashMap::new()) }
+        FailureLimiter {
+            allowed: allowed as usize,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whether `key` may try again now.
@@ -92,11 +102,17 @@ impl FailureLimiter {
 
     /// Forgets `key`'s failures (after a success).
     pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     fn expire(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-        while times.front().is_some_and(|t| now.duration_since(*t) > window) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > window)
+        {
             times.pop_front();
         }
     }

@@ -27,7 +27,8 @@ fn load_or_create_blocking(path: &Path) -> anyhow::Result<PrivateKey> {
             if mode & 0o077 != 0 {
                 tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the server key is readable by others; chmod 600 it");
             }
-            PrivateKey::from_pkcs8_pem(&pem).with_context(|| format!("{} is not a usable PKCS#8 RSA key", path.display()))
+            PrivateKey::from_pkcs8_pem(&pem)
+                .with_context(|| format!("{} is not a usable PKCS#8 RSA key", path.display()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::info!(path = %path.display(), "generating the server key (3072-bit RSA)");
@@ -61,7 +62,10 @@ mod tests {
         let pem = include_str!("../../conformance/fixtures/keys/server-3072.pem");
         std::fs::write(&path, pem).unwrap();
         let key = load_or_create(&path).await.unwrap();
-        assert_eq!(key.fingerprint(), PrivateKey::from_pkcs8_pem(pem).unwrap().fingerprint());
+        assert_eq!(
+            key.fingerprint(),
+            PrivateKey::from_pkcs8_pem(pem).unwrap().fingerprint()
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), pem);
     }
 

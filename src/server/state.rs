@@ -29,11 +29,19 @@ pub struct State {
 
 impl State {
     /// Builds the state around an open store and key.
-    pub fn new(config: Config, store: Store, server_key: PrivateKey, shutdown: tokio::sync::watch::Receiver<bool>) -> Arc<State> {
+    pub fn new(
+        config: Config,
+        store: Store,
+        server_key: PrivateKey,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Arc<State> {
         Arc::new(State {
             hub: Hub::new(config.socket_queue),
             peer_limiter: PeerLimiter::new(config.peer_rate_per_second, config.peer_burst),
-            sync_limiter: FailureLimiter::new(config.sync_failures_allowed, config.sync_failure_window),
+            sync_limiter: FailureLimiter::new(
+                config.sync_failures_allowed,
+                config.sync_failure_window,
+            ),
             config,
             store,
             server_key,
@@ -49,6 +57,11 @@ impl State {
 
     /// Parses a public key sent by a client.
     pub fn client_key(der: &[u8]) -> Result<PublicKey, Error> {
-        PublicKey::from_spki_der(der).map_err(|e| Error::new(ErrorCode::InvalidKey, format!("the public key is not acceptable: {e}")))
+        PublicKey::from_spki_der(der).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidKey,
+                format!("the public key is not acceptable: {e}"),
+            )
+        })
     }
 }

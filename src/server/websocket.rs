@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
-use poem::web::websocket::{BoxWebSocketUpgraded, Message, WebSocket, WebSocketConfig, WebSocketStream};
+use poem::web::websocket::{
+    BoxWebSocketUpgraded, Message, WebSocket, WebSocketConfig, WebSocketStream,
+};
 use time::OffsetDateTime;
 
 use crate::bodies::{BodyType, Event};
@@ -30,8 +32,12 @@ struct Session {
 /// Accepts the upgrade; frames larger than the body limit close the socket.
 pub fn upgrade(state: Arc<State>, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
     let max = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
-    let config = WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
-    ws.config(config).on_upgrade(move |socket| run(state, peer, socket)).boxed()
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    ws.config(config)
+        .on_upgrade(move |socket| run(state, peer, socket))
+        .boxed()
 }
 
 async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStream) {
@@ -80,22 +86,45 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
         }
     }
     if let Some(session) = session {
-        state.hub.unsubscribe(&session.username, session.subscription.id);
+        state
+            .hub
+            .unsubscribe(&session.username, session.subscription.id);
     }
 }
 
 /// Runs one request frame; returns the reply frame and whether the socket stays open.
-async fn handle_frame(state: &Arc<State>, peer: Option<SocketAddr>, text: &str, session: &mut Option<Session>) -> (String, bool) {
+async fn handle_frame(
+    state: &Arc<State>,
+    peer: Option<SocketAddr>,
+    text: &str,
+    session: &mut Option<Session>,
+) -> (String, bool) {
     let envelope: EncryptedBody = match serde_json::from_str(text) {
         Ok(envelope) => envelope,
-        Err(e) => return (plain(&Error::new(ErrorCode::BadEnvelope, format!("the frame is not an EncryptedBody: {e}"))), true),
+        Err(e) => {
+            return (
+                plain(&Error::new(
+                    ErrorCode::BadEnvelope,
+                    format!("the frame is not an EncryptedBody: {e}"),
+                )),
+                true,
+            );
+        }
     };
-    let channel = if session.is_some() { Channel::Socket } else { Channel::SocketFirst };
+    let channel = if session.is_some() {
+        Channel::Socket
+    } else {
+        Channel::SocketFirst
+    };
     match pipeline::handle(state, peer, envelope, channel).await {
         Ok(answered) => {
             if let Some((BodyType::SessionOpen, username)) = answered.accepted {
                 let subscription = state.hub.subscribe(&username);
-                *session = Some(Session { username, subscription, sealer: EventSealer::new(answered.secret.event_key()) });
+                *session = Some(Session {
+                    username,
+                    subscription,
+                    sealer: EventSealer::new(answered.secret.event_key()),
+                });
             }
             let reply = serde_json::to_string(&answered.response).unwrap_or_default();
             // A first frame that was opened but refused leaves no session: close.
@@ -124,7 +153,11 @@ fn seal_event(session: &mut Session, event: &Event) -> Option<String> {
         error: None,
     };
     let json = serde_json::to_vec(&body).ok()?;
-    let sealed = session.sealer.seal(&json).map_err(|e| tracing::error!(%e, "sealing an event failed")).ok()?;
+    let sealed = session
+        .sealer
+        .seal(&json)
+        .map_err(|e| tracing::error!(%e, "sealing an event failed"))
+        .ok()?;
     let frame = EncryptedBody {
         version: PROTOCOL_VERSION,
         key: None,
@@ -140,6 +173,9 @@ fn plain(error: &Error) -> String {
     serde_json::to_string(error).unwrap_or_default()
 }
 
-async fn send_json<S: SinkExt<Message> + Unpin>(sink: &mut S, error: &Error) -> Result<(), S::Error> {
+async fn send_json<S: SinkExt<Message> + Unpin>(
+    sink: &mut S,
+    error: &Error,
+) -> Result<(), S::Error> {
     sink.send(Message::Text(plain(error))).await
 }

@@ -12,23 +12,47 @@ async fn create_get_list() {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let group = alice
-        .conversation_create(CreateConversation { name: Some("Plans".into()), members: vec!["bob".into(), "carol".into(), "alice".into()] })
+        .conversation_create(CreateConversation {
+            name: Some("Plans".into()),
+            members: vec!["bob".into(), "carol".into(), "alice".into()],
+        })
         .await
         .unwrap();
     assert_eq!(group.owner, "alice");
     let names: Vec<&str> = group.members.iter().map(|m| m.username.as_str()).collect();
     assert_eq!(names, ["alice", "bob", "carol"]);
-    assert!(group.members.iter().all(|m| !m.public_key.is_empty() && m.fingerprint.len() == 79));
+    assert!(
+        group
+            .members
+            .iter()
+            .all(|m| !m.public_key.is_empty() && m.fingerprint.len() == 79)
+    );
 
-    let one = bob.conversation_create(CreateConversation { name: None, members: vec!["carol".into()] }).await.unwrap();
-    let seen = carol.conversation_get(BaseConversation { id: group.id }).await.unwrap();
+    let one = bob
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["carol".into()],
+        })
+        .await
+        .unwrap();
+    let seen = carol
+        .conversation_get(BaseConversation { id: group.id })
+        .await
+        .unwrap();
     assert_eq!(seen.name.as_deref(), Some("Plans"));
     let listed = carol.conversation_list().await.unwrap();
     let ids: Vec<_> = listed.items.iter().map(|c| c.id).collect();
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&group.id) && ids.contains(&one.id));
     // alice is not in bob's 1:1 with carol: not_found, never the data.
-    assert_eq!(code(alice.conversation_get(BaseConversation { id: one.id }).await), "not_found");
+    assert_eq!(
+        code(
+            alice
+                .conversation_get(BaseConversation { id: one.id })
+                .await
+        ),
+        "not_found"
+    );
     assert_eq!(alice.conversation_list().await.unwrap().items.len(), 1);
 }
 
@@ -37,11 +61,26 @@ async fn create_refuses_bad_member_lists() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
     server.create_user("pending").await;
-    let alone = alice.conversation_create(CreateConversation { name: None, members: vec!["alice".into()] }).await;
+    let alone = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["alice".into()],
+        })
+        .await;
     assert_eq!(code(alone), "bad_request");
-    let ghost = alice.conversation_create(CreateConversation { name: None, members: vec!["ghost".into()] }).await;
+    let ghost = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["ghost".into()],
+        })
+        .await;
     assert_eq!(code(ghost), "not_found");
-    let pending = alice.conversation_create(CreateConversation { name: None, members: vec!["pending".into()] }).await;
+    let pending = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["pending".into()],
+        })
+        .await;
     assert_eq!(code(pending), "not_found", "pending users cannot be added");
 }
 
@@ -51,7 +90,12 @@ async fn member_limit() {
     let alice = server.user("alice").await;
     server.user("bob").await;
     server.user("carol").await;
-    let big = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into(), "carol".into()] }).await;
+    let big = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into(), "carol".into()],
+        })
+        .await;
     assert_eq!(code(big), "too_large");
 }
 
@@ -62,33 +106,100 @@ async fn who_may_update_leave_delete() {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let dave = server.user("dave").await;
-    let c = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into(), "carol".into()] }).await.unwrap();
-
-    // Any member renames; only the owner changes members; outsiders see nothing.
-    let renamed = bob.conversation_update(Conversation { id: c.id, name: Some("Renamed".into()), members: None }).await.unwrap();
-    assert_eq!(renamed.name.as_deref(), Some("Renamed"));
-    let by_member = bob.conversation_update(Conversation { id: c.id, name: None, members: Some(vec!["alice".into(), "bob".into()]) }).await;
-    assert_eq!(code(by_member), "forbidden");
-    let by_outsider = dave.conversation_update(Conversation { id: c.id, name: Some("x".into()), members: None }).await;
-    assert_eq!(code(by_outsider), "not_found");
-    let without_owner = alice.conversation_update(Conversation { id: c.id, name: None, members: Some(vec!["bob".into(), "carol".into()]) }).await;
-    assert_eq!(code(without_owner), "bad_request");
-    let updated = alice
-        .conversation_update(Conversation { id: c.id, name: None, members: Some(vec!["alice".into(), "bob".into(), "dave".into()]) })
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into(), "carol".into()],
+        })
         .await
         .unwrap();
-    let names: Vec<&str> = updated.members.iter().map(|m| m.username.as_str()).collect();
+
+    // Any member renames; only the owner changes members; outsiders see nothing.
+    let renamed = bob
+        .conversation_update(Conversation {
+            id: c.id,
+            name: Some("Renamed".into()),
+            members: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("Renamed"));
+    let by_member = bob
+        .conversation_update(Conversation {
+            id: c.id,
+            name: None,
+            members: Some(vec!["alice".into(), "bob".into()]),
+        })
+        .await;
+    assert_eq!(code(by_member), "forbidden");
+    let by_outsider = dave
+        .conversation_update(Conversation {
+            id: c.id,
+            name: Some("x".into()),
+            members: None,
+        })
+        .await;
+    assert_eq!(code(by_outsider), "not_found");
+    let without_owner = alice
+        .conversation_update(Conversation {
+            id: c.id,
+            name: None,
+            members: Some(vec!["bob".into(), "carol".into()]),
+        })
+        .await;
+    assert_eq!(code(without_owner), "bad_request");
+    let updated = alice
+        .conversation_update(Conversation {
+            id: c.id,
+            name: None,
+            members: Some(vec!["alice".into(), "bob".into(), "dave".into()]),
+        })
+        .await
+        .unwrap();
+    let names: Vec<&str> = updated
+        .members
+        .iter()
+        .map(|m| m.username.as_str())
+        .collect();
     assert_eq!(names, ["alice", "bob", "dave"]);
-    assert_eq!(code(carol.conversation_get(BaseConversation { id: c.id }).await), "not_found", "carol was removed");
+    assert_eq!(
+        code(carol.conversation_get(BaseConversation { id: c.id }).await),
+        "not_found",
+        "carol was removed"
+    );
 
     // Only the owner deletes; the owner leaving hands ownership on.
-    assert_eq!(code(bob.conversation_delete(BaseConversation { id: c.id }).await), "forbidden");
-    alice.conversation_leave(BaseConversation { id: c.id }).await.unwrap();
-    let after = bob.conversation_get(BaseConversation { id: c.id }).await.unwrap();
-    assert_eq!(after.owner, "bob", "the longest-standing member became owner");
-    assert_eq!(code(alice.conversation_leave(BaseConversation { id: c.id }).await), "not_found");
-    bob.conversation_delete(BaseConversation { id: c.id }).await.unwrap();
-    assert_eq!(code(dave.conversation_get(BaseConversation { id: c.id }).await), "not_found");
+    assert_eq!(
+        code(bob.conversation_delete(BaseConversation { id: c.id }).await),
+        "forbidden"
+    );
+    alice
+        .conversation_leave(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    let after = bob
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    assert_eq!(
+        after.owner, "bob",
+        "the longest-standing member became owner"
+    );
+    assert_eq!(
+        code(
+            alice
+                .conversation_leave(BaseConversation { id: c.id })
+                .await
+        ),
+        "not_found"
+    );
+    bob.conversation_delete(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    assert_eq!(
+        code(dave.conversation_get(BaseConversation { id: c.id }).await),
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -96,9 +207,20 @@ async fn the_last_member_leaving_deletes_the_conversation() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
-    let c = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into()] }).await.unwrap();
-    alice.conversation_leave(BaseConversation { id: c.id }).await.unwrap();
-    bob.conversation_leave(BaseConversation { id: c.id }).await.unwrap();
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    alice
+        .conversation_leave(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    bob.conversation_leave(BaseConversation { id: c.id })
+        .await
+        .unwrap();
     assert!(bob.conversation_list().await.unwrap().items.is_empty());
 }
 
@@ -108,9 +230,18 @@ async fn deleting_a_user_removes_them_from_conversations() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     server.user("carol").await;
-    let c = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into(), "carol".into()] }).await.unwrap();
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into(), "carol".into()],
+        })
+        .await
+        .unwrap();
     alice.user_delete().await.unwrap();
-    let after = bob.conversation_get(BaseConversation { id: c.id }).await.unwrap();
+    let after = bob
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
     assert_eq!(after.owner, "bob");
     assert!(after.members.iter().all(|m| m.username != "alice"));
 }

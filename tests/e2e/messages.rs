@@ -2,57 +2,118 @@
 //! pagination and attachments.
 
 use nanochat::client::{Bodies, Session};
-use nanochat::crypto::{MessageContent, PrivateKey, PublicKey, ReceivedMessage, RecipientDigest, SealedAttachment, open_message, seal_message};
+use nanochat::crypto::{
+    MessageContent, PrivateKey, PublicKey, ReceivedMessage, RecipientDigest, SealedAttachment,
+    open_message, seal_message,
+};
 use nanochat::models::{
-    BaseConversation, BaseMessage, CreateConversation, CreateMessage, ListMessages, Message, MessageConversation, UpdateMessage, WrappedKey,
+    BaseConversation, BaseMessage, CreateConversation, CreateMessage, ListMessages, Message,
+    MessageConversation, UpdateMessage, WrappedKey,
 };
 use uuid::Uuid;
 
 use crate::support::{TestServer, code, key};
 
 /// Seals `text` (and an optional file) for every member of `conversation`.
-pub fn sealed(sender: &PrivateKey, conversation: &MessageConversation, id: Uuid, text: &str, file: Option<&[u8]>) -> CreateMessage {
-    let keys: Vec<(String, PublicKey)> =
-        conversation.members.iter().map(|m| (m.username.clone(), PublicKey::from_spki_der(&m.public_key).unwrap())).collect();
+pub fn sealed(
+    sender: &PrivateKey,
+    conversation: &MessageConversation,
+    id: Uuid,
+    text: &str,
+    file: Option<&[u8]>,
+) -> CreateMessage {
+    let keys: Vec<(String, PublicKey)> = conversation
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.username.clone(),
+                PublicKey::from_spki_der(&m.public_key).unwrap(),
+            )
+        })
+        .collect();
     let members: Vec<(&str, &PublicKey)> = keys.iter().map(|(n, k)| (n.as_str(), k)).collect();
-    let content = MessageContent { text: Some(text.into()), file_name: file.map(|_| "notes.txt".into()), file_type: None };
-    let sealed = seal_message(sender, conversation.id, id, &content.to_json_bytes().unwrap(), file, &members).unwrap();
+    let content = MessageContent {
+        text: Some(text.into()),
+        file_name: file.map(|_| "notes.txt".into()),
+        file_type: None,
+    };
+    let sealed = seal_message(
+        sender,
+        conversation.id,
+        id,
+        &content.to_json_bytes().unwrap(),
+        file,
+        &members,
+    )
+    .unwrap();
     CreateMessage {
         conversation_id: conversation.id,
         id,
         content_iv: sealed.content_iv.to_vec().into(),
         content: sealed.content.into(),
-        attachment: sealed.attachment.map(|a| nanochat::models::SealedAttachment { iv: a.iv.to_vec().into(), data: a.data.into() }),
-        keys: sealed.recipients.into_iter().map(|r| WrappedKey { username: r.username, key: r.wrapped_key.into() }).collect(),
+        attachment: sealed
+            .attachment
+            .map(|a| nanochat::models::SealedAttachment {
+                iv: a.iv.to_vec().into(),
+                data: a.data.into(),
+            }),
+        keys: sealed
+            .recipients
+            .into_iter()
+            .map(|r| WrappedKey {
+                username: r.username,
+                key: r.wrapped_key.into(),
+            })
+            .collect(),
         signature: sealed.signature.into(),
     }
 }
 
 /// Opens a message as `reader`, verifying the sender's signature.
-pub fn read(message: &Message, reader: &str, sender: &PublicKey) -> (MessageContent, nanochat::crypto::OpenedMessage) {
+pub fn read(
+    message: &Message,
+    reader: &str,
+    sender: &PublicKey,
+) -> (MessageContent, nanochat::crypto::OpenedMessage) {
     let received = ReceivedMessage {
         conversation_id: message.conversation_id,
         message_id: message.id,
         content_iv: message.content_iv.as_slice().try_into().unwrap(),
         content: message.content.to_vec(),
-        attachment_digest: message.attachment.as_ref().map(|a| a.digest.as_slice().try_into().unwrap()),
+        attachment_digest: message
+            .attachment
+            .as_ref()
+            .map(|a| a.digest.as_slice().try_into().unwrap()),
         recipients: message
             .recipients
             .iter()
-            .map(|r| RecipientDigest { username: r.username.clone(), key_digest: r.key_digest.as_slice().try_into().unwrap() })
+            .map(|r| RecipientDigest {
+                username: r.username.clone(),
+                key_digest: r.key_digest.as_slice().try_into().unwrap(),
+            })
             .collect(),
         wrapped_key: message.key.to_vec(),
         signature: message.signature.to_vec(),
     };
     let opened = open_message(&received, reader, &key(reader), sender).unwrap();
-    (MessageContent::from_json_bytes(&opened.content).unwrap(), opened)
+    (
+        MessageContent::from_json_bytes(&opened.content).unwrap(),
+        opened,
+    )
 }
 
 async fn trio(server: &TestServer) -> (Session, Session, Session, MessageConversation) {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
-    let c = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into(), "carol".into()] }).await.unwrap();
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into(), "carol".into()],
+        })
+        .await
+        .unwrap();
     (alice, bob, carol, c)
 }
 
@@ -60,12 +121,21 @@ async fn trio(server: &TestServer) -> (Session, Session, Session, MessageConvers
 async fn members_read_what_the_sender_wrote() {
     let server = TestServer::start().await;
     let (alice, bob, _carol, c) = trio(&server).await;
-    let sent = alice.message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "hello", None)).await.unwrap();
-    let page = bob.conversation_get(BaseConversation { id: c.id }).await.unwrap();
+    let sent = alice
+        .message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "hello", None))
+        .await
+        .unwrap();
+    let page = bob
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
     assert_eq!(page.messages.len(), 1);
     let message = &page.messages[0];
     assert_eq!(message.id, sent.id);
-    assert_ne!(message.key, sent.key, "each reader gets only their own wrapped key");
+    assert_ne!(
+        message.key, sent.key,
+        "each reader gets only their own wrapped key"
+    );
     assert_eq!(message.recipients.len(), 3);
     let (content, _) = read(message, "bob", key("alice").public_key());
     assert_eq!(content.text.as_deref(), Some("hello"));
@@ -79,14 +149,23 @@ async fn keys_must_name_exactly_the_members() {
     let (alice, _bob, _carol, c) = trio(&server).await;
     let mut missing = sealed(&key("alice"), &c, Uuid::new_v4(), "hi", None);
     missing.keys.retain(|k| k.username != "carol");
-    assert_eq!(code(alice.message_create(missing).await), "members_mismatch");
+    assert_eq!(
+        code(alice.message_create(missing).await),
+        "members_mismatch"
+    );
     let mut extra = sealed(&key("alice"), &c, Uuid::new_v4(), "hi", None);
-    extra.keys.push(WrappedKey { username: "mallory".into(), key: extra.keys[0].key.clone() });
+    extra.keys.push(WrappedKey {
+        username: "mallory".into(),
+        key: extra.keys[0].key.clone(),
+    });
     assert_eq!(code(alice.message_create(extra).await), "members_mismatch");
     let mut doubled = sealed(&key("alice"), &c, Uuid::new_v4(), "hi", None);
     let first = doubled.keys[0].clone();
     doubled.keys.push(first);
-    assert_eq!(code(alice.message_create(doubled).await), "members_mismatch");
+    assert_eq!(
+        code(alice.message_create(doubled).await),
+        "members_mismatch"
+    );
 }
 
 #[tokio::test]
@@ -101,8 +180,18 @@ async fn forged_or_duplicate_messages_are_refused() {
     tampered.content.0[0] ^= 1;
     assert_eq!(code(alice.message_create(tampered).await), "bad_signature");
     let id = Uuid::new_v4();
-    alice.message_create(sealed(&key("alice"), &c, id, "one", None)).await.unwrap();
-    assert_eq!(code(alice.message_create(sealed(&key("alice"), &c, id, "two", None)).await), "conflict");
+    alice
+        .message_create(sealed(&key("alice"), &c, id, "one", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            alice
+                .message_create(sealed(&key("alice"), &c, id, "two", None))
+                .await
+        ),
+        "conflict"
+    );
     // Outsiders cannot post.
     let dave = server.user("dave").await;
     let mut with_dave = c.clone();
@@ -120,21 +209,53 @@ async fn only_the_sender_edits_or_deletes() {
     let server = TestServer::start().await;
     let (alice, bob, _carol, c) = trio(&server).await;
     let id = Uuid::new_v4();
-    alice.message_create(sealed(&key("alice"), &c, id, "first", None)).await.unwrap();
+    alice
+        .message_create(sealed(&key("alice"), &c, id, "first", None))
+        .await
+        .unwrap();
     let edit = |who: &str, text: &str| {
         let m = sealed(&key(who), &c, id, text, None);
-        UpdateMessage { conversation_id: m.conversation_id, id, content_iv: m.content_iv, content: m.content, attachment: None, keys: m.keys, signature: m.signature }
+        UpdateMessage {
+            conversation_id: m.conversation_id,
+            id,
+            content_iv: m.content_iv,
+            content: m.content,
+            attachment: None,
+            keys: m.keys,
+            signature: m.signature,
+        }
     };
-    assert_eq!(code(bob.message_update(edit("bob", "hijacked")).await), "forbidden");
+    assert_eq!(
+        code(bob.message_update(edit("bob", "hijacked")).await),
+        "forbidden"
+    );
     let edited = alice.message_update(edit("alice", "second")).await.unwrap();
     assert!(edited.edited_at.is_some());
-    let page = bob.conversation_get(BaseConversation { id: c.id }).await.unwrap();
-    assert_eq!(read(&page.messages[0], "bob", key("alice").public_key()).0.text.as_deref(), Some("second"));
-    let target = BaseMessage { conversation_id: c.id, id };
+    let page = bob
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    assert_eq!(
+        read(&page.messages[0], "bob", key("alice").public_key())
+            .0
+            .text
+            .as_deref(),
+        Some("second")
+    );
+    let target = BaseMessage {
+        conversation_id: c.id,
+        id,
+    };
     assert_eq!(code(bob.message_delete(target.clone()).await), "forbidden");
     alice.message_delete(target.clone()).await.unwrap();
     assert_eq!(code(alice.message_delete(target).await), "not_found");
-    assert!(bob.conversation_get(BaseConversation { id: c.id }).await.unwrap().messages.is_empty());
+    assert!(
+        bob.conversation_get(BaseConversation { id: c.id })
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -144,17 +265,30 @@ async fn history_pages_by_stable_cursor() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let id = Uuid::new_v4();
-        alice.message_create(sealed(&key("alice"), &c, id, &format!("m{i}"), None)).await.unwrap();
+        alice
+            .message_create(sealed(&key("alice"), &c, id, &format!("m{i}"), None))
+            .await
+            .unwrap();
         ids.push(id);
     }
     let mut seen = Vec::new();
     let mut before = None;
     loop {
-        let page = bob.message_list(ListMessages { conversation_id: c.id, before: before.clone(), limit: Some(3) }).await.unwrap();
+        let page = bob
+            .message_list(ListMessages {
+                conversation_id: c.id,
+                before: before.clone(),
+                limit: Some(3),
+            })
+            .await
+            .unwrap();
         seen.extend(page.messages.iter().map(|m| m.id));
         // A message posted mid-walk does not shift the pages already fetched.
         if seen.len() == 3 {
-            alice.message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "late", None)).await.unwrap();
+            alice
+                .message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "late", None))
+                .await
+                .unwrap();
         }
         match page.next_cursor {
             Some(cursor) => before = Some(cursor),
@@ -163,9 +297,21 @@ async fn history_pages_by_stable_cursor() {
     }
     ids.reverse();
     assert_eq!(seen, ids, "newest first, each exactly once");
-    let bad = bob.message_list(ListMessages { conversation_id: c.id, before: Some("nonsense".into()), limit: None }).await;
+    let bad = bob
+        .message_list(ListMessages {
+            conversation_id: c.id,
+            before: Some("nonsense".into()),
+            limit: None,
+        })
+        .await;
     assert_eq!(code(bad), "bad_request");
-    let huge = bob.message_list(ListMessages { conversation_id: c.id, before: None, limit: Some(100_000) }).await;
+    let huge = bob
+        .message_list(ListMessages {
+            conversation_id: c.id,
+            before: None,
+            limit: Some(100_000),
+        })
+        .await;
     assert_eq!(code(huge), "bad_request");
 }
 
@@ -175,18 +321,51 @@ async fn attachments_download_separately() {
     let (alice, bob, _carol, c) = trio(&server).await;
     let file = b"file bytes ".repeat(1000);
     let id = Uuid::new_v4();
-    alice.message_create(sealed(&key("alice"), &c, id, "see attached", Some(&file))).await.unwrap();
-    let page = bob.conversation_get(BaseConversation { id: c.id }).await.unwrap();
+    alice
+        .message_create(sealed(&key("alice"), &c, id, "see attached", Some(&file)))
+        .await
+        .unwrap();
+    let page = bob
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
     let message = &page.messages[0];
-    let info = message.attachment.as_ref().expect("attachment info in the list");
+    let info = message
+        .attachment
+        .as_ref()
+        .expect("attachment info in the list");
     assert_eq!(info.size as usize, file.len() + 16);
     let (_, opened) = read(message, "bob", key("alice").public_key());
-    let download = bob.message_attachment(BaseMessage { conversation_id: c.id, id }).await.unwrap();
-    let sealed_file = SealedAttachment { iv: download.iv.as_slice().try_into().unwrap(), data: download.data.to_vec() };
+    let download = bob
+        .message_attachment(BaseMessage {
+            conversation_id: c.id,
+            id,
+        })
+        .await
+        .unwrap();
+    let sealed_file = SealedAttachment {
+        iv: download.iv.as_slice().try_into().unwrap(),
+        data: download.data.to_vec(),
+    };
     let digest: [u8; 32] = info.digest.as_slice().try_into().unwrap();
-    assert_eq!(opened.content_key.open_attachment(&sealed_file, &digest).unwrap(), file);
+    assert_eq!(
+        opened
+            .content_key
+            .open_attachment(&sealed_file, &digest)
+            .unwrap(),
+        file
+    );
     let dave = server.user("dave").await;
-    assert_eq!(code(dave.message_attachment(BaseMessage { conversation_id: c.id, id }).await), "not_found");
+    assert_eq!(
+        code(
+            dave.message_attachment(BaseMessage {
+                conversation_id: c.id,
+                id
+            })
+            .await
+        ),
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -198,7 +377,21 @@ async fn size_limits() {
     .await;
     let (alice, _bob, _carol, c) = trio(&server).await;
     let long = "x".repeat(100);
-    assert_eq!(code(alice.message_create(sealed(&key("alice"), &c, Uuid::new_v4(), &long, None)).await), "too_large");
+    assert_eq!(
+        code(
+            alice
+                .message_create(sealed(&key("alice"), &c, Uuid::new_v4(), &long, None))
+                .await
+        ),
+        "too_large"
+    );
     let file = vec![7u8; 200];
-    assert_eq!(code(alice.message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "f", Some(&file))).await), "too_large");
+    assert_eq!(
+        code(
+            alice
+                .message_create(sealed(&key("alice"), &c, Uuid::new_v4(), "f", Some(&file)))
+                .await
+        ),
+        "too_large"
+    );
 }

@@ -9,10 +9,16 @@ use nanochat::models::{BaseUser, CreateConversation, EncryptedBody};
 use crate::support::{TestServer, body, code, key};
 
 fn get_bob() -> Request {
-    Request::UserGet(BaseUser { username: "bob".into() })
+    Request::UserGet(BaseUser {
+        username: "bob".into(),
+    })
 }
 
-async fn send(session: &Session, body: &nanochat::models::Body, sign: bool) -> Result<serde_json::Value, ClientError> {
+async fn send(
+    session: &Session,
+    body: &nanochat::models::Body,
+    sign: bool,
+) -> Result<serde_json::Value, ClientError> {
     let (envelope, secret) = session.seal(body, sign).await?;
     session.send(body, &envelope, &secret).await
 }
@@ -41,15 +47,29 @@ async fn replays_are_refused_across_a_restart() {
     let request = body(&alice, &get_bob());
     let (envelope, secret) = alice.seal(&request, true).await.unwrap();
     alice.send(&request, &envelope, &secret).await.unwrap();
-    assert_eq!(code(alice.send(&request, &envelope, &secret).await), "replayed");
+    assert_eq!(
+        code(alice.send(&request, &envelope, &secret).await),
+        "replayed"
+    );
     // The same request_id in a brand-new envelope is a replay too.
     assert_eq!(code(send(&alice, &request, true).await), "replayed");
 
     let server = server.restart().await;
-    let alice = Session::connect(&server.url, "alice", Some(key("alice"))).await.unwrap();
-    assert_eq!(code(alice.send(&request, &envelope, &secret).await), "replayed", "the guard is durable");
+    let alice = Session::connect(&server.url, "alice", Some(key("alice")))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(alice.send(&request, &envelope, &secret).await),
+        "replayed",
+        "the guard is durable"
+    );
     // And the data survived: bob is still there.
-    alice.user_get(BaseUser { username: "bob".into() }).await.unwrap();
+    alice
+        .user_get(BaseUser {
+            username: "bob".into(),
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -68,7 +88,12 @@ async fn tampering_is_detected() {
         bytes[last] ^= 0x01;
         envelope
     };
-    for (field, expected) in [("key", "undecryptable"), ("iv", "undecryptable"), ("data", "undecryptable"), ("signature", "bad_signature")] {
+    for (field, expected) in [
+        ("key", "undecryptable"),
+        ("iv", "undecryptable"),
+        ("data", "undecryptable"),
+        ("signature", "bad_signature"),
+    ] {
         let request = body(&alice, &get_bob());
         let (envelope, secret) = alice.seal(&request, true).await.unwrap();
         let result = alice.send(&request, &flip(envelope, field), &secret).await;
@@ -81,12 +106,38 @@ async fn signatures_must_match_the_named_user() {
     let server = TestServer::start().await;
     server.user("alice").await;
     server.user("bob").await;
-    let impostor = Session::connect(&server.url, "alice", Some(key("bob"))).await.unwrap();
-    assert_eq!(code(impostor.user_get(BaseUser { username: "bob".into() }).await), "bad_signature");
+    let impostor = Session::connect(&server.url, "alice", Some(key("bob")))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            impostor
+                .user_get(BaseUser {
+                    username: "bob".into()
+                })
+                .await
+        ),
+        "bad_signature"
+    );
     let alice = server.session("alice").await;
-    assert_eq!(code(send(&alice, &body(&alice, &get_bob()), false).await), "bad_signature", "unsigned");
-    let ghost = Session::connect(&server.url, "ghost", Some(key("carol"))).await.unwrap();
-    assert_eq!(code(ghost.user_get(BaseUser { username: "bob".into() }).await), "unknown_user");
+    assert_eq!(
+        code(send(&alice, &body(&alice, &get_bob()), false).await),
+        "bad_signature",
+        "unsigned"
+    );
+    let ghost = Session::connect(&server.url, "ghost", Some(key("carol")))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            ghost
+                .user_get(BaseUser {
+                    username: "bob".into()
+                })
+                .await
+        ),
+        "unknown_user"
+    );
 }
 
 #[tokio::test]
@@ -97,12 +148,21 @@ async fn malformed_bodies_get_precise_codes() {
     unknown.r#type = "user.teleport".into();
     assert_eq!(code(send(&alice, &unknown, true).await), "unknown_type");
     let mut bad_payload = body(&alice, &get_bob());
-    bad_payload.payload = Some(serde_json::json!({"username": 42}).as_object().unwrap().clone());
+    bad_payload.payload = Some(
+        serde_json::json!({"username": 42})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
     assert_eq!(code(send(&alice, &bad_payload, true).await), "bad_request");
     let mut anonymous = body(&alice, &get_bob());
     anonymous.username = None;
     assert_eq!(code(send(&alice, &anonymous, true).await), "bad_request");
-    assert_eq!(code(send(&alice, &body(&alice, &Request::SessionOpen), true).await), "bad_request", "session.open over HTTP");
+    assert_eq!(
+        code(send(&alice, &body(&alice, &Request::SessionOpen), true).await),
+        "bad_request",
+        "session.open over HTTP"
+    );
 }
 
 #[tokio::test]
@@ -112,14 +172,40 @@ async fn broken_envelopes_get_plain_errors() {
     let url = format!("{}/encrypted", server.url);
     let cases = [
         ("not json", 400, "bad_envelope"),
-        (r#"{"version":1,"iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#, 400, "bad_envelope"),
-        (r#"{"version":2,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#, 400, "bad_envelope"),
-        (r#"{"version":1,"key":"AAAA","iv":"AAEC","data":"AAAA"}"#, 400, "bad_envelope"),
-        (r#"{"version":1,"key":"!!!","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#, 400, "bad_envelope"),
-        (r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#, 401, "undecryptable"),
+        (
+            r#"{"version":1,"iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#,
+            400,
+            "bad_envelope",
+        ),
+        (
+            r#"{"version":2,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#,
+            400,
+            "bad_envelope",
+        ),
+        (
+            r#"{"version":1,"key":"AAAA","iv":"AAEC","data":"AAAA"}"#,
+            400,
+            "bad_envelope",
+        ),
+        (
+            r#"{"version":1,"key":"!!!","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#,
+            400,
+            "bad_envelope",
+        ),
+        (
+            r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#,
+            401,
+            "undecryptable",
+        ),
     ];
     for (text, status, expected) in cases {
-        let response = http.post(&url).header("content-type", "application/json").body(text).send().await.unwrap();
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), status, "{text}");
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["code"], expected, "{text}");
@@ -131,10 +217,16 @@ async fn broken_envelopes_get_plain_errors() {
 async fn oversized_requests_get_413() {
     let server = TestServer::start_with(|c| c.limits.max_body_bytes = 4096).await;
     let alice = server.user("alice").await;
-    let big = alice.conversation_create(CreateConversation { name: Some("x".repeat(5000)), members: vec!["bob".into()] }).await;
+    let big = alice
+        .conversation_create(CreateConversation {
+            name: Some("x".repeat(5000)),
+            members: vec!["bob".into()],
+        })
+        .await;
     assert_eq!(code(big), "too_large");
     // Without a Content-Length (chunked), too.
-    let chunks = futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1000])));
+    let chunks =
+        futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1000])));
     let response = reqwest::Client::new()
         .post(format!("{}/encrypted", server.url))
         .header("content-type", "application/json")
@@ -170,10 +262,27 @@ async fn peers_are_rate_limited_before_any_rsa_work() {
 #[tokio::test]
 async fn health_and_references() {
     let server = TestServer::start().await;
-    let health: serde_json::Value = reqwest::get(format!("{}/health", server.url)).await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = reqwest::get(format!("{}/health", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let references = nanochat::client::http::Client::new(&server.url).get_references().await.unwrap().into_inner();
+    let references = nanochat::client::http::Client::new(&server.url)
+        .get_references()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(references.protocol_version, 1);
     assert_eq!(references.freshness_window_seconds, 300);
-    assert_eq!(references.server_fingerprint, nanochat::crypto::PrivateKey::from_pkcs8_pem(include_str!("../../conformance/fixtures/keys/server-3072.pem")).unwrap().fingerprint().to_string());
+    assert_eq!(
+        references.server_fingerprint,
+        nanochat::crypto::PrivateKey::from_pkcs8_pem(include_str!(
+            "../../conformance/fixtures/keys/server-3072.pem"
+        ))
+        .unwrap()
+        .fingerprint()
+        .to_string()
+    );
 }

@@ -49,7 +49,11 @@ impl TestServer {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let key_path = dir.path().join("nanochat-server-key.pem");
-        std::fs::write(&key_path, include_str!("../../conformance/fixtures/keys/server-3072.pem")).unwrap();
+        std::fs::write(
+            &key_path,
+            include_str!("../../conformance/fixtures/keys/server-3072.pem"),
+        )
+        .unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut config = Config::default_in(dir.path());
         // Tests send many requests from one address; the limiter gets its own test.
@@ -60,25 +64,43 @@ impl TestServer {
     }
 
     async fn run(dir: Arc<tempfile::TempDir>, mut config: Config) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let address = listener.local_addr().unwrap();
         config.listen = address;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(nanochat::server::serve(config.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(nanochat::server::serve(
+            config.clone(),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let url = format!("http://{address}");
         // Wait until the database is migrated and the server answers, so
         // operator commands in tests never race its start-up.
         let health = format!("{url}/health");
         for _ in 0..200 {
-            if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 break;
             }
-            assert!(!task.is_finished(), "the test server stopped during start-up");
+            assert!(
+                !task.is_finished(),
+                "the test server stopped during start-up"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        TestServer { url, dir, config, stop: Some(stop), task: Some(task) }
+        TestServer {
+            url,
+            dir,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// Stops the server gracefully and waits for it.
@@ -87,7 +109,9 @@ impl TestServer {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("server ran cleanly");
+            task.await
+                .expect("server task")
+                .expect("server ran cleanly");
         }
     }
 
@@ -110,23 +134,34 @@ impl TestServer {
         let command = Command::User(UserCommand::Create {
             name: name.to_owned(),
             ttl: std::time::Duration::from_secs(3600),
-            database: nanochat::cli::DatabaseArg { database: self.database() },
+            database: nanochat::cli::DatabaseArg {
+                database: self.database(),
+            },
         });
-        nanochat::cli::run(command, &mut out).await.expect("user create");
+        nanochat::cli::run(command, &mut out)
+            .await
+            .expect("user create");
         let out = String::from_utf8(out).unwrap();
-        out.lines().find_map(|l| l.strip_prefix("complete token: ")).expect("token printed").to_owned()
+        out.lines()
+            .find_map(|l| l.strip_prefix("complete token: "))
+            .expect("token printed")
+            .to_owned()
     }
 
     /// A session for `name` signing with the fixture key of the same name.
     pub async fn session(&self, name: &str) -> Session {
-        Session::connect(&self.url, name, Some(key(name))).await.expect("connect")
+        Session::connect(&self.url, name, Some(key(name)))
+            .await
+            .expect("connect")
     }
 
     /// Creates and completes `name` with its fixture key.
     pub async fn user(&self, name: &str) -> Session {
         let token = self.create_user(name).await;
         let session = self.session(name).await;
-        complete(&session, &token, name).await.expect("user.complete");
+        complete(&session, &token, name)
+            .await
+            .expect("user.complete");
         session
     }
 }
@@ -140,7 +175,11 @@ impl Drop for TestServer {
 }
 
 /// Sends `user.complete` with the session's fixture key.
-pub async fn complete(session: &Session, token: &str, name: &str) -> Result<PublicUser, nanochat::client::ClientError> {
+pub async fn complete(
+    session: &Session,
+    token: &str,
+    name: &str,
+) -> Result<PublicUser, nanochat::client::ClientError> {
     session
         .user_complete(CompleteUser {
             token: Secret::new(token),

@@ -18,10 +18,24 @@ fn encrypted(name: &str, password: &str) -> nanochat::models::EncryptedPrivateKe
 async fn complete_then_get() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
-    let me = alice.user_get(BaseUser { username: "alice".into() }).await.unwrap();
+    let me = alice
+        .user_get(BaseUser {
+            username: "alice".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(me.display_name, "ALICE");
     assert_eq!(me.fingerprint, key("alice").fingerprint().to_string());
-    assert_eq!(code(alice.user_get(BaseUser { username: "nobody".into() }).await), "not_found");
+    assert_eq!(
+        code(
+            alice
+                .user_get(BaseUser {
+                    username: "nobody".into()
+                })
+                .await
+        ),
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -30,7 +44,10 @@ async fn a_token_works_once() {
     let token = server.create_user("alice").await;
     let alice = server.session("alice").await;
     complete(&alice, &token, "alice").await.unwrap();
-    assert_eq!(code(complete(&alice, &token, "alice").await), "invalid_token");
+    assert_eq!(
+        code(complete(&alice, &token, "alice").await),
+        "invalid_token"
+    );
 }
 
 #[tokio::test]
@@ -39,8 +56,15 @@ async fn a_wrong_or_foreign_token_is_refused() {
     server.create_user("alice").await;
     let bob_token = server.create_user("bob").await;
     let alice = server.session("alice").await;
-    assert_eq!(code(complete(&alice, "not-the-token", "alice").await), "invalid_token");
-    assert_eq!(code(complete(&alice, &bob_token, "alice").await), "invalid_token", "bob's token does not complete alice");
+    assert_eq!(
+        code(complete(&alice, "not-the-token", "alice").await),
+        "invalid_token"
+    );
+    assert_eq!(
+        code(complete(&alice, &bob_token, "alice").await),
+        "invalid_token",
+        "bob's token does not complete alice"
+    );
 }
 
 #[tokio::test]
@@ -50,14 +74,23 @@ async fn an_expired_token_is_refused() {
     let command = nanochat::cli::Command::User(nanochat::cli::UserCommand::Create {
         name: "alice".into(),
         ttl: std::time::Duration::from_secs(1),
-        database: nanochat::cli::DatabaseArg { database: server.database() },
+        database: nanochat::cli::DatabaseArg {
+            database: server.database(),
+        },
     });
     nanochat::cli::run(command, &mut out).await.unwrap();
     let out = String::from_utf8(out).unwrap();
-    let token = out.lines().find_map(|l| l.strip_prefix("complete token: ")).unwrap().to_owned();
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("complete token: "))
+        .unwrap()
+        .to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let alice = server.session("alice").await;
-    assert_eq!(code(complete(&alice, &token, "alice").await), "invalid_token");
+    assert_eq!(
+        code(complete(&alice, &token, "alice").await),
+        "invalid_token"
+    );
 }
 
 #[tokio::test]
@@ -65,8 +98,13 @@ async fn complete_must_be_signed_by_the_key_it_carries() {
     let server = TestServer::start().await;
     let token = server.create_user("alice").await;
     // Signed with bob's key but carrying alice's public key.
-    let impostor = Session::connect(&server.url, "alice", Some(key("bob"))).await.unwrap();
-    assert_eq!(code(complete(&impostor, &token, "alice").await), "bad_signature");
+    let impostor = Session::connect(&server.url, "alice", Some(key("bob")))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(complete(&impostor, &token, "alice").await),
+        "bad_signature"
+    );
     // The token is still usable by the real owner.
     let alice = server.session("alice").await;
     complete(&alice, &token, "alice").await.unwrap();
@@ -76,15 +114,21 @@ async fn complete_must_be_signed_by_the_key_it_carries() {
 fn weak_public_key() -> Vec<u8> {
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
     let pem = include_str!("../../conformance/fixtures/keys/weak-1024.pem");
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
-    key.to_public_key().to_public_key_der().unwrap().as_bytes().to_vec()
+    let key = rsa::PrivateKey::from_pkcs8_pem(pem).unwrap();
+    key.to_public_key()
+        .to_public_key_der()
+        .unwrap()
+        .as_bytes()
+        .to_vec()
 }
 
 #[tokio::test]
 async fn weak_keys_are_refused() {
     let server = TestServer::start().await;
     let token = server.create_user("weak").await;
-    let weak = Session::connect(&server.url, "weak", Some(key("alice"))).await.unwrap();
+    let weak = Session::connect(&server.url, "weak", Some(key("alice")))
+        .await
+        .unwrap();
     let result = weak
         .user_complete(CompleteUser {
             token: Secret::new(token),
@@ -114,11 +158,29 @@ async fn sync_returns_the_stored_key_for_the_right_password_only() {
         .unwrap();
     // A new device knows no key yet: user.sync is unsigned.
     let device = Session::connect(&server.url, "alice", None).await.unwrap();
-    assert_eq!(code(device.user_sync(SyncUser { sync_password: Secret::new("wrong password") }).await), "wrong_password");
-    let synced = device.user_sync(SyncUser { sync_password: Secret::new("sync password") }).await.unwrap();
-    let blob = EncryptedPrivateKey::from_json(&serde_json::to_string(&synced.private_key).unwrap()).unwrap();
+    assert_eq!(
+        code(
+            device
+                .user_sync(SyncUser {
+                    sync_password: Secret::new("wrong password")
+                })
+                .await
+        ),
+        "wrong_password"
+    );
+    let synced = device
+        .user_sync(SyncUser {
+            sync_password: Secret::new("sync password"),
+        })
+        .await
+        .unwrap();
+    let blob = EncryptedPrivateKey::from_json(&serde_json::to_string(&synced.private_key).unwrap())
+        .unwrap();
     assert!(blob.decrypt(b"wrong").is_err());
-    assert_eq!(blob.decrypt(b"key password").unwrap().fingerprint(), key("alice").fingerprint());
+    assert_eq!(
+        blob.decrypt(b"key password").unwrap().fingerprint(),
+        key("alice").fingerprint()
+    );
 }
 
 #[tokio::test]
@@ -127,42 +189,104 @@ async fn sync_failures_are_rate_limited_per_user() {
     server.user("alice").await;
     let device = Session::connect(&server.url, "alice", None).await.unwrap();
     for _ in 0..3 {
-        assert_eq!(code(device.user_sync(SyncUser { sync_password: Secret::new("guess guess") }).await), "wrong_password");
+        assert_eq!(
+            code(
+                device
+                    .user_sync(SyncUser {
+                        sync_password: Secret::new("guess guess")
+                    })
+                    .await
+            ),
+            "wrong_password"
+        );
     }
-    assert_eq!(code(device.user_sync(SyncUser { sync_password: Secret::new("guess guess") }).await), "rate_limited");
+    assert_eq!(
+        code(
+            device
+                .user_sync(SyncUser {
+                    sync_password: Secret::new("guess guess")
+                })
+                .await
+        ),
+        "rate_limited"
+    );
     // Unknown users look exactly like users without a stored key.
     let ghost = Session::connect(&server.url, "ghost", None).await.unwrap();
-    assert!(matches!(ghost.user_sync(SyncUser { sync_password: Secret::new("whatever1") }).await, Err(ClientError::Api(_))));
+    assert!(matches!(
+        ghost
+            .user_sync(SyncUser {
+                sync_password: Secret::new("whatever1")
+            })
+            .await,
+        Err(ClientError::Api(_))
+    ));
 }
 
 #[tokio::test]
 async fn display_name_and_key_rotation() {
     let server = TestServer::start().await;
     let mut alice = server.user("alice").await;
-    let renamed = alice.user_update(UpdateUser { display_name: Some("Alice L.".into()), ..Default::default() }).await.unwrap();
+    let renamed = alice
+        .user_update(UpdateUser {
+            display_name: Some("Alice L.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(renamed.display_name, "Alice L.");
 
     let new_key = key("carol");
     let new_public = new_key.public_key().to_spki_der().to_vec();
     // Without proof of possession, or with a proof by another key: refused.
-    let missing = alice.user_update(UpdateUser { public_key: Some(new_public.clone().into()), ..Default::default() }).await;
+    let missing = alice
+        .user_update(UpdateUser {
+            public_key: Some(new_public.clone().into()),
+            ..Default::default()
+        })
+        .await;
     assert_eq!(code(missing), "bad_request");
-    let forged = key("bob").sign_pss(&key_rotation_bytes("alice", &new_public)).unwrap();
+    let forged = key("bob")
+        .sign_pss(&key_rotation_bytes("alice", &new_public))
+        .unwrap();
     let result = alice
-        .user_update(UpdateUser { public_key: Some(new_public.clone().into()), public_key_signature: Some(forged.into()), ..Default::default() })
+        .user_update(UpdateUser {
+            public_key: Some(new_public.clone().into()),
+            public_key_signature: Some(forged.into()),
+            ..Default::default()
+        })
         .await;
     assert_eq!(code(result), "bad_signature");
 
-    let proof = new_key.sign_pss(&key_rotation_bytes("alice", &new_public)).unwrap();
+    let proof = new_key
+        .sign_pss(&key_rotation_bytes("alice", &new_public))
+        .unwrap();
     let rotated = alice
-        .user_update(UpdateUser { public_key: Some(new_public.clone().into()), public_key_signature: Some(proof.into()), ..Default::default() })
+        .user_update(UpdateUser {
+            public_key: Some(new_public.clone().into()),
+            public_key_signature: Some(proof.into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(rotated.fingerprint, new_key.fingerprint().to_string());
     // The old key no longer signs for alice; the new one does.
-    assert_eq!(code(alice.user_get(BaseUser { username: "alice".into() }).await), "bad_signature");
+    assert_eq!(
+        code(
+            alice
+                .user_get(BaseUser {
+                    username: "alice".into()
+                })
+                .await
+        ),
+        "bad_signature"
+    );
     alice.set_signer(Some(new_key));
-    alice.user_get(BaseUser { username: "alice".into() }).await.unwrap();
+    alice
+        .user_get(BaseUser {
+            username: "alice".into(),
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -171,30 +295,82 @@ async fn delete_is_immediate() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     alice.user_delete().await.unwrap();
-    assert_eq!(code(alice.user_get(BaseUser { username: "bob".into() }).await), "unknown_user");
-    assert_eq!(code(bob.user_get(BaseUser { username: "alice".into() }).await), "not_found");
+    assert_eq!(
+        code(
+            alice
+                .user_get(BaseUser {
+                    username: "bob".into()
+                })
+                .await
+        ),
+        "unknown_user"
+    );
+    assert_eq!(
+        code(
+            bob.user_get(BaseUser {
+                username: "alice".into()
+            })
+            .await
+        ),
+        "not_found"
+    );
 }
 
 #[tokio::test]
 async fn operator_commands() {
     let server = TestServer::start().await;
     server.user("alice").await;
-    let database = nanochat::cli::DatabaseArg { database: server.database() };
+    let database = nanochat::cli::DatabaseArg {
+        database: server.database(),
+    };
     let mut out = Vec::new();
-    nanochat::cli::run(nanochat::cli::Command::User(nanochat::cli::UserCommand::List { database }), &mut out).await.unwrap();
+    nanochat::cli::run(
+        nanochat::cli::Command::User(nanochat::cli::UserCommand::List { database }),
+        &mut out,
+    )
+    .await
+    .unwrap();
     let listing = String::from_utf8(out).unwrap();
-    assert!(listing.contains("alice") && listing.contains("active"), "{listing}");
-    assert!(listing.contains(&key("alice").fingerprint().to_string()), "{listing}");
+    assert!(
+        listing.contains("alice") && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&key("alice").fingerprint().to_string()),
+        "{listing}"
+    );
 
     // reset: a new token, the old key no longer accepted.
     let mut out = Vec::new();
-    let database = nanochat::cli::DatabaseArg { database: server.database() };
-    let reset = nanochat::cli::UserCommand::Reset { name: "alice".into(), ttl: std::time::Duration::from_secs(60), database };
-    nanochat::cli::run(nanochat::cli::Command::User(reset), &mut out).await.unwrap();
-    let token = String::from_utf8(out).unwrap().lines().find_map(|l| l.strip_prefix("complete token: ").map(str::to_owned)).unwrap();
+    let database = nanochat::cli::DatabaseArg {
+        database: server.database(),
+    };
+    let reset = nanochat::cli::UserCommand::Reset {
+        name: "alice".into(),
+        ttl: std::time::Duration::from_secs(60),
+        database,
+    };
+    nanochat::cli::run(nanochat::cli::Command::User(reset), &mut out)
+        .await
+        .unwrap();
+    let token = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("complete token: ").map(str::to_owned))
+        .unwrap();
     let old = server.session("alice").await;
-    assert_eq!(code(old.user_get(BaseUser { username: "alice".into() }).await), "unknown_user");
-    let fresh = Session::connect(&server.url, "alice", Some(key("bob"))).await.unwrap();
+    assert_eq!(
+        code(
+            old.user_get(BaseUser {
+                username: "alice".into()
+            })
+            .await
+        ),
+        "unknown_user"
+    );
+    let fresh = Session::connect(&server.url, "alice", Some(key("bob")))
+        .await
+        .unwrap();
     fresh
         .user_complete(CompleteUser {
             token: Secret::new(token),
@@ -207,12 +383,28 @@ async fn operator_commands() {
         .unwrap();
 
     // Duplicate names and bad names are clear errors.
-    let database = nanochat::cli::DatabaseArg { database: server.database() };
-    let dup = nanochat::cli::UserCommand::Create { name: "alice".into(), ttl: std::time::Duration::from_secs(60), database };
-    let err = nanochat::cli::run(nanochat::cli::Command::User(dup), &mut Vec::new()).await.unwrap_err();
+    let database = nanochat::cli::DatabaseArg {
+        database: server.database(),
+    };
+    let dup = nanochat::cli::UserCommand::Create {
+        name: "alice".into(),
+        ttl: std::time::Duration::from_secs(60),
+        database,
+    };
+    let err = nanochat::cli::run(nanochat::cli::Command::User(dup), &mut Vec::new())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
-    let database = nanochat::cli::DatabaseArg { database: server.database() };
-    let bad = nanochat::cli::UserCommand::Create { name: "Bad Name".into(), ttl: std::time::Duration::from_secs(60), database };
-    let err = nanochat::cli::run(nanochat::cli::Command::User(bad), &mut Vec::new()).await.unwrap_err();
+    let database = nanochat::cli::DatabaseArg {
+        database: server.database(),
+    };
+    let bad = nanochat::cli::UserCommand::Create {
+        name: "Bad Name".into(),
+        ttl: std::time::Duration::from_secs(60),
+        database,
+    };
+    let err = nanochat::cli::run(nanochat::cli::Command::User(bad), &mut Vec::new())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("invalid username"), "{err}");
 }

@@ -15,13 +15,22 @@ async fn events_reach_online_members() {
     let bob = server.user("bob").await;
     let mut bob_socket = Socket::open(&bob).await.unwrap();
 
-    let c = alice.conversation_create(CreateConversation { name: None, members: vec!["bob".into()] }).await.unwrap();
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
     match bob_socket.next_event().await.unwrap() {
         Event::ConversationCreated(seen) => assert_eq!(seen.id, c.id),
         other => panic!("unexpected {other:?}"),
     }
     let id = Uuid::new_v4();
-    alice.message_create(sealed(&key("alice"), &c, id, "ping", None)).await.unwrap();
+    alice
+        .message_create(sealed(&key("alice"), &c, id, "ping", None))
+        .await
+        .unwrap();
     match bob_socket.next_event().await.unwrap() {
         Event::MessageCreated(message) => {
             assert_eq!(message.id, id);
@@ -31,9 +40,15 @@ async fn events_reach_online_members() {
         other => panic!("unexpected {other:?}"),
     }
     // Requests over the socket work too.
-    let answer = bob_socket.request(Request::ConversationGet(BaseConversation { id: c.id })).await.unwrap();
+    let answer = bob_socket
+        .request(Request::ConversationGet(BaseConversation { id: c.id }))
+        .await
+        .unwrap();
     assert_eq!(answer["id"], c.id.to_string());
-    alice.conversation_leave(BaseConversation { id: c.id }).await.unwrap();
+    alice
+        .conversation_leave(BaseConversation { id: c.id })
+        .await
+        .unwrap();
     match bob_socket.next_event().await.unwrap() {
         Event::ConversationLeft(left) => assert_eq!(left.username, "alice"),
         other => panic!("unexpected {other:?}"),
@@ -45,25 +60,45 @@ async fn the_first_frame_must_be_session_open() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
     let upgraded = alice.http().websocket().await.unwrap().into_inner();
-    let mut stream = tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, tokio_tungstenite::tungstenite::protocol::Role::Client, None).await;
+    let mut stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        upgraded,
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
     use futures_util::{SinkExt, StreamExt};
-    let request = Request::UserGet(BaseUser { username: "alice".into() });
+    let request = Request::UserGet(BaseUser {
+        username: "alice".into(),
+    });
     let body = alice.body_for(&request).unwrap();
     let (envelope, _) = alice.seal(&body, true).await.unwrap();
-    stream.send(tokio_tungstenite::tungstenite::Message::text(serde_json::to_string(&envelope).unwrap())).await.unwrap();
+    stream
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            serde_json::to_string(&envelope).unwrap(),
+        ))
+        .await
+        .unwrap();
     let reply = stream.next().await.unwrap().unwrap();
     let error: serde_json::Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
     assert_eq!(error["code"], "session_required");
     // Then the server closes the socket.
     let next = stream.next().await;
-    assert!(matches!(next, None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))), "{next:?}");
+    assert!(
+        matches!(
+            next,
+            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
+        ),
+        "{next:?}"
+    );
 }
 
 #[tokio::test]
 async fn session_open_needs_a_valid_signature() {
     let server = TestServer::start().await;
     server.user("alice").await;
-    let impostor = nanochat::client::Session::connect(&server.url, "alice", Some(key("bob"))).await.unwrap();
+    let impostor = nanochat::client::Session::connect(&server.url, "alice", Some(key("bob")))
+        .await
+        .unwrap();
     match Socket::open(&impostor).await {
         Err(ClientError::Api(error)) => assert_eq!(error.code.as_str(), "bad_signature"),
         Err(other) => panic!("unexpected {other}"),

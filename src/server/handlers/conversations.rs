@@ -19,21 +19,47 @@ const MAX_NAME: usize = 128;
 /// Messages in the page `conversation.get` returns.
 pub const FIRST_PAGE: i64 = 50;
 
-pub async fn create(state: &State, caller: &Caller, payload: CreateConversation) -> Result<MessageConversation, Error> {
+pub async fn create(
+    state: &State,
+    caller: &Caller,
+    payload: CreateConversation,
+) -> Result<MessageConversation, Error> {
     let name = check_name(payload.name)?;
-    let others: BTreeSet<String> = payload.members.into_iter().filter(|m| *m != caller.username).collect();
+    let others: BTreeSet<String> = payload
+        .members
+        .into_iter()
+        .filter(|m| *m != caller.username)
+        .collect();
     if others.is_empty() {
-        return Err(Error::bad_request("a conversation needs at least one other member"));
+        return Err(Error::bad_request(
+            "a conversation needs at least one other member",
+        ));
     }
     check_member_count(state, others.len() + 1)?;
     let others: Vec<String> = others.into_iter().collect();
-    let record = state.store.create_conversation(Uuid::new_v4(), name, &caller.username, &others, unix_ms(caller.now)).await?;
+    let record = state
+        .store
+        .create_conversation(
+            Uuid::new_v4(),
+            name,
+            &caller.username,
+            &others,
+            unix_ms(caller.now),
+        )
+        .await?;
     let view = views::conversation(record, Vec::new(), None);
-    state.hub.send_all(others.iter().map(String::as_str), &Event::ConversationCreated(view.clone()));
+    state.hub.send_all(
+        others.iter().map(String::as_str),
+        &Event::ConversationCreated(view.clone()),
+    );
     Ok(view)
 }
 
-pub async fn update(state: &State, caller: &Caller, payload: Conversation) -> Result<MessageConversation, Error> {
+pub async fn update(
+    state: &State,
+    caller: &Caller,
+    payload: Conversation,
+) -> Result<MessageConversation, Error> {
     let current = visible(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
     let mut removed = Vec::new();
@@ -43,10 +69,14 @@ pub async fn update(state: &State, caller: &Caller, payload: Conversation) -> Re
         }
         let members: BTreeSet<String> = members.into_iter().collect();
         if !members.contains(&current.owner) {
-            return Err(Error::bad_request("the owner must stay a member; leave or delete the conversation instead"));
+            return Err(Error::bad_request(
+                "the owner must stay a member; leave or delete the conversation instead",
+            ));
         }
         if members.len() < 2 {
-            return Err(Error::bad_request("a conversation needs at least one other member"));
+            return Err(Error::bad_request(
+                "a conversation needs at least one other member",
+            ));
         }
         check_member_count(state, members.len())?;
         let members: Vec<String> = members.into_iter().collect();
@@ -54,38 +84,76 @@ pub async fn update(state: &State, caller: &Caller, payload: Conversation) -> Re
         removed = gone;
     }
     if let Some(name) = payload.name {
-        state.store.rename_conversation(payload.id, check_name(Some(name))?, now).await?;
+        state
+            .store
+            .rename_conversation(payload.id, check_name(Some(name))?, now)
+            .await?;
     }
     let view = page(state, caller, payload.id).await?;
-    state.hub.send_all(view.members.iter().map(|m| m.username.as_str()), &Event::ConversationUpdated(view.clone()));
-    state.hub.send_all(removed.iter().map(String::as_str), &Event::ConversationDeleted(BaseConversation { id: payload.id }));
+    state.hub.send_all(
+        view.members.iter().map(|m| m.username.as_str()),
+        &Event::ConversationUpdated(view.clone()),
+    );
+    state.hub.send_all(
+        removed.iter().map(String::as_str),
+        &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+    );
     Ok(view)
 }
 
-pub async fn leave(state: &State, caller: &Caller, payload: BaseConversation) -> Result<Empty, Error> {
+pub async fn leave(
+    state: &State,
+    caller: &Caller,
+    payload: BaseConversation,
+) -> Result<Empty, Error> {
     visible(state, caller, payload.id).await?;
-    match state.store.leave_conversation(payload.id, &caller.username, unix_ms(caller.now)).await? {
+    match state
+        .store
+        .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
+        .await?
+    {
         LeaveOutcome::Left { remaining, .. } => {
-            let event = Event::ConversationLeft(MemberLeft { conversation_id: payload.id, username: caller.username.clone() });
-            state.hub.send_all(remaining.iter().map(String::as_str), &event);
+            let event = Event::ConversationLeft(MemberLeft {
+                conversation_id: payload.id,
+                username: caller.username.clone(),
+            });
+            state
+                .hub
+                .send_all(remaining.iter().map(String::as_str), &event);
         }
         LeaveOutcome::Deleted => {}
     }
     Ok(Empty {})
 }
 
-pub async fn delete(state: &State, caller: &Caller, payload: BaseConversation) -> Result<Empty, Error> {
+pub async fn delete(
+    state: &State,
+    caller: &Caller,
+    payload: BaseConversation,
+) -> Result<Empty, Error> {
     let current = visible(state, caller, payload.id).await?;
     if current.owner != caller.username {
-        return Err(Error::forbidden("only the owner may delete the conversation"));
+        return Err(Error::forbidden(
+            "only the owner may delete the conversation",
+        ));
     }
     let members = state.store.delete_conversation(payload.id).await?;
-    let others = members.iter().filter(|m| **m != caller.username).map(String::as_str);
-    state.hub.send_all(others, &Event::ConversationDeleted(BaseConversation { id: payload.id }));
+    let others = members
+        .iter()
+        .filter(|m| **m != caller.username)
+        .map(String::as_str);
+    state.hub.send_all(
+        others,
+        &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+    );
     Ok(Empty {})
 }
 
-pub async fn get(state: &State, caller: &Caller, payload: BaseConversation) -> Result<MessageConversation, Error> {
+pub async fn get(
+    state: &State,
+    caller: &Caller,
+    payload: BaseConversation,
+) -> Result<MessageConversation, Error> {
     visible(state, caller, payload.id).await?;
     page(state, caller, payload.id).await
 }
@@ -104,18 +172,36 @@ pub async fn list(state: &State, caller: &Caller) -> Result<List, Error> {
 }
 
 /// The conversation if the caller is a member; `not_found` otherwise.
-pub async fn visible(state: &State, caller: &Caller, id: Uuid) -> Result<ConversationRecord, Error> {
+pub async fn visible(
+    state: &State,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<ConversationRecord, Error> {
     let conversation = state.store.get_conversation(id).await?;
     match conversation {
-        Some(c) if !state.config.rules.membership || c.members.iter().any(|m| m.username == caller.username) => Ok(c),
-        _ => Err(Error::not_found(format!("no conversation {id} is visible to you"))),
+        Some(c)
+            if !state.config.rules.membership
+                || c.members.iter().any(|m| m.username == caller.username) =>
+        {
+            Ok(c)
+        }
+        _ => Err(Error::not_found(format!(
+            "no conversation {id} is visible to you"
+        ))),
     }
 }
 
 /// The conversation with its latest page of messages, as the caller sees it.
 async fn page(state: &State, caller: &Caller, id: Uuid) -> Result<MessageConversation, Error> {
-    let conversation = state.store.get_conversation(id).await?.ok_or_else(|| Error::not_found("the conversation is gone"))?;
-    let (messages, next) = state.store.list_messages(id, &caller.username, None, FIRST_PAGE).await?;
+    let conversation = state
+        .store
+        .get_conversation(id)
+        .await?
+        .ok_or_else(|| Error::not_found("the conversation is gone"))?;
+    let (messages, next) = state
+        .store
+        .list_messages(id, &caller.username, None, FIRST_PAGE)
+        .await?;
     Ok(views::conversation(conversation, messages, next))
 }
 
@@ -127,7 +213,9 @@ fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
         return Ok(None);
     }
     if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(Error::bad_request(format!("name must be at most {MAX_NAME} printable characters")));
+        return Err(Error::bad_request(format!(
+            "name must be at most {MAX_NAME} printable characters"
+        )));
     }
     Ok(Some(name))
 }
@@ -135,7 +223,9 @@ fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
 fn check_member_count(state: &State, count: usize) -> Result<(), Error> {
     let max = state.config.limits.max_members;
     if count as i64 > max {
-        return Err(Error::too_large(format!("{count} members is more than the limit of {max}")));
+        return Err(Error::too_large(format!(
+            "{count} members is more than the limit of {max}"
+        )));
     }
     Ok(())
 }

@@ -46,10 +46,16 @@ pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<
         signature: p.signature,
     };
     let (conversation, message) = check_upload(state, caller, upload).await?;
-    let stored = state.store.insert_message(&message, unix_ms(caller.now)).await.map_err(|e| match e {
-        StoreError::Conflict(_) => Error::new(ErrorCode::Conflict, "a message with this id already exists"),
-        other => other.into(),
-    })?;
+    let stored = state
+        .store
+        .insert_message(&message, unix_ms(caller.now))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                Error::new(ErrorCode::Conflict, "a message with this id already exists")
+            }
+            other => other.into(),
+        })?;
     let view = views::message(stored);
     fan_out(state, &conversation, &message, &view, Event::MessageCreated);
     Ok(view)
@@ -65,14 +71,22 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
         keys: p.keys,
         signature: p.signature,
     };
-    let sender = state.store.get_message_sender(upload.conversation_id, upload.id).await?;
+    let sender = state
+        .store
+        .get_message_sender(upload.conversation_id, upload.id)
+        .await?;
     let (conversation, message) = check_upload(state, caller, upload).await?;
     match sender {
         None => return Err(Error::not_found("no such message")),
-        Some(sender) if sender != caller.username => return Err(Error::forbidden("only the sender may edit a message")),
+        Some(sender) if sender != caller.username => {
+            return Err(Error::forbidden("only the sender may edit a message"));
+        }
         Some(_) => {}
     }
-    let stored = state.store.update_message(&message, unix_ms(caller.now)).await?;
+    let stored = state
+        .store
+        .update_message(&message, unix_ms(caller.now))
+        .await?;
     let view = views::message(stored);
     fan_out(state, &conversation, &message, &view, Event::MessageUpdated);
     Ok(view)
@@ -80,13 +94,26 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
 
 pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Error> {
     let conversation = visible(state, caller, p.conversation_id).await?;
-    match state.store.get_message_sender(p.conversation_id, p.id).await? {
+    match state
+        .store
+        .get_message_sender(p.conversation_id, p.id)
+        .await?
+    {
         None => return Err(Error::not_found("no such message")),
-        Some(sender) if sender != caller.username => return Err(Error::forbidden("only the sender may delete a message")),
+        Some(sender) if sender != caller.username => {
+            return Err(Error::forbidden("only the sender may delete a message"));
+        }
         Some(_) => {}
     }
-    state.store.delete_message(p.conversation_id, p.id, unix_ms(caller.now)).await?;
-    let others = conversation.members.iter().map(|m| m.username.as_str()).filter(|m| *m != caller.username);
+    state
+        .store
+        .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
+        .await?;
+    let others = conversation
+        .members
+        .iter()
+        .map(|m| m.username.as_str())
+        .filter(|m| *m != caller.username);
     state.hub.send_all(others, &Event::MessageDeleted(p));
     Ok(Empty {})
 }
@@ -96,48 +123,92 @@ pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<Mes
     let max = state.config.limits.max_page_size;
     let limit = p.limit.unwrap_or(DEFAULT_PAGE.min(max));
     if !(1..=max).contains(&limit) {
-        return Err(Error::bad_request(format!("limit must be between 1 and {max}")));
+        return Err(Error::bad_request(format!(
+            "limit must be between 1 and {max}"
+        )));
     }
     let before = match p.before {
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| Error::bad_request("before is not a cursor this server issued"))?),
+        Some(cursor) => Some(
+            cursor
+                .parse::<i64>()
+                .map_err(|_| Error::bad_request("before is not a cursor this server issued"))?,
+        ),
         None => None,
     };
-    let (messages, next) = state.store.list_messages(p.conversation_id, &caller.username, before, limit).await?;
-    Ok(MessagePage { messages: messages.into_iter().map(views::message).collect(), next_cursor: next.map(|c| c.to_string()) })
+    let (messages, next) = state
+        .store
+        .list_messages(p.conversation_id, &caller.username, before, limit)
+        .await?;
+    Ok(MessagePage {
+        messages: messages.into_iter().map(views::message).collect(),
+        next_cursor: next.map(|c| c.to_string()),
+    })
 }
 
-pub async fn attachment(state: &State, caller: &Caller, p: BaseMessage) -> Result<Attachment, Error> {
+pub async fn attachment(
+    state: &State,
+    caller: &Caller,
+    p: BaseMessage,
+) -> Result<Attachment, Error> {
     visible(state, caller, p.conversation_id).await?;
-    let found = state.store.get_attachment(p.conversation_id, p.id, &caller.username).await?;
-    let found = found.ok_or_else(|| Error::not_found("no attachment for this message is visible to you"))?;
-    Ok(Attachment { conversation_id: found.conversation_id, message_id: found.message_id, iv: found.iv.into(), data: found.data.into() })
+    let found = state
+        .store
+        .get_attachment(p.conversation_id, p.id, &caller.username)
+        .await?;
+    let found = found
+        .ok_or_else(|| Error::not_found("no attachment for this message is visible to you"))?;
+    Ok(Attachment {
+        conversation_id: found.conversation_id,
+        message_id: found.message_id,
+        iv: found.iv.into(),
+        data: found.data.into(),
+    })
 }
 
 /// Every rule of an upload, in order: membership, sizes, exact members,
 /// sender signature. Returns the conversation and the record to store.
-async fn check_upload(state: &State, caller: &Caller, u: Upload) -> Result<(ConversationRecord, NewMessage), Error> {
+async fn check_upload(
+    state: &State,
+    caller: &Caller,
+    u: Upload,
+) -> Result<(ConversationRecord, NewMessage), Error> {
     let conversation = visible(state, caller, u.conversation_id).await?;
     let limits = &state.config.limits;
     if u.content_iv.len() != IV_LEN || u.attachment.as_ref().is_some_and(|a| a.iv.len() != IV_LEN) {
         return Err(Error::bad_request("IVs are 12 bytes"));
     }
     if u.content.len() as i64 > limits.max_content_bytes {
-        return Err(Error::too_large(format!("content is {} bytes; the limit is {}", u.content.len(), limits.max_content_bytes)));
+        return Err(Error::too_large(format!(
+            "content is {} bytes; the limit is {}",
+            u.content.len(),
+            limits.max_content_bytes
+        )));
     }
     if let Some(a) = &u.attachment
         && a.data.len() as i64 > limits.max_file_bytes
     {
-        return Err(Error::too_large(format!("the attachment is {} bytes; the limit is {}", a.data.len(), limits.max_file_bytes)));
+        return Err(Error::too_large(format!(
+            "the attachment is {} bytes; the limit is {}",
+            a.data.len(),
+            limits.max_file_bytes
+        )));
     }
     check_members_match(state, &conversation, &u.keys)?;
 
     let keys: Vec<NewKey> = u
         .keys
         .into_iter()
-        .map(|k| NewKey { key_digest: Sha256::digest(&k.key).to_vec(), username: k.username, wrapped_key: k.key.into_vec() })
+        .map(|k| NewKey {
+            key_digest: Sha256::digest(&k.key).to_vec(),
+            username: k.username,
+            wrapped_key: k.key.into_vec(),
+        })
         .collect();
-    let attachment =
-        u.attachment.map(|a| NewAttachment { digest: Sha256::digest(&a.data).to_vec(), iv: a.iv.into_vec(), data: a.data.into_vec() });
+    let attachment = u.attachment.map(|a| NewAttachment {
+        digest: Sha256::digest(&a.data).to_vec(),
+        iv: a.iv.into_vec(),
+        data: a.data.into_vec(),
+    });
     let message = NewMessage {
         id: u.id,
         conversation_id: u.conversation_id,
@@ -155,12 +226,20 @@ async fn check_upload(state: &State, caller: &Caller, u: Upload) -> Result<(Conv
 }
 
 /// Rule: the wrapped keys name exactly the current members, once each.
-fn check_members_match(state: &State, conversation: &ConversationRecord, keys: &[WrappedKey]) -> Result<(), Error> {
+fn check_members_match(
+    state: &State,
+    conversation: &ConversationRecord,
+    keys: &[WrappedKey],
+) -> Result<(), Error> {
     if !state.config.rules.members_match {
         return Ok(());
     }
     let named: BTreeSet<&str> = keys.iter().map(|k| k.username.as_str()).collect();
-    let members: BTreeSet<&str> = conversation.members.iter().map(|m| m.username.as_str()).collect();
+    let members: BTreeSet<&str> = conversation
+        .members
+        .iter()
+        .map(|m| m.username.as_str())
+        .collect();
     if named.len() != keys.len() || named != members {
         let missing: Vec<&str> = members.difference(&named).copied().collect();
         let extra: Vec<&str> = named.difference(&members).copied().collect();
@@ -177,8 +256,15 @@ fn check_members_match(state: &State, conversation: &ConversationRecord, keys: &
 }
 
 /// Rule: the sender's RSA-PSS signature covers the canonical message bytes.
-async fn verify_sender_signature(state: &State, conversation: &ConversationRecord, m: &NewMessage) -> Result<(), Error> {
-    let sender = conversation.members.iter().find(|member| member.username == m.sender);
+async fn verify_sender_signature(
+    state: &State,
+    conversation: &ConversationRecord,
+    m: &NewMessage,
+) -> Result<(), Error> {
+    let sender = conversation
+        .members
+        .iter()
+        .find(|member| member.username == m.sender);
     let sender = sender.ok_or_else(|| Error::not_found("the sender is not a member"))?;
     let key = state.public_key(&sender.public_key)?;
     let recipients: Vec<RecipientDigest> = m
@@ -187,7 +273,10 @@ async fn verify_sender_signature(state: &State, conversation: &ConversationRecor
         .map(|k| {
             let mut key_digest = [0u8; 32];
             key_digest.copy_from_slice(&k.key_digest);
-            RecipientDigest { username: k.username.clone(), key_digest }
+            RecipientDigest {
+                username: k.username.clone(),
+                key_digest,
+            }
         })
         .collect();
     let attachment_digest = m.attachment.as_ref().map(|a| {
@@ -195,19 +284,45 @@ async fn verify_sender_signature(state: &State, conversation: &ConversationRecor
         digest.copy_from_slice(&a.digest);
         digest
     });
-    let content_iv: [u8; IV_LEN] = m.content_iv.as_slice().try_into().map_err(|_| Error::bad_request("IVs are 12 bytes"))?;
-    let signed = message_signed_bytes(&m.conversation_id, &m.id, &content_iv, &m.content, attachment_digest.as_ref(), &recipients)
-        .map_err(|e| Error::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
+    let content_iv: [u8; IV_LEN] = m
+        .content_iv
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::bad_request("IVs are 12 bytes"))?;
+    let signed = message_signed_bytes(
+        &m.conversation_id,
+        &m.id,
+        &content_iv,
+        &m.content,
+        attachment_digest.as_ref(),
+        &recipients,
+    )
+    .map_err(|e| Error::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
     let signature = m.signature.clone();
     blocking(move || key.verify_pss(&signed, &signature))
         .await?
-        .map_err(|_| Error::new(ErrorCode::BadSignature, "the message signature does not verify with the sender's key"))
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::BadSignature,
+                "the message signature does not verify with the sender's key",
+            )
+        })
 }
 
 /// Sends each other member the message as they see it: with their own
 /// wrapped key only.
-fn fan_out(state: &State, conversation: &ConversationRecord, message: &NewMessage, sender_view: &Message, event: fn(Message) -> Event) {
-    let keys: HashMap<&str, &Vec<u8>> = message.keys.iter().map(|k| (k.username.as_str(), &k.wrapped_key)).collect();
+fn fan_out(
+    state: &State,
+    conversation: &ConversationRecord,
+    message: &NewMessage,
+    sender_view: &Message,
+    event: fn(Message) -> Event,
+) {
+    let keys: HashMap<&str, &Vec<u8>> = message
+        .keys
+        .iter()
+        .map(|k| (k.username.as_str(), &k.wrapped_key))
+        .collect();
     for member in &conversation.members {
         if member.username == message.sender {
             continue;

@@ -17,10 +17,16 @@ impl Handler for State {
 
     async fn session_open(&self, _caller: &Caller) -> Result<SessionOpened, Error> {
         // The WebSocket task subscribes the socket once this succeeds.
-        Ok(SessionOpened { ping_interval_seconds: self.config.ping_interval.as_secs() as i64 })
+        Ok(SessionOpened {
+            ping_interval_seconds: self.config.ping_interval.as_secs() as i64,
+        })
     }
 
-    async fn user_complete(&self, caller: &Caller, payload: CompleteUser) -> Result<PublicUser, Error> {
+    async fn user_complete(
+        &self,
+        caller: &Caller,
+        payload: CompleteUser,
+    ) -> Result<PublicUser, Error> {
         users::complete(self, caller, payload).await
     }
 
@@ -40,23 +46,43 @@ impl Handler for State {
         users::delete(self, caller).await
     }
 
-    async fn conversation_create(&self, caller: &Caller, payload: CreateConversation) -> Result<MessageConversation, Error> {
+    async fn conversation_create(
+        &self,
+        caller: &Caller,
+        payload: CreateConversation,
+    ) -> Result<MessageConversation, Error> {
         conversations::create(self, caller, payload).await
     }
 
-    async fn conversation_update(&self, caller: &Caller, payload: Conversation) -> Result<MessageConversation, Error> {
+    async fn conversation_update(
+        &self,
+        caller: &Caller,
+        payload: Conversation,
+    ) -> Result<MessageConversation, Error> {
         conversations::update(self, caller, payload).await
     }
 
-    async fn conversation_leave(&self, caller: &Caller, payload: BaseConversation) -> Result<Empty, Error> {
+    async fn conversation_leave(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<Empty, Error> {
         conversations::leave(self, caller, payload).await
     }
 
-    async fn conversation_delete(&self, caller: &Caller, payload: BaseConversation) -> Result<Empty, Error> {
+    async fn conversation_delete(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<Empty, Error> {
         conversations::delete(self, caller, payload).await
     }
 
-    async fn conversation_get(&self, caller: &Caller, payload: BaseConversation) -> Result<MessageConversation, Error> {
+    async fn conversation_get(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<MessageConversation, Error> {
         conversations::get(self, caller, payload).await
     }
 
@@ -64,11 +90,19 @@ impl Handler for State {
         conversations::list(self, caller).await
     }
 
-    async fn message_create(&self, caller: &Caller, payload: CreateMessage) -> Result<Message, Error> {
+    async fn message_create(
+        &self,
+        caller: &Caller,
+        payload: CreateMessage,
+    ) -> Result<Message, Error> {
         messages::create(self, caller, payload).await
     }
 
-    async fn message_update(&self, caller: &Caller, payload: UpdateMessage) -> Result<Message, Error> {
+    async fn message_update(
+        &self,
+        caller: &Caller,
+        payload: UpdateMessage,
+    ) -> Result<Message, Error> {
         messages::update(self, caller, payload).await
     }
 
@@ -76,11 +110,19 @@ impl Handler for State {
         messages::delete(self, caller, payload).await
     }
 
-    async fn message_list(&self, caller: &Caller, payload: ListMessages) -> Result<MessagePage, Error> {
+    async fn message_list(
+        &self,
+        caller: &Caller,
+        payload: ListMessages,
+    ) -> Result<MessagePage, Error> {
         messages::list(self, caller, payload).await
     }
 
-    async fn message_attachment(&self, caller: &Caller, payload: BaseMessage) -> Result<Attachment, Error> {
+    async fn message_attachment(
+        &self,
+        caller: &Caller,
+        payload: BaseMessage,
+    ) -> Result<Attachment, Error> {
         messages::attachment(self, caller, payload).await
     }
 }

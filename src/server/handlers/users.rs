@@ -21,15 +21,30 @@ const MAX_DISPLAY_NAME: usize = 64;
 /// Shortest sync password accepted, in characters.
 const MIN_SYNC_PASSWORD: usize = 8;
 
-pub async fn complete(state: &State, caller: &Caller, payload: CompleteUser) -> Result<PublicUser, Error> {
+pub async fn complete(
+    state: &State,
+    caller: &Caller,
+    payload: CompleteUser,
+) -> Result<PublicUser, Error> {
     let display_name = check_display_name(&payload.display_name)?;
     // The pipeline verified the request's signature with this key; parsing
     // it again applies the size policy with a precise error.
     State::client_key(&payload.public_key)?;
     let (private_key, sync_hash) = match (payload.private_key, payload.sync_password) {
-        (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(hash_sync_password(password).await?)),
-        (Some(_), None) => return Err(Error::bad_request("a stored private key needs a sync_password")),
-        (None, Some(_)) => return Err(Error::bad_request("a sync_password is only meaningful with a private_key")),
+        (Some(key), Some(password)) => (
+            Some(check_private_key(&key)?),
+            Some(hash_sync_password(password).await?),
+        ),
+        (Some(_), None) => {
+            return Err(Error::bad_request(
+                "a stored private key needs a sync_password",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Error::bad_request(
+                "a sync_password is only meaningful with a private_key",
+            ));
+        }
         (None, None) => (None, None),
     };
     let token_hash: [u8; 32] = Sha256::digest(payload.token.expose().as_bytes()).into();
@@ -41,41 +56,79 @@ pub async fn complete(state: &State, caller: &Caller, payload: CompleteUser) -> 
         .and_then(|u| u.token_hash.as_deref())
         .is_some_and(|stored| bool::from(stored.ct_eq(token_hash.as_slice())));
     if !matches {
-        return Err(Error::new(ErrorCode::InvalidToken, "the complete token is unknown, expired or already used"));
+        return Err(Error::new(
+            ErrorCode::InvalidToken,
+            "the complete token is unknown, expired or already used",
+        ));
     }
     let user = state
         .store
-        .complete_user(&caller.username, &token_hash, unix_ms(caller.now), &display_name, payload.public_key.as_slice(), private_key, sync_hash)
+        .complete_user(
+            &caller.username,
+            &token_hash,
+            unix_ms(caller.now),
+            &display_name,
+            payload.public_key.as_slice(),
+            private_key,
+            sync_hash,
+        )
         .await?;
     tracing::info!(username = %caller.username, "user completed");
-    views::public_user(user).ok_or_else(|| Error::internal("completing the user", "no public key after completion"))
+    views::public_user(user)
+        .ok_or_else(|| Error::internal("completing the user", "no public key after completion"))
 }
 
-pub async fn sync(state: &State, caller: &Caller, payload: SyncUser) -> Result<PrivateKeyUser, Error> {
+pub async fn sync(
+    state: &State,
+    caller: &Caller,
+    payload: SyncUser,
+) -> Result<PrivateKeyUser, Error> {
     let peer_key = caller.peer.map(|p| format!("peer:{}", p.ip()));
     let user_key = format!("user:{}", caller.username);
-    let keys: Vec<&str> = [Some(user_key.as_str()), peer_key.as_deref()].into_iter().flatten().collect();
+    let keys: Vec<&str> = [Some(user_key.as_str()), peer_key.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
     if !keys.iter().all(|k| state.sync_limiter.may_try(k)) {
         tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync rate limited");
-        return Err(Error::new(ErrorCode::RateLimited, "too many failed sync attempts; try again later"));
+        return Err(Error::new(
+            ErrorCode::RateLimited,
+            "too many failed sync attempts; try again later",
+        ));
     }
-    let user = state.store.get_user(&caller.username).await?.filter(|u| u.is_complete());
-    let stored = user.as_ref().and_then(|u| Some((u.private_key.clone()?, u.sync_password_hash.clone()?)));
+    let user = state
+        .store
+        .get_user(&caller.username)
+        .await?
+        .filter(|u| u.is_complete());
+    let stored = user
+        .as_ref()
+        .and_then(|u| Some((u.private_key.clone()?, u.sync_password_hash.clone()?)));
     let verified = match stored {
         Some((_, hash)) => {
             let password = payload.sync_password;
-            blocking(move || Argon2::default().verify_password(password.expose().as_bytes(), hash.as_str()).is_ok()).await?
+            blocking(move || {
+                Argon2::default()
+                    .verify_password(password.expose().as_bytes(), hash.as_str())
+                    .is_ok()
+            })
+            .await?
         }
         None => false,
     };
     let (Some(user), true) = (user, verified) else {
-        keys.iter().for_each(|k| state.sync_limiter.record_failure(k));
+        keys.iter()
+            .for_each(|k| state.sync_limiter.record_failure(k));
         tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync failed");
-        return Err(Error::new(ErrorCode::WrongPassword, "wrong sync password, or no private key is stored for this user"));
+        return Err(Error::new(
+            ErrorCode::WrongPassword,
+            "wrong sync password, or no private key is stored for this user",
+        ));
     };
     state.sync_limiter.clear(&user_key);
-    let private_key: EncryptedPrivateKey = serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
-        .map_err(|e| Error::internal("reading the stored private key", e))?;
+    let private_key: EncryptedPrivateKey =
+        serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
+            .map_err(|e| Error::internal("reading the stored private key", e))?;
     Ok(PrivateKeyUser {
         username: user.username,
         display_name: user.display_name.unwrap_or_default(),
@@ -85,36 +138,61 @@ pub async fn sync(state: &State, caller: &Caller, payload: SyncUser) -> Result<P
 }
 
 pub async fn get(state: &State, _caller: &Caller, payload: BaseUser) -> Result<PublicUser, Error> {
-    let user = state.store.get_user(&payload.username).await?.filter(|u| u.is_complete());
-    user.and_then(views::public_user).ok_or_else(|| Error::not_found(format!("no user is called {:?}", payload.username)))
+    let user = state
+        .store
+        .get_user(&payload.username)
+        .await?
+        .filter(|u| u.is_complete());
+    user.and_then(views::public_user)
+        .ok_or_else(|| Error::not_found(format!("no user is called {:?}", payload.username)))
 }
 
-pub async fn update(state: &State, caller: &Caller, payload: UpdateUser) -> Result<PublicUser, Error> {
+pub async fn update(
+    state: &State,
+    caller: &Caller,
+    payload: UpdateUser,
+) -> Result<PublicUser, Error> {
     let mut change = UserUpdate::default();
     if let Some(name) = &payload.display_name {
         change.display_name = Some(check_display_name(name)?);
     }
     if let Some(new_key) = &payload.public_key {
         let key = State::client_key(new_key)?;
-        let proof = payload.public_key_signature.as_ref().ok_or_else(|| Error::bad_request("a new public_key needs public_key_signature"))?;
+        let proof = payload
+            .public_key_signature
+            .as_ref()
+            .ok_or_else(|| Error::bad_request("a new public_key needs public_key_signature"))?;
         let message = key_rotation_bytes(&caller.username, new_key);
         let proof = proof.clone();
         blocking(move || key.verify_pss(&message, &proof))
             .await?
-            .map_err(|_| Error::new(ErrorCode::BadSignature, "public_key_signature does not verify with the new key"))?;
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::BadSignature,
+                    "public_key_signature does not verify with the new key",
+                )
+            })?;
         change.public_key = Some(new_key.to_vec());
     }
-    let current = state.store.get_user(&caller.username).await?.ok_or_else(|| Error::not_found("no such user"))?;
+    let current = state
+        .store
+        .get_user(&caller.username)
+        .await?
+        .ok_or_else(|| Error::not_found("no such user"))?;
     if payload.remove_private_key == Some(true) {
         if payload.private_key.is_some() {
-            return Err(Error::bad_request("remove_private_key and private_key contradict each other"));
+            return Err(Error::bad_request(
+                "remove_private_key and private_key contradict each other",
+            ));
         }
         change.private_key = Some(None);
         change.sync_password_hash = Some(None);
     } else {
         if let Some(key) = &payload.private_key {
             if payload.sync_password.is_none() && current.sync_password_hash.is_none() {
-                return Err(Error::bad_request("a stored private key needs a sync_password"));
+                return Err(Error::bad_request(
+                    "a stored private key needs a sync_password",
+                ));
             }
             change.private_key = Some(Some(check_private_key(key)?));
         } else if change.public_key.is_some() && current.private_key.is_some() {
@@ -125,28 +203,47 @@ pub async fn update(state: &State, caller: &Caller, payload: UpdateUser) -> Resu
             change.sync_password_hash = Some(None);
         }
         if let Some(password) = payload.sync_password {
-            if change.private_key == Some(None) || (current.private_key.is_none() && payload.private_key.is_none()) {
-                return Err(Error::bad_request("a sync_password is only meaningful with a stored private_key"));
+            if change.private_key == Some(None)
+                || (current.private_key.is_none() && payload.private_key.is_none())
+            {
+                return Err(Error::bad_request(
+                    "a sync_password is only meaningful with a stored private_key",
+                ));
             }
             change.sync_password_hash = Some(Some(hash_sync_password(password).await?));
         }
     }
     let key_changed = change.public_key.is_some();
-    let user = state.store.update_user(&caller.username, unix_ms(caller.now), change).await?;
-    let public = views::public_user(user).ok_or_else(|| Error::internal("updating the user", "no public key"))?;
+    let user = state
+        .store
+        .update_user(&caller.username, unix_ms(caller.now), change)
+        .await?;
+    let public = views::public_user(user)
+        .ok_or_else(|| Error::internal("updating the user", "no public key"))?;
     if key_changed {
         tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
         let contacts = state.store.shared_contacts(&caller.username).await?;
-        state.hub.send_all(contacts.iter().map(String::as_str), &Event::UserKeyChanged(public.clone()));
+        state.hub.send_all(
+            contacts.iter().map(String::as_str),
+            &Event::UserKeyChanged(public.clone()),
+        );
     }
     Ok(public)
 }
 
 pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Error> {
-    let deleted = state.store.delete_user(&caller.username, unix_ms(caller.now)).await?;
+    let deleted = state
+        .store
+        .delete_user(&caller.username, unix_ms(caller.now))
+        .await?;
     for (conversation_id, remaining) in deleted.left {
-        let event = Event::ConversationLeft(MemberLeft { conversation_id, username: caller.username.clone() });
-        state.hub.send_all(remaining.iter().map(String::as_str), &event);
+        let event = Event::ConversationLeft(MemberLeft {
+            conversation_id,
+            username: caller.username.clone(),
+        });
+        state
+            .hub
+            .send_all(remaining.iter().map(String::as_str), &event);
     }
     state.hub.disconnect(&caller.username);
     tracing::info!(username = %caller.username, "user deleted");
@@ -157,7 +254,9 @@ fn check_display_name(name: &str) -> Result<String, Error> {
     let name = name.trim();
     let length = name.chars().count();
     if length == 0 || length > MAX_DISPLAY_NAME || name.chars().any(char::is_control) {
-        return Err(Error::bad_request(format!("display_name must be 1 to {MAX_DISPLAY_NAME} printable characters")));
+        return Err(Error::bad_request(format!(
+            "display_name must be 1 to {MAX_DISPLAY_NAME} printable characters"
+        )));
     }
     Ok(name.to_owned())
 }
@@ -165,17 +264,27 @@ fn check_display_name(name: &str) -> Result<String, Error> {
 /// Checks an uploaded password-encrypted private key is well formed (the
 /// server cannot decrypt it) and returns it as stored JSON.
 fn check_private_key(key: &EncryptedPrivateKey) -> Result<String, Error> {
-    let json = serde_json::to_string(key).map_err(|e| Error::internal("encoding the private key", e))?;
-    let parsed = crate::crypto::EncryptedPrivateKey::from_json(&json).map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
-    parsed.validate().map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
+    let json =
+        serde_json::to_string(key).map_err(|e| Error::internal("encoding the private key", e))?;
+    let parsed = crate::crypto::EncryptedPrivateKey::from_json(&json)
+        .map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
+    parsed
+        .validate()
+        .map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
     Ok(json)
 }
 
 async fn hash_sync_password(password: Secret) -> Result<String, Error> {
     if password.expose().chars().count() < MIN_SYNC_PASSWORD {
-        return Err(Error::bad_request(format!("sync_password must have at least {MIN_SYNC_PASSWORD} characters")));
+        return Err(Error::bad_request(format!(
+            "sync_password must have at least {MIN_SYNC_PASSWORD} characters"
+        )));
     }
-    blocking(move || Argon2::default().hash_password(password.expose().as_bytes()).map(|h| h.to_string()))
-        .await?
-        .map_err(|e| Error::internal("hashing the sync password", e))
+    blocking(move || {
+        Argon2::default()
+            .hash_password(password.expose().as_bytes())
+            .map(|h| h.to_string())
+    })
+    .await?
+    .map_err(|e| Error::internal("hashing the sync password", e))
 }

@@ -1,7 +1,9 @@
 //! Storage records as the wire models readers see.
 
 use crate::crypto::Fingerprint;
-use crate::models::{AttachmentInfo, Member, Message, MessageConversation, PublicUser, RecipientDigest};
+use crate::models::{
+    AttachmentInfo, Member, Message, MessageConversation, PublicUser, RecipientDigest,
+};
 use crate::server::pipeline::from_unix_ms;
 use crate::store::{ConversationRecord, MemberRecord, MessageRecord, UserRecord};
 
@@ -42,16 +44,31 @@ pub fn message(m: MessageRecord) -> Message {
         edited_at: m.edited_at.map(from_unix_ms),
         content_iv: m.content_iv.into(),
         content: m.content.into(),
-        attachment: m.attachment.map(|a| AttachmentInfo { iv: a.iv.into(), size: a.size, digest: a.digest.into() }),
+        attachment: m.attachment.map(|a| AttachmentInfo {
+            iv: a.iv.into(),
+            size: a.size,
+            digest: a.digest.into(),
+        }),
         key: m.key.into(),
-        recipients: m.recipients.into_iter().map(|(username, digest)| RecipientDigest { username, key_digest: digest.into() }).collect(),
+        recipients: m
+            .recipients
+            .into_iter()
+            .map(|(username, digest)| RecipientDigest {
+                username,
+                key_digest: digest.into(),
+            })
+            .collect(),
         signature: m.signature.into(),
         cursor: Some(m.cursor.to_string()),
     }
 }
 
 /// A conversation with a page of messages.
-pub fn conversation(c: ConversationRecord, messages: Vec<MessageRecord>, next_cursor: Option<i64>) -> MessageConversation {
+pub fn conversation(
+    c: ConversationRecord,
+    messages: Vec<MessageRecord>,
+    next_cursor: Option<i64>,
+) -> MessageConversation {
     MessageConversation {
         id: c.id,
         name: c.name,
