@@ -5,6 +5,9 @@
 fn main() {
     println!("cargo::rerun-if-changed=api.yml");
     println!("cargo::rerun-if-changed=build.rs");
+    // sqlx::migrate! embeds migrations/ at compile time but cannot tell
+    // cargo to rebuild when a migration changes.
+    println!("cargo::rerun-if-changed=migrations");
     let spec =
         std::fs::read_to_string("api.yml").unwrap_or_else(|e| panic!("cannot read api.yml: {e}"));
     let generated = nanochat_codegen::generate(&spec).unwrap_or_else(|e| panic!("api.yml: {e}"));

@@ -32,7 +32,10 @@ pub fn fixture_key_pem(name: &str) -> Option<&'static str> {
 pub const VECTORS: &[(&str, &str)] = &[
     ("envelope.json", include_str!("../vectors/envelope.json")),
     ("content.json", include_str!("../vectors/content.json")),
-    ("private_key.json", include_str!("../vectors/private_key.json")),
+    (
+        "private_key.json",
+        include_str!("../vectors/private_key.json"),
+    ),
     ("keyfile.json", include_str!("../vectors/keyfile.json")),
 ];
 
@@ -42,7 +45,9 @@ mod tests {
 
     #[test]
     fn every_fixture_is_a_pkcs8_pem() {
-        for name in ["server", "alice", "bob", "carol", "dave", "erin", "weak", "exp3"] {
+        for name in [
+            "server", "alice", "bob", "carol", "dave", "erin", "weak", "exp3",
+        ] {
             let pem = fixture_key_pem(name).unwrap();
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{name}");
         }
@@ -52,7 +57,10 @@ mod tests {
     #[test]
     fn vectors_are_json_objects() {
         for (name, text) in VECTORS {
-            assert!(text.trim_start().starts_with('{'), "{name} is not a JSON object");
+            assert!(
+                text.trim_start().starts_with('{'),
+                "{name} is not a JSON object"
+            );
         }
     }
 }

@@ -49,6 +49,7 @@ impl From<StoreError> for Error {
             StoreError::UnknownUsers(names) => {
                 Error::not_found(format!("no such users: {}", names.join(", ")))
             }
+            StoreError::Invalid(why) => Error::bad_request(why),
             other => Error::internal("database access", other),
         }
     }
