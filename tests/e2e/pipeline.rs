@@ -198,6 +198,7 @@ async fn broken_envelopes_get_plain_errors() {
             "undecryptable",
         ),
     ];
+    let mut texts = Vec::new();
     for (text, status, expected) in cases {
         let response = http
             .post(&url)
@@ -209,8 +210,12 @@ async fn broken_envelopes_get_plain_errors() {
         assert_eq!(response.status().as_u16(), status, "{text}");
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["code"], expected, "{text}");
-        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "{text}");
+        texts.push(format!("{status} {text}\n  -> {message}"));
     }
+    // What a client author reads when an envelope is wrong.
+    insta::assert_snapshot!("plain_envelope_errors", texts.join("\n"));
 }
 
 #[tokio::test]

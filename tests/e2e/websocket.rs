@@ -105,3 +105,46 @@ async fn session_open_needs_a_valid_signature() {
         Ok(_) => panic!("an impostor opened a session"),
     }
 }
+
+#[tokio::test]
+async fn members_hear_about_key_changes() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let outsider = server.user("carol").await;
+    alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    let mut bob_socket = Socket::open(&bob).await.unwrap();
+    let mut carol_socket = Socket::open(&outsider).await.unwrap();
+    let new_key = key("erin");
+    let der = new_key.public_key().to_spki_der().to_vec();
+    let proof = new_key
+        .sign_pss(&nanochat::crypto::key_rotation_bytes("alice", &der))
+        .unwrap();
+    alice
+        .user_update(nanochat::models::UpdateUser {
+            public_key: Some(der.into()),
+            public_key_signature: Some(proof.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    match bob_socket.next_event().await.unwrap() {
+        Event::UserKeyChanged(user) => {
+            assert_eq!(user.fingerprint, new_key.fingerprint().to_string())
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // carol shares no conversation with alice: her socket hears nothing.
+    let nothing = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        carol_socket.next_event(),
+    )
+    .await;
+    assert!(nothing.is_err(), "carol got {nothing:?}");
+}
