@@ -1,5 +1,7 @@
 //! The `nanochat` binary: parse the command line, start logging, run.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use nanochat::cli::{Cli, run};
 
@@ -10,7 +12,8 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if cli.log_format == "json" {
         builder.json().init();
     } else {

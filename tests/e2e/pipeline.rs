@@ -283,11 +283,6 @@ async fn health_and_references() {
     assert_eq!(references.freshness_window_seconds, 300);
     assert_eq!(
         references.server_fingerprint,
-        nanochat::crypto::PrivateKey::from_pkcs8_pem(include_str!(
-            "../../conformance/fixtures/keys/server-3072.pem"
-        ))
-        .unwrap()
-        .fingerprint()
-        .to_string()
+        key("server").fingerprint().to_string()
     );
 }

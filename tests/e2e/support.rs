@@ -16,14 +16,8 @@ use tokio::sync::oneshot;
 
 /// A fixture key from `conformance/fixtures/keys/` (no key generation in tests).
 pub fn key(name: &str) -> PrivateKey {
-    let pem = match name {
-        "alice" => include_str!("../../conformance/fixtures/keys/alice-3072.pem"),
-        "bob" => include_str!("../../conformance/fixtures/keys/bob-3072.pem"),
-        "carol" => include_str!("../../conformance/fixtures/keys/carol-3072.pem"),
-        "dave" => include_str!("../../conformance/fixtures/keys/dave-2048.pem"),
-        "erin" => include_str!("../../conformance/fixtures/keys/erin-4096.pem"),
-        other => panic!("no fixture key {other}"),
-    };
+    let pem = nanochat_conformance::fixture_key_pem(name)
+        .unwrap_or_else(|| panic!("no fixture key {name}"));
     PrivateKey::from_pkcs8_pem(pem).expect("fixture key parses")
 }
 
@@ -51,7 +45,7 @@ impl TestServer {
         let key_path = dir.path().join("nanochat-server-key.pem");
         std::fs::write(
             &key_path,
-            include_str!("../../conformance/fixtures/keys/server-3072.pem"),
+            nanochat_conformance::fixture_key_pem("server").unwrap(),
         )
         .unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
