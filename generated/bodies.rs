@@ -688,7 +688,7 @@ pub enum EventType {
     MessageDeleted,
     /// `event.conversation.created`: The socket's user was made a member of a new conversation.
     ConversationCreated,
-    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added).
+    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added). Carries no messages; fetch them with conversation.get.
     ConversationUpdated,
     /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
     ConversationDeleted,
@@ -748,7 +748,7 @@ pub enum Event {
     MessageDeleted(crate::models::BaseMessage),
     /// `event.conversation.created`: The socket's user was made a member of a new conversation.
     ConversationCreated(crate::models::MessageConversation),
-    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added).
+    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added). Carries no messages; fetch them with conversation.get.
     ConversationUpdated(crate::models::MessageConversation),
     /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
     ConversationDeleted(crate::models::BaseConversation),

@@ -534,9 +534,9 @@ pub struct Member {
     pub username: String,
     /// The member's display name.
     pub display_name: String,
-    /// The member's public key, DER SubjectPublicKeyInfo.
+    /// The member's public key, DER SubjectPublicKeyInfo; empty while the member, reset by the operator, has not completed again (wrap no key for them then).
     pub public_key: crate::wire::Bytes,
-    /// SHA-256 of the public key DER, grouped hex.
+    /// SHA-256 of the public key DER, grouped hex; empty when public_key is.
     pub fingerprint: String,
     /// Whether this member owns the conversation.
     pub owner: bool,
@@ -624,7 +624,7 @@ pub struct CreateMessage {
     /// See [`SealedAttachment`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<SealedAttachment>,
-    /// The content key wrapped for every current member, the sender included.
+    /// The content key wrapped for every current member that has a public key, the sender included.
     pub keys: Vec<WrappedKey>,
     /// RSA-PSS by the sender over the canonical message bytes.
     pub signature: crate::wire::Bytes,

@@ -25,6 +25,7 @@ pub fn sealed(
     let keys: Vec<(String, PublicKey)> = conversation
         .members
         .iter()
+        .filter(|m| !m.public_key.is_empty())
         .map(|m| {
             (
                 m.username.clone(),
@@ -394,4 +395,38 @@ async fn size_limits() {
         ),
         "too_large"
     );
+}
+
+#[tokio::test]
+async fn a_reset_member_is_skipped_until_they_complete_again() {
+    let server = TestServer::start().await;
+    let (alice, _bob, _carol, c) = trio(&server).await;
+    let database = nanochat::cli::DatabaseArg {
+        database: server.database(),
+    };
+    let reset = nanochat::cli::UserCommand::Reset {
+        name: "bob".into(),
+        ttl: std::time::Duration::from_secs(60),
+        database,
+    };
+    nanochat::cli::run(nanochat::cli::Command::User(reset), &mut Vec::new())
+        .await
+        .unwrap();
+    let now = alice
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    let bob = now.members.iter().find(|m| m.username == "bob").unwrap();
+    assert!(bob.public_key.is_empty() && bob.fingerprint.is_empty());
+    // Keys for alice and carol only: accepted.
+    alice
+        .message_create(sealed(
+            &key("alice"),
+            &now,
+            Uuid::new_v4(),
+            "while bob is away",
+            None,
+        ))
+        .await
+        .unwrap();
 }

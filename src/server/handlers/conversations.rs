@@ -60,39 +60,55 @@ pub async fn update(
     caller: &Caller,
     payload: Conversation,
 ) -> Result<MessageConversation, Error> {
-    let current = visible(state, caller, payload.id).await?;
+    let mut current = visible(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
+    // Validate everything before the first write, so a refused update
+    // changes nothing.
+    let name = payload.name.map(|n| check_name(Some(n))).transpose()?;
+    let members = match payload.members {
+        Some(members) => {
+            if current.owner != caller.username {
+                return Err(Error::forbidden("only the owner may change the members"));
+            }
+            let members: BTreeSet<String> = members.into_iter().collect();
+            if !members.contains(&current.owner) {
+                return Err(Error::bad_request(
+                    "the owner must stay a member; leave or delete the conversation instead",
+                ));
+            }
+            if members.len() < 2 {
+                return Err(Error::bad_request(
+                    "a conversation needs at least one other member",
+                ));
+            }
+            check_member_count(state, members.len())?;
+            Some(members.into_iter().collect::<Vec<String>>())
+        }
+        None => None,
+    };
     let mut removed = Vec::new();
-    if let Some(members) = payload.members {
-        if current.owner != caller.username {
-            return Err(Error::forbidden("only the owner may change the members"));
-        }
-        let members: BTreeSet<String> = members.into_iter().collect();
-        if !members.contains(&current.owner) {
-            return Err(Error::bad_request(
-                "the owner must stay a member; leave or delete the conversation instead",
-            ));
-        }
-        if members.len() < 2 {
-            return Err(Error::bad_request(
-                "a conversation needs at least one other member",
-            ));
-        }
-        check_member_count(state, members.len())?;
-        let members: Vec<String> = members.into_iter().collect();
-        let (_, _, gone) = state.store.set_members(payload.id, &members, now).await?;
+    if let Some(members) = members {
+        let (record, _, gone) = state.store.set_members(payload.id, &members, now).await?;
+        current = record;
         removed = gone;
     }
-    if let Some(name) = payload.name {
-        state
+    if let Some(name) = name {
+        current = state
             .store
-            .rename_conversation(payload.id, check_name(Some(name))?, now)
+            .rename_conversation(payload.id, name, now)
             .await?;
     }
-    let view = page(state, caller, payload.id).await?;
+    let view = page(state, caller, current).await?;
+    // Others get the conversation without messages: the page holds the
+    // caller's own wrapped keys, and each reader fetches their own.
+    let event = MessageConversation {
+        messages: Vec::new(),
+        next_cursor: None,
+        ..view.clone()
+    };
     state.hub.send_all(
         view.members.iter().map(|m| m.username.as_str()),
-        &Event::ConversationUpdated(view.clone()),
+        &Event::ConversationUpdated(event),
     );
     state.hub.send_all(
         removed.iter().map(String::as_str),
@@ -154,8 +170,8 @@ pub async fn get(
     caller: &Caller,
     payload: BaseConversation,
 ) -> Result<MessageConversation, Error> {
-    visible(state, caller, payload.id).await?;
-    page(state, caller, payload.id).await
+    let conversation = visible(state, caller, payload.id).await?;
+    page(state, caller, conversation).await
 }
 
 pub async fn list(state: &State, caller: &Caller) -> Result<List, Error> {
@@ -192,15 +208,14 @@ pub async fn visible(
 }
 
 /// The conversation with its latest page of messages, as the caller sees it.
-async fn page(state: &State, caller: &Caller, id: Uuid) -> Result<MessageConversation, Error> {
-    let conversation = state
-        .store
-        .get_conversation(id)
-        .await?
-        .ok_or_else(|| Error::not_found("the conversation is gone"))?;
+async fn page(
+    state: &State,
+    caller: &Caller,
+    conversation: ConversationRecord,
+) -> Result<MessageConversation, Error> {
     let (messages, next) = state
         .store
-        .list_messages(id, &caller.username, None, FIRST_PAGE)
+        .list_messages(conversation.id, &caller.username, None, FIRST_PAGE)
         .await?;
     Ok(views::conversation(conversation, messages, next))
 }

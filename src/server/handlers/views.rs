@@ -7,8 +7,12 @@ use crate::models::{
 use crate::server::pipeline::from_unix_ms;
 use crate::store::{ConversationRecord, MemberRecord, MessageRecord, UserRecord};
 
-/// The grouped-hex fingerprint of a DER public key.
+/// The grouped-hex fingerprint of a DER public key; empty for a member
+/// with no key (reset by the operator and not yet completed again).
 pub fn fingerprint(der: &[u8]) -> String {
+    if der.is_empty() {
+        return String::new();
+    }
     Fingerprint::of_spki_der(der).to_string()
 }
 
