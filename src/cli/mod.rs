@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::server::{self, Config};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// NanoChat: a self-hosted, end-to-end encrypted chat server.
 #[derive(Debug, Parser)]
@@ -188,56 +188,38 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
             database,
         } => {
             check_username(&name)?;
-            let store = Store::open(&database.database).await?;
-            let (token, hash, expires) = new_token(now, ttl)?;
-            store
-                .create_user(
-                    &name,
-                    &hash,
-                    server::pipeline::unix_ms(expires),
-                    server::pipeline::unix_ms(now),
-                )
-                .await
-                .map_err(|e| match e {
-                    crate::store::StoreError::Conflict(_) => {
-                        anyhow::anyhow!("a user called {name:?} already exists")
-                    }
-                    other => other.into(),
-                })?;
-            writeln!(
-                out,
-                "created user {name}\ncomplete token: {}\nexpires at: {}",
-                token.as_str(),
-                expires.format(&Rfc3339)?
-            )?;
+            let store = &Store::open(&database.database).await?;
+            let name = name.as_str();
+            issue_token("created", name, now, ttl, out, |hash, expires| async move {
+                store
+                    .create_user(name, &hash, expires, ms(now))
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(_) => {
+                            anyhow::anyhow!("a user called {name:?} already exists")
+                        }
+                        other => other.into(),
+                    })
+            })
+            .await?;
         }
         UserCommand::Reset {
             name,
             ttl,
             database,
         } => {
-            let store = Store::open(&database.database).await?;
-            let (token, hash, expires) = new_token(now, ttl)?;
-            store
-                .reset_user(
-                    &name,
-                    &hash,
-                    server::pipeline::unix_ms(expires),
-                    server::pipeline::unix_ms(now),
-                )
-                .await
-                .map_err(|e| match e {
-                    crate::store::StoreError::NotFound => {
-                        anyhow::anyhow!("no user is called {name:?}")
-                    }
-                    other => other.into(),
-                })?;
-            writeln!(
-                out,
-                "reset user {name}\ncomplete token: {}\nexpires at: {}",
-                token.as_str(),
-                expires.format(&Rfc3339)?
-            )?;
+            let store = &Store::open(&database.database).await?;
+            let name = name.as_str();
+            issue_token("reset", name, now, ttl, out, |hash, expires| async move {
+                store
+                    .reset_user(name, &hash, expires, ms(now))
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
+                        other => other.into(),
+                    })
+            })
+            .await?;
         }
         UserCommand::List { database } => {
             let store = Store::open(&database.database).await?;
@@ -270,10 +252,10 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
         UserCommand::Delete { name, database } => {
             let store = Store::open(&database.database).await?;
             store
-                .delete_user(&name, server::pipeline::unix_ms(now))
+                .delete_user(&name, ms(now))
                 .await
                 .map_err(|e| match e {
-                    crate::store::StoreError::NotFound => {
+                    StoreError::NotFound => {
                         anyhow::anyhow!("no user is called {name:?}")
                     }
                     other => other.into(),
@@ -282,6 +264,35 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Draws a token, lets `record` store its hash and expiry (unix ms), then
+/// prints it for the operator.
+async fn issue_token<F, Fut>(
+    verb: &str,
+    name: &str,
+    now: OffsetDateTime,
+    ttl: Duration,
+    out: &mut impl std::io::Write,
+    record: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce([u8; 32], i64) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let (token, hash, expires) = new_token(now, ttl)?;
+    record(hash, ms(expires)).await?;
+    writeln!(
+        out,
+        "{verb} user {name}\ncomplete token: {}\nexpires at: {}",
+        token.as_str(),
+        expires.format(&Rfc3339)?
+    )?;
+    Ok(())
+}
+
+fn ms(t: OffsetDateTime) -> i64 {
+    server::pipeline::unix_ms(t)
 }
 
 /// A complete token: 32 random bytes as base64url, its SHA-256 (the only

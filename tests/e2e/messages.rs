@@ -401,17 +401,7 @@ async fn size_limits() {
 async fn a_reset_member_is_skipped_until_they_complete_again() {
     let server = TestServer::start().await;
     let (alice, _bob, _carol, c) = trio(&server).await;
-    let database = nanochat::cli::DatabaseArg {
-        database: server.database(),
-    };
-    let reset = nanochat::cli::UserCommand::Reset {
-        name: "bob".into(),
-        ttl: std::time::Duration::from_secs(60),
-        database,
-    };
-    nanochat::cli::run(nanochat::cli::Command::User(reset), &mut Vec::new())
-        .await
-        .unwrap();
+    server.cli(&["user", "reset", "bob"]).await.unwrap();
     let now = alice
         .conversation_get(BaseConversation { id: c.id })
         .await

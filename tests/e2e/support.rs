@@ -5,8 +5,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use clap::Parser;
 use nanochat::bodies::Request;
-use nanochat::cli::{Command, UserCommand};
+use nanochat::cli::Cli;
 use nanochat::client::{Bodies, Session};
 use nanochat::crypto::PrivateKey;
 use nanochat::models::{CompleteUser, PublicUser};
@@ -122,24 +123,28 @@ impl TestServer {
         self.config.database.clone()
     }
 
+    /// Runs an operator command (`["user", "create", "alice"]`) against
+    /// this server's database, parsed exactly as the binary parses it;
+    /// returns what it printed.
+    pub async fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
+        let database = self.database();
+        let mut argv = vec!["nanochat"];
+        argv.extend_from_slice(args);
+        argv.extend(["--database", database.to_str().unwrap()]);
+        let cli = Cli::try_parse_from(argv)?;
+        let mut out = Vec::new();
+        nanochat::cli::run(cli.command, &mut out).await?;
+        Ok(String::from_utf8(out)?)
+    }
+
     /// Creates a pending user through the operator CLI; returns the token.
     pub async fn create_user(&self, name: &str) -> String {
-        let mut out = Vec::new();
-        let command = Command::User(UserCommand::Create {
-            name: name.to_owned(),
-            ttl: std::time::Duration::from_secs(3600),
-            database: nanochat::cli::DatabaseArg {
-                database: self.database(),
-            },
-        });
-        nanochat::cli::run(command, &mut out)
-            .await
-            .expect("user create");
-        let out = String::from_utf8(out).unwrap();
-        out.lines()
-            .find_map(|l| l.strip_prefix("complete token: "))
-            .expect("token printed")
-            .to_owned()
+        token_in(
+            &self
+                .cli(&["user", "create", name])
+                .await
+                .expect("user create"),
+        )
     }
 
     /// A session for `name` signing with the fixture key of the same name.
@@ -196,4 +201,13 @@ pub fn code<T: std::fmt::Debug>(result: Result<T, nanochat::client::ClientError>
 /// Builds a raw request body for tests that tamper with the envelope.
 pub fn body(session: &Session, request: &Request) -> nanochat::models::Body {
     session.body_for(request).expect("body")
+}
+
+/// The complete token in the output of `user create` or `user reset`.
+pub fn token_in(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("complete token: "))
+        .expect("token printed")
+        .to_owned()
 }

@@ -5,7 +5,7 @@ use nanochat::crypto::{EncryptedPrivateKey, key_rotation_bytes};
 use nanochat::models::{BaseUser, CompleteUser, SyncUser, UpdateUser};
 use nanochat::wire::Secret;
 
-use crate::support::{TestServer, code, complete, key};
+use crate::support::{TestServer, code, complete, key, token_in};
 
 /// A fast-to-derive password blob would be refused, so these use the real
 /// default parameters; one encryption per test is affordable.
@@ -70,21 +70,12 @@ async fn a_wrong_or_foreign_token_is_refused() {
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let server = TestServer::start().await;
-    let mut out = Vec::new();
-    let command = nanochat::cli::Command::User(nanochat::cli::UserCommand::Create {
-        name: "alice".into(),
-        ttl: std::time::Duration::from_secs(1),
-        database: nanochat::cli::DatabaseArg {
-            database: server.database(),
-        },
-    });
-    nanochat::cli::run(command, &mut out).await.unwrap();
-    let out = String::from_utf8(out).unwrap();
-    let token = out
-        .lines()
-        .find_map(|l| l.strip_prefix("complete token: "))
-        .unwrap()
-        .to_owned();
+    let token = token_in(
+        &server
+            .cli(&["user", "create", "alice", "--ttl", "1s"])
+            .await
+            .unwrap(),
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let alice = server.session("alice").await;
     assert_eq!(
@@ -320,17 +311,7 @@ async fn delete_is_immediate() {
 async fn operator_commands() {
     let server = TestServer::start().await;
     server.user("alice").await;
-    let database = nanochat::cli::DatabaseArg {
-        database: server.database(),
-    };
-    let mut out = Vec::new();
-    nanochat::cli::run(
-        nanochat::cli::Command::User(nanochat::cli::UserCommand::List { database }),
-        &mut out,
-    )
-    .await
-    .unwrap();
-    let listing = String::from_utf8(out).unwrap();
+    let listing = server.cli(&["user", "list"]).await.unwrap();
     assert!(
         listing.contains("alice") && listing.contains("active"),
         "{listing}"
@@ -341,23 +322,12 @@ async fn operator_commands() {
     );
 
     // reset: a new token, the old key no longer accepted.
-    let mut out = Vec::new();
-    let database = nanochat::cli::DatabaseArg {
-        database: server.database(),
-    };
-    let reset = nanochat::cli::UserCommand::Reset {
-        name: "alice".into(),
-        ttl: std::time::Duration::from_secs(60),
-        database,
-    };
-    nanochat::cli::run(nanochat::cli::Command::User(reset), &mut out)
-        .await
-        .unwrap();
-    let token = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("complete token: ").map(str::to_owned))
-        .unwrap();
+    let token = token_in(
+        &server
+            .cli(&["user", "reset", "alice", "--ttl", "60s"])
+            .await
+            .unwrap(),
+    );
     let old = server.session("alice").await;
     assert_eq!(
         code(
@@ -382,29 +352,22 @@ async fn operator_commands() {
         .await
         .unwrap();
 
-    // Duplicate names and bad names are clear errors.
-    let database = nanochat::cli::DatabaseArg {
-        database: server.database(),
-    };
-    let dup = nanochat::cli::UserCommand::Create {
-        name: "alice".into(),
-        ttl: std::time::Duration::from_secs(60),
-        database,
-    };
-    let err = nanochat::cli::run(nanochat::cli::Command::User(dup), &mut Vec::new())
-        .await
-        .unwrap_err();
+    // Duplicate names, bad names and unknown users are clear errors.
+    let err = server.cli(&["user", "create", "alice"]).await.unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
-    let database = nanochat::cli::DatabaseArg {
-        database: server.database(),
-    };
-    let bad = nanochat::cli::UserCommand::Create {
-        name: "Bad Name".into(),
-        ttl: std::time::Duration::from_secs(60),
-        database,
-    };
-    let err = nanochat::cli::run(nanochat::cli::Command::User(bad), &mut Vec::new())
+    let err = server
+        .cli(&["user", "create", "Bad Name"])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("invalid username"), "{err}");
+    let err = server.cli(&["user", "reset", "ghost"]).await.unwrap_err();
+    assert!(err.to_string().contains("no user is called"), "{err}");
+    server.cli(&["user", "delete", "alice"]).await.unwrap();
+    assert!(
+        !server
+            .cli(&["user", "list"])
+            .await
+            .unwrap()
+            .contains("alice")
+    );
 }
