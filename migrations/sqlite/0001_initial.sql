@@ -64,11 +64,12 @@ CREATE INDEX messages_sender ON messages (sender);
 
 -- One wrapped content key per recipient. username is deliberately NOT a
 -- foreign key: the signed recipient list must stay intact even after a
--- recipient is deleted.
+-- recipient is deleted. wrapped_key becomes NULL when its holder is
+-- deleted or reset, so a later user of the same name never inherits it.
 CREATE TABLE message_keys (
     message_id  TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     username    TEXT NOT NULL,
-    wrapped_key BLOB NOT NULL,
+    wrapped_key BLOB NULL,
     key_digest  BLOB NOT NULL,
     PRIMARY KEY (message_id, username)
 );

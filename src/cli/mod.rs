@@ -314,17 +314,10 @@ fn new_token(
 /// Usernames: lowercase letters, digits, '.', '_' and '-', starting with a
 /// letter or digit, 1 to 32 characters.
 pub fn check_username(name: &str) -> anyhow::Result<()> {
-    let ok = (1..=32).contains(&name.len())
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if !ok {
+    if !server::pipeline::is_valid_username(name) {
         bail!(
-            "invalid username {name:?}: use 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+            "invalid username {name:?}: {}",
+            server::pipeline::USERNAME_RULE
         );
     }
     Ok(())

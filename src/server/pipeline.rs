@@ -134,6 +134,10 @@ pub async fn handle(
         let username = body
             .username
             .ok_or_else(|| Error::bad_request("a request Body needs a username"))?;
+        // Before anything is stored or logged under this name.
+        if !is_valid_username(&username) {
+            return Err(Error::bad_request(USERNAME_RULE));
+        }
         let id = body
             .request_id
             .ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;
@@ -173,7 +177,9 @@ pub async fn handle(
         Err(error) => (None, None, Some(error)),
     };
     if let Some(error) = &error {
-        tracing::info!(code = %error.code, body_type = %body_type_name, "request refused");
+        // The type is caller-chosen text: log a bounded, escaped prefix.
+        let body_type: String = body_type_name.chars().take(64).collect();
+        tracing::info!(code = %error.code, body_type = ?body_type, "request refused");
     }
     let body = Body {
         r#type: body_type_name,
@@ -336,7 +342,11 @@ async fn check_replay(
     }
     let window = time::Duration::try_from(state.config.freshness_window)
         .unwrap_or(time::Duration::minutes(5));
-    let expires = created_at.max(now) + window;
+    // The latest moment the request could still pass the freshness check.
+    let expires = created_at
+        .max(now)
+        .checked_add(window)
+        .unwrap_or(OffsetDateTime::now_utc() + time::Duration::days(1));
     let fresh = state
         .store
         .remember_request(username, request_id, unix_ms(expires))
@@ -349,6 +359,21 @@ async fn check_replay(
             "this request_id was already accepted",
         ))
     }
+}
+
+/// What a username may be, for error messages.
+pub const USERNAME_RULE: &str = "a username is 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit";
+
+/// Usernames: 1 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+pub fn is_valid_username(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Unix milliseconds of a timestamp, the storage format.

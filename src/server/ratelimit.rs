@@ -84,6 +84,41 @@ impl FailureLimiter {
         }
     }
 
+    /// Counts one attempt against every key at once, if all of them may
+    /// still try; a success hands it back with [`Self::release`]. Checking
+    /// and counting under one lock is what stops a burst of concurrent
+    /// guesses from all passing the check before any failure is recorded.
+    pub fn reserve(&self, keys: &[&str]) -> bool {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let allowed = keys.iter().all(|key| match failures.get_mut(*key) {
+            Some(times) => {
+                Self::expire(times, now, self.window);
+                times.len() < self.allowed
+            }
+            None => true,
+        });
+        if allowed {
+            for key in keys {
+                failures
+                    .entry((*key).to_owned())
+                    .or_default()
+                    .push_back(now);
+            }
+        }
+        allowed
+    }
+
+    /// Hands back attempts reserved with [`Self::reserve`] that succeeded.
+    pub fn release(&self, keys: &[&str]) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            if let Some(times) = failures.get_mut(*key) {
+                times.pop_back();
+            }
+        }
+    }
+
     /// Records a failed attempt for `key`.
     pub fn record_failure(&self, key: &str) {
         let now = Instant::now();
@@ -142,6 +177,20 @@ mod tests {
         assert!(limiter.may_try("bob"));
         limiter.clear("alice");
         assert!(limiter.may_try("alice"));
+    }
+
+    #[test]
+    fn reservations_count_before_the_outcome_is_known() {
+        let limiter = FailureLimiter::new(2, Duration::from_secs(60));
+        assert!(limiter.reserve(&["user:alice", "peer:1"]));
+        assert!(limiter.reserve(&["user:alice", "peer:1"]));
+        assert!(
+            !limiter.reserve(&["user:alice", "peer:1"]),
+            "two attempts in flight use up the allowance"
+        );
+        assert!(!limiter.reserve(&["user:alice"]));
+        limiter.release(&["user:alice", "peer:1"]);
+        assert!(limiter.reserve(&["user:alice", "peer:2"]));
     }
 
     #[test]

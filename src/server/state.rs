@@ -5,9 +5,13 @@ use std::sync::Arc;
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::models::{Error, ErrorCode};
 use crate::server::config::Config;
+use crate::server::error::blocking;
 use crate::server::hub::Hub;
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
 use crate::store::Store;
+
+/// Concurrent Argon2id jobs (each takes 19 MiB and ~25 ms of one core).
+pub const ARGON2_JOBS: usize = 4;
 
 /// Everything a request handler may touch.
 pub struct State {
@@ -25,6 +29,9 @@ pub struct State {
     pub sync_limiter: FailureLimiter,
     /// Tells WebSocket tasks to close on shutdown.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Bounds concurrent Argon2id jobs (19 MiB each): a burst of sync
+    /// attempts queues instead of exhausting memory.
+    argon2_jobs: tokio::sync::Semaphore,
 }
 
 impl State {
@@ -46,7 +53,21 @@ impl State {
             store,
             server_key,
             shutdown,
+            argon2_jobs: tokio::sync::Semaphore::new(ARGON2_JOBS),
         })
+    }
+
+    /// Runs Argon2id work on the blocking pool, at most [`ARGON2_JOBS`] at once.
+    pub async fn argon2<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let _permit = self
+            .argon2_jobs
+            .acquire()
+            .await
+            .map_err(|e| Error::internal("waiting for an Argon2id slot", e))?;
+        blocking(work).await
     }
 
     /// Parses a stored public key; a stored key that no longer parses is a

@@ -25,6 +25,9 @@ use crate::server::state::State;
 /// A socket after a successful `session.open`.
 struct Session {
     username: String,
+    /// The key the session was opened with: when the user's stored key
+    /// changes (rotation, operator reset or delete), the session ends.
+    public_key: Vec<u8>,
     subscription: Subscription,
     sealer: EventSealer,
 }
@@ -38,6 +41,18 @@ pub fn upgrade(state: Arc<State>, peer: Option<SocketAddr>, ws: WebSocket) -> Bo
     ws.config(config)
         .on_upgrade(move |socket| run(state, peer, socket))
         .boxed()
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocketStream, Message>;
+
+/// Sends one frame, giving up on a peer that does not read within a ping
+/// interval (its TCP window stays shut): the socket is then closed rather
+/// than held open with a frame in memory.
+async fn send(sink: &mut Sink, message: Message, patience: std::time::Duration) -> bool {
+    matches!(
+        tokio::time::timeout(patience, sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStream) {
@@ -55,32 +70,36 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => { last_seen = Instant::now(); continue; }
                     Some(Ok(Message::Binary(_))) => {
                         let error = Error::new(ErrorCode::BadEnvelope, "frames must be text frames holding EncryptedBody JSON");
-                        if send_json(&mut sink, &error).await.is_err() { break; }
+                        // Before session.open, anything but session.open ends the socket.
+                        if !send(&mut sink, Message::Text(plain(&error)), interval).await || session.is_none() { break; }
                         continue;
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 };
                 last_seen = Instant::now();
                 let (reply, keep_open) = handle_frame(&state, peer, &text, &mut session).await;
-                if sink.send(Message::Text(reply)).await.is_err() || !keep_open {
+                if !send(&mut sink, Message::Text(reply), interval).await || !keep_open {
                     break;
                 }
             }
             event = next_event(&mut session) => {
                 let Some(event) = event else {
                     // The hub dropped this socket: too slow, or the user is gone.
-                    let _ = sink.send(Message::Close(None)).await;
+                    let _ = send(&mut sink, Message::Close(None), interval).await;
                     break;
                 };
-                let Some(frame) = session.as_mut().and_then(|s| seal_event(s, &event)) else { break };
-                if sink.send(Message::Text(frame)).await.is_err() { break; }
+                let Some(current) = session.as_mut() else { break };
+                if !still_valid(&state, current).await { break; }
+                let Some(frame) = seal_event(current, &event) else { break };
+                if !send(&mut sink, Message::Text(frame), interval).await { break; }
             }
             _ = ping.tick() => {
                 if last_seen.elapsed() > interval * 3 { break; }
-                if sink.send(Message::Ping(Vec::new())).await.is_err() { break; }
+                if let Some(current) = &session && !still_valid(&state, current).await { break; }
+                if !send(&mut sink, Message::Ping(Vec::new()), interval).await { break; }
             }
             _ = shutdown.changed() => {
-                let _ = sink.send(Message::Close(None)).await;
+                let _ = send(&mut sink, Message::Close(None), interval).await;
                 break;
             }
         }
@@ -89,6 +108,22 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
         state
             .hub
             .unsubscribe(&session.username, session.subscription.id);
+    }
+}
+
+/// Whether the session's user still exists with the key it opened with.
+/// Operator commands (`user reset`, `user delete`) change the database from
+/// another process, so the socket asks the database rather than the hub.
+async fn still_valid(state: &State, session: &Session) -> bool {
+    match state.store.get_user(&session.username).await {
+        Ok(Some(user)) => {
+            user.is_complete() && user.public_key.as_deref() == Some(session.public_key.as_slice())
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(%e, "cannot re-check a WebSocket session; closing it");
+            false
+        }
     }
 }
 
@@ -102,13 +137,11 @@ async fn handle_frame(
     let envelope: EncryptedBody = match serde_json::from_str(text) {
         Ok(envelope) => envelope,
         Err(e) => {
-            return (
-                plain(&Error::new(
-                    ErrorCode::BadEnvelope,
-                    format!("the frame is not an EncryptedBody: {e}"),
-                )),
-                true,
+            let error = Error::new(
+                ErrorCode::BadEnvelope,
+                format!("the frame is not an EncryptedBody: {e}"),
             );
+            return (plain(&error), session.is_some());
         }
     };
     let channel = if session.is_some() {
@@ -119,12 +152,22 @@ async fn handle_frame(
     match pipeline::handle(state, peer, envelope, channel).await {
         Ok(answered) => {
             if let Some((BodyType::SessionOpen, username)) = answered.accepted {
-                let subscription = state.hub.subscribe(&username);
-                *session = Some(Session {
-                    username,
-                    subscription,
-                    sealer: EventSealer::new(answered.secret.event_key()),
-                });
+                let key = state
+                    .store
+                    .get_user(&username)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|u| u.public_key);
+                if let Some(public_key) = key {
+                    let subscription = state.hub.subscribe(&username);
+                    *session = Some(Session {
+                        username,
+                        public_key,
+                        subscription,
+                        sealer: EventSealer::new(answered.secret.event_key()),
+                    });
+                }
             }
             let reply = serde_json::to_string(&answered.response).unwrap_or_default();
             // A first frame that was opened but refused leaves no session: close.
@@ -171,11 +214,4 @@ fn seal_event(session: &mut Session, event: &Event) -> Option<String> {
 
 fn plain(error: &Error) -> String {
     serde_json::to_string(error).unwrap_or_default()
-}
-
-async fn send_json<S: SinkExt<Message> + Unpin>(
-    sink: &mut S,
-    error: &Error,
-) -> Result<(), S::Error> {
-    sink.send(Message::Text(plain(error))).await
 }

@@ -24,7 +24,8 @@ macro_rules! message_select {
         "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
          m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \
          m.attachment_size, k.wrapped_key \
-         FROM messages m JOIN message_keys k ON k.message_id = m.id AND k.username = $1 "
+         FROM messages m JOIN message_keys k ON k.message_id = m.id AND k.username = $1 \
+         AND k.wrapped_key IS NOT NULL "
     };
 }
 
@@ -403,6 +404,7 @@ impl Store {
             message_select!(),
             "WHERE m.cursor IN (SELECT MAX(m2.cursor) FROM messages m2 \
              JOIN message_keys k2 ON k2.message_id = m2.id AND k2.username = $1 \
+             AND k2.wrapped_key IS NOT NULL \
              JOIN members mb ON mb.conversation_id = m2.conversation_id AND mb.username = $1 \
              GROUP BY m2.conversation_id)"
         ))
@@ -458,6 +460,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT m.attachment_iv, m.attachment FROM messages m \
              JOIN message_keys k ON k.message_id = m.id AND k.username = $1 \
+             AND k.wrapped_key IS NOT NULL \
              WHERE m.conversation_id = $2 AND m.id = $3 \
              AND m.attachment IS NOT NULL AND m.attachment_iv IS NOT NULL",
         )

@@ -74,6 +74,7 @@ impl Store {
         token_expires_at: i64,
         now: i64,
     ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE users SET token_hash = $1, token_expires_at = $2, public_key = NULL, \
              private_key = NULL, sync_password_hash = NULL, completed_at = NULL, updated_at = $3 \
@@ -83,7 +84,7 @@ impl Store {
         .bind(token_expires_at)
         .bind(now)
         .bind(username)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -95,6 +96,10 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // Keys wrapped for the lost key pair are useless to the user's next
+        // key and must not be handed to it.
+        forget_wrapped_keys(&mut tx, username).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -277,6 +282,9 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
+        // The signed digests stay (other readers verify against them); the
+        // wrapped keys go, so a later user of this name inherits nothing.
+        forget_wrapped_keys(&mut tx, username).await?;
         sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)
@@ -624,4 +632,14 @@ mod tests {
             .await
             .unwrap();
     }
+}
+
+/// Drops the wrapped content keys addressed to `username`, keeping their
+/// digests in the signed recipient lists.
+async fn forget_wrapped_keys(tx: &mut sqlx::SqliteConnection, username: &str) -> Result<()> {
+    sqlx::query("UPDATE message_keys SET wrapped_key = NULL WHERE username = $1")
+        .bind(username)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

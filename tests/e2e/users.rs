@@ -371,3 +371,61 @@ async fn operator_commands() {
             .contains("alice")
     );
 }
+
+#[tokio::test]
+async fn concurrent_sync_guesses_cannot_outrun_the_limit() {
+    let server = TestServer::start_with(|c| c.sync_failures_allowed = 5).await;
+    let token = server.create_user("alice").await;
+    let alice = server.session("alice").await;
+    alice
+        .user_complete(CompleteUser {
+            token: Secret::new(token),
+            display_name: "Alice".into(),
+            public_key: key("alice").public_key().to_spki_der().to_vec().into(),
+            private_key: Some(encrypted("alice", "key password")),
+            sync_password: Some(Secret::new("sync password")),
+        })
+        .await
+        .unwrap();
+    let device = std::sync::Arc::new(Session::connect(&server.url, "alice", None).await.unwrap());
+    let guesses = (0..30).map(|i| {
+        let device = device.clone();
+        tokio::spawn(async move {
+            code(
+                device
+                    .user_sync(SyncUser {
+                        sync_password: Secret::new(format!("guess {i:04}")),
+                    })
+                    .await,
+            )
+        })
+    });
+    let mut wrong = 0;
+    for guess in guesses {
+        match guess.await.unwrap().as_str() {
+            "wrong_password" => wrong += 1,
+            "rate_limited" => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(wrong, 5, "exactly the allowance was tried against the hash");
+}
+
+#[tokio::test]
+async fn malformed_usernames_are_refused_before_anything_is_stored() {
+    let server = TestServer::start().await;
+    for name in ["Alice", "x".repeat(33).as_str(), "a b", ""] {
+        let device = Session::connect(&server.url, name, None).await.unwrap();
+        assert_eq!(
+            code(
+                device
+                    .user_sync(SyncUser {
+                        sync_password: Secret::new("whatever1")
+                    })
+                    .await
+            ),
+            "bad_request",
+            "{name:?}"
+        );
+    }
+}

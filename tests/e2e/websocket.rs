@@ -148,3 +148,65 @@ async fn members_hear_about_key_changes() {
     .await;
     assert!(nothing.is_err(), "carol got {nothing:?}");
 }
+
+#[tokio::test]
+async fn an_operator_reset_ends_the_users_sessions() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let c = alice
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    let mut bob_socket = Socket::open(&bob).await.unwrap();
+    server.cli(&["user", "reset", "bob"]).await.unwrap();
+    alice
+        .conversation_update(nanochat::models::Conversation {
+            id: c.id,
+            name: Some("after the reset".into()),
+            members: None,
+        })
+        .await
+        .unwrap();
+    // The reset happened in another "process" (the CLI); the socket notices
+    // before delivering anything and closes.
+    match bob_socket.next_event().await {
+        Err(ClientError::Transport(_)) => {}
+        other => panic!("the old session still got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_senders_other_devices_hear_their_own_actions() {
+    let server = TestServer::start().await;
+    let laptop = server.user("alice").await;
+    server.user("bob").await;
+    let tablet = server.session("alice").await;
+    let mut tablet_socket = Socket::open(&tablet).await.unwrap();
+    let c = laptop
+        .conversation_create(CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    match tablet_socket.next_event().await.unwrap() {
+        Event::ConversationCreated(seen) => assert_eq!(seen.id, c.id),
+        other => panic!("unexpected {other:?}"),
+    }
+    let id = Uuid::new_v4();
+    laptop
+        .message_create(sealed(&key("alice"), &c, id, "from the laptop", None))
+        .await
+        .unwrap();
+    match tablet_socket.next_event().await.unwrap() {
+        Event::MessageCreated(message) => {
+            let (content, _) = crate::messages::read(&message, "alice", key("alice").public_key());
+            assert_eq!(content.text.as_deref(), Some("from the laptop"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -48,8 +48,10 @@ pub async fn create(
         )
         .await?;
     let view = views::conversation(record, Vec::new(), None);
+    // Every member's sockets, the caller's included: their other devices
+    // learn of it too.
     state.hub.send_all(
-        others.iter().map(String::as_str),
+        view.members.iter().map(|m| m.username.as_str()),
         &Event::ConversationCreated(view.clone()),
     );
     Ok(view)
@@ -133,11 +135,15 @@ pub async fn leave(
                 conversation_id: payload.id,
                 username: caller.username.clone(),
             });
+            let told = remaining.iter().map(String::as_str);
             state
                 .hub
-                .send_all(remaining.iter().map(String::as_str), &event);
+                .send_all(told.chain([caller.username.as_str()]), &event);
         }
-        LeaveOutcome::Deleted => {}
+        LeaveOutcome::Deleted => {
+            let event = Event::ConversationDeleted(BaseConversation { id: payload.id });
+            state.hub.send(&caller.username, event);
+        }
     }
     Ok(Empty {})
 }
@@ -154,12 +160,8 @@ pub async fn delete(
         ));
     }
     let members = state.store.delete_conversation(payload.id).await?;
-    let others = members
-        .iter()
-        .filter(|m| **m != caller.username)
-        .map(String::as_str);
     state.hub.send_all(
-        others,
+        members.iter().map(String::as_str),
         &Event::ConversationDeleted(BaseConversation { id: payload.id }),
     );
     Ok(Empty {})

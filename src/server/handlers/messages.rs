@@ -109,12 +109,8 @@ pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Em
         .store
         .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
         .await?;
-    let others = conversation
-        .members
-        .iter()
-        .map(|m| m.username.as_str())
-        .filter(|m| *m != caller.username);
-    state.hub.send_all(others, &Event::MessageDeleted(p));
+    let members = conversation.members.iter().map(|m| m.username.as_str());
+    state.hub.send_all(members, &Event::MessageDeleted(p));
     Ok(Empty {})
 }
 
@@ -313,8 +309,8 @@ async fn verify_sender_signature(
         })
 }
 
-/// Sends each other member the message as they see it: with their own
-/// wrapped key only.
+/// Sends every member (the sender's other devices included) the message as
+/// they see it: with their own wrapped key only.
 fn fan_out(
     state: &State,
     conversation: &ConversationRecord,
@@ -328,9 +324,6 @@ fn fan_out(
         .map(|k| (k.username.as_str(), &k.wrapped_key))
         .collect();
     for member in &conversation.members {
-        if member.username == message.sender {
-            continue;
-        }
         if let Some(key) = keys.get(member.username.as_str()) {
             let mut view = sender_view.clone();
             view.key = Bytes((*key).clone());

@@ -30,11 +30,8 @@ pub async fn complete(
     // The pipeline verified the request's signature with this key; parsing
     // it again applies the size policy with a precise error.
     State::client_key(&payload.public_key)?;
-    let (private_key, sync_hash) = match (payload.private_key, payload.sync_password) {
-        (Some(key), Some(password)) => (
-            Some(check_private_key(&key)?),
-            Some(hash_sync_password(password).await?),
-        ),
+    let (private_key, sync_password) = match (payload.private_key, payload.sync_password) {
+        (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(password)),
         (Some(_), None) => {
             return Err(Error::bad_request(
                 "a stored private key needs a sync_password",
@@ -49,7 +46,8 @@ pub async fn complete(
     };
     let token_hash: [u8; 32] = Sha256::digest(payload.token.expose().as_bytes()).into();
     // Compare the hash in constant time before asking the database to
-    // consume it, so the lookup itself never reveals how close a guess was.
+    // consume it, so the lookup itself never reveals how close a guess was;
+    // and before any Argon2id work, which only a token holder may cause.
     let user = state.store.get_user(&caller.username).await?;
     let matches = user
         .as_ref()
@@ -61,6 +59,10 @@ pub async fn complete(
             "the complete token is unknown, expired or already used",
         ));
     }
+    let sync_hash = match sync_password {
+        Some(password) => Some(hash_sync_password(state, password).await?),
+        None => None,
+    };
     let user = state
         .store
         .complete_user(
@@ -74,8 +76,16 @@ pub async fn complete(
         )
         .await?;
     tracing::info!(username = %caller.username, "user completed");
-    views::public_user(user)
-        .ok_or_else(|| Error::internal("completing the user", "no public key after completion"))
+    let public = views::public_user(user)
+        .ok_or_else(|| Error::internal("completing the user", "no public key after completion"))?;
+    // A user reset by the operator comes back with a new key: the members
+    // of their conversations must hear of it (and warn) like any rotation.
+    let contacts = state.store.shared_contacts(&caller.username).await?;
+    state.hub.send_all(
+        contacts.iter().map(String::as_str),
+        &Event::UserKeyChanged(public.clone()),
+    );
+    Ok(public)
 }
 
 pub async fn sync(
@@ -89,7 +99,7 @@ pub async fn sync(
         .into_iter()
         .flatten()
         .collect();
-    if !keys.iter().all(|k| state.sync_limiter.may_try(k)) {
+    if !state.sync_limiter.reserve(&keys) {
         tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync rate limited");
         return Err(Error::new(
             ErrorCode::RateLimited,
@@ -107,24 +117,25 @@ pub async fn sync(
     let verified = match stored {
         Some((_, hash)) => {
             let password = payload.sync_password;
-            blocking(move || {
-                Argon2::default()
-                    .verify_password(password.expose().as_bytes(), hash.as_str())
-                    .is_ok()
-            })
-            .await?
+            state
+                .argon2(move || {
+                    Argon2::default()
+                        .verify_password(password.expose().as_bytes(), hash.as_str())
+                        .is_ok()
+                })
+                .await?
         }
         None => false,
     };
     let (Some(user), true) = (user, verified) else {
-        keys.iter()
-            .for_each(|k| state.sync_limiter.record_failure(k));
+        // The reserved attempt stays counted as a failure.
         tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync failed");
         return Err(Error::new(
             ErrorCode::WrongPassword,
             "wrong sync password, or no private key is stored for this user",
         ));
     };
+    state.sync_limiter.release(&keys);
     state.sync_limiter.clear(&user_key);
     let private_key: EncryptedPrivateKey =
         serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
@@ -210,7 +221,7 @@ pub async fn update(
                     "a sync_password is only meaningful with a stored private_key",
                 ));
             }
-            change.sync_password_hash = Some(Some(hash_sync_password(password).await?));
+            change.sync_password_hash = Some(Some(hash_sync_password(state, password).await?));
         }
     }
     let key_changed = change.public_key.is_some();
@@ -223,8 +234,9 @@ pub async fn update(
     if key_changed {
         tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
         let contacts = state.store.shared_contacts(&caller.username).await?;
+        let told = contacts.iter().map(String::as_str);
         state.hub.send_all(
-            contacts.iter().map(String::as_str),
+            told.chain([caller.username.as_str()]),
             &Event::UserKeyChanged(public.clone()),
         );
     }
@@ -274,17 +286,18 @@ fn check_private_key(key: &EncryptedPrivateKey) -> Result<String, Error> {
     Ok(json)
 }
 
-async fn hash_sync_password(password: Secret) -> Result<String, Error> {
+async fn hash_sync_password(state: &State, password: Secret) -> Result<String, Error> {
     if password.expose().chars().count() < MIN_SYNC_PASSWORD {
         return Err(Error::bad_request(format!(
             "sync_password must have at least {MIN_SYNC_PASSWORD} characters"
         )));
     }
-    blocking(move || {
-        Argon2::default()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await?
-    .map_err(|e| Error::internal("hashing the sync password", e))
+    state
+        .argon2(move || {
+            Argon2::default()
+                .hash_password(password.expose().as_bytes())
+                .map(|h| h.to_string())
+        })
+        .await?
+        .map_err(|e| Error::internal("hashing the sync password", e))
 }
