@@ -312,6 +312,16 @@ impl Store {
     }
 }
 
+/// Drops the wrapped content keys addressed to `username`, keeping their
+/// digests in the signed recipient lists.
+async fn forget_wrapped_keys(tx: &mut sqlx::SqliteConnection, username: &str) -> Result<()> {
+    sqlx::query("UPDATE message_keys SET wrapped_key = NULL WHERE username = $1")
+        .bind(username)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{T0, message, new_user, store};
@@ -632,14 +642,4 @@ mod tests {
             .await
             .unwrap();
     }
-}
-
-/// Drops the wrapped content keys addressed to `username`, keeping their
-/// digests in the signed recipient lists.
-async fn forget_wrapped_keys(tx: &mut sqlx::SqliteConnection, username: &str) -> Result<()> {
-    sqlx::query("UPDATE message_keys SET wrapped_key = NULL WHERE username = $1")
-        .bind(username)
-        .execute(tx)
-        .await?;
-    Ok(())
 }
