@@ -1,10 +1,11 @@
 // @generated from api.yml by nanochat-codegen: do not edit.
 // Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
 
-/// An encrypted Body: a request (with key and signature), a response (no key) or an event (with seq). See the info description for the construction.
+/// An encrypted Body: a request (with key and signature), a response (no key) or an event (with seq). See the info description for the construction. No other fields are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example)]
+#[oai(skip_serializing_if_is_none, example, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedBody {
     /// Protocol version; always 1.
     pub version: i32,

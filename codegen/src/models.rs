@@ -60,10 +60,16 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
             );
             let deny = closed.then(|| quote!(#[serde(deny_unknown_fields)]));
             let poem_derive = poem.then(|| quote!(#[derive(poem_openapi::Object)]));
-            let poem_attrs = match (poem, example.is_some()) {
-                (true, true) => quote!(#[oai(skip_serializing_if_is_none, example)]),
-                (true, false) => quote!(#[oai(skip_serializing_if_is_none)]),
-                _ => TokenStream::new(),
+            let poem_attrs = match (poem, example.is_some(), closed) {
+                (false, _, _) => TokenStream::new(),
+                (true, true, true) => {
+                    quote!(#[oai(skip_serializing_if_is_none, example, deny_unknown_fields)])
+                }
+                (true, true, false) => quote!(#[oai(skip_serializing_if_is_none, example)]),
+                (true, false, true) => {
+                    quote!(#[oai(skip_serializing_if_is_none, deny_unknown_fields)])
+                }
+                (true, false, false) => quote!(#[oai(skip_serializing_if_is_none)]),
             };
             let example_impl = match (poem, &example) {
                 (true, Some(json)) => quote! {

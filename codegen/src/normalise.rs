@@ -16,7 +16,8 @@
 //!   JSON schema name or none);
 //! - every component schema reachable from the paths, transitively: `type`,
 //!   `format`, description (trimmed), `required` (sorted), `enum` values,
-//!   `additionalProperties`, and each property's type, format, description,
+//!   `additionalProperties` (except a top-level `false`, which poem-openapi
+//!   enforces but cannot state), and each property's type, format, description,
 //!   schema name and array items.
 //!
 //! Deliberately left out: `info`, `servers`, `tags`, operation summaries and
@@ -182,7 +183,13 @@ fn schema_projection(schema: &Value, pending: &mut Vec<String>) -> Value {
         );
     }
     copy(schema, &mut out, "enum");
-    copy(schema, &mut out, "additionalProperties");
+    // `additionalProperties: false` on an object is dropped: poem-openapi
+    // enforces it (`deny_unknown_fields`, which the generated models set
+    // from it) but cannot state it in the served spec. The end-to-end tests
+    // check the behaviour instead. Any other value is kept.
+    if schema.get("additionalProperties") != Some(&Value::Bool(false)) {
+        copy(schema, &mut out, "additionalProperties");
+    }
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         let projected: BTreeMap<String, Value> = properties
             .iter()

@@ -109,30 +109,49 @@ pub fn openapi_service(state: Arc<State>) -> OpenApiService<Api<Server>, ()> {
 /// The whole HTTP application: the API, its served spec at
 /// `/openapi.json`, and the body size limit.
 pub fn app(state: Arc<State>) -> impl Endpoint {
-    let max_body = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
-    let service = openapi_service(state);
+    let service = openapi_service(state.clone());
     let spec = service.spec_endpoint();
     Route::new()
         .nest("/", service)
         .at("/openapi.json", spec)
-        .around(move |ep, req| limit_body(ep, req, max_body))
+        .around(move |ep, req| admit_body(ep, req, state.clone()))
 }
 
-/// Refuses bodies over the limit with the spec's 413 `Error`, whether or
-/// not the client announced a length.
-async fn limit_body<E: Endpoint>(
+/// What every request body goes through before poem-openapi sees it, in
+/// order of cost: the peer's rate limit (no work spent on a flooding
+/// address), a slot among the bodies in flight (bounds memory), the size
+/// limit (announced or not), and a typed parse that refuses anything but an
+/// `EncryptedBody` without building a generic JSON tree of it first.
+async fn admit_body<E: Endpoint>(
     ep: Arc<E>,
     mut req: Request,
-    max: usize,
+    state: Arc<State>,
 ) -> poem::Result<Response> {
+    if req.method() != poem::http::Method::POST {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let plain = |status: poem::http::StatusCode, error: Error| {
+        Json(error).with_status(status).into_response()
+    };
+    let peer = req.remote_addr().as_socket_addr().copied();
+    if let Err(failure) = state.admit(peer) {
+        return Ok(plain(
+            poem::http::StatusCode::TOO_MANY_REQUESTS,
+            failure.error,
+        ));
+    }
+    let _slot = state
+        .body_slots
+        .acquire()
+        .await
+        .map_err(|e| poem::Error::new(e, poem::http::StatusCode::SERVICE_UNAVAILABLE))?;
+    let max = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
     let too_large = || {
-        let error = Error::new(
-            ErrorCode::TooLarge,
-            format!("the request is larger than the limit of {max} bytes"),
-        );
-        Json(error)
-            .with_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE)
-            .into_response()
+        let message = format!("the request is larger than the limit of {max} bytes");
+        plain(
+            poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+            Error::new(ErrorCode::TooLarge, message),
+        )
     };
     let announced = req
         .header(poem::http::header::CONTENT_LENGTH)
@@ -140,14 +159,19 @@ async fn limit_body<E: Endpoint>(
     if announced.is_some_and(|len| len > max) {
         return Ok(too_large());
     }
-    if req.method() == poem::http::Method::POST {
-        let body = req.take_body();
-        match body.into_bytes_limit(max).await {
-            Ok(bytes) => req.set_body(bytes),
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
-            Err(e) => return Err(e.into()),
-        }
+    let bytes = match req.take_body().into_bytes_limit(max).await {
+        Ok(bytes) => bytes,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = serde_json::from_slice::<EncryptedBody>(&bytes) {
+        let message = format!("the envelope is not a valid EncryptedBody: {e}");
+        return Ok(plain(
+            poem::http::StatusCode::BAD_REQUEST,
+            Error::new(ErrorCode::BadEnvelope, message),
+        ));
     }
+    req.set_body(bytes);
     ep.call(req).await.map(IntoResponse::into_response)
 }
 

@@ -58,7 +58,8 @@ pub struct PlainFailure {
 }
 
 impl PlainFailure {
-    fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
+    /// A failure with its status, code and message.
+    pub fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
         PlainFailure {
             status,
             error: Error::new(code, message),
@@ -83,14 +84,10 @@ pub async fn handle(
     envelope: EncryptedBody,
     channel: Channel,
 ) -> Result<Answered, PlainFailure> {
-    if let Some(peer) = peer
-        && !state.peer_limiter.allow(peer.ip())
-    {
-        return Err(PlainFailure::new(
-            429,
-            ErrorCode::RateLimited,
-            "too many requests from this address; slow down",
-        ));
+    // HTTP requests were admitted before their body was read (see
+    // `server::admit_body`); WebSocket frames are admitted here, one by one.
+    if channel != Channel::Http {
+        state.admit(peer)?;
     }
     let envelope = parse_envelope(envelope)?;
     let server_key = state.server_key.clone();

@@ -7,11 +7,15 @@ use crate::models::{Error, ErrorCode};
 use crate::server::config::Config;
 use crate::server::error::blocking;
 use crate::server::hub::Hub;
+use crate::server::pipeline::PlainFailure;
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
 use crate::store::Store;
 
 /// Concurrent Argon2id jobs (each takes 19 MiB and ~25 ms of one core).
 pub const ARGON2_JOBS: usize = 4;
+
+/// Request bodies (up to `max_body_bytes` each) in flight at once.
+pub const BODY_SLOTS: usize = 64;
 
 /// Everything a request handler may touch.
 pub struct State {
@@ -29,6 +33,9 @@ pub struct State {
     pub sync_limiter: FailureLimiter,
     /// Tells WebSocket tasks to close on shutdown.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Request bodies being read or handled at once: bounds memory under a
+    /// flood of large bodies.
+    pub body_slots: tokio::sync::Semaphore,
     /// Bounds concurrent Argon2id jobs (19 MiB each): a burst of sync
     /// attempts queues instead of exhausting memory.
     argon2_jobs: tokio::sync::Semaphore,
@@ -54,7 +61,21 @@ impl State {
             server_key,
             shutdown,
             argon2_jobs: tokio::sync::Semaphore::new(ARGON2_JOBS),
+            body_slots: tokio::sync::Semaphore::new(BODY_SLOTS),
         })
+    }
+
+    /// Rule: each peer address gets a token bucket of envelopes; an empty
+    /// bucket is refused before any RSA work or body read.
+    pub fn admit(&self, peer: Option<std::net::SocketAddr>) -> Result<(), PlainFailure> {
+        match peer {
+            Some(peer) if !self.peer_limiter.allow(peer.ip()) => Err(PlainFailure::new(
+                429,
+                ErrorCode::RateLimited,
+                "too many requests from this address; slow down",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Runs Argon2id work on the blocking pool, at most [`ARGON2_JOBS`] at once.

@@ -193,6 +193,11 @@ async fn broken_envelopes_get_plain_errors() {
             "bad_envelope",
         ),
         (
+            r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA","padding":[0,0,0]}"#,
+            400,
+            "bad_envelope",
+        ),
+        (
             r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#,
             401,
             "undecryptable",
