@@ -32,6 +32,7 @@ impl PeerLimiter {
 
     /// Takes one token for `peer`; false when its bucket is empty.
     pub fn allow(&self, peer: IpAddr) -> bool {
+        let peer = bucket_of(peer);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > PRUNE_AT {
@@ -49,6 +50,19 @@ impl PeerLimiter {
         } else {
             false
         }
+    }
+}
+
+/// The bucket an address counts against: IPv4 addresses alone, IPv6 by
+/// their /64 (one host usually holds a whole /64 and could rotate through
+/// it), IPv4-mapped IPv6 as the IPv4 address.
+pub fn bucket_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(prefix.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -165,6 +179,19 @@ mod tests {
         assert!(!limiter.allow(peer));
         let other: IpAddr = [127, 0, 0, 2].into();
         assert!(limiter.allow(other), "buckets are per address");
+    }
+
+    #[test]
+    fn ipv6_addresses_share_their_64() {
+        let limiter = PeerLimiter::new(1, 2);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(limiter.allow(a) && limiter.allow(b));
+        assert!(!limiter.allow(a), "same /64, same bucket");
+        assert!(limiter.allow(other));
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(bucket_of(mapped), IpAddr::from([127, 0, 0, 1]));
     }
 
     #[test]

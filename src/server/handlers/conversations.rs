@@ -62,6 +62,7 @@ pub async fn update(
     caller: &Caller,
     payload: Conversation,
 ) -> Result<MessageConversation, Error> {
+    let _order = state.conversation_lock(payload.id).await;
     let mut current = visible(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
     // Validate everything before the first write, so a refused update
@@ -124,6 +125,7 @@ pub async fn leave(
     caller: &Caller,
     payload: BaseConversation,
 ) -> Result<Empty, Error> {
+    let _order = state.conversation_lock(payload.id).await;
     visible(state, caller, payload.id).await?;
     match state
         .store
@@ -153,6 +155,7 @@ pub async fn delete(
     caller: &Caller,
     payload: BaseConversation,
 ) -> Result<Empty, Error> {
+    let _order = state.conversation_lock(payload.id).await;
     let current = visible(state, caller, payload.id).await?;
     if current.owner != caller.username {
         return Err(Error::forbidden(

@@ -45,6 +45,9 @@ pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<
         keys: p.keys,
         signature: p.signature,
     };
+    // Members are read and the message written under the conversation's
+    // lock: a concurrent membership change cannot slip in between.
+    let _order = state.conversation_lock(upload.conversation_id).await;
     let (conversation, message) = check_upload(state, caller, upload).await?;
     let stored = state
         .store
@@ -75,6 +78,9 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
         .store
         .get_message_sender(upload.conversation_id, upload.id)
         .await?;
+    // Members are read and the message written under the conversation's
+    // lock: a concurrent membership change cannot slip in between.
+    let _order = state.conversation_lock(upload.conversation_id).await;
     let (conversation, message) = check_upload(state, caller, upload).await?;
     match sender {
         None => return Err(Error::not_found("no such message")),
@@ -93,6 +99,7 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
 }
 
 pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Error> {
+    let _order = state.conversation_lock(p.conversation_id).await;
     let conversation = visible(state, caller, p.conversation_id).await?;
     match state
         .store

@@ -93,7 +93,9 @@ pub async fn sync(
     caller: &Caller,
     payload: SyncUser,
 ) -> Result<PrivateKeyUser, Error> {
-    let peer_key = caller.peer.map(|p| format!("peer:{}", p.ip()));
+    let peer_key = caller
+        .peer
+        .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
     let user_key = format!("user:{}", caller.username);
     let keys: Vec<&str> = [Some(user_key.as_str()), peer_key.as_deref()]
         .into_iter()
