@@ -141,7 +141,6 @@ impl BodyType {
                     crate::models::ErrorCode::InvalidToken,
                     crate::models::ErrorCode::InvalidKey,
                     crate::models::ErrorCode::BadRequest,
-                    crate::models::ErrorCode::Conflict,
                 ]
             }
             BodyType::UserSync => {

@@ -85,11 +85,16 @@ groups of 4 lowercase hex digits separated by spaces.
    matching the public key it carries (proof of possession).
 5. Send `{version: 1, key, iv, data, signature}`.
 
-The server unwraps `K`, decrypts, parses the `Body`, checks freshness and
-replay, looks the user up, verifies the signature, and only then acts. An
-envelope that cannot be opened gets a plain `Error` (HTTP 400/401/413/429);
-once `K` is known every answer, errors included, is encrypted and sent
-with HTTP 200 so the status line tells an observer nothing.
+The server rate-limits the peer address, unwraps `K`, decrypts, parses
+the `Body`, checks the username's form and the freshness of `created_at`,
+looks the user up and verifies the signature, records the `request_id`
+(replay guard), and only then acts. An envelope that cannot be opened
+gets a plain `Error` (HTTP 400/401/413/429); once `K` is known every
+answer, errors included, is encrypted and sent with HTTP 200 so the
+status line tells an observer nothing. Besides the codes each body type
+lists in `x-nanochat-bodies`, any request may get the pipeline's codes:
+`bad_request`, `unknown_type`, `stale`, `replayed`, `unknown_user`,
+`bad_signature` and `internal`.
 
 ## Response (`EncryptedBody` without `key`)
 
@@ -113,8 +118,12 @@ from the same user within the window (`replayed`), also across restarts.
 Text frames carry the same `EncryptedBody` JSON as `POST /encrypted`.
 Each request frame gets exactly one response frame, encrypted under that
 request's `K_resp`. The first request must be a signed `session.open`;
-any other first frame gets a plain `Error` frame with code
-`session_required` and the socket is closed. Its `K` and `iv` give
+any other first request gets a plain `Error` frame with code
+`session_required`, a first frame that is not an `EncryptedBody` gets a
+plain `bad_envelope`, a `session.open` that is refused gets its
+encrypted error, and in all three cases the socket is then closed. A
+session ends (the socket closes) when its user's key changes or the user
+is reset or deleted. Its `K` and `iv` give
 `K_events = HKDF-SHA-256(ikm = K, salt = iv, info = "nanochat/v1 events")`.
 Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 `data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = "nanochat/v1 event" || seq as 8-byte big-endian)`.

@@ -340,7 +340,7 @@ pub struct Body {
     /// Requests, random and fresh per request; responses echo it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<uuid::Uuid>,
-    /// Requests only, the user speaking.
+    /// Requests only, the user speaking (1 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Events only, equal to the EncryptedBody seq.
