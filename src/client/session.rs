@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::bodies::Request;
 use crate::client::generated::{Exchange, http};
 use crate::crypto::{
-    CryptoError, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
+    CryptoError, Fingerprint, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
 };
 use crate::models::{Body, EncryptedBody, Error, References};
 
@@ -49,8 +49,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Fetches `/references` from `base_url` and pins the server key it
-    /// announces; compare its fingerprint with `nanochat server-key`.
+    /// Fetches `/references` from `base_url` and trusts the server key it
+    /// announces (trust on first use): compare its fingerprint with
+    /// `nanochat server-key`, or use [`Session::connect_pinned`].
     pub async fn connect(
         base_url: &str,
         username: &str,
@@ -85,6 +86,32 @@ impl Session {
             username: username.to_owned(),
             signer,
         })
+    }
+
+    /// Like [`Session::connect`], but refuses a server whose key does not
+    /// have the fingerprint the user pinned (or read from `nanochat
+    /// server-key`): `/references` itself is unauthenticated, so pinning is
+    /// what stops a man in the middle from announcing his own key.
+    pub async fn connect_pinned(
+        base_url: &str,
+        username: &str,
+        signer: Option<PrivateKey>,
+        pinned: &Fingerprint,
+    ) -> Result<Session, ClientError> {
+        let session = Session::connect(base_url, username, signer).await?;
+        if session.server_key.fingerprint() != *pinned {
+            return Err(ClientError::InvalidResponse(format!(
+                "the server key changed: pinned {pinned}, announced {}",
+                session.server_key.fingerprint()
+            )));
+        }
+        Ok(session)
+    }
+
+    /// The freshness window the server announced; responses and events
+    /// outside it are refused.
+    pub fn window(&self) -> Duration {
+        self.window
     }
 
     /// The pinned server key.
@@ -172,6 +199,12 @@ impl Session {
         let sealed = ResponseEnvelope::from_parts(&response.iv, response.data.to_vec())?;
         let plain = secret.response_key().open(&sealed)?;
         let answer: Body = serde_json::from_slice(&plain)?;
+        if answer.r#type != body.r#type {
+            return Err(ClientError::InvalidResponse(format!(
+                "the response is for {:?}, not {:?}",
+                answer.r#type, body.r#type
+            )));
+        }
         if answer.request_id != body.request_id {
             return Err(ClientError::InvalidResponse(
                 "the response does not echo our request_id".into(),

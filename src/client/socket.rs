@@ -22,6 +22,9 @@ pub struct Socket<'a> {
     stream: Stream,
     events: EventReceiver,
     pending: VecDeque<Event>,
+    /// Set when a frame failed its checks mid-exchange: the stream may hold
+    /// an unread response, so the socket is not trusted for more requests.
+    broken: bool,
 }
 
 impl<'a> Socket<'a> {
@@ -49,12 +52,14 @@ impl<'a> Socket<'a> {
             stream,
             events: EventReceiver::new(secret.event_key()),
             pending: VecDeque::new(),
+            broken: false,
         })
     }
 
     /// Sends one request over the socket and returns its response payload;
     /// events arriving meanwhile are kept for [`Socket::next_event`].
     pub async fn request(&mut self, request: Request) -> Result<serde_json::Value, ClientError> {
+        self.check_usable()?;
         let body = self.session.body_for(&request)?;
         let (envelope, secret) = self
             .session
@@ -67,8 +72,13 @@ impl<'a> Socket<'a> {
         loop {
             let frame = parse_frame(&next_text(&mut self.stream).await?)?;
             if frame.seq.is_some() {
-                let event = self.open_event(&frame)?;
-                self.pending.push_back(event);
+                match self.open_event(&frame) {
+                    Ok(event) => self.pending.push_back(event),
+                    Err(e) => {
+                        self.broken = true;
+                        return Err(e);
+                    }
+                }
                 continue;
             }
             return self.session.open_response(&body, &frame, &secret);
@@ -81,6 +91,7 @@ impl<'a> Socket<'a> {
         if let Some(event) = self.pending.pop_front() {
             return Ok(event);
         }
+        self.check_usable()?;
         let frame = parse_frame(&next_text(&mut self.stream).await?)?;
         if frame.seq.is_none() {
             return Err(ClientError::InvalidResponse(
@@ -88,6 +99,15 @@ impl<'a> Socket<'a> {
             ));
         }
         self.open_event(&frame)
+    }
+
+    fn check_usable(&self) -> Result<(), ClientError> {
+        if self.broken {
+            return Err(ClientError::InvalidResponse(
+                "this socket received a frame that failed its checks; open a new one".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn open_event(&mut self, frame: &EncryptedBody) -> Result<Event, ClientError> {
@@ -104,7 +124,7 @@ impl<'a> Socket<'a> {
             ));
         }
         let skew = (OffsetDateTime::now_utc() - body.created_at).abs();
-        if skew > time::Duration::minutes(5) {
+        if skew > self.session.window() {
             return Err(ClientError::InvalidResponse("stale event".into()));
         }
         Event::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))

@@ -291,3 +291,21 @@ async fn health_and_references() {
         key("server").fingerprint().to_string()
     );
 }
+
+#[tokio::test]
+async fn a_pinned_client_refuses_a_different_server_key() {
+    let server = TestServer::start().await;
+    server.user("alice").await;
+    let right = key("server").fingerprint();
+    Session::connect_pinned(&server.url, "alice", Some(key("alice")), &right)
+        .await
+        .unwrap();
+    let wrong = key("bob").fingerprint();
+    match Session::connect_pinned(&server.url, "alice", Some(key("alice")), &wrong).await {
+        Err(ClientError::InvalidResponse(message)) => {
+            assert!(message.contains("server key changed"), "{message}")
+        }
+        Err(other) => panic!("unexpected {other}"),
+        Ok(_) => panic!("a server with another key was accepted"),
+    }
+}
