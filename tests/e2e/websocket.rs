@@ -210,3 +210,21 @@ async fn the_senders_other_devices_hear_their_own_actions() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn silent_sockets_are_closed() {
+    let server =
+        TestServer::start_with(|c| c.ping_interval = std::time::Duration::from_millis(100)).await;
+    let alice = server.user("alice").await;
+    let mut socket = Socket::open(&alice).await.unwrap();
+    // Not reading means not answering pings: after three intervals of
+    // silence the server gives up on the socket.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // (Bounded, so a server that keeps the socket fails the test instead of hanging it.)
+    let outcome =
+        tokio::time::timeout(std::time::Duration::from_secs(10), socket.next_event()).await;
+    match outcome {
+        Ok(Err(ClientError::Transport(_))) => {}
+        other => panic!("a silent socket was kept: {other:?}"),
+    }
+}
