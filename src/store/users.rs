@@ -128,20 +128,6 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// The pending user whose complete token has this SHA-256 hash (expired
-    /// or not; [`Store::complete_user`] checks expiry).
-    pub async fn find_pending_by_token(&self, token_hash: &[u8]) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE token_hash = $1 AND completed_at IS NULL"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
     /// Completes a pending user, atomically and only if `token_hash` is the
     /// user's and has not expired (`token_expires_at > now`): stores the
     /// display name, public key and the optional encrypted private key and
@@ -364,21 +350,6 @@ mod tests {
             .map(|u| u.username)
             .collect();
         assert_eq!(names, ["alice", "bob", "carol"]);
-    }
-
-    #[tokio::test]
-    async fn find_pending_by_token_only_pending() {
-        let s = store().await;
-        s.create_user("alice", b"tok-a", T0 + 1000, T0)
-            .await
-            .unwrap();
-        let found = s.find_pending_by_token(b"tok-a").await.unwrap().unwrap();
-        assert_eq!(found.username, "alice");
-        assert!(s.find_pending_by_token(b"other").await.unwrap().is_none());
-        s.complete_user("alice", b"tok-a", T0 + 1, "Alice", b"pk", None, None)
-            .await
-            .unwrap();
-        assert!(s.find_pending_by_token(b"tok-a").await.unwrap().is_none());
     }
 
     #[tokio::test]
