@@ -199,6 +199,12 @@ impl Session {
         let sealed = ResponseEnvelope::from_parts(&response.iv, response.data.to_vec())?;
         let plain = secret.response_key().open(&sealed)?;
         let answer: Body = serde_json::from_slice(&plain)?;
+        // A response that decrypts under K_resp comes from the server. When
+        // it could not read our Body it cannot echo it; its error is still
+        // the answer.
+        if let (None, Some(error)) = (&answer.request_id, &answer.error) {
+            return Err(ClientError::Api(error.clone()));
+        }
         if answer.r#type != body.r#type {
             return Err(ClientError::InvalidResponse(format!(
                 "the response is for {:?}, not {:?}",

@@ -97,7 +97,7 @@ pub async fn handle(
     })
     .await
     .map_err(|e| PlainFailure {
-        status: 401,
+        status: 500,
         error: e,
     })?;
     let opened = opened.map_err(|_| {
