@@ -317,22 +317,45 @@ impl Store {
         name: Option<String>,
         now: i64,
     ) -> Result<ConversationRecord> {
+        let (record, _, _) = self.update_conversation(id, Some(name), None, now).await?;
+        Ok(record)
+    }
+
+    /// Renames (`Some(name)`) and/or replaces the members of
+    /// (`Some(members)`) a conversation in one transaction, so a refused part
+    /// leaves nothing half done. Same rules and errors as
+    /// [`Store::rename_conversation`] and [`Store::set_members`]; returns the
+    /// conversation and the added and removed usernames.
+    pub async fn update_conversation(
+        &self,
+        id: Uuid,
+        name: Option<Option<String>>,
+        members: Option<&[String]>,
+        now: i64,
+    ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE conversations SET name = $1, updated_at = $2 WHERE id = $3")
-            .bind(name)
-            .bind(now)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        let (added, removed) = match members {
+            Some(members) => apply_members(&mut tx, &id, members, now).await?,
+            None => (Vec::new(), Vec::new()),
+        };
+        if let Some(name) = name {
+            let done =
+                sqlx::query("UPDATE conversations SET name = $1, updated_at = $2 WHERE id = $3")
+                    .bind(name)
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
         }
         let record = load_conversation(&mut tx, &id)
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
-        Ok(record)
+        Ok((record, added, removed))
     }
 
     /// Replaces the member list with `members` (the complete new list, owner
@@ -352,54 +375,7 @@ impl Store {
         members: &[String],
         now: i64,
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
-        let id = uuid_text(id);
-        let wanted = sorted_unique(members.iter().cloned());
-        let mut tx = self.begin_write().await?;
-        let owner =
-            sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        if wanted.binary_search(&owner).is_err() {
-            return Err(StoreError::Invalid(format!(
-                "the owner {owner} must stay a member"
-            )));
-        }
-        let current = member_names(&mut tx, &id).await?;
-        let added: Vec<String> = wanted
-            .iter()
-            .filter(|n| current.binary_search(n).is_err())
-            .cloned()
-            .collect();
-        let removed: Vec<String> = current
-            .iter()
-            .filter(|n| wanted.binary_search(n).is_err())
-            .cloned()
-            .collect();
-        require_completed(&mut tx, &added).await?;
-        for name in &removed {
-            sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
-                .bind(&id)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for name in &added {
-            insert_member(&mut tx, &id, name, now).await?;
-        }
-        if !added.is_empty() || !removed.is_empty() {
-            sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let record = load_conversation(&mut tx, &id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        Ok((record, added, removed))
+        self.update_conversation(id, None, Some(members), now).await
     }
 
     /// `username` leaves the conversation. If they owned it, ownership passes
@@ -450,6 +426,56 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The member-list replacement of [`Store::set_members`], inside `tx`.
+async fn apply_members(
+    tx: &mut sqlx::SqliteConnection,
+    id: &str,
+    members: &[String],
+    now: i64,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let wanted = sorted_unique(members.iter().cloned());
+    let owner = sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if wanted.binary_search(&owner).is_err() {
+        return Err(StoreError::Invalid(format!(
+            "the owner {owner} must stay a member"
+        )));
+    }
+    let current = member_names(&mut *tx, id).await?;
+    let added: Vec<String> = wanted
+        .iter()
+        .filter(|n| current.binary_search(n).is_err())
+        .cloned()
+        .collect();
+    let removed: Vec<String> = current
+        .iter()
+        .filter(|n| wanted.binary_search(n).is_err())
+        .cloned()
+        .collect();
+    require_completed(&mut *tx, &added).await?;
+    for name in &removed {
+        sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
+            .bind(id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for name in &added {
+        insert_member(&mut *tx, id, name, now).await?;
+    }
+    if !added.is_empty() || !removed.is_empty() {
+        sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok((added, removed))
 }
 
 #[cfg(test)]
@@ -622,6 +648,40 @@ mod tests {
         assert_eq!(cleared.name, None);
         let missing = s.rename_conversation(Uuid::new_v4(), None, T0).await;
         assert!(matches!(missing, Err(StoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn update_conversation_is_all_or_nothing() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let id = Uuid::new_v4();
+        s.create_conversation(id, Some("old".into()), "alice", &names(&["bob"]), T0)
+            .await
+            .unwrap();
+        // The member list drops the owner: refused, and the rename with it.
+        let refused = s
+            .update_conversation(
+                id,
+                Some(Some("new".into())),
+                Some(&names(&["bob", "carol"])),
+                T0 + 1,
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{refused:?}"
+        );
+        let conv = s.get_conversation(id).await.unwrap().unwrap();
+        assert_eq!(conv.name.as_deref(), Some("old"));
+        assert_eq!(conv.members.len(), 2);
+        // Both parts valid: both applied.
+        let (conv, added, removed) = s
+            .update_conversation(id, Some(None), Some(&names(&["alice", "carol"])), T0 + 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            (conv.name, added, removed),
+            (None, names(&["carol"]), names(&["bob"]))
+        );
     }
 
     #[tokio::test]

@@ -63,7 +63,7 @@ pub async fn update(
     payload: Conversation,
 ) -> Result<MessageConversation, Error> {
     let _order = state.conversation_lock(payload.id).await;
-    let mut current = visible(state, caller, payload.id).await?;
+    let current = visible(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
     // Validate everything before the first write, so a refused update
     // changes nothing.
@@ -89,18 +89,10 @@ pub async fn update(
         }
         None => None,
     };
-    let mut removed = Vec::new();
-    if let Some(members) = members {
-        let (record, _, gone) = state.store.set_members(payload.id, &members, now).await?;
-        current = record;
-        removed = gone;
-    }
-    if let Some(name) = name {
-        current = state
-            .store
-            .rename_conversation(payload.id, name, now)
-            .await?;
-    }
+    let (current, _, removed) = state
+        .store
+        .update_conversation(payload.id, name, members.as_deref(), now)
+        .await?;
     let view = page(state, caller, current).await?;
     // Others get the conversation without messages: the page holds the
     // caller's own wrapped keys, and each reader fetches their own.
