@@ -309,3 +309,75 @@ async fn a_pinned_client_refuses_a_different_server_key() {
         Ok(_) => panic!("a server with another key was accepted"),
     }
 }
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let mut server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    server.user("bob").await;
+    let request = Request::ConversationCreate(CreateConversation {
+        name: Some("made during shutdown".into()),
+        members: vec!["bob".into()],
+    });
+    let request_body = body(&alice, &request);
+    let (envelope, secret) = alice.seal(&request_body, true).await.unwrap();
+    let json = serde_json::to_vec(&envelope).unwrap();
+    let (first, rest) = json.split_at(json.len() / 2);
+    let (first, rest) = (first.to_vec(), rest.to_vec());
+    // The body arrives in two halves; the shutdown signal lands between them.
+    let (half_sent, send_rest) = (
+        tokio::sync::oneshot::channel::<()>(),
+        tokio::sync::oneshot::channel::<()>(),
+    );
+    let (half_sent_tx, half_sent_rx) = half_sent;
+    let (rest_tx, rest_rx) = send_rest;
+    let chunks = futures_util::stream::unfold(
+        (Some(first), Some(rest), Some(half_sent_tx), Some(rest_rx)),
+        |(first, rest, tx, rx)| async move {
+            if let Some(first) = first {
+                return Some((Ok::<_, std::io::Error>(first), (None, rest, tx, rx)));
+            }
+            if let Some(tx) = tx {
+                let _ = tx.send(());
+            }
+            if let Some(rx) = rx {
+                let _ = rx.await;
+            }
+            rest.map(|rest| (Ok(rest), (None, None, None, None)))
+        },
+    );
+    let url = format!("{}/encrypted", server.url);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send()
+            .await
+    });
+    half_sent_rx.await.unwrap();
+    // Give the server the first half before it hears of the shutdown.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    server.begin_stop();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    rest_tx.send(()).unwrap();
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request was answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: nanochat::models::EncryptedBody = response.json().await.unwrap();
+    alice
+        .open_response(&request_body, &answer, &secret)
+        .expect("a valid answer");
+    server.stop().await;
+
+    // What was acknowledged is durable.
+    let server = server.restart().await;
+    let bob = Session::connect(&server.url, "bob", Some(key("bob")))
+        .await
+        .unwrap();
+    let list = bob.conversation_list().await.unwrap();
+    assert_eq!(list.items.len(), 1);
+    assert_eq!(list.items[0].name.as_deref(), Some("made during shutdown"));
+}

@@ -98,11 +98,16 @@ impl TestServer {
         }
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(&mut self) {
+    /// Signals a graceful shutdown without waiting for it.
+    pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        self.begin_stop();
         if let Some(task) = self.task.take() {
             task.await
                 .expect("server task")
