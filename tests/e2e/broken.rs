@@ -9,7 +9,7 @@ use nanochat::server::Rules;
 use uuid::Uuid;
 
 use crate::messages::sealed;
-use crate::support::{TestServer, body, code, key};
+use crate::support::{TestServer, body, code, duo, key};
 
 async fn broken(off: impl FnOnce(&mut Rules)) -> TestServer {
     TestServer::start_with(|c| off(&mut c.rules)).await
@@ -71,15 +71,7 @@ async fn without_signatures_impostors_pass() {
 #[tokio::test]
 async fn without_message_signatures_forgeries_are_stored() {
     let server = broken(|r| r.message_signature = false).await;
-    let alice = server.user("alice").await;
-    server.user("bob").await;
-    let c = alice
-        .conversation_create(CreateConversation {
-            name: None,
-            members: vec!["bob".into()],
-        })
-        .await
-        .unwrap();
+    let (alice, _bob, c) = duo(&server).await;
     let forged = sealed(&key("bob"), &c, Uuid::new_v4(), "I am alice", None);
     alice
         .message_create(forged)
@@ -90,15 +82,7 @@ async fn without_message_signatures_forgeries_are_stored() {
 #[tokio::test]
 async fn without_member_matching_partial_key_sets_are_stored() {
     let server = broken(|r| r.members_match = false).await;
-    let alice = server.user("alice").await;
-    server.user("bob").await;
-    let c = alice
-        .conversation_create(CreateConversation {
-            name: None,
-            members: vec!["bob".into()],
-        })
-        .await
-        .unwrap();
+    let (alice, _bob, c) = duo(&server).await;
     let mut partial = sealed(
         &key("alice"),
         &c,

@@ -3,7 +3,7 @@
 use nanochat::client::Bodies;
 use nanochat::models::{BaseConversation, Conversation, CreateConversation};
 
-use crate::support::{TestServer, code};
+use crate::support::{TestServer, code, duo};
 
 #[tokio::test]
 async fn create_get_list() {
@@ -205,15 +205,7 @@ async fn who_may_update_leave_delete() {
 #[tokio::test]
 async fn the_last_member_leaving_deletes_the_conversation() {
     let server = TestServer::start().await;
-    let alice = server.user("alice").await;
-    let bob = server.user("bob").await;
-    let c = alice
-        .conversation_create(CreateConversation {
-            name: None,
-            members: vec!["bob".into()],
-        })
-        .await
-        .unwrap();
+    let (alice, bob, c) = duo(&server).await;
     alice
         .conversation_leave(BaseConversation { id: c.id })
         .await

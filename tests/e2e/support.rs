@@ -216,3 +216,17 @@ pub fn token_in(output: &str) -> String {
         .expect("token printed")
         .to_owned()
 }
+
+/// alice and bob, completed, and a 1:1 conversation alice owns.
+pub async fn duo(server: &TestServer) -> (Session, Session, nanochat::models::MessageConversation) {
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let conversation = alice
+        .conversation_create(nanochat::models::CreateConversation {
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .expect("conversation.create");
+    (alice, bob, conversation)
+}

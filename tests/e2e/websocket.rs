@@ -6,7 +6,7 @@ use nanochat::models::{BaseConversation, BaseUser, CreateConversation};
 use uuid::Uuid;
 
 use crate::messages::sealed;
-use crate::support::{TestServer, key};
+use crate::support::{TestServer, duo, key};
 
 #[tokio::test]
 async fn events_reach_online_members() {
@@ -152,15 +152,7 @@ async fn members_hear_about_key_changes() {
 #[tokio::test]
 async fn an_operator_reset_ends_the_users_sessions() {
     let server = TestServer::start().await;
-    let alice = server.user("alice").await;
-    let bob = server.user("bob").await;
-    let c = alice
-        .conversation_create(CreateConversation {
-            name: None,
-            members: vec!["bob".into()],
-        })
-        .await
-        .unwrap();
+    let (alice, bob, c) = duo(&server).await;
     let mut bob_socket = Socket::open(&bob).await.unwrap();
     server.cli(&["user", "reset", "bob"]).await.unwrap();
     alice
