@@ -54,6 +54,11 @@ pub enum GetHealthResponse {
 /// The transport operations of api.yml: what the server does with
 /// each HTTP request before any body is decrypted.
 pub trait Transport: Send + Sync + 'static {
+    /// The client's address for a request: the TCP peer by default;
+    /// override it to believe a trusted reverse proxy's headers.
+    fn client_addr(&self, request: &poem::Request) -> Option<std::net::SocketAddr> {
+        request.remote_addr().as_socket_addr().copied()
+    }
     /// The server public key, protocol version, clock, freshness window and limits.
     fn get_references(
         &self,
@@ -80,41 +85,35 @@ pub trait Transport: Send + Sync + 'static {
 /// The poem-openapi service: one endpoint per operation, each
 /// delegating to the [`Transport`].
 pub struct Api<T>(pub std::sync::Arc<T>);
-fn peer(remote: &poem::web::RemoteAddr) -> Option<std::net::SocketAddr> {
-    remote.as_socket_addr().copied()
-}
 #[poem_openapi::OpenApi]
 impl<T: Transport> Api<T> {
     /// The server public key, protocol version, clock, freshness window and limits.
     #[oai(path = "/references", method = "get", operation_id = "get_references")]
-    async fn get_references(
-        &self,
-        remote: &poem::web::RemoteAddr,
-    ) -> GetReferencesResponse {
-        self.0.get_references(peer(remote)).await
+    async fn get_references(&self, request: &poem::Request) -> GetReferencesResponse {
+        self.0.get_references(self.0.client_addr(request)).await
     }
     /// Send one encrypted request Body and receive the encrypted response Body.
     #[oai(path = "/encrypted", method = "post", operation_id = "post_encrypted")]
     async fn post_encrypted(
         &self,
-        remote: &poem::web::RemoteAddr,
+        request: &poem::Request,
         body: poem_openapi::payload::Json<crate::models::EncryptedBody>,
     ) -> PostEncryptedResponse {
-        self.0.post_encrypted(peer(remote), body.0).await
+        self.0.post_encrypted(self.0.client_addr(request), body.0).await
     }
     /// Upgrade to a WebSocket carrying EncryptedBody text frames and encrypted events.
     #[oai(path = "/websocket", method = "get", operation_id = "websocket")]
     async fn websocket(
         &self,
-        remote: &poem::web::RemoteAddr,
+        request: &poem::Request,
         ws: poem::web::websocket::WebSocket,
     ) -> poem::web::websocket::BoxWebSocketUpgraded {
-        self.0.websocket(peer(remote), ws)
+        self.0.websocket(self.0.client_addr(request), ws)
     }
     /// Liveness and readiness probe.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]
-    async fn get_health(&self, remote: &poem::web::RemoteAddr) -> GetHealthResponse {
-        self.0.get_health(peer(remote)).await
+    async fn get_health(&self, request: &poem::Request) -> GetHealthResponse {
+        self.0.get_health(self.0.client_addr(request)).await
     }
 }
 /// One method per body type of the catalogue, called with the

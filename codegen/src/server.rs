@@ -35,8 +35,8 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
             endpoints.push(quote! {
                 #summary
                 #[oai(path = #path, method = #method, operation_id = #op_id)]
-                async fn #fn_name(&self, remote: &poem::web::RemoteAddr, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded {
-                    self.0.#fn_name(peer(remote), ws)
+                async fn #fn_name(&self, request: &poem::Request, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded {
+                    self.0.#fn_name(self.0.client_addr(request), ws)
                 }
             });
             continue;
@@ -137,8 +137,8 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         endpoints.push(quote! {
             #summary
             #[oai(path = #path, method = #method, operation_id = #op_id)]
-            async fn #fn_name(&self, remote: &poem::web::RemoteAddr #body_arg) -> #response_name {
-                self.0.#fn_name(peer(remote) #body_call).await
+            async fn #fn_name(&self, request: &poem::Request #body_arg) -> #response_name {
+                self.0.#fn_name(self.0.client_addr(request) #body_call).await
             }
         });
     }
@@ -183,16 +183,17 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         /// The transport operations of api.yml: what the server does with
         /// each HTTP request before any body is decrypted.
         pub trait Transport: Send + Sync + 'static {
+            /// The client's address for a request: the TCP peer by default;
+            /// override it to believe a trusted reverse proxy's headers.
+            fn client_addr(&self, request: &poem::Request) -> Option<std::net::SocketAddr> {
+                request.remote_addr().as_socket_addr().copied()
+            }
             #(#trait_methods)*
         }
 
         /// The poem-openapi service: one endpoint per operation, each
         /// delegating to the [`Transport`].
         pub struct Api<T>(pub std::sync::Arc<T>);
-
-        fn peer(remote: &poem::web::RemoteAddr) -> Option<std::net::SocketAddr> {
-            remote.as_socket_addr().copied()
-        }
 
         #[poem_openapi::OpenApi]
         impl<T: Transport> Api<T> {

@@ -91,6 +91,13 @@ pub struct ServeArgs {
     /// Most messages per history page.
     #[arg(long, env = "NANOCHAT_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: i64,
+    /// A reverse proxy whose X-Forwarded-For is believed for rate limits (repeat, or comma-separate in the variable).
+    #[arg(
+        long = "trusted-proxy",
+        env = "NANOCHAT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// `nanochat user ...`.
@@ -147,6 +154,11 @@ impl ServeArgs {
         config.limits.max_content_bytes = self.max_content_bytes;
         config.limits.max_members = self.max_members;
         config.limits.max_page_size = self.max_page_size;
+        config.trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|ip| ip.to_canonical())
+            .collect();
         config
     }
 }

@@ -33,6 +33,9 @@ pub struct Config {
     pub ping_interval: Duration,
     /// Events queued for one socket before it is considered too slow and closed.
     pub socket_queue: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: requests from
+    /// them are rate limited by the client address they report.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
     /// The protocol rules; all on except in deliberately broken test servers.
@@ -62,6 +65,7 @@ impl Config {
             sync_failure_window: Duration::from_secs(15 * 60),
             ping_interval: Duration::from_secs(30),
             socket_queue: 256,
+            trusted_proxies: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
             rules: Rules::default(),
         }

@@ -47,6 +47,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Server(pub Arc<State>);
 
 impl Transport for Server {
+    fn client_addr(&self, request: &Request) -> Option<SocketAddr> {
+        forwarded_client(&self.0, request)
+    }
+
     async fn get_references(&self, _peer: Option<SocketAddr>) -> GetReferencesResponse {
         let key = self.0.server_key.public_key();
         GetReferencesResponse::Ok(Json(References {
@@ -117,6 +121,13 @@ pub fn app(state: Arc<State>) -> impl Endpoint {
         .around(move |ep, req| admit_body(ep, req, state.clone()))
 }
 
+/// The client address of a request, through trusted proxies.
+fn forwarded_client(state: &State, request: &Request) -> Option<SocketAddr> {
+    let forwarded = request.header("x-forwarded-for");
+    let peer = request.remote_addr().as_socket_addr().copied();
+    ratelimit::client_behind(&state.config.trusted_proxies, peer, forwarded)
+}
+
 /// What every request body goes through before poem-openapi sees it, in
 /// order of cost: the peer's rate limit (no work spent on a flooding
 /// address), a slot among the bodies in flight (bounds memory), the size
@@ -133,7 +144,7 @@ async fn admit_body<E: Endpoint>(
     let plain = |status: poem::http::StatusCode, error: Error| {
         Json(error).with_status(status).into_response()
     };
-    let peer = req.remote_addr().as_socket_addr().copied();
+    let peer = forwarded_client(&state, &req);
     if let Err(failure) = state.admit(peer) {
         return Ok(plain(
             poem::http::StatusCode::TOO_MANY_REQUESTS,

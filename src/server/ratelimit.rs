@@ -5,7 +5,7 @@
 //! a restart resetting them costs an attacker a restart they cannot cause.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,30 @@ impl PeerLimiter {
             false
         }
     }
+}
+
+/// The client behind a request: the TCP `peer`, unless that peer is one of
+/// the `trusted` proxies, in which case the right-most `X-Forwarded-For`
+/// entry that is not itself a trusted proxy. Entries further left are
+/// whatever the client chose to send, so they are never believed.
+pub fn client_behind(
+    trusted: &[IpAddr],
+    peer: Option<SocketAddr>,
+    forwarded_for: Option<&str>,
+) -> Option<SocketAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer.ip().to_canonical()) {
+        return Some(peer);
+    }
+    let client = forwarded_for.and_then(|header| {
+        header
+            .rsplit(',')
+            .map(str::trim)
+            .map_while(|entry| entry.parse::<IpAddr>().ok())
+            .map(|ip| ip.to_canonical())
+            .find(|ip| !trusted.contains(ip))
+    });
+    Some(client.map_or(peer, |ip| SocketAddr::new(ip, 0)))
 }
 
 /// The bucket an address counts against: IPv4 addresses alone, IPv6 by
@@ -192,6 +216,37 @@ mod tests {
         assert!(limiter.allow(other));
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
         assert_eq!(bucket_of(mapped), IpAddr::from([127, 0, 0, 1]));
+    }
+
+    #[test]
+    fn forwarded_addresses_only_from_trusted_proxies() {
+        let proxy: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let stranger: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let trusted = ["127.0.0.1".parse().unwrap()];
+        let client =
+            |peer, header| client_behind(&trusted, Some(peer), header).map(|a| a.ip().to_string());
+        // A stranger's header is ignored.
+        assert_eq!(
+            client(stranger, Some("198.51.100.1")).as_deref(),
+            Some("192.0.2.7")
+        );
+        // The proxy's is believed, right-most entry first; a spoofed entry on the left does not count.
+        assert_eq!(
+            client(proxy, Some("203.0.113.9, 198.51.100.1")).as_deref(),
+            Some("198.51.100.1")
+        );
+        // Chained trusted proxies are skipped.
+        assert_eq!(
+            client(proxy, Some("198.51.100.1, 127.0.0.1")).as_deref(),
+            Some("198.51.100.1")
+        );
+        // Garbage or no header: the proxy itself.
+        assert_eq!(
+            client(proxy, Some("not an address")).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(client(proxy, None).as_deref(), Some("127.0.0.1"));
+        assert_eq!(client_behind(&trusted, None, Some("198.51.100.1")), None);
     }
 
     #[test]

@@ -381,3 +381,45 @@ async fn shutdown_lets_an_in_flight_request_finish() {
     assert_eq!(list.items.len(), 1);
     assert_eq!(list.items[0].name.as_deref(), Some("made during shutdown"));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_bucket() {
+    let statuses = |server: &TestServer, client: &'static str| {
+        let url = format!("{}/encrypted", server.url);
+        async move {
+            let http = reqwest::Client::new();
+            let mut statuses = Vec::new();
+            for _ in 0..3 {
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-forwarded-for", client)
+                    .body(r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#)
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(response.status().as_u16());
+            }
+            statuses
+        }
+    };
+    let limited = |c: &mut nanochat::server::Config| {
+        c.peer_burst = 2;
+        c.peer_rate_per_second = 1;
+    };
+    let trusting = TestServer::start_with(|c| {
+        limited(c);
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(statuses(&trusting, "198.51.100.1").await, [401, 401, 429]);
+    assert_eq!(
+        statuses(&trusting, "198.51.100.2").await,
+        [401, 401, 429],
+        "another client, another bucket"
+    );
+    // Without trust the header is ignored: everyone is the TCP peer.
+    let plain = TestServer::start_with(limited).await;
+    assert_eq!(statuses(&plain, "198.51.100.1").await, [401, 401, 429]);
+    assert_eq!(statuses(&plain, "198.51.100.2").await, [429, 429, 429]);
+}
