@@ -117,7 +117,8 @@ from the same user within the window (`replayed`), also across restarts.
 
 Text frames carry the same `EncryptedBody` JSON as `POST /encrypted`.
 Each request frame gets exactly one response frame, encrypted under that
-request's `K_resp`. The first request must be a signed `session.open`;
+request's `K_resp`. The first request must be a signed `session.open`,
+sent within one ping interval (30 s) of the upgrade;
 any other first request gets a plain `Error` frame with code
 `session_required`, a first frame that is not an `EncryptedBody` gets a
 plain `bad_envelope`, a `session.open` that is refused gets its

@@ -94,7 +94,9 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 if !send(&mut sink, Message::Text(frame), interval).await { break; }
             }
             _ = ping.tick() => {
-                if last_seen.elapsed() > interval * 3 { break; }
+                // A socket gets one ping interval to open its session, and
+                // three of silence in all.
+                if session.is_none() || last_seen.elapsed() > interval * 3 { break; }
                 if let Some(current) = &session && !still_valid(&state, current).await { break; }
                 if !send(&mut sink, Message::Ping(Vec::new()), interval).await { break; }
             }

@@ -220,3 +220,31 @@ async fn silent_sockets_are_closed() {
         other => panic!("a silent socket was kept: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn sockets_must_open_a_session_within_a_ping_interval() {
+    let server =
+        TestServer::start_with(|c| c.ping_interval = std::time::Duration::from_millis(100)).await;
+    let alice = server.user("alice").await;
+    let upgraded = alice.http().websocket().await.unwrap().into_inner();
+    let mut stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        upgraded,
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
+    use futures_util::StreamExt;
+    // Read (so pings are answered) but never send session.open.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))
+                | None
+                | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a socket without a session was kept open");
+}
