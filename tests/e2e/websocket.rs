@@ -59,13 +59,7 @@ async fn events_reach_online_members() {
 async fn the_first_frame_must_be_session_open() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
-    let upgraded = alice.http().websocket().await.unwrap().into_inner();
-    let mut stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
-        upgraded,
-        tokio_tungstenite::tungstenite::protocol::Role::Client,
-        None,
-    )
-    .await;
+    let mut stream = raw_socket(&alice).await;
     use futures_util::{SinkExt, StreamExt};
     let request = Request::UserGet(BaseUser {
         username: "alice".into(),
@@ -226,13 +220,7 @@ async fn sockets_must_open_a_session_within_a_ping_interval() {
     let server =
         TestServer::start_with(|c| c.ping_interval = std::time::Duration::from_millis(100)).await;
     let alice = server.user("alice").await;
-    let upgraded = alice.http().websocket().await.unwrap().into_inner();
-    let mut stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
-        upgraded,
-        tokio_tungstenite::tungstenite::protocol::Role::Client,
-        None,
-    )
-    .await;
+    let mut stream = raw_socket(&alice).await;
     use futures_util::StreamExt;
     // Read (so pings are answered) but never send session.open.
     let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
@@ -247,4 +235,18 @@ async fn sockets_must_open_a_session_within_a_ping_interval() {
     })
     .await;
     assert!(closed.is_ok(), "a socket without a session was kept open");
+}
+
+/// An upgraded WebSocket with no session: for tests of what the server does
+/// with frames the client type would never send.
+async fn raw_socket(
+    session: &nanochat::client::Session,
+) -> tokio_tungstenite::WebSocketStream<reqwest::Upgraded> {
+    let upgraded = session.http().websocket().await.unwrap().into_inner();
+    tokio_tungstenite::WebSocketStream::from_raw_socket(
+        upgraded,
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await
 }
