@@ -9,7 +9,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nanochat::crypto::{
-    EncryptedPrivateKey, PrivateKey, PublicKey, open_message, seal_message, seal_request,
+    EncryptedPrivateKey, PrivateKey, PublicKey, open_message, open_name, seal_message, seal_name,
+    seal_request,
 };
 use uuid::Uuid;
 
@@ -97,6 +98,37 @@ fn content(c: &mut Criterion) {
     g.finish();
 }
 
+fn name(c: &mut Criterion) {
+    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
+    let bob = key(include_str!("../conformance/fixtures/keys/bob-3072.pem"));
+    let conv = Uuid::from_u128(1);
+    let names: Vec<String> = (0..10).map(|i| format!("user{i:03}")).collect();
+    // user000 is alice, user001 is bob, the rest share bob's key: the cost is
+    // one OAEP wrap per member whoever owns the key.
+    let members: Vec<(&str, &PublicKey)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let pk = if i == 0 {
+                alice.public_key()
+            } else {
+                bob.public_key()
+            };
+            (u.as_str(), pk)
+        })
+        .collect();
+    let mut g = c.benchmark_group("name");
+    g.bench_with_input(BenchmarkId::new("seal_3072", 10), &members, |b, m| {
+        b.iter(|| seal_name(&alice, conv, 1, black_box("Weekend plans"), m).unwrap())
+    });
+    let sealed = seal_name(&alice, conv, 1, "Weekend plans", &members).unwrap();
+    let received = sealed.for_reader("user001").unwrap();
+    g.bench_function("open_3072", |b| {
+        b.iter(|| open_name(black_box(&received), "user001", &bob, alice.public_key()).unwrap())
+    });
+    g.finish();
+}
+
 fn password(c: &mut Criterion) {
     let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
     let blob = EncryptedPrivateKey::encrypt(&alice, b"correct horse battery staple").unwrap();
@@ -111,5 +143,5 @@ fn password(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, envelope, content, password);
+criterion_group!(benches, envelope, content, name, password);
 criterion_main!(benches);

@@ -16,9 +16,9 @@ pub enum BodyType {
     UserUpdate,
     /// `user.delete`: Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted.
     UserDelete,
-    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users.
+    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1).
     ConversationCreate,
-    /// `conversation.update`: Renames a conversation (any member) or replaces its member list (owner only; the owner stays a member).
+    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members).
     ConversationUpdate,
     /// `conversation.leave`: The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it.
     ConversationLeave,
@@ -167,6 +167,9 @@ impl BodyType {
             BodyType::ConversationCreate => {
                 &[
                     crate::models::ErrorCode::NotFound,
+                    crate::models::ErrorCode::Conflict,
+                    crate::models::ErrorCode::MembersMismatch,
+                    crate::models::ErrorCode::BadSignature,
                     crate::models::ErrorCode::TooLarge,
                     crate::models::ErrorCode::BadRequest,
                 ]
@@ -175,6 +178,9 @@ impl BodyType {
                 &[
                     crate::models::ErrorCode::NotFound,
                     crate::models::ErrorCode::Forbidden,
+                    crate::models::ErrorCode::Conflict,
+                    crate::models::ErrorCode::MembersMismatch,
+                    crate::models::ErrorCode::BadSignature,
                     crate::models::ErrorCode::TooLarge,
                     crate::models::ErrorCode::BadRequest,
                 ]
@@ -685,9 +691,9 @@ pub enum EventType {
     MessageUpdated,
     /// `event.message.deleted`: A message was deleted.
     MessageDeleted,
-    /// `event.conversation.created`: The socket's user was made a member of a new conversation.
+    /// `event.conversation.created`: The socket's user was made a member of a new conversation (the name, if any, with the key wrapped for this user).
     ConversationCreated,
-    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added). Carries no messages; fetch them with conversation.get.
+    /// `event.conversation.updated`: A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get.
     ConversationUpdated,
     /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
     ConversationDeleted,
@@ -745,9 +751,9 @@ pub enum Event {
     MessageUpdated(crate::models::Message),
     /// `event.message.deleted`: A message was deleted.
     MessageDeleted(crate::models::BaseMessage),
-    /// `event.conversation.created`: The socket's user was made a member of a new conversation.
+    /// `event.conversation.created`: The socket's user was made a member of a new conversation (the name, if any, with the key wrapped for this user).
     ConversationCreated(crate::models::MessageConversation),
-    /// `event.conversation.updated`: A conversation was renamed or its members changed (also sent to a member who was added). Carries no messages; fetch them with conversation.get.
+    /// `event.conversation.updated`: A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get.
     ConversationUpdated(crate::models::MessageConversation),
     /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
     ConversationDeleted(crate::models::BaseConversation),

@@ -163,6 +163,70 @@ recipient sorted by username bytes ascending: the username (UTF-8,
 length-prefixed) and SHA-256 of its wrapped key (length-prefixed, 32
 bytes). Usernames must be unique.
 
+## Conversation names (end to end)
+
+The server never sees a conversation name. A name is sealed like message
+content, by the member who sets it (the sealer):
+1. Draw a name key `N` (32 bytes) and a 12-byte `iv`; `ciphertext =
+   AES-256-GCM(N, iv, UTF-8 name, aad = empty)`. A name is 1 to 128
+   Unicode characters, without control characters or leading or
+   trailing whitespace; readers refuse any other plaintext.
+2. Wrap `N` with RSA-OAEP for every current member that has a public key,
+   the sealer included: `keys[]`.
+3. Sign with RSA-PSS the canonical name bytes below.
+
+Canonical name bytes: each field is a 4-byte big-endian length followed
+by the bytes, in this order:
+1. ASCII `nanochat/v1 conversation name`
+2. conversation id, lowercase hyphenated UUID, ASCII
+3. revision, 8-byte big-endian unsigned integer
+4. iv (12 bytes)
+5. ciphertext (including its tag)
+then the recipient count and the sorted recipients exactly as for
+messages: for each, the username and SHA-256 of its wrapped key.
+
+The client chooses the conversation id at `conversation.create` (a fresh
+random UUID; `conflict` if taken), so the id is signed from the start
+and a server cannot move a name to another conversation.
+
+Revisions: every conversation has a `name_revision`, 0 at creation
+before any name. Every name change (set, re-seal, removal) increments
+it by exactly one, and a sealed name must carry `revision =
+name_revision + 1` (1 in `conversation.create`), else `conflict`. The
+revision is signed, so a reader who remembers the highest revision it
+has seen can detect a server that serves an older name.
+
+The server checks that `keys` name exactly the current members that have
+a key (`members_mismatch`; after a member change, the new member list)
+and that the signature verifies with the sealer's (the caller's) key
+(`bad_signature`), then stores the name as it is. A reader gets the
+sealed name (`ConversationName`) with only the key wrapped for them plus
+the signed digests, and checks, in this order: its own entry in the
+signed list and the digest of the key it got; the sealer's signature
+(with the sealer's key from the member list); then unwraps, decrypts and
+checks the name rules.
+
+Member changes: a `conversation.update` that changes the members of a
+named conversation must carry the name re-sealed for the new member list
+(or remove the name), else `members_mismatch`, so added members can read
+it. A leave, a removal or a deletion needs nothing: the server forgets
+the leaver's wrapped key, and any later name is sealed to the members of
+that time only.
+
+Re-sealing: a member whose key changed (rotation, operator reset)
+cannot unwrap the name key wrapped for their old key, and a name whose
+sealer's key changed no longer verifies. The server marks such a name
+`reseal: true` (some current member with a key has no key wrapped for
+that key, or the sealer has left or changed key). A member whose client
+can read and verify the name re-seals the unchanged name for the current
+keys with `conversation.update` (`name` only, `revision + 1`) when it
+sees `reseal` on a fetched or pushed conversation, which it does after
+`event.user.key_changed` (re-fetch the shared named conversations).
+Concurrent re-seals resolve by the revision: the first one applied wins,
+the others get `conflict`, re-fetch, and find `reseal: false`. A rename
+racing a re-seal resolves the same way: whoever loses re-fetches and
+decides again, so a re-seal never resurrects an older name.
+
 Key rotation proof (`UpdateUser.public_key_signature`): RSA-PSS by the new
 private key over length-prefixed ASCII `nanochat/v1 key rotation`, the
 username (UTF-8) and the new public key (SPKI DER).
@@ -510,7 +574,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::UserDelete).await?) }
     }
-    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users.
+    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1).
     fn conversation_create(
         &self,
         payload: crate::models::CreateConversation,
@@ -519,7 +583,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::ConversationCreate(payload)).await?) }
     }
-    /// `conversation.update`: Renames a conversation (any member) or replaces its member list (owner only; the owner stays a member).
+    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members).
     fn conversation_update(
         &self,
         payload: crate::models::Conversation,

@@ -75,8 +75,8 @@ impl Error {
 /// - wrong_password: the sync password is wrong or no private key is stored
 /// - not_found: no such conversation, message or user visible to the caller
 /// - forbidden: the caller may see the object but not do this to it
-/// - conflict: the object already exists (message id, completed user)
-/// - members_mismatch: wrapped keys do not name exactly the current members
+/// - conflict: the object already exists (conversation or message id, completed user), or a sealed name does not carry the next name revision
+/// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
 /// - internal: an unexpected server fault; details are in the server log only
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[derive(poem_openapi::Enum)]
@@ -492,31 +492,82 @@ impl PublicUser {
 /// Payload of conversation.create.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateConversation {
-    /// Optional name, up to 128 characters.
+    /// A fresh random conversation id chosen by the caller (it is signed into the name); conflict if taken.
+    pub id: uuid::Uuid,
+    /// See [`SealedName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<SealedName>,
     /// The other members' usernames (one for a 1:1 conversation, more for a group); the caller is added as owner.
     pub members: Vec<String>,
 }
 impl CreateConversation {
     /// The example of `CreateConversation` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"members\":[\"bob\",\"carol\"],\"name\":\"Release planning\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"id\":\"0b3f7a3e-8d1c-4d4b-9a8e-2f5c6d7e8f90\",\"members\":[\"bob\",\"carol\"]}";
 }
 /// Payload of conversation.update; every field but id is optional.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     /// The conversation.
     pub id: uuid::Uuid,
-    /// New name, up to 128 characters; empty removes it.
+    /// See [`SealedName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Owner only. The complete new member list, the owner included.
+    pub name: Option<SealedName>,
+    /// Removes the name (any member); not together with name. Increments name_revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_name: Option<bool>,
+    /// Owner only. The complete new member list, the owner included. A named conversation needs name, sealed for this list, or remove_name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<String>>,
 }
 impl Conversation {
     /// The example of `Conversation` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"id\":\"0b3f7a3e-8d1c-4d4b-9a8e-2f5c6d7e8f90\",\"name\":\"Release 2.0 planning\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"id\":\"0b3f7a3e-8d1c-4d4b-9a8e-2f5c6d7e8f90\",\"members\":[\"alice\",\"bob\",\"dave\"],\"remove_name\":true}";
+}
+/// A conversation name sealed by the caller for the current members (see "Conversation names" in the info description).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SealedName {
+    /// The conversation's name_revision plus one (1 in conversation.create); signed.
+    pub revision: i64,
+    /// 12-byte AES-GCM IV.
+    pub iv: crate::wire::Bytes,
+    /// AES-256-GCM ciphertext of the UTF-8 name under the name key, tag appended (at most 128 characters of plaintext).
+    pub ciphertext: crate::wire::Bytes,
+    /// The name key wrapped for every current member that has a public key, the caller included.
+    pub keys: Vec<WrappedKey>,
+    /// RSA-PSS by the caller over the canonical name bytes.
+    pub signature: crate::wire::Bytes,
+}
+impl SealedName {
+    /// The example of `SealedName` in api.yml, as JSON.
+    pub const EXAMPLE_JSON: &'static str = "{\"ciphertext\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"keys\":[{\"key\":\"q83vEjRWeJA=\",\"username\":\"alice\"}],\"revision\":1,\"signature\":\"q83vEjRWeJA=\"}";
+}
+/// A sealed conversation name as one reader sees it, with only the name key wrapped for that reader.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConversationName {
+    /// The signed revision.
+    pub revision: i64,
+    /// The member who sealed it; verify the signature with their public key.
+    pub sealed_by: String,
+    /// When the server accepted it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub sealed_at: time::OffsetDateTime,
+    /// 12-byte AES-GCM IV.
+    pub iv: crate::wire::Bytes,
+    /// AES-256-GCM ciphertext of the UTF-8 name.
+    pub ciphertext: crate::wire::Bytes,
+    /// The name key wrapped for the reader; absent when the server holds none for them (they were not a member with a key when it was sealed, or were reset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<crate::wire::Bytes>,
+    /// Every recipient with the digest of its wrapped key, as signed.
+    pub recipients: Vec<RecipientDigest>,
+    /// RSA-PSS by the sealer over the canonical name bytes.
+    pub signature: crate::wire::Bytes,
+    /// The server's hint that the name should be re-sealed: a current member with a key holds no key wrapped for it, or the sealer has left or changed key. Not authenticated; it only tells clients when to act.
+    pub reseal: bool,
+}
+impl ConversationName {
+    /// The example of `ConversationName` in api.yml, as JSON.
+    pub const EXAMPLE_JSON: &'static str = "{\"ciphertext\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"recipients\":[{\"key_digest\":\"q83vEjRWeJA=\",\"username\":\"alice\"}],\"reseal\":false,\"revision\":1,\"sealed_at\":\"2026-11-25T09:00:00Z\",\"sealed_by\":\"alice\",\"signature\":\"q83vEjRWeJA=\"}";
 }
 /// Names one conversation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -554,9 +605,11 @@ impl Member {
 pub struct MessageConversation {
     /// The conversation.
     pub id: uuid::Uuid,
-    /// Its name, if any.
+    /// See [`ConversationName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<ConversationName>,
+    /// How many times the name was set, re-sealed or removed; the next sealed name carries this plus one.
+    pub name_revision: i64,
     /// The owner's username.
     pub owner: String,
     /// Creation time.
@@ -575,7 +628,7 @@ pub struct MessageConversation {
 }
 impl MessageConversation {
     /// The example of `MessageConversation` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"created_at\":\"2026-11-25T09:00:00Z\",\"id\":\"0b3f7a3e-8d1c-4d4b-9a8e-2f5c6d7e8f90\",\"members\":[],\"messages\":[],\"name\":\"Release planning\",\"owner\":\"alice\",\"updated_at\":\"2026-11-25T09:00:00Z\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"created_at\":\"2026-11-25T09:00:00Z\",\"id\":\"0b3f7a3e-8d1c-4d4b-9a8e-2f5c6d7e8f90\",\"members\":[],\"messages\":[],\"name_revision\":0,\"owner\":\"alice\",\"updated_at\":\"2026-11-25T09:00:00Z\"}";
 }
 /// Response of conversation.list.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

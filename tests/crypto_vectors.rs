@@ -18,8 +18,9 @@ use common::*;
 use nanochat::crypto::envelope::event_aad;
 use nanochat::crypto::{
     EncryptedPrivateKey, EventEnvelope, EventReceiver, EventSealer, KdfParams, KeyFile,
-    MessageContent, PrivateKey, PublicKey, RecipientDigest, RequestEnvelope, ResponseEnvelope,
-    aead, message_signed_bytes, open_message, seal_message_with_rng, seal_request_with_rng,
+    MessageContent, PrivateKey, PublicKey, ReceivedName, RecipientDigest, RequestEnvelope,
+    ResponseEnvelope, aead, message_signed_bytes, name_signed_bytes, open_message, open_name,
+    seal_message_with_rng, seal_name_with_rng, seal_request_with_rng,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -321,6 +322,112 @@ fn content_vectors() {
         };
         let opened = open_message(&received, user, key, alice().public_key()).unwrap();
         assert_eq!(opened.content_key.expose_key(), &c, "recipient {i}");
+    }
+}
+
+#[test]
+fn name_vectors() {
+    let keys: Vec<(&str, PrivateKey, &str)> = vec![
+        ("alice", alice(), "alice-3072.pem"),
+        ("bob", bob(), "bob-3072.pem"),
+        ("dave", dave(), "dave-2048.pem"),
+        ("erin", erin(), "erin-4096.pem"),
+    ];
+    // Listed out of order on purpose: sealing sorts by username bytes.
+    let members: Vec<(&str, &PublicKey)> = keys
+        .iter()
+        .rev()
+        .map(|(u, k, _)| (*u, k.public_key()))
+        .collect();
+    let conv = Uuid::parse_str("6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f").unwrap();
+    let revision = 3;
+    let name = "Café ☕ planning";
+    let sealed = seal_name_with_rng(
+        &mut test_rng(0x77),
+        &alice(),
+        conv,
+        revision,
+        name,
+        &members,
+    )
+    .unwrap();
+    let bob_view = sealed.for_reader("bob").unwrap();
+    assert_eq!(
+        open_name(&bob_view, "bob", &bob(), alice().public_key()).unwrap(),
+        name
+    );
+    let n = bob().decrypt_oaep(&bob_view.wrapped_key).unwrap();
+    let generated = json!({
+        "description": "End-to-end conversation name: N wraps (RSA-OAEP-SHA256) per member, the UTF-8 name under N (AES-256-GCM), RSA-PSS-SHA256 signature over the canonical signed bytes (conversation id and revision included). See README.md.",
+        "rng": RNG_NOTE,
+        "rng_seed": "77",
+        "sealer": "alice",
+        "keys": keys.iter().map(|(u, _, f)| json!({"username": u, "key": format!("conformance/fixtures/keys/{f}")})).collect::<Vec<_>>(),
+        "conversation_id": conv.to_string(),
+        "revision": revision,
+        "name": name,
+        "n": hex(&n),
+        "iv": hex(&sealed.iv),
+        "ciphertext": hex(&sealed.ciphertext),
+        "recipients": sealed.recipients.iter().map(|r| json!({
+            "username": r.username,
+            "wrapped_key": hex(&r.wrapped_key),
+            "key_digest": hex(&r.digest().key_digest),
+        })).collect::<Vec<_>>(),
+        "signed_bytes": hex(&sealed.signed_bytes().unwrap()),
+        "signature": hex(&sealed.signature),
+    });
+    let v = check_or_update("name.json", &generated);
+
+    // RNG-independent checks.
+    let n: [u8; 32] = h(&v, "n").try_into().unwrap();
+    let digests: Vec<RecipientDigest> = v["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let wrapped = unhex(r["wrapped_key"].as_str().unwrap());
+            let digest = unhex(r["key_digest"].as_str().unwrap());
+            assert_eq!(sha256(&wrapped).to_vec(), digest);
+            RecipientDigest {
+                username: r["username"].as_str().unwrap().into(),
+                key_digest: digest.try_into().unwrap(),
+            }
+        })
+        .collect();
+    let conv = Uuid::parse_str(v["conversation_id"].as_str().unwrap()).unwrap();
+    let revision = v["revision"].as_u64().unwrap();
+    let name_iv = iv(&h(&v, "iv"));
+    let signed =
+        name_signed_bytes(&conv, revision, &name_iv, &h(&v, "ciphertext"), &digests).unwrap();
+    assert_eq!(signed, h(&v, "signed_bytes"));
+    alice()
+        .public_key()
+        .verify_pss(&signed, &h(&v, "signature"))
+        .unwrap();
+    assert_eq!(
+        aead::decrypt(&n, &name_iv, &[], &h(&v, "ciphertext")).unwrap(),
+        v["name"].as_str().unwrap().as_bytes()
+    );
+    for r in v["recipients"].as_array().unwrap() {
+        let user = r["username"].as_str().unwrap();
+        let key = &keys.iter().find(|(u, _, _)| *u == user).unwrap().1;
+        let wrapped = unhex(r["wrapped_key"].as_str().unwrap());
+        assert_eq!(&**key.decrypt_oaep(&wrapped).unwrap(), &n);
+        let received = ReceivedName {
+            conversation_id: conv,
+            revision,
+            iv: name_iv,
+            ciphertext: h(&v, "ciphertext"),
+            recipients: digests.clone(),
+            wrapped_key: wrapped,
+            signature: h(&v, "signature"),
+        };
+        assert_eq!(
+            open_name(&received, user, key, alice().public_key()).unwrap(),
+            v["name"].as_str().unwrap(),
+            "recipient {user}"
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! HTTP client and the [`Bodies`] methods) and the hand-written
 //! [`Session`] that seals, sends, opens and validates each exchange.
 
+pub mod names;
 pub mod session;
 pub mod socket;
 

@@ -129,6 +129,14 @@ impl Session {
         &self.username
     }
 
+    /// The signing key, or an error naming what is missing: sealing names
+    /// and messages needs the user's private key.
+    pub fn require_signer(&self) -> Result<&PrivateKey, ClientError> {
+        self.signer.as_ref().ok_or_else(|| {
+            ClientError::InvalidResponse("this session has no private key to sign with".into())
+        })
+    }
+
     /// Replaces the signing key (after `user.complete` or a key rotation).
     pub fn set_signer(&mut self, signer: Option<PrivateKey>) {
         self.signer = signer;

@@ -23,6 +23,10 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN};
+use super::sealing::{
+    CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
+    wrap_for_members,
+};
 use super::{
     CryptoError, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped, sha256,
 };
@@ -171,11 +175,7 @@ impl SealedMessage {
     /// What the server returns to reader `username`: its own wrapped key and
     /// the digest list. [`CryptoError::NotARecipient`] if absent.
     pub fn for_reader(&self, username: &str) -> Result<ReceivedMessage> {
-        let own = self
-            .recipients
-            .iter()
-            .find(|r| r.username == username)
-            .ok_or(CryptoError::NotARecipient)?;
+        let own = own_key(&self.recipients, username)?;
         Ok(ReceivedMessage {
             conversation_id: self.conversation_id,
             message_id: self.message_id,
@@ -276,13 +276,6 @@ pub struct OpenedMessage {
     pub content_key: ContentKey,
 }
 
-fn put_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
-    let len = u32::try_from(field.len()).map_err(|_| CryptoError::Malformed("field too long"))?;
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(field);
-    Ok(())
-}
-
 /// The canonical bytes the sender signs for a message (v1).
 ///
 /// Length-prefixed, no JSON. Every field is its length as a u32 big-endian
@@ -317,47 +310,15 @@ pub fn message_signed_bytes(
     attachment_digest: Option<&[u8; 32]>,
     recipients: &[RecipientDigest],
 ) -> Result<Vec<u8>> {
-    let mut sorted: Vec<&RecipientDigest> = recipients.iter().collect();
-    sorted.sort_by(|a, b| a.username.as_bytes().cmp(b.username.as_bytes()));
-    if sorted.is_empty() {
-        return Err(CryptoError::Malformed("empty recipient list"));
-    }
-    if sorted.iter().any(|r| r.username.is_empty()) {
-        return Err(CryptoError::Malformed("empty username"));
-    }
-    if sorted.windows(2).any(|w| w[0].username == w[1].username) {
-        return Err(CryptoError::DuplicateRecipient);
-    }
-    let count =
-        u32::try_from(sorted.len()).map_err(|_| CryptoError::Malformed("too many recipients"))?;
-
-    let mut out = Vec::with_capacity(
-        200 + content.len() + sorted.iter().map(|r| r.username.len() + 40).sum::<usize>(),
-    );
-    let mut uuid_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let recipients = CanonicalRecipients::new(recipients)?;
+    let mut out = Vec::with_capacity(200 + content.len() + recipients.encoded_len());
     put_field(&mut out, MESSAGE_DOMAIN)?;
-    put_field(
-        &mut out,
-        conversation_id
-            .hyphenated()
-            .encode_lower(&mut uuid_buf)
-            .as_bytes(),
-    )?;
-    put_field(
-        &mut out,
-        message_id
-            .hyphenated()
-            .encode_lower(&mut uuid_buf)
-            .as_bytes(),
-    )?;
+    put_uuid(&mut out, conversation_id)?;
+    put_uuid(&mut out, message_id)?;
     put_field(&mut out, content_iv)?;
     put_field(&mut out, content)?;
     put_field(&mut out, attachment_digest.map_or(&[][..], |d| &d[..]))?;
-    out.extend_from_slice(&count.to_be_bytes());
-    for r in sorted {
-        put_field(&mut out, r.username.as_bytes())?;
-        put_field(&mut out, &r.key_digest)?;
-    }
+    recipients.put(&mut out)?;
     Ok(out)
 }
 
@@ -399,14 +360,7 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
     attachment: Option<&[u8]>,
     members: &[(&str, &PublicKey)],
 ) -> Result<SealedMessage> {
-    let mut sorted: Vec<(&str, &PublicKey)> = members.to_vec();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(CryptoError::DuplicateRecipient);
-    }
-    if !sorted.iter().any(|(_, pk)| *pk == sender.public_key()) {
-        return Err(CryptoError::NotARecipient);
-    }
+    let sorted = sorted_members(sender, members)?;
 
     let mut c = Zeroizing::new([0u8; KEY_LEN]);
     fill_random(rng, c.as_mut())?;
@@ -424,13 +378,7 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
         }
         None => None,
     };
-    let mut recipients = Vec::with_capacity(sorted.len());
-    for (username, pk) in sorted {
-        recipients.push(RecipientKey {
-            username: username.to_owned(),
-            wrapped_key: pk.encrypt_oaep_with_rng(rng, c.as_ref())?,
-        });
-    }
+    let recipients = wrap_for_members(rng, &c, &sorted)?;
     let mut message = SealedMessage {
         conversation_id,
         message_id,
@@ -460,15 +408,7 @@ pub fn open_message(
     reader_key: &PrivateKey,
     sender_key: &PublicKey,
 ) -> Result<OpenedMessage> {
-    use subtle::ConstantTimeEq as _;
-    let entry = message
-        .recipients
-        .iter()
-        .find(|r| r.username == reader_username)
-        .ok_or(CryptoError::NotARecipient)?;
-    if !bool::from(sha256(&message.wrapped_key).ct_eq(&entry.key_digest)) {
-        return Err(CryptoError::KeyDigestMismatch);
-    }
+    check_own_entry(&message.recipients, reader_username, &message.wrapped_key)?;
     sender_key.verify_pss(&message.signed_bytes()?, &message.signature)?;
     let unwrapped = reader_key.decrypt_oaep(&message.wrapped_key)?;
     let content_key = ContentKey(key_from_unwrapped(&unwrapped)?);

@@ -19,6 +19,10 @@
 //!   response and event keys derived from a request, responses and events.
 //! - [`content`]: end-to-end message content, its per-member key wraps and
 //!   the canonical signed bytes.
+//! - [`name`]: end-to-end conversation names, sealed like message content
+//!   and bound to the conversation id and a revision.
+//! - `sealing` (private): the canonical encoding and recipient handling that
+//!   [`content`] and [`name`] share.
 //! - [`password`]: [`EncryptedPrivateKey`], a private key under an
 //!   Argon2id-derived key.
 //! - [`keyfile`]: [`KeyFile`], the JSON export/import format.
@@ -35,11 +39,13 @@ pub mod envelope;
 pub mod error;
 pub mod keyfile;
 pub mod keys;
+pub mod name;
 pub mod password;
 pub mod rotation;
 
 mod b64;
 mod rsa_backend;
+mod sealing;
 
 pub use content::{
     MessageContent, OpenedMessage, ReceivedMessage, RecipientDigest, RecipientKey,
@@ -53,6 +59,10 @@ pub use envelope::{
 pub use error::{CryptoError, Result};
 pub use keyfile::{KeyFile, KeyFilePrivateKey};
 pub use keys::{Fingerprint, PrivateKey, PublicKey};
+pub use name::{
+    MAX_NAME_CHARS, NAME_DOMAIN, ReceivedName, SealedName, check_name, name_signed_bytes,
+    open_name, seal_name, seal_name_with_rng,
+};
 pub use password::{EncryptedPrivateKey, KdfParams};
 pub use rotation::key_rotation_bytes;
 

@@ -86,7 +86,11 @@ pub struct Rules {
     pub signature: bool,
     /// Verify message content signatures before storing them.
     pub message_signature: bool,
-    /// Require wrapped keys for exactly the current members.
+    /// Verify sealed conversation name signatures before storing them.
+    pub name_signature: bool,
+    /// Require wrapped keys (message content, sealed names) for exactly the
+    /// current members, and a re-sealed name when a named conversation's
+    /// members change.
     pub members_match: bool,
     /// Hide conversations from non-members.
     pub membership: bool,
@@ -99,6 +103,7 @@ impl Default for Rules {
             replay: true,
             signature: true,
             message_signature: true,
+            name_signature: true,
             members_match: true,
             membership: true,
         }

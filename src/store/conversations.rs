@@ -6,10 +6,14 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
+use super::names::{forget_name_key, load_member_names, load_name, remove_name, set_name};
 use super::{
-    ConversationRecord, LeaveOutcome, MemberRecord, Result, Store, StoreError, is_unique_violation,
-    parse_uuid, require_completed, sorted_unique, uuid_text,
+    ConversationRecord, LeaveOutcome, MemberRecord, NameChange, NewName, Result, Store, StoreError,
+    is_unique_violation, parse_uuid, require_completed, sorted_unique, uuid_text,
 };
+
+/// Conversation columns.
+const CONVERSATION_COLUMNS: &str = "c.id, c.name_revision, c.owner, c.created_at, c.updated_at";
 
 /// Member columns joined with the user; `conversation_id` comes first.
 macro_rules! member_select {
@@ -33,7 +37,8 @@ fn member_from_row(row: &SqliteRow) -> Result<MemberRecord> {
     })
 }
 
-/// A conversation row with its members (sorted by username, owner flagged).
+/// A conversation row with its members (sorted by username, owner flagged);
+/// the name is filled in by the caller.
 fn conversation_from_row(
     row: &SqliteRow,
     mut members: Vec<MemberRecord>,
@@ -46,7 +51,8 @@ fn conversation_from_row(
     }
     Ok(ConversationRecord {
         id: parse_uuid(&id)?,
-        name: row.try_get("name")?,
+        name_revision: row.try_get("name_revision")?,
+        name: None,
         owner,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -54,14 +60,16 @@ fn conversation_from_row(
     })
 }
 
-/// One conversation with its members, read on `conn`.
+/// One conversation with its members and name as `reader` sees it, read on
+/// `conn`.
 pub(super) async fn load_conversation(
     conn: &mut SqliteConnection,
     id: &str,
+    reader: &str,
 ) -> Result<Option<ConversationRecord>> {
-    let Some(row) = sqlx::query(
-        "SELECT id, name, owner, created_at, updated_at FROM conversations WHERE id = $1",
-    )
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = $1"
+    )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
@@ -75,7 +83,9 @@ pub(super) async fn load_conversation(
         .iter()
         .map(member_from_row)
         .collect::<Result<Vec<_>>>()?;
-    conversation_from_row(&row, members).map(Some)
+    let mut record = conversation_from_row(&row, members)?;
+    record.name = load_name(conn, id, reader).await?;
+    Ok(Some(record))
 }
 
 /// The member usernames of a conversation, sorted.
@@ -114,6 +124,8 @@ pub(super) async fn remove_member(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    // The leaver knew the name; a later one is sealed without them.
+    forget_name_key(conn, id, username).await?;
     if owner == username {
         return transfer_or_delete(conn, id, now).await;
     }
@@ -193,14 +205,16 @@ async fn insert_member(
 impl Store {
     /// Creates a conversation owned by `owner` with the other `members`
     /// (the owner is added if not listed; duplicates are ignored), everyone
-    /// joining at `now`.
+    /// joining at `now`, named with `name` (revision 1) if given. Returns it
+    /// as the owner sees it.
     ///
     /// [`StoreError::UnknownUsers`] if the owner or any member is not a
-    /// completed user; [`StoreError::Conflict`] if the id is taken.
+    /// completed user; [`StoreError::Conflict`] if the id is taken or the
+    /// name's revision is not 1.
     pub async fn create_conversation(
         &self,
         id: Uuid,
-        name: Option<String>,
+        name: Option<&NewName>,
         owner: &str,
         members: &[String],
         now: i64,
@@ -215,11 +229,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         require_completed(&mut tx, &everyone).await?;
         sqlx::query(
-            "INSERT INTO conversations (id, name, owner, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO conversations (id, name_revision, owner, created_at, updated_at) \
+             VALUES ($1, 0, $2, $3, $3)",
         )
         .bind(&id)
-        .bind(name)
         .bind(owner)
         .bind(now)
         .execute(&mut *tx)
@@ -234,17 +247,24 @@ impl Store {
         for member in &everyone {
             insert_member(&mut tx, &id, member, now).await?;
         }
-        let record = load_conversation(&mut tx, &id)
+        if let Some(name) = name {
+            set_name(&mut tx, &id, name, now).await?;
+        }
+        let record = load_conversation(&mut tx, &id, owner)
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         Ok(record)
     }
 
-    /// One conversation with its members.
-    pub async fn get_conversation(&self, id: Uuid) -> Result<Option<ConversationRecord>> {
+    /// One conversation with its members, and its name as `reader` sees it.
+    pub async fn get_conversation(
+        &self,
+        id: Uuid,
+        reader: &str,
+    ) -> Result<Option<ConversationRecord>> {
         let mut tx = self.begin_read().await?;
-        let record = load_conversation(&mut tx, &uuid_text(id)).await?;
+        let record = load_conversation(&mut tx, &uuid_text(id), reader).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -270,15 +290,15 @@ impl Store {
     }
 
     /// The conversations `username` is a member of, most recently updated
-    /// first (then by id), with their members. Two queries, whatever the
-    /// number of conversations.
+    /// first (then by id), with their members and names as they see them.
+    /// Four queries, whatever the number of conversations.
     pub async fn list_conversations(&self, username: &str) -> Result<Vec<ConversationRecord>> {
         let mut tx = self.begin_read().await?;
-        let rows = sqlx::query(
-            "SELECT c.id, c.name, c.owner, c.created_at, c.updated_at FROM conversations c \
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
              JOIN members mine ON mine.conversation_id = c.id \
-             WHERE mine.username = $1 ORDER BY c.updated_at DESC, c.id",
-        )
+             WHERE mine.username = $1 ORDER BY c.updated_at DESC, c.id"
+        )))
         .bind(username)
         .fetch_all(&mut *tx)
         .await?;
@@ -289,6 +309,7 @@ impl Store {
         .bind(username)
         .fetch_all(&mut *tx)
         .await?;
+        let mut names = load_member_names(&mut tx, username).await?;
         tx.commit().await?;
 
         let mut members: HashMap<String, Vec<MemberRecord>> = HashMap::new();
@@ -302,35 +323,26 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
-                conversation_from_row(row, members.remove(&id).unwrap_or_default())
+                let mut record =
+                    conversation_from_row(row, members.remove(&id).unwrap_or_default())?;
+                record.name = names.remove(&id);
+                Ok(record)
             })
             .collect()
     }
 
-    /// Renames a conversation (`None` removes the name) and bumps
-    /// `updated_at`.
-    ///
-    /// [`StoreError::NotFound`] if it does not exist.
-    pub async fn rename_conversation(
-        &self,
-        id: Uuid,
-        name: Option<String>,
-        now: i64,
-    ) -> Result<ConversationRecord> {
-        let (record, _, _) = self.update_conversation(id, Some(name), None, now).await?;
-        Ok(record)
-    }
-
-    /// Renames (`Some(name)`) and/or replaces the members of
-    /// (`Some(members)`) a conversation in one transaction, so a refused part
-    /// leaves nothing half done. Same rules and errors as
-    /// [`Store::rename_conversation`] and [`Store::set_members`]; returns the
-    /// conversation and the added and removed usernames.
+    /// Changes the name (see [`NameChange`]) and/or replaces the members
+    /// of (`Some(members)`) a conversation in one transaction, so a refused
+    /// part leaves nothing half done. Same rules and errors as
+    /// [`Store::set_members`], plus [`StoreError::Conflict`] when a new
+    /// name does not carry the next revision. Returns the conversation as
+    /// `reader` sees it and the added and removed usernames.
     pub async fn update_conversation(
         &self,
         id: Uuid,
-        name: Option<Option<String>>,
+        name: &NameChange,
         members: Option<&[String]>,
+        reader: &str,
         now: i64,
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
         let id = uuid_text(id);
@@ -339,19 +351,12 @@ impl Store {
             Some(members) => apply_members(&mut tx, &id, members, now).await?,
             None => (Vec::new(), Vec::new()),
         };
-        if let Some(name) = name {
-            let done =
-                sqlx::query("UPDATE conversations SET name = $1, updated_at = $2 WHERE id = $3")
-                    .bind(name)
-                    .bind(now)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+        match name {
+            NameChange::Keep => {}
+            NameChange::Set(name) => set_name(&mut tx, &id, name, now).await?,
+            NameChange::Remove => remove_name(&mut tx, &id, now).await?,
         }
-        let record = load_conversation(&mut tx, &id)
+        let record = load_conversation(&mut tx, &id, reader)
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
@@ -373,9 +378,11 @@ impl Store {
         &self,
         id: Uuid,
         members: &[String],
+        reader: &str,
         now: i64,
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
-        self.update_conversation(id, None, Some(members), now).await
+        self.update_conversation(id, &NameChange::Keep, Some(members), reader, now)
+            .await
     }
 
     /// `username` leaves the conversation. If they owned it, ownership passes
@@ -464,6 +471,7 @@ async fn apply_members(
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        forget_name_key(&mut *tx, id, name).await?;
     }
     for name in &added {
         insert_member(&mut *tx, id, name, now).await?;
@@ -487,6 +495,30 @@ mod tests {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    /// A sealed name as the server would store it (the bytes are stand-ins:
+    /// the store never reads them).
+    fn sealed(revision: i64, sealer: &str, readers: &[&str]) -> NewName {
+        NewName {
+            revision,
+            iv: vec![revision as u8; 12],
+            ciphertext: format!("ct-{revision}").into_bytes(),
+            signature: format!("sig-{revision}").into_bytes(),
+            sealed_by: sealer.to_owned(),
+            sealer_key_digest: format!("pkd-{sealer}").into_bytes(),
+            keys: readers
+                .iter()
+                .map(|r| super::super::NewNameKey {
+                    key: super::super::NewKey {
+                        username: (*r).to_owned(),
+                        wrapped_key: format!("nk-{r}-{revision}").into_bytes(),
+                        key_digest: format!("nkd-{r}-{revision}").into_bytes(),
+                    },
+                    recipient_key_digest: format!("pkd-{r}").into_bytes(),
+                })
+                .collect(),
+        }
+    }
+
     async fn with_users(list: &[&str]) -> Store {
         let s = store().await;
         for name in list {
@@ -499,10 +531,11 @@ mod tests {
     async fn create_and_get() {
         let s = with_users(&["alice", "bob", "carol"]).await;
         let id = Uuid::new_v4();
+        let name = sealed(1, "bob", &["alice", "bob", "carol"]);
         let created = s
             .create_conversation(
                 id,
-                Some("Plans".into()),
+                Some(&name),
                 "bob",
                 &names(&["carol", "alice", "carol", "bob"]),
                 T0,
@@ -510,7 +543,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(created.id, id);
-        assert_eq!(created.name.as_deref(), Some("Plans"));
+        assert_eq!(created.name_revision, 1);
+        let stored = created.name.clone().unwrap();
+        assert_eq!(
+            (
+                stored.revision,
+                stored.ciphertext.as_slice(),
+                stored.sealed_by.as_str()
+            ),
+            (1, &b"ct-1"[..], "bob")
+        );
+        assert_eq!(stored.sealed_at, T0);
+        // The owner (the reader it was loaded for) gets only their own key.
+        assert_eq!(stored.reader_key.as_deref(), Some(&b"nk-bob-1"[..]));
+        let digests: Vec<_> = stored
+            .recipients
+            .iter()
+            .map(|r| (r.username.as_str(), r.key_digest.clone(), r.holds_key))
+            .collect();
+        assert_eq!(
+            digests,
+            [
+                ("alice", b"nkd-alice-1".to_vec(), true),
+                ("bob", b"nkd-bob-1".to_vec(), true),
+                ("carol", b"nkd-carol-1".to_vec(), true)
+            ]
+        );
         assert_eq!(created.owner, "bob");
         assert_eq!((created.created_at, created.updated_at), (T0, T0));
         let members: Vec<_> = created
@@ -523,8 +581,21 @@ mod tests {
         assert_eq!(alice.display_name, "Display alice");
         assert_eq!(alice.public_key, b"pk-alice");
         assert_eq!(alice.joined_at, T0);
-        assert_eq!(s.get_conversation(id).await.unwrap().unwrap(), created);
-        assert!(s.get_conversation(Uuid::new_v4()).await.unwrap().is_none());
+        assert_eq!(
+            s.get_conversation(id, "bob").await.unwrap().unwrap(),
+            created
+        );
+        let as_alice = s.get_conversation(id, "alice").await.unwrap().unwrap();
+        assert_eq!(
+            as_alice.name.unwrap().reader_key.as_deref(),
+            Some(&b"nk-alice-1"[..])
+        );
+        assert!(
+            s.get_conversation(Uuid::new_v4(), "bob")
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         let dup = s
             .create_conversation(id, None, "alice", &names(&["bob"]), T0)
@@ -547,7 +618,7 @@ mod tests {
             StoreError::UnknownUsers(list) => assert_eq!(list, ["pending", "zed"]),
             other => panic!("{other:?}"),
         }
-        assert!(s.get_conversation(id).await.unwrap().is_none());
+        assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -632,37 +703,111 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn rename() {
+    async fn names_need_the_next_revision() {
         let s = with_users(&["alice", "bob"]).await;
         let id = Uuid::new_v4();
+        let first = sealed(2, "alice", &["alice", "bob"]);
+        let wrong_first = s
+            .create_conversation(id, Some(&first), "alice", &names(&["bob"]), T0)
+            .await;
+        assert!(
+            matches!(wrong_first, Err(StoreError::Conflict(_))),
+            "{wrong_first:?}"
+        );
+        assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
         s.create_conversation(id, None, "alice", &names(&["bob"]), T0)
             .await
             .unwrap();
-        let renamed = s
-            .rename_conversation(id, Some("New".into()), T0 + 5)
+        let set = |revision| NameChange::Set(sealed(revision, "bob", &["alice", "bob"]));
+        let (renamed, _, _) = s
+            .update_conversation(id, &set(1), None, "bob", T0 + 5)
             .await
             .unwrap();
-        assert_eq!(renamed.name.as_deref(), Some("New"));
+        assert_eq!(renamed.name_revision, 1);
+        let key = renamed.name.unwrap().reader_key;
+        assert_eq!(key.as_deref(), Some(&b"nk-bob-1"[..]));
         assert_eq!(renamed.updated_at, T0 + 5);
-        let cleared = s.rename_conversation(id, None, T0 + 6).await.unwrap();
-        assert_eq!(cleared.name, None);
-        let missing = s.rename_conversation(Uuid::new_v4(), None, T0).await;
+        // A stale or skipping revision loses.
+        for stale in [1, 3] {
+            let lost = s
+                .update_conversation(id, &set(stale), None, "bob", T0 + 6)
+                .await;
+            assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+        }
+        // A removal counts as a revision: a name sealed before it is stale.
+        let (cleared, _, _) = s
+            .update_conversation(id, &NameChange::Remove, None, "bob", T0 + 7)
+            .await
+            .unwrap();
+        assert_eq!((cleared.name, cleared.name_revision), (None, 2));
+        let late = s
+            .update_conversation(id, &set(2), None, "bob", T0 + 8)
+            .await;
+        assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+        let (again, _, _) = s
+            .update_conversation(id, &set(3), None, "alice", T0 + 9)
+            .await
+            .unwrap();
+        let key = again.name.unwrap().reader_key;
+        assert_eq!(key.as_deref(), Some(&b"nk-alice-3"[..]));
+        let keys = s.name_keys(id).await.unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys["bob"], b"nk-bob-3");
+        let missing = s
+            .update_conversation(Uuid::new_v4(), &NameChange::Remove, None, "bob", T0)
+            .await;
         assert!(matches!(missing, Err(StoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn leavers_and_reset_users_lose_their_name_key() {
+        let s = with_users(&["alice", "bob", "carol"]).await;
+        let id = Uuid::new_v4();
+        let name = sealed(1, "alice", &["alice", "bob", "carol"]);
+        s.create_conversation(id, Some(&name), "alice", &names(&["bob", "carol"]), T0)
+            .await
+            .unwrap();
+        s.leave_conversation(id, "carol", T0 + 1).await.unwrap();
+        s.reset_user("bob", b"new-token", T0 + 1000, T0 + 2)
+            .await
+            .unwrap();
+        let conv = s.get_conversation(id, "alice").await.unwrap().unwrap();
+        let held: Vec<_> = conv
+            .name
+            .unwrap()
+            .recipients
+            .iter()
+            .map(|r| (r.username.clone(), r.holds_key))
+            .collect();
+        // The digests stay (the signature covers them); the keys go.
+        assert_eq!(
+            held,
+            [
+                ("alice".into(), true),
+                ("bob".into(), false),
+                ("carol".into(), false)
+            ]
+        );
+        let bob = s.get_conversation(id, "bob").await.unwrap().unwrap();
+        assert_eq!(bob.name.unwrap().reader_key, None);
+        assert_eq!(s.name_keys(id).await.unwrap().len(), 1);
     }
 
     #[tokio::test]
     async fn update_conversation_is_all_or_nothing() {
         let s = with_users(&["alice", "bob", "carol"]).await;
         let id = Uuid::new_v4();
-        s.create_conversation(id, Some("old".into()), "alice", &names(&["bob"]), T0)
+        let name = sealed(1, "alice", &["alice", "bob"]);
+        s.create_conversation(id, Some(&name), "alice", &names(&["bob"]), T0)
             .await
             .unwrap();
-        // The member list drops the owner: refused, and the rename with it.
+        // The member list drops the owner: refused, and the new name with it.
         let refused = s
             .update_conversation(
                 id,
-                Some(Some("new".into())),
+                &NameChange::Set(sealed(2, "alice", &["bob", "carol"])),
                 Some(&names(&["bob", "carol"])),
+                "alice",
                 T0 + 1,
             )
             .await;
@@ -670,17 +815,27 @@ mod tests {
             matches!(refused, Err(StoreError::Invalid(_))),
             "{refused:?}"
         );
-        let conv = s.get_conversation(id).await.unwrap().unwrap();
-        assert_eq!(conv.name.as_deref(), Some("old"));
+        let conv = s.get_conversation(id, "alice").await.unwrap().unwrap();
+        assert_eq!(conv.name.unwrap().revision, 1);
         assert_eq!(conv.members.len(), 2);
         // Both parts valid: both applied.
         let (conv, added, removed) = s
-            .update_conversation(id, Some(None), Some(&names(&["alice", "carol"])), T0 + 2)
+            .update_conversation(
+                id,
+                &NameChange::Set(sealed(2, "alice", &["alice", "carol"])),
+                Some(&names(&["alice", "carol"])),
+                "carol",
+                T0 + 2,
+            )
             .await
             .unwrap();
         assert_eq!(
-            (conv.name, added, removed),
-            (None, names(&["carol"]), names(&["bob"]))
+            (conv.name.unwrap().reader_key, added, removed),
+            (
+                Some(b"nk-carol-2".to_vec()),
+                names(&["carol"]),
+                names(&["bob"])
+            )
         );
     }
 
@@ -692,7 +847,12 @@ mod tests {
             .await
             .unwrap();
         let (conv, added, removed) = s
-            .set_members(id, &names(&["dave", "alice", "bob", "dave"]), T0 + 7)
+            .set_members(
+                id,
+                &names(&["dave", "alice", "bob", "dave"]),
+                "alice",
+                T0 + 7,
+            )
             .await
             .unwrap();
         assert_eq!(added, ["dave"]);
@@ -707,23 +867,27 @@ mod tests {
 
         // No change: updated_at stays.
         let (conv, added, removed) = s
-            .set_members(id, &names(&["alice", "bob", "dave"]), T0 + 9)
+            .set_members(id, &names(&["alice", "bob", "dave"]), "alice", T0 + 9)
             .await
             .unwrap();
         assert!(added.is_empty() && removed.is_empty());
         assert_eq!(conv.updated_at, T0 + 7);
 
-        let unknown = s.set_members(id, &names(&["alice", "zed"]), T0 + 10).await;
+        let unknown = s
+            .set_members(id, &names(&["alice", "zed"]), "alice", T0 + 10)
+            .await;
         assert!(
             matches!(unknown, Err(StoreError::UnknownUsers(ref l)) if l == &["zed"]),
             "{unknown:?}"
         );
-        let no_owner = s.set_members(id, &names(&["bob"]), T0 + 10).await;
+        let no_owner = s.set_members(id, &names(&["bob"]), "alice", T0 + 10).await;
         assert!(
             matches!(no_owner, Err(StoreError::Invalid(_))),
             "{no_owner:?}"
         );
-        let missing = s.set_members(Uuid::new_v4(), &names(&["alice"]), T0).await;
+        let missing = s
+            .set_members(Uuid::new_v4(), &names(&["alice"]), "alice", T0)
+            .await;
         assert!(matches!(missing, Err(StoreError::NotFound)));
         // Failed calls changed nothing.
         assert_eq!(
@@ -739,7 +903,7 @@ mod tests {
         s.create_conversation(id, None, "alice", &names(&["carol"]), T0)
             .await
             .unwrap();
-        s.set_members(id, &names(&["alice", "bob", "carol"]), T0 + 1)
+        s.set_members(id, &names(&["alice", "bob", "carol"]), "alice", T0 + 1)
             .await
             .unwrap();
         let msg = message(id, "alice", &["alice", "bob", "carol"]);
@@ -768,7 +932,7 @@ mod tests {
                 new_owner: Some("carol".into())
             }
         );
-        let conv = s.get_conversation(id).await.unwrap().unwrap();
+        let conv = s.get_conversation(id, "alice").await.unwrap().unwrap();
         assert_eq!(conv.owner, "carol");
         assert!(conv.members[0].owner);
         assert_eq!(conv.updated_at, T0 + 4);
@@ -783,7 +947,7 @@ mod tests {
             s.leave_conversation(id, "carol", T0 + 5).await.unwrap(),
             LeaveOutcome::Deleted
         );
-        assert!(s.get_conversation(id).await.unwrap().is_none());
+        assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
         assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
         assert!(matches!(
             s.leave_conversation(id, "carol", T0 + 6).await,
@@ -799,9 +963,14 @@ mod tests {
         s.create_conversation(id, None, "alice", &names(&["carol", "bob"]), T0)
             .await
             .unwrap();
-        s.set_members(id, &names(&["alice", "bob", "carol", "dave"]), T0 + 1)
-            .await
-            .unwrap();
+        s.set_members(
+            id,
+            &names(&["alice", "bob", "carol", "dave"]),
+            "alice",
+            T0 + 1,
+        )
+        .await
+        .unwrap();
         let out = s.leave_conversation(id, "alice", T0 + 2).await.unwrap();
         assert_eq!(
             out,
@@ -831,7 +1000,7 @@ mod tests {
         let msg = message(id, "bob", &["alice", "bob"]);
         s.insert_message(&msg, T0 + 1).await.unwrap();
         assert_eq!(s.delete_conversation(id).await.unwrap(), ["alice", "bob"]);
-        assert!(s.get_conversation(id).await.unwrap().is_none());
+        assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
         assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
         assert!(!s.is_member(id, "alice").await.unwrap());
         assert!(matches!(

@@ -535,7 +535,11 @@ mod tests {
             })
         );
         assert_eq!(
-            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            s.get_conversation(c, "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .updated_at,
             T0 + 5
         );
         // What bob reads back is what insert returned.
@@ -617,7 +621,11 @@ mod tests {
                 .is_none()
         );
         assert_eq!(
-            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            s.get_conversation(c, "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .updated_at,
             T0 + 9
         );
 
@@ -661,7 +669,11 @@ mod tests {
         s.delete_message(c, msg.id, T0 + 4).await.unwrap();
         assert!(s.get_message_sender(c, msg.id).await.unwrap().is_none());
         assert_eq!(
-            s.get_conversation(c).await.unwrap().unwrap().updated_at,
+            s.get_conversation(c, "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .updated_at,
             T0 + 4
         );
         assert!(matches!(
@@ -725,9 +737,14 @@ mod tests {
         let (s, c) = setup().await;
         let early = message(c, "alice", &["alice", "bob"]);
         s.insert_message(&early, T0 + 1).await.unwrap();
-        s.set_members(c, &["alice".into(), "bob".into(), "carol".into()], T0 + 2)
-            .await
-            .unwrap();
+        s.set_members(
+            c,
+            &["alice".into(), "bob".into(), "carol".into()],
+            "alice",
+            T0 + 2,
+        )
+        .await
+        .unwrap();
         let late = message(c, "alice", &["alice", "bob", "carol"]);
         s.insert_message(&late, T0 + 3).await.unwrap();
 

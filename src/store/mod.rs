@@ -28,6 +28,7 @@
 
 mod conversations;
 mod messages;
+mod names;
 mod replay;
 mod users;
 
@@ -224,13 +225,16 @@ pub struct MemberRecord {
     pub owner: bool,
 }
 
-/// A conversation with its members.
+/// A conversation with its members, as one reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationRecord {
     /// The conversation id.
     pub id: Uuid,
-    /// The optional name.
-    pub name: Option<String>,
+    /// How many times the name was set, re-sealed or removed.
+    pub name_revision: i64,
+    /// The sealed name, if the conversation has one, with the key wrapped
+    /// for the reader it was loaded for.
+    pub name: Option<NameRecord>,
     /// The owner's username (always a member).
     pub owner: String,
     /// When it was created (unix ms).
@@ -239,6 +243,85 @@ pub struct ConversationRecord {
     pub updated_at: i64,
     /// The members, ordered by username (bytes ascending).
     pub members: Vec<MemberRecord>,
+}
+
+/// A sealed conversation name as the sealer uploaded it; the server has
+/// checked its recipients and signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewName {
+    /// `name_revision + 1` of the conversation (signed).
+    pub revision: i64,
+    /// The 12-byte AES-GCM IV.
+    pub iv: Vec<u8>,
+    /// The name ciphertext (tag included).
+    pub ciphertext: Vec<u8>,
+    /// The sealer's RSA-PSS signature over the canonical name bytes.
+    pub signature: Vec<u8>,
+    /// The sealer's username.
+    pub sealed_by: String,
+    /// SHA-256 of the sealer's public key (SPKI DER) when sealing.
+    pub sealer_key_digest: Vec<u8>,
+    /// The name key wrapped for every recipient (unique usernames).
+    pub keys: Vec<NewNameKey>,
+}
+
+/// The name key wrapped for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNameKey {
+    /// The recipient, with the wrapped key and its signed digest.
+    pub key: NewKey,
+    /// SHA-256 of the recipient's public key (SPKI DER) when sealing, to
+    /// tell later whether their key has changed since.
+    pub recipient_key_digest: Vec<u8>,
+}
+
+/// What a conversation update does to the name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NameChange {
+    /// The name stays as it is.
+    #[default]
+    Keep,
+    /// A new sealed name (a rename or a re-seal) replaces the current one.
+    Set(NewName),
+    /// The name is removed.
+    Remove,
+}
+
+/// One recipient of a stored name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameRecipient {
+    /// The recipient.
+    pub username: String,
+    /// SHA-256 of the name key wrapped for them (signed).
+    pub key_digest: Vec<u8>,
+    /// SHA-256 of their public key when the name was sealed.
+    pub recipient_key_digest: Vec<u8>,
+    /// Whether the server still holds their wrapped key (it forgets it when
+    /// they leave, are reset or are deleted).
+    pub holds_key: bool,
+}
+
+/// A stored sealed name, with the key wrapped for one reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameRecord {
+    /// The signed revision.
+    pub revision: i64,
+    /// The 12-byte AES-GCM IV.
+    pub iv: Vec<u8>,
+    /// The name ciphertext (tag included).
+    pub ciphertext: Vec<u8>,
+    /// The sealer's signature.
+    pub signature: Vec<u8>,
+    /// The sealer's username.
+    pub sealed_by: String,
+    /// When the server accepted it (unix ms).
+    pub sealed_at: i64,
+    /// SHA-256 of the sealer's public key when sealing.
+    pub sealer_key_digest: Vec<u8>,
+    /// Every recipient, sorted by username (bytes ascending), as signed.
+    pub recipients: Vec<NameRecipient>,
+    /// The name key wrapped for the reader, if the server holds one.
+    pub reader_key: Option<Vec<u8>>,
 }
 
 /// The encrypted attachment of a new or edited message.
@@ -424,10 +507,16 @@ impl Store {
         // the same moment; SQLite does not serialise two migrators, so the
         // loser sees "table already exists". Running again after the winner
         // committed finds the migration applied and does nothing.
+        let plain_names = plain_names(&pool).await?;
         let mut attempt = 0;
         loop {
             match MIGRATOR.run(&pool).await {
-                Ok(()) => return Ok(Store { pool }),
+                Ok(()) => {
+                    if plain_names > 0 {
+                        scrub_plain_names(&pool, plain_names).await?;
+                    }
+                    return Ok(Store { pool });
+                }
                 Err(e) if attempt < 3 => {
                     attempt += 1;
                     tracing::debug!(%e, attempt, "migration raced another process; retrying");
@@ -462,6 +551,42 @@ impl Store {
     async fn begin_read(&self) -> Result<SqliteTransaction<'static>> {
         Ok(self.pool.begin().await?)
     }
+}
+
+/// How many plain conversation names a database from before sealed names
+/// holds: migration 2 drops them, since the server cannot seal them for the
+/// members.
+async fn plain_names(pool: &SqlitePool) -> Result<i64> {
+    let has_column = sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM pragma_table_info('conversations') WHERE name = 'name'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_column.is_none() {
+        return Ok(0);
+    }
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM conversations WHERE name IS NOT NULL")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// After migration 2 dropped `count` plain names: says so, and rewrites the
+/// database file and empties the WAL, so the names do not linger in free
+/// pages or old frames.
+async fn scrub_plain_names(pool: &SqlitePool, count: i64) -> Result<()> {
+    tracing::warn!(
+        count,
+        "dropped plain conversation names: names are now end-to-end encrypted and the server \
+         cannot seal these for the members; the conversations are unnamed until a member names \
+         them again"
+    );
+    sqlx::query("VACUUM").execute(pool).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// A UUID as stored: lowercase hyphenated.

@@ -87,8 +87,8 @@ async fn foreign_keys_are_enforced() {
     let s = store().await;
     assert_eq!(pragma_text(&s, "foreign_keys").await, "1");
     let err = sqlx::query(
-        "INSERT INTO conversations (id, name, owner, created_at, updated_at) \
-         VALUES ($1, NULL, $2, $3, $3)",
+        "INSERT INTO conversations (id, owner, created_at, updated_at) \
+         VALUES ($1, $2, $3, $3)",
     )
     .bind(uuid_text(Uuid::new_v4()))
     .bind("nobody")
@@ -196,4 +196,95 @@ fn placeholders_are_numbered_from_start() {
     assert_eq!(placeholders(1, 3), "$1, $2, $3");
     assert_eq!(placeholders(4, 1), "$4");
     assert_eq!(placeholders(1, 0), "");
+}
+
+/// Whether `needle` occurs in any file of `dir` (the database, its WAL and
+/// shared memory).
+fn dir_contains(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        path.is_file()
+            && std::fs::read(&path)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle)
+    })
+}
+
+#[tokio::test]
+async fn plain_names_of_an_old_database_are_dropped_without_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    // A database as the server left it before sealed names: migration 1 only.
+    let first_only = dir.path().join("migrations");
+    std::fs::create_dir(&first_only).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0001_initial.sql"
+        ),
+        first_only.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    Migrator::new(first_only.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    for user in ["alice", "bob"] {
+        sqlx::query(
+            "INSERT INTO users (username, public_key, created_at, completed_at, updated_at) \
+             VALUES ($1, $2, $3, $3, $3)",
+        )
+        .bind(user)
+        .bind(format!("pk-{user}").into_bytes())
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let named = Uuid::new_v4();
+    for (id, name) in [(named, Some("Layoffs 2027")), (Uuid::new_v4(), None)] {
+        sqlx::query(
+            "INSERT INTO conversations (id, name, owner, created_at, updated_at) \
+             VALUES ($1, $2, 'alice', $3, $3)",
+        )
+        .bind(uuid_text(id))
+        .bind(name)
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO members (conversation_id, username, joined_at) \
+             VALUES ($1, 'alice', $2), ($1, 'bob', $2)",
+        )
+        .bind(uuid_text(id))
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    assert!(dir_contains(dir.path(), b"Layoffs 2027"));
+
+    let store = Store::open(&path).await.unwrap();
+    // Checked while the store is open: closing would checkpoint the WAL
+    // and hide a name that an open server still leaves on disk.
+    assert!(
+        !dir_contains(dir.path(), b"Layoffs 2027"),
+        "a dropped plain name lingers in the database files"
+    );
+    assert_eq!(plain_names(&store.pool).await.unwrap(), 0);
+    let conversation = store.get_conversation(named, "bob").await.unwrap().unwrap();
+    assert_eq!((conversation.name, conversation.name_revision), (None, 0));
+    assert_eq!(store.list_conversations("bob").await.unwrap().len(), 2);
+    store.close().await;
+    assert!(!dir_contains(dir.path(), b"Layoffs 2027"));
 }

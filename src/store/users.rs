@@ -1,12 +1,15 @@
 //! Users: creation by the operator, completion, updates, reset and deletion.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::conversations::{remove_member, transfer_or_delete};
+use super::names::forget_all_name_keys;
 use super::{
-    DeletedUser, LeaveOutcome, Result, Store, StoreError, UserRecord, UserUpdate,
-    is_unique_violation, parse_uuid,
+    DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord, UserUpdate,
+    is_unique_violation, parse_uuid, placeholders,
 };
 
 /// The columns [`user_from_row`] reads, in a form `concat!` accepts.
@@ -282,6 +285,25 @@ impl Store {
         Ok(deleted)
     }
 
+    /// The public keys (SPKI DER) of the completed users among `usernames`;
+    /// unknown and pending users are absent from the map.
+    pub async fn public_keys(&self, usernames: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+        let mut keys = HashMap::with_capacity(usernames.len());
+        for chunk in usernames.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT username, public_key FROM users \
+                 WHERE public_key IS NOT NULL AND username IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+            for name in chunk {
+                query = query.bind(name);
+            }
+            keys.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(keys)
+    }
+
     /// The distinct users sharing at least one conversation with `username`
     /// (excluding them), sorted: who gets `event.user.key_changed`.
     pub async fn shared_contacts(&self, username: &str) -> Result<Vec<String>> {
@@ -298,14 +320,14 @@ impl Store {
     }
 }
 
-/// Drops the wrapped content keys addressed to `username`, keeping their
-/// digests in the signed recipient lists.
+/// Drops the wrapped content and name keys addressed to `username`,
+/// keeping their digests in the signed recipient lists.
 async fn forget_wrapped_keys(tx: &mut sqlx::SqliteConnection, username: &str) -> Result<()> {
     sqlx::query("UPDATE message_keys SET wrapped_key = NULL WHERE username = $1")
         .bind(username)
-        .execute(tx)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    forget_all_name_keys(tx, username).await
 }
 
 #[cfg(test)]
@@ -554,9 +576,14 @@ mod tests {
         s.create_conversation(c1, None, "alice", &["carol".into()], T0)
             .await
             .unwrap();
-        s.set_members(c1, &["alice".into(), "carol".into(), "bob".into()], T0 + 5)
-            .await
-            .unwrap();
+        s.set_members(
+            c1,
+            &["alice".into(), "carol".into(), "bob".into()],
+            "alice",
+            T0 + 5,
+        )
+        .await
+        .unwrap();
         // c2: alice is the only member left after dave leaves -> deleted.
         let c2 = Uuid::new_v4();
         s.create_conversation(c2, None, "dave", &["alice".into()], T0)
@@ -586,11 +613,14 @@ mod tests {
         assert_eq!(deleted.deleted_conversations, vec![c2]);
 
         assert!(s.get_user("alice").await.unwrap().is_none());
-        let conv1 = s.get_conversation(c1).await.unwrap().unwrap();
+        let conv1 = s.get_conversation(c1, "bob").await.unwrap().unwrap();
         assert_eq!(conv1.owner, "carol");
         assert_eq!(conv1.updated_at, T0 + 20);
-        assert!(s.get_conversation(c2).await.unwrap().is_none());
-        assert_eq!(s.get_conversation(c3).await.unwrap().unwrap().owner, "bob");
+        assert!(s.get_conversation(c2, "bob").await.unwrap().is_none());
+        assert_eq!(
+            s.get_conversation(c3, "bob").await.unwrap().unwrap().owner,
+            "bob"
+        );
         // alice's messages are gone, bob's stays with alice still a recipient.
         assert!(s.get_message_sender(c1, m1.id).await.unwrap().is_none());
         assert!(s.get_message_sender(c3, m3a.id).await.unwrap().is_none());

@@ -4,7 +4,7 @@
 //! of the conformance suite's broken-server catalogue.
 
 use nanochat::client::{Bodies, Session};
-use nanochat::models::{BaseConversation, BaseUser, CreateConversation};
+use nanochat::models::{BaseConversation, BaseUser, Conversation, CreateConversation};
 use nanochat::server::Rules;
 use uuid::Uuid;
 
@@ -80,6 +80,44 @@ async fn without_message_signatures_forgeries_are_stored() {
 }
 
 #[tokio::test]
+async fn without_name_signatures_forged_names_are_stored() {
+    let server = broken(|r| r.name_signature = false).await;
+    let (alice, _bob, c) = duo(&server).await;
+    let readers = nanochat::client::names::member_keys(&c.members).unwrap();
+    let forged =
+        nanochat::client::names::seal(&key("bob"), c.id, 1, "bob says so", &readers).unwrap();
+    alice
+        .conversation_update(Conversation {
+            id: c.id,
+            name: Some(forged),
+            remove_name: None,
+            members: None,
+        })
+        .await
+        .expect("a broken server stores a name its sender did not sign");
+}
+
+#[tokio::test]
+async fn without_member_matching_unreadable_names_are_stored() {
+    let server = broken(|r| r.members_match = false).await;
+    let (alice, _bob, c) = duo(&server).await;
+    let mut readers = nanochat::client::names::member_keys(&c.members).unwrap();
+    readers.retain(|(username, _)| username == "alice");
+    let partial =
+        nanochat::client::names::seal(&key("alice"), c.id, 1, "bob cannot read this", &readers)
+            .unwrap();
+    alice
+        .conversation_update(Conversation {
+            id: c.id,
+            name: Some(partial),
+            remove_name: None,
+            members: None,
+        })
+        .await
+        .expect("a broken server stores a name bob has no key for");
+}
+
+#[tokio::test]
 async fn without_member_matching_partial_key_sets_are_stored() {
     let server = broken(|r| r.members_match = false).await;
     let (alice, _bob, c) = duo(&server).await;
@@ -131,17 +169,16 @@ async fn without_membership_outsiders_read_conversations() {
     server.user("bob").await;
     let carol = server.user("carol").await;
     let c = alice
-        .conversation_create(CreateConversation {
-            name: Some("private".into()),
-            members: vec!["bob".into()],
-        })
+        .create_conversation(&["bob"], Some("private"))
         .await
         .unwrap();
     let seen = carol
         .conversation_get(BaseConversation { id: c.id })
         .await
         .expect("a broken server shows it");
-    assert_eq!(seen.name.as_deref(), Some("private"));
+    // The metadata leaks, but the sealed name does not: carol holds no key.
+    assert!(seen.name.as_ref().is_some_and(|n| n.key.is_none()));
+    assert!(carol.open_name(&seen).is_err());
     // And with the rule on, the same request is refused.
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
@@ -149,6 +186,7 @@ async fn without_membership_outsiders_read_conversations() {
     let carol = server.user("carol").await;
     let c = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into()],
         })

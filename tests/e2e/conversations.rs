@@ -12,10 +12,7 @@ async fn create_get_list() {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let group = alice
-        .conversation_create(CreateConversation {
-            name: Some("Plans".into()),
-            members: vec!["bob".into(), "carol".into(), "alice".into()],
-        })
+        .create_conversation(&["bob", "carol", "alice"], Some("Plans"))
         .await
         .unwrap();
     assert_eq!(group.owner, "alice");
@@ -30,6 +27,7 @@ async fn create_get_list() {
 
     let one = bob
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["carol".into()],
         })
@@ -39,7 +37,8 @@ async fn create_get_list() {
         .conversation_get(BaseConversation { id: group.id })
         .await
         .unwrap();
-    assert_eq!(seen.name.as_deref(), Some("Plans"));
+    assert_eq!(carol.open_name(&seen).unwrap().as_deref(), Some("Plans"));
+    assert_eq!(alice.open_name(&group).unwrap().as_deref(), Some("Plans"));
     let listed = carol.conversation_list().await.unwrap();
     let ids: Vec<_> = listed.items.iter().map(|c| c.id).collect();
     assert_eq!(ids.len(), 2);
@@ -63,6 +62,7 @@ async fn create_refuses_bad_member_lists() {
     server.create_user("pending").await;
     let alone = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["alice".into()],
         })
@@ -70,6 +70,7 @@ async fn create_refuses_bad_member_lists() {
     assert_eq!(code(alone), "bad_request");
     let ghost = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["ghost".into()],
         })
@@ -77,6 +78,7 @@ async fn create_refuses_bad_member_lists() {
     assert_eq!(code(ghost), "not_found");
     let pending = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["pending".into()],
         })
@@ -92,6 +94,7 @@ async fn member_limit() {
     server.user("carol").await;
     let big = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into(), "carol".into()],
         })
@@ -108,6 +111,7 @@ async fn who_may_update_leave_delete() {
     let dave = server.user("dave").await;
     let c = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into(), "carol".into()],
         })
@@ -115,19 +119,24 @@ async fn who_may_update_leave_delete() {
         .unwrap();
 
     // Any member renames; only the owner changes members; outsiders see nothing.
-    let renamed = bob
-        .conversation_update(Conversation {
-            id: c.id,
-            name: Some("Renamed".into()),
-            members: None,
-        })
+    let renamed = bob.rename_conversation(&c, "Renamed").await.unwrap();
+    assert!(
+        alice.open_name(&renamed).is_err(),
+        "bob's view holds bob's key"
+    );
+    let as_carol = carol
+        .conversation_get(BaseConversation { id: c.id })
         .await
         .unwrap();
-    assert_eq!(renamed.name.as_deref(), Some("Renamed"));
+    assert_eq!(
+        carol.open_name(&as_carol).unwrap().as_deref(),
+        Some("Renamed")
+    );
     let by_member = bob
         .conversation_update(Conversation {
             id: c.id,
             name: None,
+            remove_name: None,
             members: Some(vec!["alice".into(), "bob".into()]),
         })
         .await;
@@ -135,7 +144,8 @@ async fn who_may_update_leave_delete() {
     let by_outsider = dave
         .conversation_update(Conversation {
             id: c.id,
-            name: Some("x".into()),
+            name: None,
+            remove_name: Some(true),
             members: None,
         })
         .await;
@@ -144,18 +154,31 @@ async fn who_may_update_leave_delete() {
         .conversation_update(Conversation {
             id: c.id,
             name: None,
+            remove_name: None,
             members: Some(vec!["bob".into(), "carol".into()]),
         })
         .await;
     assert_eq!(code(without_owner), "bad_request");
-    let updated = alice
-        .conversation_update(Conversation {
-            id: c.id,
-            name: None,
-            members: Some(vec!["alice".into(), "bob".into(), "dave".into()]),
-        })
+    let as_alice = alice
+        .conversation_get(BaseConversation { id: c.id })
         .await
         .unwrap();
+    let updated = alice
+        .set_members(&as_alice, &["alice", "bob", "dave"])
+        .await
+        .unwrap();
+    assert!(
+        dave.open_name(&updated).is_err(),
+        "the response carries alice's key, not dave's"
+    );
+    let as_dave = dave
+        .conversation_get(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    assert_eq!(
+        dave.open_name(&as_dave).unwrap().as_deref(),
+        Some("Renamed")
+    );
     let names: Vec<&str> = updated
         .members
         .iter()
@@ -224,6 +247,7 @@ async fn deleting_a_user_removes_them_from_conversations() {
     server.user("carol").await;
     let c = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into(), "carol".into()],
         })

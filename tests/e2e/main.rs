@@ -4,6 +4,7 @@
 mod broken;
 mod conversations;
 mod messages;
+mod names;
 mod pipeline;
 mod spec;
 mod support;

@@ -110,6 +110,7 @@ async fn trio(server: &TestServer) -> (Session, Session, Session, MessageConvers
     let carol = server.user("carol").await;
     let c = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into(), "carol".into()],
         })

@@ -223,6 +223,7 @@ pub async fn duo(server: &TestServer) -> (Session, Session, nanochat::models::Me
     let bob = server.user("bob").await;
     let conversation = alice
         .conversation_create(nanochat::models::CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into()],
         })

@@ -17,6 +17,7 @@ async fn events_reach_online_members() {
 
     let c = alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into()],
         })
@@ -108,6 +109,7 @@ async fn members_hear_about_key_changes() {
     let outsider = server.user("carol").await;
     alice
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into()],
         })
@@ -149,12 +151,13 @@ async fn an_operator_reset_ends_the_users_sessions() {
     let (alice, bob, c) = duo(&server).await;
     let mut bob_socket = Socket::open(&bob).await.unwrap();
     server.cli(&["user", "reset", "bob"]).await.unwrap();
+    // Sealed for the members that have a key now: alice alone.
+    let c = alice
+        .conversation_get(nanochat::models::BaseConversation { id: c.id })
+        .await
+        .unwrap();
     alice
-        .conversation_update(nanochat::models::Conversation {
-            id: c.id,
-            name: Some("after the reset".into()),
-            members: None,
-        })
+        .rename_conversation(&c, "after the reset")
         .await
         .unwrap();
     // The reset happened in another "process" (the CLI); the socket notices
@@ -174,6 +177,7 @@ async fn the_senders_other_devices_hear_their_own_actions() {
     let mut tablet_socket = Socket::open(&tablet).await.unwrap();
     let c = laptop
         .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
             name: None,
             members: vec!["bob".into()],
         })

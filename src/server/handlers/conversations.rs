@@ -1,21 +1,22 @@
-//! `conversation.*`. Rules: any member may rename; only the owner may change
-//! the member list or delete; an owner who leaves hands ownership to the
-//! longest-standing member; the last member to leave deletes the
-//! conversation. Non-members get `not_found`, never a hint that it exists.
+//! `conversation.*`. Rules: any member may set, re-seal or remove the
+//! sealed name; only the owner may change the member list or delete; a
+//! named conversation's member change carries the name re-sealed for the
+//! new members; an owner who leaves hands ownership to the longest-standing
+//! member; the last member to leave deletes the conversation. Non-members
+//! get `not_found`, never a hint that it exists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
 use crate::bodies::Event;
 use crate::models::*;
-use crate::server::handlers::views;
+use crate::server::handlers::{names, views};
 use crate::server::pipeline::{Caller, unix_ms};
 use crate::server::state::State;
-use crate::store::{ConversationRecord, LeaveOutcome};
+use crate::store::{ConversationRecord, LeaveOutcome, NameChange};
+use crate::wire::Bytes;
 
-/// Longest conversation name, in characters.
-const MAX_NAME: usize = 128;
 /// Messages in the page `conversation.get` returns.
 pub const FIRST_PAGE: i64 = 50;
 
@@ -24,7 +25,6 @@ pub async fn create(
     caller: &Caller,
     payload: CreateConversation,
 ) -> Result<MessageConversation, Error> {
-    let name = check_name(payload.name)?;
     let others: BTreeSet<String> = payload
         .members
         .into_iter()
@@ -37,11 +37,24 @@ pub async fn create(
     }
     check_member_count(state, others.len() + 1)?;
     let others: Vec<String> = others.into_iter().collect();
+    let _order = state.conversation_lock(payload.id).await;
+    let name = match payload.name {
+        Some(name) => {
+            let everyone: Vec<String> = others
+                .iter()
+                .cloned()
+                .chain([caller.username.clone()])
+                .collect();
+            let readers = reader_keys(state, &everyone, &everyone).await?;
+            Some(names::check_sealed_name(state, caller, payload.id, name, 1, &readers).await?)
+        }
+        None => None,
+    };
     let record = state
         .store
         .create_conversation(
-            Uuid::new_v4(),
-            name,
+            payload.id,
+            name.as_ref(),
             &caller.username,
             &others,
             unix_ms(caller.now),
@@ -50,10 +63,7 @@ pub async fn create(
     let view = views::conversation(record, Vec::new(), None);
     // Every member's sockets, the caller's included: their other devices
     // learn of it too.
-    state.hub.send_all(
-        view.members.iter().map(|m| m.username.as_str()),
-        &Event::ConversationCreated(view.clone()),
-    );
+    fan_out(state, &view, Event::ConversationCreated).await?;
     Ok(view)
 }
 
@@ -67,7 +77,14 @@ pub async fn update(
     let now = unix_ms(caller.now);
     // Validate everything before the first write, so a refused update
     // changes nothing.
-    let name = payload.name.map(|n| check_name(Some(n))).transpose()?;
+    let remove_name = payload.remove_name.unwrap_or(false);
+    if remove_name && payload.name.is_some() {
+        return Err(Error::bad_request(
+            "name and remove_name exclude each other",
+        ));
+    }
+    let current_members: BTreeSet<String> =
+        current.members.iter().map(|m| m.username.clone()).collect();
     let members = match payload.members {
         Some(members) => {
             if current.owner != caller.username {
@@ -85,13 +102,52 @@ pub async fn update(
                 ));
             }
             check_member_count(state, members.len())?;
-            Some(members.into_iter().collect::<Vec<String>>())
+            // The same list is no change, and needs no re-sealed name.
+            (members != current_members).then_some(members)
         }
         None => None,
     };
+    if members.is_some()
+        && current.name.is_some()
+        && payload.name.is_none()
+        && !remove_name
+        && state.config.rules.members_match
+    {
+        return Err(Error::new(
+            ErrorCode::MembersMismatch,
+            "this conversation has a name: re-seal it for the new member list (or remove it) in the same update",
+        ));
+    }
+    let name = match payload.name {
+        Some(name) => {
+            let readers = match &members {
+                Some(new) => {
+                    let new: Vec<String> = new.iter().cloned().collect();
+                    let added: Vec<String> = new
+                        .iter()
+                        .filter(|m| !current_members.contains(*m))
+                        .cloned()
+                        .collect();
+                    reader_keys(state, &new, &added).await?
+                }
+                None => current
+                    .members
+                    .iter()
+                    .map(|m| (m.username.clone(), m.public_key.clone()))
+                    .collect(),
+            };
+            let next = current.name_revision + 1;
+            let sealed =
+                names::check_sealed_name(state, caller, payload.id, name, next, &readers).await?;
+            NameChange::Set(sealed)
+        }
+        None if remove_name => NameChange::Remove,
+        None => NameChange::Keep,
+    };
+    let members: Option<Vec<String>> = members.map(|m| m.into_iter().collect());
     let (current, _, removed) = state
         .store
-        .update_conversation(payload.id, name, members.as_deref(), now)
+        .update_conversation(payload.id, &name, members.as_deref(), &caller.username, now)
         .await?;
     let view = page(state, caller, current).await?;
     // Others get the conversation without messages: the page holds the
@@ -101,15 +157,59 @@ pub async fn update(
         next_cursor: None,
         ..view.clone()
     };
-    state.hub.send_all(
-        view.members.iter().map(|m| m.username.as_str()),
-        &Event::ConversationUpdated(event),
-    );
+    fan_out(state, &event, Event::ConversationUpdated).await?;
     state.hub.send_all(
         removed.iter().map(String::as_str),
         &Event::ConversationDeleted(BaseConversation { id: payload.id }),
     );
     Ok(view)
+}
+
+/// The public key of each of `members` (empty for a member reset by the
+/// operator), for sealing checks. `must_exist` (new members) must all be
+/// completed users: `not_found` otherwise, as the store would answer.
+async fn reader_keys(
+    state: &State,
+    members: &[String],
+    must_exist: &[String],
+) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut keys = state.store.public_keys(members).await?;
+    let unknown: Vec<&str> = must_exist
+        .iter()
+        .filter(|m| !keys.contains_key(*m))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::not_found(format!(
+            "no such users: {}",
+            unknown.join(", ")
+        )));
+    }
+    Ok(members
+        .iter()
+        .map(|m| (m.clone(), keys.remove(m).unwrap_or_default()))
+        .collect())
+}
+
+/// Sends every member of `view` (the actor's other devices included) the
+/// conversation with the name key wrapped for them.
+async fn fan_out(
+    state: &State,
+    view: &MessageConversation,
+    event: fn(MessageConversation) -> Event,
+) -> Result<(), Error> {
+    let mut keys = match view.name {
+        Some(_) => state.store.name_keys(view.id).await?,
+        None => Default::default(),
+    };
+    for member in &view.members {
+        let mut own = view.clone();
+        if let Some(name) = &mut own.name {
+            name.key = keys.remove(&member.username).map(Bytes);
+        }
+        state.hub.send(&member.username, event(own));
+    }
+    Ok(())
 }
 
 pub async fn leave(
@@ -190,7 +290,7 @@ pub async fn visible(
     caller: &Caller,
     id: Uuid,
 ) -> Result<ConversationRecord, Error> {
-    let conversation = state.store.get_conversation(id).await?;
+    let conversation = state.store.get_conversation(id, &caller.username).await?;
     match conversation {
         Some(c)
             if !state.config.rules.membership
@@ -215,21 +315,6 @@ async fn page(
         .list_messages(conversation.id, &caller.username, None, FIRST_PAGE)
         .await?;
     Ok(views::conversation(conversation, messages, next))
-}
-
-fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
-    let Some(name) = name.map(|n| n.trim().to_owned()) else {
-        return Ok(None);
-    };
-    if name.is_empty() {
-        return Ok(None);
-    }
-    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(Error::bad_request(format!(
-            "name must be at most {MAX_NAME} printable characters"
-        )));
-    }
-    Ok(Some(name))
 }
 
 fn check_member_count(state: &State, count: usize) -> Result<(), Error> {

@@ -13,6 +13,7 @@ use crate::crypto::{RecipientDigest, message_signed_bytes};
 use crate::models::*;
 use crate::server::error::blocking;
 use crate::server::handlers::conversations::visible;
+use crate::server::handlers::names::check_members_match;
 use crate::server::handlers::views;
 use crate::server::pipeline::{Caller, unix_ms};
 use crate::server::state::State;
@@ -196,7 +197,13 @@ async fn check_upload(
             limits.max_file_bytes
         )));
     }
-    check_members_match(state, &conversation, &u.keys)?;
+    let with_keys: BTreeSet<&str> = conversation
+        .members
+        .iter()
+        .filter(|m| !m.public_key.is_empty())
+        .map(|m| m.username.as_str())
+        .collect();
+    check_members_match(state, &with_keys, &u.keys)?;
 
     let keys: Vec<NewKey> = u
         .keys
@@ -226,40 +233,6 @@ async fn check_upload(
         verify_sender_signature(state, &conversation, &message).await?;
     }
     Ok((conversation, message))
-}
-
-/// Rule: the wrapped keys name exactly the current members, once each.
-fn check_members_match(
-    state: &State,
-    conversation: &ConversationRecord,
-    keys: &[WrappedKey],
-) -> Result<(), Error> {
-    if !state.config.rules.members_match {
-        return Ok(());
-    }
-    let named: BTreeSet<&str> = keys.iter().map(|k| k.username.as_str()).collect();
-    // A member reset by the operator has no key until they complete again;
-    // nobody can wrap for them, so they are not required (and they will not
-    // be able to read what was sent meanwhile).
-    let members: BTreeSet<&str> = conversation
-        .members
-        .iter()
-        .filter(|m| !m.public_key.is_empty())
-        .map(|m| m.username.as_str())
-        .collect();
-    if named.len() != keys.len() || named != members {
-        let missing: Vec<&str> = members.difference(&named).copied().collect();
-        let extra: Vec<&str> = named.difference(&members).copied().collect();
-        return Err(Error::new(
-            ErrorCode::MembersMismatch,
-            format!(
-                "keys must name exactly the current members once each (missing: [{}], not members: [{}])",
-                missing.join(", "),
-                extra.join(", ")
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Rule: the sender's RSA-PSS signature covers the canonical message bytes.

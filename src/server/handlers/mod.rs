@@ -3,6 +3,7 @@
 
 mod conversations;
 mod messages;
+mod names;
 mod users;
 mod views;
 

@@ -4,6 +4,7 @@ use crate::crypto::Fingerprint;
 use crate::models::{
     AttachmentInfo, Member, Message, MessageConversation, PublicUser, RecipientDigest,
 };
+use crate::server::handlers::names;
 use crate::server::pipeline::from_unix_ms;
 use crate::store::{ConversationRecord, MemberRecord, MessageRecord, UserRecord};
 
@@ -75,7 +76,8 @@ pub fn conversation(
 ) -> MessageConversation {
     MessageConversation {
         id: c.id,
-        name: c.name,
+        name: c.name.map(|name| names::view(name, &c.members)),
+        name_revision: c.name_revision,
         owner: c.owner,
         created_at: from_unix_ms(c.created_at),
         updated_at: from_unix_ms(c.updated_at),

@@ -1,0 +1,150 @@
+//! What message content ([`super::content`]) and conversation names
+//! ([`super::name`]) share, kept in one place so the two formats cannot drift
+//! apart: the length-prefixed fields of the canonical signed bytes, the signed
+//! recipient list, the per-member key wraps and the reader's check of its own
+//! entry.
+
+use rand_core::TryCryptoRng;
+use uuid::Uuid;
+
+use super::aead::KEY_LEN;
+use super::content::{RecipientDigest, RecipientKey};
+use super::{CryptoError, PrivateKey, PublicKey, Result, sha256};
+
+/// Appends `field` as its length (u32 big-endian) followed by the bytes.
+pub(crate) fn put_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
+    let len = u32::try_from(field.len()).map_err(|_| CryptoError::Malformed("field too long"))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(field);
+    Ok(())
+}
+
+/// Appends `id` as a field holding its lowercase hyphenated form: the text
+/// every client already prints, so no byte-order convention is needed.
+pub(crate) fn put_uuid(out: &mut Vec<u8>, id: &Uuid) -> Result<()> {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    put_field(out, id.hyphenated().encode_lower(&mut buf).as_bytes())
+}
+
+/// A recipient list that passed the rules of the signed encoding, in
+/// canonical (username byte) order.
+///
+/// Validation happens in [`Self::new`], before the caller writes anything,
+/// so an invalid list fails the same way whatever precedes it.
+pub(crate) struct CanonicalRecipients<'a> {
+    sorted: Vec<&'a RecipientDigest>,
+    count: u32,
+}
+
+impl<'a> CanonicalRecipients<'a> {
+    /// Sorts `recipients` by username bytes and refuses an empty list or an
+    /// empty username ([`CryptoError::Malformed`]) and a repeated username
+    /// ([`CryptoError::DuplicateRecipient`]): the signed list must name each
+    /// reader exactly once, whatever order the server returned it in.
+    pub(crate) fn new(recipients: &'a [RecipientDigest]) -> Result<Self> {
+        let mut sorted: Vec<&RecipientDigest> = recipients.iter().collect();
+        sorted.sort_by(|a, b| a.username.as_bytes().cmp(b.username.as_bytes()));
+        if sorted.is_empty() {
+            return Err(CryptoError::Malformed("empty recipient list"));
+        }
+        if sorted.iter().any(|r| r.username.is_empty()) {
+            return Err(CryptoError::Malformed("empty username"));
+        }
+        if sorted.windows(2).any(|w| w[0].username == w[1].username) {
+            return Err(CryptoError::DuplicateRecipient);
+        }
+        let count = u32::try_from(sorted.len())
+            .map_err(|_| CryptoError::Malformed("too many recipients"))?;
+        Ok(Self { sorted, count })
+    }
+
+    /// The bytes [`Self::put`] appends, to size the output buffer once.
+    pub(crate) fn encoded_len(&self) -> usize {
+        4 + self
+            .sorted
+            .iter()
+            .map(|r| 8 + r.username.len() + r.key_digest.len())
+            .sum::<usize>()
+    }
+
+    /// Appends the recipient count (u32 big-endian, no length prefix), then
+    /// each recipient's username and key digest as fields.
+    pub(crate) fn put(&self, out: &mut Vec<u8>) -> Result<()> {
+        out.extend_from_slice(&self.count.to_be_bytes());
+        for r in &self.sorted {
+            put_field(out, r.username.as_bytes())?;
+            put_field(out, &r.key_digest)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts `members` by username bytes and checks them before the sealer draws
+/// any randomness: a repeated username is [`CryptoError::DuplicateRecipient`],
+/// and a sealer whose own public key is absent is
+/// [`CryptoError::NotARecipient`] (it could not read back what it wrote).
+pub(crate) fn sorted_members<'a>(
+    sealer: &PrivateKey,
+    members: &[(&'a str, &'a PublicKey)],
+) -> Result<Vec<(&'a str, &'a PublicKey)>> {
+    let mut sorted: Vec<(&str, &PublicKey)> = members.to_vec();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CryptoError::DuplicateRecipient);
+    }
+    if !sorted.iter().any(|(_, pk)| *pk == sealer.public_key()) {
+        return Err(CryptoError::NotARecipient);
+    }
+    Ok(sorted)
+}
+
+/// Wraps `key` with RSA-OAEP for each of `sorted` (from [`sorted_members`]),
+/// one RNG draw per member in that order, which the known-answer vectors
+/// depend on.
+pub(crate) fn wrap_for_members<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &[u8; KEY_LEN],
+    sorted: &[(&str, &PublicKey)],
+) -> Result<Vec<RecipientKey>> {
+    sorted
+        .iter()
+        .map(|(username, pk)| {
+            Ok(RecipientKey {
+                username: (*username).to_owned(),
+                wrapped_key: pk.encrypt_oaep_with_rng(rng, key)?,
+            })
+        })
+        .collect()
+}
+
+/// The wrapped key the server hands to `username`
+/// ([`CryptoError::NotARecipient`] if there is none).
+pub(crate) fn own_key<'a>(
+    recipients: &'a [RecipientKey],
+    username: &str,
+) -> Result<&'a RecipientKey> {
+    recipients
+        .iter()
+        .find(|r| r.username == username)
+        .ok_or(CryptoError::NotARecipient)
+}
+
+/// Checks that the wrapped key a reader received is the one the sealer signed
+/// for it: the reader must be in the signed list
+/// ([`CryptoError::NotARecipient`]) and the SHA-256 of the key must match its
+/// entry ([`CryptoError::KeyDigestMismatch`]), compared in constant time.
+pub(crate) fn check_own_entry(
+    recipients: &[RecipientDigest],
+    reader_username: &str,
+    wrapped_key: &[u8],
+) -> Result<()> {
+    use subtle::ConstantTimeEq as _;
+    let entry = recipients
+        .iter()
+        .find(|r| r.username == reader_username)
+        .ok_or(CryptoError::NotARecipient)?;
+    if !bool::from(sha256(wrapped_key).ct_eq(&entry.key_digest)) {
+        return Err(CryptoError::KeyDigestMismatch);
+    }
+    Ok(())
+}
