@@ -3,8 +3,11 @@
 
 /// An encrypted Body: a request (with key and signature), a response (no key) or an event (with seq). See the info description for the construction. No other fields are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example, deny_unknown_fields)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(
+    feature = "server",
+    oai(skip_serializing_if_is_none, example, deny_unknown_fields)
+)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptedBody {
     /// Protocol version; always 1.
@@ -23,6 +26,7 @@ pub struct EncryptedBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
 }
+#[cfg(feature = "server")]
 impl poem_openapi::types::Example for EncryptedBody {
     fn example() -> Self {
         serde_json::from_str(
@@ -37,14 +41,15 @@ impl EncryptedBody {
 }
 /// An error, sent in clear for envelopes that cannot be opened and inside the encrypted response Body otherwise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "server", oai(skip_serializing_if_is_none, example))]
 pub struct Error {
     /// See [`ErrorCode`].
     pub code: ErrorCode,
     /// A human explanation; never contains secrets.
     pub message: String,
 }
+#[cfg(feature = "server")]
 impl poem_openapi::types::Example for Error {
     fn example() -> Self {
         serde_json::from_str(
@@ -79,87 +84,87 @@ impl Error {
 /// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
 /// - internal: an unexpected server fault; details are in the server log only
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Enum)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Enum))]
 pub enum ErrorCode {
     /// `bad_envelope`
     #[serde(rename = "bad_envelope")]
-    #[oai(rename = "bad_envelope")]
+    #[cfg_attr(feature = "server", oai(rename = "bad_envelope"))]
     BadEnvelope,
     /// `undecryptable`
     #[serde(rename = "undecryptable")]
-    #[oai(rename = "undecryptable")]
+    #[cfg_attr(feature = "server", oai(rename = "undecryptable"))]
     Undecryptable,
     /// `too_large`
     #[serde(rename = "too_large")]
-    #[oai(rename = "too_large")]
+    #[cfg_attr(feature = "server", oai(rename = "too_large"))]
     TooLarge,
     /// `rate_limited`
     #[serde(rename = "rate_limited")]
-    #[oai(rename = "rate_limited")]
+    #[cfg_attr(feature = "server", oai(rename = "rate_limited"))]
     RateLimited,
     /// `unavailable`
     #[serde(rename = "unavailable")]
-    #[oai(rename = "unavailable")]
+    #[cfg_attr(feature = "server", oai(rename = "unavailable"))]
     Unavailable,
     /// `session_required`
     #[serde(rename = "session_required")]
-    #[oai(rename = "session_required")]
+    #[cfg_attr(feature = "server", oai(rename = "session_required"))]
     SessionRequired,
     /// `bad_request`
     #[serde(rename = "bad_request")]
-    #[oai(rename = "bad_request")]
+    #[cfg_attr(feature = "server", oai(rename = "bad_request"))]
     BadRequest,
     /// `unknown_type`
     #[serde(rename = "unknown_type")]
-    #[oai(rename = "unknown_type")]
+    #[cfg_attr(feature = "server", oai(rename = "unknown_type"))]
     UnknownType,
     /// `stale`
     #[serde(rename = "stale")]
-    #[oai(rename = "stale")]
+    #[cfg_attr(feature = "server", oai(rename = "stale"))]
     Stale,
     /// `replayed`
     #[serde(rename = "replayed")]
-    #[oai(rename = "replayed")]
+    #[cfg_attr(feature = "server", oai(rename = "replayed"))]
     Replayed,
     /// `unknown_user`
     #[serde(rename = "unknown_user")]
-    #[oai(rename = "unknown_user")]
+    #[cfg_attr(feature = "server", oai(rename = "unknown_user"))]
     UnknownUser,
     /// `bad_signature`
     #[serde(rename = "bad_signature")]
-    #[oai(rename = "bad_signature")]
+    #[cfg_attr(feature = "server", oai(rename = "bad_signature"))]
     BadSignature,
     /// `invalid_token`
     #[serde(rename = "invalid_token")]
-    #[oai(rename = "invalid_token")]
+    #[cfg_attr(feature = "server", oai(rename = "invalid_token"))]
     InvalidToken,
     /// `invalid_key`
     #[serde(rename = "invalid_key")]
-    #[oai(rename = "invalid_key")]
+    #[cfg_attr(feature = "server", oai(rename = "invalid_key"))]
     InvalidKey,
     /// `wrong_password`
     #[serde(rename = "wrong_password")]
-    #[oai(rename = "wrong_password")]
+    #[cfg_attr(feature = "server", oai(rename = "wrong_password"))]
     WrongPassword,
     /// `not_found`
     #[serde(rename = "not_found")]
-    #[oai(rename = "not_found")]
+    #[cfg_attr(feature = "server", oai(rename = "not_found"))]
     NotFound,
     /// `forbidden`
     #[serde(rename = "forbidden")]
-    #[oai(rename = "forbidden")]
+    #[cfg_attr(feature = "server", oai(rename = "forbidden"))]
     Forbidden,
     /// `conflict`
     #[serde(rename = "conflict")]
-    #[oai(rename = "conflict")]
+    #[cfg_attr(feature = "server", oai(rename = "conflict"))]
     Conflict,
     /// `members_mismatch`
     #[serde(rename = "members_mismatch")]
-    #[oai(rename = "members_mismatch")]
+    #[cfg_attr(feature = "server", oai(rename = "members_mismatch"))]
     MembersMismatch,
     /// `internal`
     #[serde(rename = "internal")]
-    #[oai(rename = "internal")]
+    #[cfg_attr(feature = "server", oai(rename = "internal"))]
     Internal,
 }
 impl ErrorCode {
@@ -247,8 +252,8 @@ impl std::str::FromStr for ErrorCode {
 }
 /// What a client needs before its first request, from GET /references.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "server", oai(skip_serializing_if_is_none, example))]
 pub struct References {
     /// The protocol version the server speaks; 1.
     pub protocol_version: i32,
@@ -264,6 +269,7 @@ pub struct References {
     /// See [`Limits`].
     pub limits: Limits,
 }
+#[cfg(feature = "server")]
 impl poem_openapi::types::Example for References {
     fn example() -> Self {
         serde_json::from_str(
@@ -278,8 +284,8 @@ impl References {
 }
 /// Server limits; requests over them get too_large.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "server", oai(skip_serializing_if_is_none, example))]
 pub struct Limits {
     /// Largest EncryptedBody accepted, in bytes of JSON.
     pub max_body_bytes: i64,
@@ -292,6 +298,7 @@ pub struct Limits {
     /// Most messages in one page of history.
     pub max_page_size: i64,
 }
+#[cfg(feature = "server")]
 impl poem_openapi::types::Example for Limits {
     fn example() -> Self {
         serde_json::from_str(
@@ -306,14 +313,15 @@ impl Limits {
 }
 /// The answer of GET /health.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[derive(poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none, example)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "server", oai(skip_serializing_if_is_none, example))]
 pub struct Health {
     /// Always "ok" in a 200 answer.
     pub status: String,
     /// The server's software version.
     pub version: String,
 }
+#[cfg(feature = "server")]
 impl poem_openapi::types::Example for Health {
     fn example() -> Self {
         serde_json::from_str("{\"status\":\"ok\",\"version\":\"0.1.0\"}")

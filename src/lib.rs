@@ -4,6 +4,16 @@
 //! (through the `nanochat-codegen` crate) turns it into [`models`],
 //! [`bodies`], [`api`] (the server skeleton) and [`client`].
 //!
+//! # Features
+//! - `server` (default): [`api`], [`server`], [`store`] and [`cli`]: sqlx,
+//!   SQLite and poem.
+//! - `client`: [`client`], for frontend authors: depend on this crate with
+//!   `default-features = false, features = ["client"]` to get the protocol
+//!   and the client without the server's dependencies.
+//! - `client-cli` (default): the `nanochat-client` command line.
+//!
+//! [`models`], [`bodies`], [`crypto`] and [`wire`] are always there.
+//!
 //! # Layout
 //! - [`models`] (generated): every component schema of api.yml.
 //! - [`bodies`] (generated): the body catalogue as typed requests, responses and events.
@@ -12,6 +22,7 @@
 //! - [`server`]: the envelope pipeline, the `Handler` implementation, WebSocket hub and limits.
 //! - [`store`]: SQLite storage (sqlx), migrations and queries; no HTTP types.
 //! - [`cli`]: the `nanochat` command line.
+//! - [`client_cli`]: the `nanochat-client` command line.
 //! - [`wire`]: base64 bytes and secret strings used by the models.
 //! - [`crypto`]: the protocol's cryptography (envelopes, message content, key storage).
 
@@ -28,14 +39,21 @@ pub mod bodies {
 }
 
 /// The poem-openapi server skeleton (generated).
+#[cfg(feature = "server")]
 #[allow(clippy::all)]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/server.rs"));
 }
 
+#[cfg(feature = "server")]
 pub mod cli;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "client-cli")]
+pub mod client_cli;
 pub mod crypto;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod store;
 pub mod wire;

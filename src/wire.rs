@@ -7,8 +7,6 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -79,53 +77,6 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
-impl Type for Bytes {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_byte".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "byte")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl ParseFromJSON for Bytes {
-    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
-        match value {
-            Some(serde_json::Value::String(text)) => Ok(Bytes(
-                STANDARD
-                    .decode(text.as_bytes())
-                    .map_err(ParseError::custom)?,
-            )),
-            other => Err(ParseError::expected_type(other.unwrap_or_default())),
-        }
-    }
-}
-
-impl ToJSON for Bytes {
-    fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(STANDARD.encode(&self.0)))
-    }
-}
-
 /// A password or token: zeroized when dropped, redacted in `Debug`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(Zeroizing<String>);
@@ -181,19 +132,79 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// poem-openapi reports a request body it cannot parse as a `poem::Error`;
-/// the generated endpoints turn it into the spec's plain `Error`.
-impl From<poem::Error> for Error {
-    fn from(error: poem::Error) -> Self {
-        let code = if error.status() == poem::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ErrorCode::TooLarge
-        } else {
-            ErrorCode::BadEnvelope
-        };
-        Error::new(
-            code,
-            format!("the envelope is not a valid EncryptedBody: {error}"),
-        )
+/// How the server's poem-openapi endpoints see these types; the client
+/// builds without poem.
+#[cfg(feature = "server")]
+mod openapi {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+    use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+
+    use super::{Bytes, Cow};
+    use crate::models::{Error, ErrorCode};
+
+    impl Type for Bytes {
+        const IS_REQUIRED: bool = true;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            "string_byte".into()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "byte")))
+        }
+
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+
+    impl ParseFromJSON for Bytes {
+        fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+            match value {
+                Some(serde_json::Value::String(text)) => Ok(Bytes(
+                    STANDARD
+                        .decode(text.as_bytes())
+                        .map_err(ParseError::custom)?,
+                )),
+                other => Err(ParseError::expected_type(other.unwrap_or_default())),
+            }
+        }
+    }
+
+    impl ToJSON for Bytes {
+        fn to_json(&self) -> Option<serde_json::Value> {
+            Some(serde_json::Value::String(STANDARD.encode(&self.0)))
+        }
+    }
+
+    /// poem-openapi reports a request body it cannot parse as a `poem::Error`;
+    /// the generated endpoints turn it into the spec's plain `Error`.
+    impl From<poem::Error> for Error {
+        fn from(error: poem::Error) -> Self {
+            let code = if error.status() == poem::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ErrorCode::TooLarge
+            } else {
+                ErrorCode::BadEnvelope
+            };
+            Error::new(
+                code,
+                format!("the envelope is not a valid EncryptedBody: {error}"),
+            )
+        }
     }
 }
 

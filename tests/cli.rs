@@ -1,11 +1,16 @@
-//! The operator-facing command line: help texts are snapshots, so a change
-//! to what operators read is reviewed like code.
+//! The command lines (`nanochat` for operators, `nanochat-client` for
+//! users): help texts are snapshots, so a change to what people read is
+//! reviewed like code.
 
 use clap::CommandFactory;
 use nanochat::cli::Cli;
+use nanochat::client_cli::ClientCli;
 
 fn help(path: &[&str]) -> String {
-    let mut command = Cli::command();
+    render(Cli::command(), path)
+}
+
+fn render(mut command: clap::Command, path: &[&str]) -> String {
     command.build();
     let mut current = &mut command;
     for name in path {
@@ -38,6 +43,29 @@ fn help_texts() {
 }
 
 #[test]
+fn client_help_texts() {
+    for path in [
+        &[][..],
+        &["complete"],
+        &["login"],
+        &["keys"],
+        &["conversation"],
+        &["message"],
+        &["message", "send"],
+        &["watch"],
+        &["trust"],
+    ] {
+        let name = if path.is_empty() {
+            "nanochat-client".to_owned()
+        } else {
+            format!("nanochat-client {}", path.join(" "))
+        };
+        insta::assert_snapshot!(name.replace(' ', "_"), render(ClientCli::command(), path));
+    }
+}
+
+#[test]
 fn clap_definition_is_consistent() {
     Cli::command().debug_assert();
+    ClientCli::command().debug_assert();
 }

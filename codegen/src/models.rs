@@ -3,7 +3,9 @@
 //! Objects become structs and string enums become enums, all with serde
 //! derives. The schemas reachable from the transport paths also derive
 //! poem-openapi's `Object`/`Enum`, so the served spec is produced from the
-//! very types the wire uses; the others never cross a plain HTTP body.
+//! very types the wire uses; the others never cross a plain HTTP body. The
+//! poem-openapi derives sit behind the including crate's `server` feature,
+//! so a client builds the same models without poem.
 //!
 //! Type mapping: `format: byte` -> `crate::wire::Bytes` (base64 on the
 //! wire), `format: password` -> `crate::wire::Secret` (zeroized, redacted in
@@ -59,20 +61,22 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
                 Some(openapiv3::AdditionalProperties::Any(false))
             );
             let deny = closed.then(|| quote!(#[serde(deny_unknown_fields)]));
-            let poem_derive = poem.then(|| quote!(#[derive(poem_openapi::Object)]));
-            let poem_attrs = match (poem, example.is_some(), closed) {
-                (false, _, _) => TokenStream::new(),
-                (true, true, true) => {
-                    quote!(#[oai(skip_serializing_if_is_none, example, deny_unknown_fields)])
-                }
-                (true, true, false) => quote!(#[oai(skip_serializing_if_is_none, example)]),
-                (true, false, true) => {
-                    quote!(#[oai(skip_serializing_if_is_none, deny_unknown_fields)])
-                }
-                (true, false, false) => quote!(#[oai(skip_serializing_if_is_none)]),
+            let poem_derive =
+                poem.then(|| quote!(#[cfg_attr(feature = "server", derive(poem_openapi::Object))]));
+            let oai = match (example.is_some(), closed) {
+                (true, true) => quote!(skip_serializing_if_is_none, example, deny_unknown_fields),
+                (true, false) => quote!(skip_serializing_if_is_none, example),
+                (false, true) => quote!(skip_serializing_if_is_none, deny_unknown_fields),
+                (false, false) => quote!(skip_serializing_if_is_none),
+            };
+            let poem_attrs = if poem {
+                quote!(#[cfg_attr(feature = "server", oai(#oai))])
+            } else {
+                TokenStream::new()
             };
             let example_impl = match (poem, &example) {
                 (true, Some(json)) => quote! {
+                    #[cfg(feature = "server")]
                     impl poem_openapi::types::Example for #type_name {
                         fn example() -> Self {
                             // The example comes from api.yml, and a test
@@ -124,12 +128,13 @@ fn string_enum(
         .map(|v| format_ident!("{}", pascal(v)))
         .collect();
     let variant_docs = values.iter().map(|v| format!(" `{v}`"));
-    let poem_derive = poem.then(|| quote!(#[derive(poem_openapi::Enum)]));
+    let poem_derive =
+        poem.then(|| quote!(#[cfg_attr(feature = "server", derive(poem_openapi::Enum))]));
     let poem_attrs: Vec<_> = values
         .iter()
         .map(|v| {
             if poem {
-                quote!(#[oai(rename = #v)])
+                quote!(#[cfg_attr(feature = "server", oai(rename = #v))])
             } else {
                 quote!()
             }

@@ -2,7 +2,13 @@
 //! HTTP client and the [`Bodies`] methods) and the hand-written
 //! [`Session`] that seals, sends, opens and validates each exchange.
 
+pub mod chat;
+pub mod events;
+mod files;
+pub mod keystore;
+pub mod messages;
 pub mod names;
+pub mod pins;
 pub mod session;
 pub mod socket;
 
@@ -12,6 +18,10 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
+pub use chat::Chat;
+pub use events::EventStream;
+pub use files::write_private;
 pub use generated::{Bodies, Exchange, http};
+pub use keystore::Home;
 pub use session::{ClientError, Session};
 pub use socket::Socket;

@@ -37,6 +37,27 @@ pub enum ClientError {
     /// A payload does not match its schema.
     #[error("payload: {0}")]
     Payload(#[from] serde_json::Error),
+    /// A key differs from the one pinned on first use: accept the new one
+    /// explicitly (after comparing fingerprints) or stop.
+    #[error("{subject} changed: pinned {pinned}, now announced {announced}")]
+    KeyChanged {
+        /// Whose key changed.
+        subject: crate::client::pins::PinSubject,
+        /// The pinned fingerprint.
+        pinned: String,
+        /// The fingerprint announced now.
+        announced: String,
+    },
+    /// A message failed its checks (signature, digests, content): it is
+    /// not shown as genuine.
+    #[error("the message does not verify: {0}")]
+    Unverified(String),
+    /// The password does not decrypt the private key.
+    #[error("wrong password: it does not decrypt the private key")]
+    WrongPassword,
+    /// A local file (key store, pins, key file) could not be read or written.
+    #[error("{0}")]
+    Local(String),
 }
 
 /// A session with one server as one user.

@@ -92,6 +92,27 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// Parses the grouped form or the 64 digits unbroken (any case; spaces
+/// anywhere are ignored, so a fingerprint pasted from either form works).
+impl std::str::FromStr for Fingerprint {
+    type Err = CryptoError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let digits: Vec<u8> = text.bytes().filter(|b| *b != b' ').collect();
+        if digits.len() != 64 {
+            return Err(CryptoError::Malformed("a fingerprint is 64 hex digits"));
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks(2)) {
+            let pair = std::str::from_utf8(pair)
+                .map_err(|_| CryptoError::Malformed("a fingerprint is 64 hex digits"))?;
+            *byte = u8::from_str_radix(pair, 16)
+                .map_err(|_| CryptoError::Malformed("a fingerprint is 64 hex digits"))?;
+        }
+        Ok(Fingerprint(bytes))
+    }
+}
+
 impl fmt::Debug for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Fingerprint({self})")

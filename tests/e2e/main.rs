@@ -3,6 +3,7 @@
 
 mod broken;
 mod conversations;
+mod events;
 mod messages;
 mod names;
 mod pipeline;

@@ -58,10 +58,18 @@ impl TestServer {
         TestServer::run(dir, config).await
     }
 
-    async fn run(dir: Arc<tempfile::TempDir>, mut config: Config) -> TestServer {
+    async fn run(dir: Arc<tempfile::TempDir>, config: Config) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
+        TestServer::run_on(dir, config, listener).await
+    }
+
+    async fn run_on(
+        dir: Arc<tempfile::TempDir>,
+        mut config: Config,
+        listener: tokio::net::TcpListener,
+    ) -> TestServer {
         let address = listener.local_addr().unwrap();
         config.listen = address;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -121,6 +129,18 @@ impl TestServer {
         let dir = self.dir.clone();
         let config = self.config.clone();
         TestServer::run(dir, config).await
+    }
+
+    /// Stops and starts again on the same data directory and the same
+    /// port, so clients holding the URL reconnect to it.
+    pub async fn restart_same_port(mut self) -> TestServer {
+        self.stop().await;
+        let dir = self.dir.clone();
+        let config = self.config.clone();
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind the same port again");
+        TestServer::run_on(dir, config, listener).await
     }
 
     /// The database path.

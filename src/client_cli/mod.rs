@@ -1,0 +1,624 @@
+//! `nanochat-client`: the command-line frontend, for people and scripts.
+//!
+//! Every run is one command: it connects (checking the pinned server key),
+//! unlocks the key kept encrypted in the home with the password (from
+//! `--password-file` or a prompt without echo), does its work and prints
+//! the result as text, or as JSON with `--json`.
+
+mod args;
+mod output;
+mod secrets;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow, bail};
+use uuid::Uuid;
+
+pub use args::ClientCli;
+use args::*;
+use output::Printer;
+use secrets::{read_secret, secret_from};
+
+use crate::bodies::Event;
+use crate::client::chat::{CompleteOptions, to_model};
+use crate::client::messages::FileToSend;
+use crate::client::names;
+use crate::client::{Bodies as _, Chat, ClientError, EventStream, Home};
+use crate::crypto::{Fingerprint, KeyFile};
+use crate::models::{BaseConversation, ErrorCode, UpdateUser};
+use crate::wire::Secret;
+
+/// Runs one command, writing results to `out`.
+pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let home = match &cli.home {
+        Some(path) => Home::new(path),
+        None => Home::platform_default()
+            .ok_or_else(|| anyhow!("no home directory here: pass --home or NANOCHAT_HOME"))?,
+    };
+    let user = cli.user.clone();
+    let username = || {
+        user.clone()
+            .ok_or_else(|| anyhow!("which user? pass --user or set NANOCHAT_USER"))
+    };
+    let mut printer = Printer::new(out, cli.json);
+    match cli.command {
+        ClientCommand::Complete(args) => {
+            let mut chat = connect(&home, &cli.server, &username()?).await?;
+            let password = password_for(&cli.password_file, "Password of your key (new)")?;
+            let import = match &args.import {
+                Some(path) => {
+                    let file = read_key_file(path)?;
+                    let file_password = match &args.import_password_file {
+                        Some(f) => Some(secret_from(f)?),
+                        None if file.is_encrypted() => {
+                            Some(read_secret("Password of the key file")?)
+                        }
+                        None => None,
+                    };
+                    Some(
+                        file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
+                            .map_err(|e| match e {
+                                crate::crypto::CryptoError::Decrypt => {
+                                    anyhow!("wrong password for the key file")
+                                }
+                                other => anyhow!("the key file cannot be used: {other}"),
+                            })?,
+                    )
+                }
+                None => None,
+            };
+            let sync_password = if args.store_on_server {
+                Some(Secret::new(
+                    match &args.sync_password_file {
+                        Some(f) => secret_from(f)?,
+                        None => read_secret("Sync password (for other devices)")?,
+                    }
+                    .as_str(),
+                ))
+            } else {
+                None
+            };
+            let user = chat
+                .complete(
+                    &args.token,
+                    &args.display_name,
+                    password.as_bytes(),
+                    CompleteOptions {
+                        import,
+                        sync_password,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            printer.user("completed", &user)?;
+        }
+        ClientCommand::Login {
+            sync_password_file,
+            sync,
+        } => {
+            let mut chat = connect(&home, &cli.server, &username()?).await?;
+            let has_local = home.load_key(&cli.server, chat.username())?.is_some();
+            let sync_password = if has_local && !sync {
+                None
+            } else {
+                Some(match &sync_password_file {
+                    Some(f) => secret_from(f)?,
+                    None => read_secret("Sync password")?,
+                })
+            };
+            if sync && has_local {
+                home.forget_key(&cli.server, chat.username())?;
+            }
+            let password = password_for(&cli.password_file, "Password of your key")?;
+            chat.login(
+                password.as_bytes(),
+                sync_password.as_ref().map(|s| s.as_str()),
+            )
+            .await
+            .map_err(explain)?;
+            printer.fingerprint("logged in", chat.username(), &chat.key()?.fingerprint())?;
+        }
+        ClientCommand::Keys(KeysCommand::Import {
+            file,
+            file_password_file,
+        }) => {
+            // Importing is how a key reaches a new device: no login first.
+            let mut chat = connect(&home, &cli.server, &username()?).await?;
+            let key_file = read_key_file(&file)?;
+            let file_password = match &file_password_file {
+                Some(f) => Some(secret_from(f)?),
+                None if key_file.is_encrypted() => Some(read_secret("Password of the key file")?),
+                None => None,
+            };
+            let password = password_for(&cli.password_file, "Password of your key (new)")?;
+            chat.import_key(
+                &key_file,
+                file_password.as_ref().map(|p| p.as_bytes()),
+                password.as_bytes(),
+            )
+            .await
+            .map_err(explain)?;
+            printer.fingerprint("imported", chat.username(), &chat.key()?.fingerprint())?;
+        }
+        ClientCommand::Keys(command) => {
+            let mut chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            match command {
+                KeysCommand::Export {
+                    file,
+                    encrypt,
+                    file_password_file,
+                } => {
+                    let file_password = if encrypt {
+                        Some(match &file_password_file {
+                            Some(f) => secret_from(f)?,
+                            None => read_secret("Password for the key file")?,
+                        })
+                    } else {
+                        None
+                    };
+                    let key_file = chat
+                        .export_key(file_password.as_ref().map(|p| p.as_bytes()))
+                        .await
+                        .map_err(explain)?;
+                    crate::client::write_private(&file, key_file.to_json()?.as_bytes())
+                        .map_err(explain)?;
+                    printer.done(&format!("exported to {}", file.display()))?;
+                }
+                KeysCommand::Import { .. } => unreachable!("handled above"),
+                KeysCommand::Fingerprint => {
+                    printer.fingerprint("your key", chat.username(), &chat.key()?.fingerprint())?;
+                }
+                KeysCommand::Rotate { update_server_copy } => {
+                    let password = password_for(&cli.password_file, "Password of your key")?;
+                    let user = chat
+                        .rotate(password.as_bytes(), update_server_copy)
+                        .await
+                        .map_err(explain)?;
+                    printer.user("rotated", &user)?;
+                }
+            }
+        }
+        ClientCommand::User(command) => {
+            let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            match command {
+                UserCommand::Show { name } => {
+                    let user = chat.user(&name).await.map_err(explain)?;
+                    printer.user("user", &user)?;
+                }
+                UserCommand::Update {
+                    display_name,
+                    store_on_server,
+                    sync_password_file,
+                    remove_from_server,
+                } => {
+                    let mut update = UpdateUser {
+                        display_name,
+                        ..Default::default()
+                    };
+                    if store_on_server {
+                        let password = password_for(&cli.password_file, "Password of your key")?;
+                        let encrypted =
+                            crate::client::keystore::encrypt(chat.key()?, password.as_bytes())
+                                .await?;
+                        update.private_key = Some(to_model(&encrypted)?);
+                        update.sync_password = Some(Secret::new(
+                            match &sync_password_file {
+                                Some(f) => secret_from(f)?,
+                                None => read_secret("Sync password (for other devices)")?,
+                            }
+                            .as_str(),
+                        ));
+                    } else if let Some(f) = &sync_password_file {
+                        update.sync_password = Some(Secret::new(secret_from(f)?.as_str()));
+                    }
+                    if remove_from_server {
+                        update.remove_private_key = Some(true);
+                    }
+                    let user = chat.session().user_update(update).await.map_err(explain)?;
+                    printer.user("updated", &user)?;
+                }
+                UserCommand::Delete { yes } => {
+                    if !yes {
+                        bail!(
+                            "deleting {} is immediate and irreversible: run again with --yes",
+                            chat.username()
+                        );
+                    }
+                    chat.session().user_delete().await.map_err(explain)?;
+                    home.forget_key(&cli.server, chat.username())?;
+                    printer.done(&format!("deleted {}", chat.username()))?;
+                }
+            }
+        }
+        ClientCommand::Conversation(command) => {
+            let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            conversation(&chat, command, &mut printer).await?;
+        }
+        ClientCommand::Message(command) => {
+            let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            message(&chat, command, &mut printer).await?;
+        }
+        ClientCommand::Watch {
+            conversation,
+            count,
+        } => {
+            let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            watch(&chat, conversation, count, &mut printer).await?;
+        }
+        ClientCommand::Trust(command) => {
+            let chat = connect_trusting(&home, &cli.server, &username()?, &command).await?;
+            match command {
+                TrustCommand::Server { fingerprint } => {
+                    chat.accept_server_key(&parse_fingerprint(&fingerprint)?)?;
+                    printer.done(&format!("trusting the server key {fingerprint}"))?;
+                }
+                TrustCommand::User { name, fingerprint } => {
+                    chat.accept_user_key(&name, &parse_fingerprint(&fingerprint)?)?;
+                    printer.done(&format!("trusting {fingerprint} as the key of {name}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn conversation(
+    chat: &Chat,
+    command: ConversationCommand,
+    printer: &mut Printer<'_>,
+) -> anyhow::Result<()> {
+    match command {
+        ConversationCommand::Create { members, name } => {
+            let members: Vec<&str> = members.iter().map(String::as_str).collect();
+            let created = chat
+                .create_conversation(&members, name.as_deref())
+                .await
+                .map_err(explain)?;
+            printer.conversation(chat, &created, false)?;
+        }
+        ConversationCommand::List => {
+            let list = chat.session().conversation_list().await.map_err(explain)?;
+            printer.conversations(chat, &list.items)?;
+        }
+        ConversationCommand::Show { id } => {
+            let conversation = chat.conversation(id).await.map_err(explain)?;
+            printer.conversation(chat, &conversation, true)?;
+            let opened = chat
+                .open_all(&conversation, conversation.messages.clone())
+                .await
+                .map_err(explain)?;
+            printer.messages(&opened, conversation.next_cursor.as_deref())?;
+        }
+        ConversationCommand::Rename { id, name } => {
+            let current = chat.conversation(id).await.map_err(explain)?;
+            let renamed = chat
+                .session()
+                .rename_conversation(&current, &name)
+                .await
+                .map_err(explain)?;
+            printer.conversation(chat, &renamed, false)?;
+        }
+        ConversationCommand::Members { id, members } => {
+            let current = chat.conversation(id).await.map_err(explain)?;
+            for member in &members {
+                if !current.members.iter().any(|m| &m.username == member) {
+                    chat.user(member).await.map_err(explain)?;
+                }
+            }
+            let members: Vec<&str> = members.iter().map(String::as_str).collect();
+            let updated = chat
+                .session()
+                .set_members(&current, &members)
+                .await
+                .map_err(explain)?;
+            printer.conversation(chat, &updated, false)?;
+        }
+        ConversationCommand::Leave { id } => {
+            chat.session()
+                .conversation_leave(BaseConversation { id })
+                .await
+                .map_err(explain)?;
+            printer.done(&format!("left {id}"))?;
+        }
+        ConversationCommand::Delete { id } => {
+            chat.session()
+                .conversation_delete(BaseConversation { id })
+                .await
+                .map_err(explain)?;
+            printer.done(&format!("deleted {id}"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn message(
+    chat: &Chat,
+    command: MessageCommand,
+    printer: &mut Printer<'_>,
+) -> anyhow::Result<()> {
+    match command {
+        MessageCommand::Send {
+            conversation,
+            text,
+            file,
+        } => {
+            let text = read_text(text)?;
+            let file = file.as_deref().map(read_file).transpose()?;
+            let sent = chat
+                .send(conversation, text.as_deref(), file.as_ref())
+                .await
+                .map_err(explain)?;
+            printer.messages(&[sent], None)?;
+        }
+        MessageCommand::List {
+            conversation,
+            before,
+            limit,
+        } => {
+            let (page, next) = chat
+                .history(conversation, before, limit)
+                .await
+                .map_err(explain)?;
+            printer.messages(&page, next.as_deref())?;
+        }
+        MessageCommand::Edit {
+            conversation,
+            message,
+            text,
+            file,
+        } => {
+            let text = read_text(text)?;
+            let file = file.as_deref().map(read_file).transpose()?;
+            let edited = chat
+                .edit(conversation, message, text.as_deref(), file.as_ref())
+                .await
+                .map_err(explain)?;
+            printer.messages(&[edited], None)?;
+        }
+        MessageCommand::Delete {
+            conversation,
+            message,
+        } => {
+            chat.delete_message(conversation, message)
+                .await
+                .map_err(explain)?;
+            printer.done(&format!("deleted {message}"))?;
+        }
+        MessageCommand::Download {
+            conversation,
+            message,
+            output,
+        } => {
+            let (content, bytes) = chat
+                .download(conversation, message)
+                .await
+                .map_err(explain)?;
+            crate::client::write_private(&output, &bytes).map_err(explain)?;
+            printer.download(&content, bytes.len(), &output)?;
+        }
+    }
+    Ok(())
+}
+
+async fn watch(
+    chat: &Chat,
+    only: Option<Uuid>,
+    count: Option<u64>,
+    printer: &mut Printer<'_>,
+) -> anyhow::Result<()> {
+    let mut stream = EventStream::open(chat.session()).await.map_err(explain)?;
+    printer.ready()?;
+    let mut conversations = HashMap::new();
+    let mut printed = 0;
+    while count.is_none_or(|n| printed < n) {
+        let event = stream.next().await.map_err(explain)?;
+        let conversation_id = event_conversation(&event);
+        if only.is_some() && conversation_id != only {
+            continue;
+        }
+        let opened = match &event {
+            Event::MessageCreated(m) | Event::MessageUpdated(m) => {
+                let conversation = match conversations.entry(m.conversation_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                        chat.conversation(m.conversation_id)
+                            .await
+                            .map_err(explain)?,
+                    ),
+                };
+                chat.open_all(conversation, vec![m.clone()])
+                    .await
+                    .map_err(explain)?
+                    .pop()
+            }
+            Event::ConversationUpdated(c) | Event::ConversationCreated(c) => {
+                conversations.insert(c.id, c.clone());
+                None
+            }
+            _ => None,
+        };
+        printer.event(chat, &event, opened.as_ref())?;
+        printed += 1;
+    }
+    Ok(())
+}
+
+/// The conversation an event is about, if any.
+fn event_conversation(event: &Event) -> Option<Uuid> {
+    match event {
+        Event::MessageCreated(m) | Event::MessageUpdated(m) => Some(m.conversation_id),
+        Event::MessageDeleted(m) => Some(m.conversation_id),
+        Event::ConversationCreated(c) | Event::ConversationUpdated(c) => Some(c.id),
+        Event::ConversationDeleted(c) => Some(c.id),
+        Event::ConversationLeft(l) => Some(l.conversation_id),
+        Event::UserKeyChanged(_) => None,
+    }
+}
+
+async fn connect(home: &Home, server: &str, username: &str) -> anyhow::Result<Chat> {
+    Chat::connect(home.clone(), server, username)
+        .await
+        .map_err(explain)
+}
+
+/// Connects for `trust`: a changed key is what the command is about, so
+/// the server key is only checked when it is not the one being accepted.
+async fn connect_trusting(
+    home: &Home,
+    server: &str,
+    username: &str,
+    command: &TrustCommand,
+) -> anyhow::Result<Chat> {
+    match (Chat::connect(home.clone(), server, username).await, command) {
+        (Ok(chat), _) => Ok(chat),
+        (Err(ClientError::KeyChanged { announced, .. }), TrustCommand::Server { fingerprint })
+            if parse_fingerprint(fingerprint)? == parse_fingerprint(&announced)? =>
+        {
+            let mut pins = home.pins()?;
+            pins.accept_server(server, &parse_fingerprint(fingerprint)?)?;
+            Chat::connect(home.clone(), server, username)
+                .await
+                .map_err(explain)
+        }
+        (Err(e), _) => Err(explain(e)),
+    }
+}
+
+/// Connects and unlocks the key kept in the home.
+async fn logged_in(
+    home: &Home,
+    server: &str,
+    password_file: &Option<std::path::PathBuf>,
+    username: &str,
+) -> anyhow::Result<Chat> {
+    let mut chat = connect(home, server, username).await?;
+    if home.load_key(server, username)?.is_none() {
+        bail!(
+            "this machine has no key for {username} on {server}: run `nanochat-client complete` or `nanochat-client login`"
+        );
+    }
+    let password = password_for(password_file, "Password of your key")?;
+    chat.login(password.as_bytes(), None)
+        .await
+        .map_err(explain)?;
+    Ok(chat)
+}
+
+fn password_for(
+    file: &Option<std::path::PathBuf>,
+    prompt: &str,
+) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    match file {
+        Some(f) => secret_from(f),
+        None => read_secret(prompt),
+    }
+}
+
+fn read_key_file(path: &Path) -> anyhow::Result<KeyFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    KeyFile::from_json(&text)
+        .map_err(|e| anyhow!("{} is not a NanoChat key file: {e}", path.display()))
+}
+
+fn read_text(text: Option<String>) -> anyhow::Result<Option<String>> {
+    match text.as_deref() {
+        Some("-") => {
+            let mut buffer = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut buffer)
+                .context("cannot read the text from standard input")?;
+            Ok(Some(buffer.trim_end_matches('\n').to_owned()))
+        }
+        _ => Ok(text),
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileToSend> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| anyhow!("{} names no file", path.display()))?;
+    Ok(FileToSend {
+        media_type: media_type(&name),
+        name,
+        bytes,
+    })
+}
+
+/// A media type guessed from the extension, for the reader's benefit only.
+fn media_type(name: &str) -> Option<String> {
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    let known = match extension.as_str() {
+        "txt" | "md" => "text/plain",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        _ => return None,
+    };
+    Some(known.to_owned())
+}
+
+fn parse_fingerprint(text: &str) -> anyhow::Result<Fingerprint> {
+    text.parse()
+        .map_err(|_| anyhow!("{text:?} is not a fingerprint (64 hex digits, spaces allowed)"))
+}
+
+/// A client error as a sentence a person understands.
+fn explain(error: ClientError) -> anyhow::Error {
+    match error {
+        ClientError::KeyChanged {
+            subject,
+            pinned,
+            announced,
+        } => {
+            let how = match &subject {
+                crate::client::pins::PinSubject::Server(_) => {
+                    format!("nanochat-client trust server '{announced}'")
+                }
+                crate::client::pins::PinSubject::User(_, user) => {
+                    format!("nanochat-client trust user {user} '{announced}'")
+                }
+            };
+            anyhow!(
+                "{subject} changed!\n  pinned:    {pinned}\n  announced: {announced}\nSomeone may be impersonating them. Check the new fingerprint with its owner; if it is right, run: {how}"
+            )
+        }
+        ClientError::Api(e) => match e.code {
+            ErrorCode::Stale => anyhow!(
+                "the server refused the request because the clocks disagree: {} (fix this machine's clock)",
+                e.message
+            ),
+            ErrorCode::NotFound => anyhow!("not found: {}", e.message),
+            ErrorCode::UnknownUser => {
+                anyhow!(
+                    "the server knows no completed user by this name: {}",
+                    e.message
+                )
+            }
+            code => anyhow!("the server refused ({code}): {}", e.message),
+        },
+        ClientError::InvalidResponse(why) if why.contains("window") => anyhow!(
+            "the server's answer is outside the freshness window: {why}; this machine's clock is probably off"
+        ),
+        ClientError::Transport(why) => anyhow!("cannot reach the server: {why}"),
+        other => anyhow!("{other}"),
+    }
+}
+
+/// Used by `conversation show` and `watch` to print a name or why not.
+fn name_of(chat: &Chat, conversation: &crate::models::MessageConversation) -> Option<String> {
+    conversation.name.as_ref()?;
+    Some(match chat.key() {
+        Ok(key) => match names::open(conversation, chat.username(), key) {
+            Ok(Some(name)) => name,
+            Ok(None) => return None,
+            Err(e) => format!("(name unreadable: {e})"),
+        },
+        Err(_) => "(name sealed)".into(),
+    })
+}

@@ -1,0 +1,295 @@
+//! What `nanochat-client` prints: a line or two of text for people, or one
+//! JSON document per result with `--json` (one per line, so `watch` is
+//! NDJSON), so scripts never parse prose.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::bodies::Event;
+use crate::client::Chat;
+use crate::client::messages::{ChatMessage, Verdict};
+use crate::crypto::{Fingerprint, MessageContent};
+use crate::models::{MessageConversation, PublicUser};
+
+/// Prints results as text or JSON.
+pub struct Printer<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+}
+
+impl<'a> Printer<'a> {
+    /// A printer to `out`.
+    pub fn new(out: &'a mut dyn Write, json: bool) -> Self {
+        Printer { out, json }
+    }
+
+    fn emit(&mut self, value: Value, text: &str) -> anyhow::Result<()> {
+        if self.json {
+            writeln!(self.out, "{value}")?;
+        } else {
+            writeln!(self.out, "{text}")?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// A command that only succeeded.
+    pub fn done(&mut self, what: &str) -> anyhow::Result<()> {
+        self.emit(json!({ "ok": true, "message": what }), what)
+    }
+
+    /// `watch` is listening.
+    pub fn ready(&mut self) -> anyhow::Result<()> {
+        self.emit(
+            json!({ "event": "ready" }),
+            "watching; new events follow (Ctrl-C to stop)",
+        )
+    }
+
+    /// A user.
+    pub fn user(&mut self, what: &str, user: &PublicUser) -> anyhow::Result<()> {
+        self.emit(
+            json!({
+                "username": user.username,
+                "display_name": user.display_name,
+                "fingerprint": user.fingerprint,
+            }),
+            &format!(
+                "{what}: {} ({})\n  fingerprint {}",
+                user.username, user.display_name, user.fingerprint
+            ),
+        )
+    }
+
+    /// A fingerprint.
+    pub fn fingerprint(
+        &mut self,
+        what: &str,
+        username: &str,
+        fingerprint: &Fingerprint,
+    ) -> anyhow::Result<()> {
+        self.emit(
+            json!({ "username": username, "fingerprint": fingerprint.to_string() }),
+            &format!("{what}: {username}\n  fingerprint {fingerprint}"),
+        )
+    }
+
+    /// One conversation; with `members`, every member and fingerprint.
+    pub fn conversation(
+        &mut self,
+        chat: &Chat,
+        c: &MessageConversation,
+        members: bool,
+    ) -> anyhow::Result<()> {
+        let name = super::name_of(chat, c);
+        let mut text = format!(
+            "{}  {}  owner {}  members {}",
+            c.id,
+            name.as_deref().unwrap_or("(unnamed)"),
+            c.owner,
+            c.members
+                .iter()
+                .map(|m| m.username.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if members {
+            for m in &c.members {
+                let fingerprint = if m.fingerprint.is_empty() {
+                    "(no key: reset, waiting to complete again)"
+                } else {
+                    &m.fingerprint
+                };
+                text.push_str(&format!(
+                    "\n  {} ({})  {fingerprint}",
+                    m.username, m.display_name
+                ));
+            }
+        }
+        self.emit(conversation_json(chat, c), &text)
+    }
+
+    /// A list of conversations.
+    pub fn conversations(
+        &mut self,
+        chat: &Chat,
+        list: &[MessageConversation],
+    ) -> anyhow::Result<()> {
+        if self.json {
+            let items: Vec<Value> = list.iter().map(|c| conversation_json(chat, c)).collect();
+            return self.emit(json!({ "conversations": items }), "");
+        }
+        if list.is_empty() {
+            return self.emit(Value::Null, "no conversations yet");
+        }
+        for c in list {
+            self.conversation(chat, c, false)?;
+        }
+        Ok(())
+    }
+
+    /// Messages, and the cursor of the next older page.
+    pub fn messages(&mut self, list: &[ChatMessage], next: Option<&str>) -> anyhow::Result<()> {
+        if self.json {
+            let items: Vec<Value> = list.iter().map(message_json).collect();
+            return self.emit(json!({ "messages": items, "next_cursor": next }), "");
+        }
+        for m in list {
+            let text = message_text(m);
+            self.emit(Value::Null, &text)?;
+        }
+        if let Some(next) = next {
+            self.emit(Value::Null, &format!("(older messages: --before {next})"))?;
+        }
+        Ok(())
+    }
+
+    /// A downloaded file.
+    pub fn download(
+        &mut self,
+        content: &MessageContent,
+        size: usize,
+        path: &Path,
+    ) -> anyhow::Result<()> {
+        self.emit(
+            json!({
+                "file_name": content.file_name,
+                "file_type": content.file_type,
+                "size": size,
+                "output": path.display().to_string(),
+            }),
+            &format!(
+                "saved {} ({size} bytes, verified) to {}",
+                content.file_name.as_deref().unwrap_or("the file"),
+                path.display()
+            ),
+        )
+    }
+
+    /// One event of `watch`.
+    pub fn event(
+        &mut self,
+        chat: &Chat,
+        event: &Event,
+        opened: Option<&ChatMessage>,
+    ) -> anyhow::Result<()> {
+        let kind = event.event_type().as_str();
+        let (value, text) = match (event, opened) {
+            (Event::MessageCreated(_) | Event::MessageUpdated(_), Some(m)) => {
+                let mut value = message_json(m);
+                value["event"] = json!(kind);
+                (value, format!("{kind}: {}", message_text(m)))
+            }
+            (Event::MessageDeleted(m), _) => (
+                json!({ "event": kind, "conversation_id": m.conversation_id, "id": m.id }),
+                format!("{kind}: {} in {}", m.id, m.conversation_id),
+            ),
+            (Event::ConversationCreated(c) | Event::ConversationUpdated(c), _) => {
+                let mut value = conversation_json(chat, c);
+                value["event"] = json!(kind);
+                let name = super::name_of(chat, c);
+                (
+                    value,
+                    format!(
+                        "{kind}: {} {}",
+                        c.id,
+                        name.as_deref().unwrap_or("(unnamed)")
+                    ),
+                )
+            }
+            (Event::ConversationDeleted(c), _) => (
+                json!({ "event": kind, "conversation_id": c.id }),
+                format!("{kind}: {}", c.id),
+            ),
+            (Event::ConversationLeft(l), _) => (
+                json!({ "event": kind, "conversation_id": l.conversation_id, "username": l.username }),
+                format!("{kind}: {} left {}", l.username, l.conversation_id),
+            ),
+            (Event::UserKeyChanged(u), _) => (
+                json!({ "event": kind, "username": u.username, "fingerprint": u.fingerprint }),
+                format!(
+                    "WARNING {kind}: {} has a new key {}; check it with them before trusting it",
+                    u.username, u.fingerprint
+                ),
+            ),
+            (Event::MessageCreated(m) | Event::MessageUpdated(m), None) => (
+                json!({ "event": kind, "conversation_id": m.conversation_id, "id": m.id }),
+                format!("{kind}: {}", m.id),
+            ),
+        };
+        self.emit(value, &text)
+    }
+}
+
+fn conversation_json(chat: &Chat, c: &MessageConversation) -> Value {
+    json!({
+        "id": c.id,
+        "name": super::name_of(chat, c),
+        "name_revision": c.name_revision,
+        "owner": c.owner,
+        "updated_at": c.updated_at.format(&Rfc3339).unwrap_or_default(),
+        "members": c.members.iter().map(|m| json!({
+            "username": m.username,
+            "display_name": m.display_name,
+            "fingerprint": m.fingerprint,
+            "owner": m.owner,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn message_json(m: &ChatMessage) -> Value {
+    let mut value = json!({
+        "conversation_id": m.conversation_id,
+        "id": m.id,
+        "sender": m.sender,
+        "created_at": m.created_at.format(&Rfc3339).unwrap_or_default(),
+        "edited_at": m.edited_at.and_then(|t| t.format(&Rfc3339).ok()),
+        "cursor": m.cursor,
+        "attachment_size": m.attachment_size,
+    });
+    match &m.verdict {
+        Verdict::Verified(content) => {
+            value["verified"] = json!(true);
+            value["text"] = json!(content.text);
+            value["file_name"] = json!(content.file_name);
+            value["file_type"] = json!(content.file_type);
+        }
+        Verdict::Unverified(why) => {
+            value["verified"] = json!(false);
+            value["error"] = json!(why);
+        }
+    }
+    value
+}
+
+fn message_text(m: &ChatMessage) -> String {
+    let when = m.created_at.format(&Rfc3339).unwrap_or_default();
+    let edited = if m.edited_at.is_some() {
+        " (edited)"
+    } else {
+        ""
+    };
+    match &m.verdict {
+        Verdict::Verified(content) => {
+            let mut line = format!(
+                "[{when}] {}{edited}: {}",
+                m.sender,
+                content.text.as_deref().unwrap_or("")
+            );
+            if let Some(file) = &content.file_name {
+                line.push_str(&format!(
+                    "  [file {file}, {} bytes]",
+                    m.attachment_size.unwrap_or(0)
+                ));
+            }
+            format!("{line}\n  id {}", m.id)
+        }
+        Verdict::Unverified(why) => format!(
+            "[{when}] {}{edited}: UNVERIFIED MESSAGE, NOT SHOWN ({why})\n  id {}",
+            m.sender, m.id
+        ),
+    }
+}
