@@ -80,7 +80,7 @@ pub struct ServeArgs {
     #[arg(long, env = "NANOCHAT_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: i64,
     /// Largest attachment ciphertext, in bytes.
-    #[arg(long, env = "NANOCHAT_MAX_FILE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    #[arg(long, env = "NANOCHAT_MAX_FILE_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_file_bytes: i64,
     /// Largest message content ciphertext, in bytes.
     #[arg(long, env = "NANOCHAT_MAX_CONTENT_BYTES", default_value_t = 64 * 1024)]

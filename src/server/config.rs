@@ -54,7 +54,7 @@ impl Config {
             freshness_window: Duration::from_secs(300),
             limits: Limits {
                 max_body_bytes: 16 * 1024 * 1024,
-                max_file_bytes: 10 * 1024 * 1024,
+                max_file_bytes: 8 * 1024 * 1024,
                 max_content_bytes: 64 * 1024,
                 max_members: 100,
                 max_page_size: 100,
