@@ -4,11 +4,11 @@
 /// Every request body type of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BodyType {
-    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted.
+    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there. Over POST /encrypted, or as a later frame of a socket whose session is open, it gets bad_request (encrypted) and the socket keeps its session. session_required is the plain answer to any other first frame.
     SessionOpen,
     /// `user.complete`: Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession).
     UserComplete,
-    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request.
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist.
     UserSync,
     /// `user.get`: Looks up a user's display name and public key (to pin it and check its fingerprint).
     UserGet,
@@ -34,7 +34,7 @@ pub enum BodyType {
     MessageUpdate,
     /// `message.delete`: Deletes a message (sender only).
     MessageDelete,
-    /// `message.list`: A page of a conversation's history, newest first, before an optional cursor.
+    /// `message.list`: A page of a conversation's history, newest first, before an optional opaque cursor (see ListMessages.before for cursors the server did not issue).
     MessageList,
     /// `message.attachment`: Downloads one message's encrypted attachment; lists never inline attachment bytes.
     MessageAttachment,

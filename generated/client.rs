@@ -94,7 +94,50 @@ answer, errors included, is encrypted and sent with HTTP 200 so the
 status line tells an observer nothing. Besides the codes each body type
 lists in `x-nanochat-bodies`, any request may get the pipeline's codes:
 `bad_request`, `unknown_type`, `stale`, `replayed`, `unknown_user`,
-`bad_signature` and `internal`.
+`bad_signature` and `internal`. `unknown_user` comes only from the
+signature check, so the unsigned `user.sync` never gets it (it answers
+`wrong_password` for an unknown or pending user, against probing), and
+`user.complete`, checked against the key it carries, gets
+`invalid_token` instead.
+
+## The Body
+
+A request's plaintext is one JSON object, the `Body`: `type`,
+`created_at`, `request_id`, `username` and, where the type has one,
+`payload`.
+- `created_at` is an RFC 3339 date-time string such as
+  `2026-11-25T09:00:00Z`. Senders write UTC; a receiver reads any offset
+  as the instant it names. A request whose `created_at` is missing, or
+  is not such a string, gets `bad_request` (before freshness is
+  checked); a well-formed one outside the window gets `stale`.
+- Closed objects: the `Body` and every object a request carries (each
+  payload schema and the objects inside it) accept only the fields
+  their schema lists (`additionalProperties: false`). A request with any
+  other field, at any depth and of any size, gets `bad_request`; these
+  schemas are closed wherever they appear, in responses and events too.
+  The schemas that only servers send (responses and events) are open: a
+  v1 server sends only the fields listed, and clients ignore fields they
+  do not know.
+- No payload: the types whose `payload` is `null` in
+  `x-nanochat-bodies` (`session.open`, `user.delete`,
+  `conversation.list`) take none. The request omits `payload`, or sends
+  `null` or `{}`; the three mean the same. Any other value (an object
+  with a field, an array, a string) gets `bad_request`. Every response
+  type has a schema, so a successful response always carries a
+  `payload` object (`Empty` is `{}`) and no `error`; a refused one
+  carries `error` and no `payload`.
+- UUIDs (`request_id`, conversation and message ids) are written in the
+  lowercase hyphenated form, 8-4-4-4-12 lowercase hex digits (36
+  characters), which is also the form the canonical message and name
+  bytes sign. Any other spelling of a UUID in a request (uppercase,
+  braces, no hyphens, `urn:uuid:`) gets `bad_request`, so the id a
+  client signs is always the string it sends. Servers write the same
+  form.
+- A Body the server cannot read at all (not a JSON object, a missing or
+  malformed `created_at`, a field of the wrong type) gets `bad_request`
+  in a response with an empty `type` and no `request_id`, since the
+  server could not read them; it still decrypts under `K_resp`, which
+  is what makes it the answer to this request.
 
 ## Response (`EncryptedBody` without `key`)
 
@@ -122,7 +165,11 @@ sent within one ping interval (30 s) of the upgrade;
 any other first request gets a plain `Error` frame with code
 `session_required`, a first frame that is not an `EncryptedBody` gets a
 plain `bad_envelope`, a `session.open` that is refused gets its
-encrypted error, and in all three cases the socket is then closed. A
+encrypted error, and in all three cases the socket is then closed.
+`session_required` is only ever that plain answer to a first frame. A
+`session.open` anywhere else, over `POST /encrypted` or as a later frame
+of a socket whose session is open, gets an encrypted `bad_request` and
+changes nothing: the socket stays open with its first session. A
 session ends (the socket closes) when its user's key changes or the user
 is reset or deleted. Its `K` and `iv` give
 `K_events = HKDF-SHA-256(ikm = K, salt = iv, info = "nanochat/v1 events")`.
@@ -228,16 +275,24 @@ racing a re-seal resolves the same way: whoever loses re-fetches and
 decides again, so a re-seal never resurrects an older name.
 
 Key rotation proof (`UpdateUser.public_key_signature`): RSA-PSS by the new
-private key over length-prefixed ASCII `nanochat/v1 key rotation`, the
-username (UTF-8) and the new public key (SPKI DER).
+private key over three fields, each a 4-byte big-endian length followed
+by the bytes, as in the canonical message bytes: ASCII `nanochat/v1 key
+rotation` (24 bytes), the username (UTF-8, as in the Body) and the new
+public key (SPKI DER, the exact bytes of `public_key`). For `alice` the
+bytes start `00 00 00 18 "nanochat/v1 key rotation" 00 00 00 05
+"alice"`, then the SPKI's length and bytes. A proof that does not verify
+gets `bad_signature`.
 
 ## Password-encrypted private keys
 
 `EncryptedPrivateKey`: `key = Argon2id(password, salt, m_cost, t_cost,
 p_cost, 32 bytes)`, `ciphertext = AES-256-GCM(key, iv, PKCS#8 DER, aad =
-"nanochat/v1 private-key")`. The server stores the blob as it is; it
-never sees the password. The sync password is stored as an Argon2id PHC
-string.
+"nanochat/v1 private-key")`. Argon2id is version 0x13 (19, RFC 9106)
+with no secret and no associated data, and its output is 32 bytes. The
+blob stores no Argon2 version: format `version: 1` fixes 0x13, and any
+other Argon2 version would be a new format version. The password is its
+UTF-8 bytes. The server stores the blob as it is; it never sees the
+password. The sync password is stored as an Argon2id PHC string.
 
 ## Not provided by v1
 
@@ -522,7 +577,7 @@ fn decode<T: serde::de::DeserializeOwned, E: From<serde_json::Error>>(
 }
 /// One typed method per body type of the catalogue.
 pub trait Bodies: Exchange {
-    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted.
+    /// `session.open`: Opens an event session on a WebSocket; must be the first frame there. Over POST /encrypted, or as a later frame of a socket whose session is open, it gets bad_request (encrypted) and the socket keeps its session. session_required is the plain answer to any other first frame.
     fn session_open(
         &self,
     ) -> impl std::future::Future<
@@ -539,7 +594,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::UserComplete(payload)).await?) }
     }
-    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request.
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist.
     fn user_sync(
         &self,
         payload: crate::models::SyncUser,
@@ -654,7 +709,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::MessageDelete(payload)).await?) }
     }
-    /// `message.list`: A page of a conversation's history, newest first, before an optional cursor.
+    /// `message.list`: A page of a conversation's history, newest first, before an optional opaque cursor (see ListMessages.before for cursors the server did not issue).
     fn message_list(
         &self,
         payload: crate::models::ListMessages,

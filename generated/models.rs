@@ -68,19 +68,19 @@ impl Error {
 /// - too_large: a request, file, text or member list exceeds a limit (plain 413 or encrypted)
 /// - rate_limited: too many requests or failed user.sync attempts (plain 429 or encrypted)
 /// - unavailable: the server cannot serve now (plain, 503)
-/// - session_required: a WebSocket's first frame was not session.open
-/// - bad_request: the Body or its payload does not match the schema or a rule
+/// - session_required: a WebSocket's first frame was not session.open (plain, then the socket closes)
+/// - bad_request: the Body or its payload does not match the schema or a rule (a missing or malformed created_at, a field the schema does not list, a UUID not in lowercase hyphenated form, a payload on a type without one, session.open anywhere but a WebSocket's first frame)
 /// - unknown_type: the Body type is not in the catalogue
 /// - stale: created_at is outside the freshness window
 /// - replayed: this request_id was already accepted from this user
-/// - unknown_user: no completed user has this username
+/// - unknown_user: no completed user has this username (never from user.sync, which answers wrong_password for unknown and pending users alike, so it cannot be used to probe for usernames)
 /// - bad_signature: the signature is missing or does not verify
 /// - invalid_token: the complete token is unknown, expired or used
 /// - invalid_key: a public key is malformed or of an unaccepted size
-/// - wrong_password: the sync password is wrong or no private key is stored
+/// - wrong_password: the sync password is wrong, no private key is stored, or (user.sync only) the user is unknown or pending
 /// - not_found: no such conversation, message or user visible to the caller
 /// - forbidden: the caller may see the object but not do this to it
-/// - conflict: the object already exists (conversation or message id, completed user), or a sealed name does not carry the next name revision
+/// - conflict: the object already exists (conversation or message id), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
 /// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
 /// - internal: an unexpected server fault; details are in the server log only
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -273,23 +273,23 @@ pub struct References {
 impl poem_openapi::types::Example for References {
     fn example() -> Self {
         serde_json::from_str(
-                "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":10485760,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}",
+                "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}",
             )
             .expect("api.yml example matches its schema")
     }
 }
 impl References {
     /// The example of `References` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":10485760,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}";
 }
-/// Server limits; requests over them get too_large.
+/// Server limits; requests over them get too_large. The limits on a message's parts are reachable within max_body_bytes: the envelope's data is base64 of the Body JSON, in which the attachment and content are base64 again, so each ciphertext byte costs about 16/9 bytes of envelope. A server announces only limits for which max_body_bytes >= 16/9 * (max_file_bytes + max_content_bytes + 1024 * max_members) + 16384 (1024 bytes per member cover a wrapped key of a 4096-bit RSA key and its username, 16384 the rest of the Body and the envelope), so a message with an attachment of max_file_bytes, content of max_content_bytes and a key for each of max_members members fits in one request; roughly, max_file_bytes is at most 9/16 of max_body_bytes. With the defaults: 16 MiB bodies, 8 MiB files.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "server", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "server", oai(skip_serializing_if_is_none, example))]
 pub struct Limits {
     /// Largest EncryptedBody accepted, in bytes of JSON.
     pub max_body_bytes: i64,
-    /// Largest attachment ciphertext, in bytes.
+    /// Largest attachment ciphertext, in bytes; at most about 9/16 of max_body_bytes (see Limits).
     pub max_file_bytes: i64,
     /// Largest message content ciphertext, in bytes.
     pub max_content_bytes: i64,
@@ -302,14 +302,14 @@ pub struct Limits {
 impl poem_openapi::types::Example for Limits {
     fn example() -> Self {
         serde_json::from_str(
-                "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":10485760,\"max_members\":100,\"max_page_size\":100}",
+                "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}",
             )
             .expect("api.yml example matches its schema")
     }
 }
 impl Limits {
     /// The example of `Limits` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":10485760,\"max_members\":100,\"max_page_size\":100}";
+    pub const EXAMPLE_JSON: &'static str = "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}";
 }
 /// The answer of GET /health.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -332,20 +332,22 @@ impl Health {
     /// The example of `Health` in api.yml, as JSON.
     pub const EXAMPLE_JSON: &'static str = "{\"status\":\"ok\",\"version\":\"0.1.0\"}";
 }
-/// The plaintext inside every EncryptedBody, as UTF-8 JSON.
+/// The plaintext inside every EncryptedBody, as UTF-8 JSON. Closed: no
+/// other fields (see "The Body" in the info description).
 /// Requests carry type, created_at, request_id, username and, where the
 /// type has one, payload (schema per type in x-nanochat-bodies).
 /// Responses echo type and request_id, carry the server's created_at, and
 /// either payload (the type's response schema) or error. Events carry an
 /// event.* type (x-nanochat-events), created_at, seq and payload.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Body {
     /// The body type, a key of x-nanochat-bodies or x-nanochat-events.
     pub r#type: String,
-    /// RFC 3339 UTC time at which the sender made this Body.
+    /// RFC 3339 date-time at which the sender made this Body, written in UTC; missing or malformed is bad_request.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
-    /// Requests, random and fresh per request; responses echo it.
+    /// Requests, random and fresh per request, lowercase hyphenated; responses echo it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<uuid::Uuid>,
     /// Requests only, the user speaking (1 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit).
@@ -354,7 +356,7 @@ pub struct Body {
     /// Events only, equal to the EncryptedBody seq.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
-    /// The type's payload (requests, events) or response (responses).
+    /// The type's payload (requests, events) or response (responses). A request of a type without payload omits it or sends null or {}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<serde_json::Map<String, serde_json::Value>>,
     /// See [`Error`].
@@ -374,10 +376,11 @@ impl Empty {
     /// The example of `Empty` in api.yml, as JSON.
     pub const EXAMPLE_JSON: &'static str = "{}";
 }
-/// A private key (PKCS#8 DER) encrypted with a password. key = Argon2id(password, salt, m_cost KiB, t_cost, p_cost) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key").
+/// A private key (PKCS#8 DER) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key"). Format version 1 fixes the Argon2 version, so it is not stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedPrivateKey {
-    /// Format version; 1.
+    /// Format version; 1 (Argon2id version 0x13, 32-byte key).
     pub version: i32,
     /// Always "argon2id".
     pub kdf: String,
@@ -400,6 +403,7 @@ impl EncryptedPrivateKey {
 }
 /// Payload of user.complete. With "store private key on server", private_key and sync_password are both set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompleteUser {
     /// The complete token printed by `nanochat user create`.
     pub token: crate::wire::Secret,
@@ -420,6 +424,7 @@ impl CompleteUser {
 }
 /// Payload of user.sync; the username is the Body's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyncUser {
     /// The sync password chosen at user.complete or user.update.
     pub sync_password: crate::wire::Secret,
@@ -447,6 +452,7 @@ impl PrivateKeyUser {
 /// Payload of user.update; every field is optional. A new public_key needs public_key_signature; a new private_key needs a sync_password unless one is already set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// New display name, 1 to 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -473,6 +479,7 @@ impl UpdateUser {
 }
 /// Names one user.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BaseUser {
     /// The username.
     pub username: String,
@@ -499,6 +506,7 @@ impl PublicUser {
 }
 /// Payload of conversation.create.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateConversation {
     /// A fresh random conversation id chosen by the caller (it is signed into the name); conflict if taken.
     pub id: uuid::Uuid,
@@ -514,6 +522,7 @@ impl CreateConversation {
 }
 /// Payload of conversation.update; every field but id is optional.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conversation {
     /// The conversation.
     pub id: uuid::Uuid,
@@ -533,6 +542,7 @@ impl Conversation {
 }
 /// A conversation name sealed by the caller for the current members (see "Conversation names" in the info description).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SealedName {
     /// The conversation's name_revision plus one (1 in conversation.create); signed.
     pub revision: i64,
@@ -579,6 +589,7 @@ impl ConversationName {
 }
 /// Names one conversation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BaseConversation {
     /// The conversation.
     pub id: uuid::Uuid,
@@ -650,6 +661,7 @@ impl List {
 }
 /// The content key wrapped for one member.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WrappedKey {
     /// The member.
     pub username: String,
@@ -662,6 +674,7 @@ impl WrappedKey {
 }
 /// An attachment encrypted under the message content key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SealedAttachment {
     /// 12-byte AES-GCM IV.
     pub iv: crate::wire::Bytes,
@@ -674,6 +687,7 @@ impl SealedAttachment {
 }
 /// Payload of message.create. If there is no attachment the content must hold a text (checked by readers; the server cannot see it).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateMessage {
     /// The conversation.
     pub conversation_id: uuid::Uuid,
@@ -697,6 +711,7 @@ impl CreateMessage {
 }
 /// Payload of message.update; the whole content is replaced under a fresh content key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMessage {
     /// The conversation.
     pub conversation_id: uuid::Uuid,
@@ -720,6 +735,7 @@ impl UpdateMessage {
 }
 /// Names one message.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BaseMessage {
     /// The conversation.
     pub conversation_id: uuid::Uuid,
@@ -788,7 +804,7 @@ pub struct Message {
     pub recipients: Vec<RecipientDigest>,
     /// RSA-PSS by the sender over the canonical message bytes.
     pub signature: crate::wire::Bytes,
-    /// Stable position of this message in the history (pass as ListMessages.before).
+    /// Stable position of this message in the history (pass as ListMessages.before). An opaque string issued by the server; clients never build, parse or compare cursors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
@@ -798,10 +814,11 @@ impl Message {
 }
 /// Payload of message.list.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListMessages {
     /// The conversation.
     pub conversation_id: uuid::Uuid,
-    /// A cursor from a previous page; absent for the newest page.
+    /// A cursor this server issued (Message.cursor or next_cursor), passed back unchanged; absent for the newest page. Cursors are opaque: a string the server could not have issued gets bad_request; one of the server's form that it did not issue for this conversation (from another conversation, or made up) is not an error and gets this conversation's messages older than that position, possibly none. A cursor never reveals another conversation's messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
     /// Page size, 1 to limits.max_page_size (default 50).

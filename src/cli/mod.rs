@@ -168,6 +168,10 @@ pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Res
     match command {
         Command::Serve(args) => {
             let config = args.config();
+            // Before anything is bound or opened: limits a client cannot
+            // use are an operator mistake, not something to announce.
+            server::pipeline::check_limits(&config.limits)
+                .map_err(|e| anyhow::anyhow!("invalid limits: {e}"))?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -2,9 +2,9 @@
 //! back to an encrypted response.
 //!
 //! Order matters and is the protocol's: rate limit the peer (before any RSA
-//! work), open the envelope, parse the Body, check freshness, decode the
-//! typed request, verify the signature, record the request id (replay
-//! guard), dispatch, seal the answer. Every check is one function here, so
+//! work), open the envelope, parse the Body, check freshness and the
+//! spelling of UUIDs, decode the typed request, verify the signature,
+//! record the request id (replay guard), dispatch, seal the answer. Every check is one function here, so
 //! a reader (or a deliberately broken test server) finds each rule once.
 
 use std::net::SocketAddr;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::api::dispatch;
 use crate::bodies::{BodyType, Request};
 use crate::crypto::{PublicKey, RequestEnvelope, RequestSecret};
-use crate::models::{Body, EncryptedBody, Error, ErrorCode};
+use crate::models::{Body, EncryptedBody, Error, ErrorCode, Limits};
 use crate::server::error::blocking;
 use crate::server::state::State;
 
@@ -118,6 +118,7 @@ pub async fn handle(
         request_id = body.request_id;
         let now = OffsetDateTime::now_utc();
         check_freshness(state, body.created_at, now)?;
+        check_uuid_spelling(&opened.body, body.payload.as_ref())?;
         let request =
             Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
                 .map_err(|e| match e {
@@ -259,6 +260,57 @@ fn check_freshness(
     Ok(())
 }
 
+/// The payload fields that hold UUIDs. Every `format: uuid` field of a
+/// request payload schema in api.yml is one of these, at the payload's top
+/// level (`tests/e2e/spec_rules.rs` checks that against the spec).
+const UUID_FIELDS: [&str; 2] = ["id", "conversation_id"];
+
+/// Rule: UUIDs are spelled one way, lowercase hyphenated, because that is
+/// the form the canonical message and name bytes sign. The typed models
+/// accept any spelling `uuid` parses (uppercase, braces, `urn:uuid:`), so a
+/// client that signed the id it sent would otherwise get `bad_signature`
+/// for a spelling the server silently rewrote.
+fn check_uuid_spelling(
+    body: &[u8],
+    payload: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<(), Error> {
+    /// The Body's `request_id` as written; the typed Body keeps only its value.
+    #[derive(serde::Deserialize)]
+    struct Spelling<'a> {
+        #[serde(borrow, default)]
+        request_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    let request_id = serde_json::from_slice::<Spelling>(body)
+        .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?
+        .request_id;
+    let payload_ids = UUID_FIELDS.iter().filter_map(|field| {
+        let value = payload?.get(*field)?.as_str()?;
+        Some((*field, value))
+    });
+    for (field, value) in request_id
+        .as_deref()
+        .map(|v| ("request_id", v))
+        .into_iter()
+        .chain(payload_ids)
+    {
+        if !is_canonical_uuid(value) {
+            return Err(Error::bad_request(format!(
+                "{field} must be a UUID in lowercase hyphenated form (8-4-4-4-12 hex digits)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `text` is a UUID written as 8-4-4-4-12 lowercase hex digits.
+pub fn is_canonical_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
 /// Rule: `session.open` is the first WebSocket frame and only that.
 fn check_channel(body_type: BodyType, channel: Channel) -> Result<(), Error> {
     match (channel, body_type) {
@@ -356,6 +408,47 @@ async fn check_replay(
             "this request_id was already accepted",
         ))
     }
+}
+
+/// The envelope bytes a request needs for a message at the limits: api.yml's
+/// `Limits` relation, `16/9 * (file + content + 1024 * members) + 16384`.
+/// Base64 twice (attachment and content inside the Body JSON, the Body
+/// inside the envelope) is the 16/9; 1024 bytes per member hold a 4096-bit
+/// wrapped key with its username; 16384 covers everything else.
+pub fn body_bytes_needed(limits: &Limits) -> i128 {
+    let parts = i128::from(limits.max_file_bytes)
+        + i128::from(limits.max_content_bytes)
+        + 1024 * i128::from(limits.max_members);
+    (parts * 16 + 8) / 9 + 16_384
+}
+
+/// Refuses limits a client could not use: any limit below 1, or a file
+/// and content limit that cannot be reached under the body limit.
+pub fn check_limits(limits: &Limits) -> Result<(), String> {
+    let all = [
+        ("max_body_bytes", limits.max_body_bytes),
+        ("max_file_bytes", limits.max_file_bytes),
+        ("max_content_bytes", limits.max_content_bytes),
+        ("max_members", limits.max_members),
+        ("max_page_size", limits.max_page_size),
+    ];
+    if let Some((name, _)) = all.iter().find(|(_, value)| *value < 1) {
+        return Err(format!("{name} must be at least 1"));
+    }
+    let needed = body_bytes_needed(limits);
+    if i128::from(limits.max_body_bytes) < needed {
+        return Err(format!(
+            "max_body_bytes ({}) cannot carry a message at max_file_bytes ({}), \
+             max_content_bytes ({}) and max_members ({}): that takes {needed} bytes \
+             (16/9 of the file and content, base64 twice, plus 1024 per member and 16384); \
+             raise max_body_bytes or lower the others",
+            limits.max_body_bytes,
+            limits.max_file_bytes,
+            limits.max_content_bytes,
+            limits.max_members,
+        ));
+    }
+    Ok(())
 }
 
 /// What a username may be, for error messages.

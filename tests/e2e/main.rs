@@ -8,6 +8,7 @@ mod messages;
 mod names;
 mod pipeline;
 mod spec;
+mod spec_rules;
 mod support;
 mod users;
 mod websocket;
