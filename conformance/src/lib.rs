@@ -8,8 +8,19 @@
 //!   password-encrypted private keys and key files; `vectors/README.md`
 //!   explains every field.
 //!
-//! The suite that replays exchanges against a running server builds on
-//! this crate.
+//! - `cases/`: the conformance suite, one YAML transcript per case
+//!   ([`case`] describes the format, `case.schema.json` is its JSON Schema),
+//!   replayed against any server by [`runner`] and the
+//!   `nanochat-conformance` binary ([`suite`] selects, runs and reports).
+//!
+//! Build order for an implementer: check the crypto with the vectors first,
+//! then run the suite.
+
+pub mod case;
+pub mod provision;
+pub mod runner;
+pub mod suite;
+pub mod template;
 
 /// A fixture key's PKCS#8 PEM by name (`server`, `alice`, `bob`, `carol`
 /// are 3072-bit, `dave` 2048, `erin` 4096; `weak` is 1024-bit and `exp3`
@@ -28,6 +39,19 @@ pub fn fixture_key_pem(name: &str) -> Option<&'static str> {
     })
 }
 
+/// The base64 SPKI of a fixture key our own key type refuses to load
+/// (`weak`, `exp3`), so cases can offer it to a server; `None` for others.
+pub fn fixture_refused_spki(name: &str) -> Option<&'static str> {
+    Some(
+        match name {
+            "weak" => include_str!("../fixtures/keys/weak.spki.b64"),
+            "exp3" => include_str!("../fixtures/keys/exp3.spki.b64"),
+            _ => return None,
+        }
+        .trim(),
+    )
+}
+
 /// The known-answer vector files, by file name, as JSON text.
 pub const VECTORS: &[(&str, &str)] = &[
     ("envelope.json", include_str!("../vectors/envelope.json")),
@@ -37,6 +61,7 @@ pub const VECTORS: &[(&str, &str)] = &[
         include_str!("../vectors/private_key.json"),
     ),
     ("keyfile.json", include_str!("../vectors/keyfile.json")),
+    ("name.json", include_str!("../vectors/name.json")),
 ];
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::client::session::ClientError;
 use crate::crypto::{
     self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage, RecipientDigest,
 };
-use crate::models::{CreateMessage, Message, SealedAttachment, UpdateMessage, WrappedKey};
+use crate::models::{CreateMessage, Message, SealedAttachment, UpdateMessage};
 
 /// A file to attach: its name, media type and bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,14 +71,7 @@ pub fn seal(
             iv: a.iv.to_vec().into(),
             data: a.data.into(),
         }),
-        keys: sealed
-            .recipients
-            .into_iter()
-            .map(|r| WrappedKey {
-                username: r.username,
-                key: r.wrapped_key.into(),
-            })
-            .collect(),
+        keys: crate::client::names::wrapped_keys(sealed.recipients),
         signature: sealed.signature.into(),
     })
 }

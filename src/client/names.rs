@@ -32,16 +32,20 @@ pub fn seal(
         revision: sealed.revision as i64,
         iv: sealed.iv.to_vec().into(),
         ciphertext: sealed.ciphertext.into(),
-        keys: sealed
-            .recipients
-            .into_iter()
-            .map(|r| WrappedKey {
-                username: r.username,
-                key: r.wrapped_key.into(),
-            })
-            .collect(),
+        keys: wrapped_keys(sealed.recipients),
         signature: sealed.signature.into(),
     })
+}
+
+/// The wire form of the per-member key wraps the crypto core produced.
+pub fn wrapped_keys(recipients: Vec<crate::crypto::RecipientKey>) -> Vec<WrappedKey> {
+    recipients
+        .into_iter()
+        .map(|r| WrappedKey {
+            username: r.username,
+            key: r.wrapped_key.into(),
+        })
+        .collect()
 }
 
 /// The members of a conversation that have a public key, parsed: who a name

@@ -38,7 +38,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
-    /// The protocol rules; all on except in deliberately broken test servers.
+    /// The protocol rules, settable only in builds with the `mutants`
+    /// feature (the conformance suite's deliberately broken servers); every
+    /// other build enforces them all.
+    #[cfg(feature = "mutants")]
     pub rules: Rules,
 }
 
@@ -67,8 +70,18 @@ impl Config {
             socket_queue: 256,
             trusted_proxies: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
+            #[cfg(feature = "mutants")]
             rules: Rules::default(),
         }
+    }
+
+    /// The rules in force: all of them, unless a `mutants` build switched
+    /// some off.
+    pub fn rules(&self) -> Rules {
+        #[cfg(feature = "mutants")]
+        return self.rules;
+        #[cfg(not(feature = "mutants"))]
+        Rules::default()
     }
 }
 
@@ -94,6 +107,12 @@ pub struct Rules {
     pub members_match: bool,
     /// Hide conversations from non-members.
     pub membership: bool,
+    /// Only a message's sender may edit or delete it.
+    pub sender_only: bool,
+    /// Only a conversation's owner may change its members or delete it.
+    pub owner_only: bool,
+    /// Events go to the members of the conversation only.
+    pub event_members_only: bool,
 }
 
 impl Default for Rules {
@@ -106,6 +125,9 @@ impl Default for Rules {
             name_signature: true,
             members_match: true,
             membership: true,
+            sender_only: true,
+            owner_only: true,
+            event_members_only: true,
         }
     }
 }

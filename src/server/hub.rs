@@ -98,6 +98,11 @@ impl Hub {
         }
     }
 
+    /// The users with at least one open socket.
+    pub fn online_users(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// How many sockets are open.
     pub fn socket_count(&self) -> usize {
         self.lock().values().map(Vec::len).sum()

@@ -242,7 +242,7 @@ fn check_freshness(
     created_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    if !state.config.rules.freshness {
+    if !state.config.rules().freshness {
         return Ok(());
     }
     let skew = (now - created_at).abs();
@@ -357,7 +357,7 @@ async fn check_signature(
             state.public_key(&key)?
         }
     };
-    if !state.config.rules.signature {
+    if !state.config.rules().signature {
         return Ok(());
     }
     if envelope.signature.is_none() {
@@ -386,7 +386,7 @@ async fn check_replay(
     created_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    if !state.config.rules.replay {
+    if !state.config.rules().replay {
         return Ok(());
     }
     let window = time::Duration::try_from(state.config.freshness_window)

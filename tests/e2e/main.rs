@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a random loopback port, driven over
 //! real HTTP and WebSocket with the generated client and the crypto module.
 
+#[cfg(feature = "mutants")]
 mod broken;
 mod conversations;
 mod events;

@@ -4,7 +4,7 @@
 use nanochat::client::{Bodies, Session};
 use nanochat::crypto::{
     MessageContent, PrivateKey, PublicKey, ReceivedMessage, RecipientDigest, SealedAttachment,
-    open_message, seal_message,
+    open_message,
 };
 use nanochat::models::{
     BaseConversation, BaseMessage, CreateConversation, CreateMessage, ListMessages, Message,
@@ -22,53 +22,21 @@ pub fn sealed(
     text: &str,
     file: Option<&[u8]>,
 ) -> CreateMessage {
-    let keys: Vec<(String, PublicKey)> = conversation
-        .members
-        .iter()
-        .filter(|m| !m.public_key.is_empty())
-        .map(|m| {
-            (
-                m.username.clone(),
-                PublicKey::from_spki_der(&m.public_key).unwrap(),
-            )
-        })
-        .collect();
-    let members: Vec<(&str, &PublicKey)> = keys.iter().map(|(n, k)| (n.as_str(), k)).collect();
-    let content = MessageContent {
-        text: Some(text.into()),
-        file_name: file.map(|_| "notes.txt".into()),
-        file_type: None,
-    };
-    let sealed = seal_message(
+    let readers = nanochat::client::names::member_keys(&conversation.members).unwrap();
+    let file = file.map(|bytes| nanochat::client::messages::FileToSend {
+        name: "notes.txt".into(),
+        media_type: None,
+        bytes: bytes.to_vec(),
+    });
+    nanochat::client::messages::seal(
         sender,
         conversation.id,
         id,
-        &content.to_json_bytes().unwrap(),
-        file,
-        &members,
+        Some(text),
+        file.as_ref(),
+        &readers,
     )
-    .unwrap();
-    CreateMessage {
-        conversation_id: conversation.id,
-        id,
-        content_iv: sealed.content_iv.to_vec().into(),
-        content: sealed.content.into(),
-        attachment: sealed
-            .attachment
-            .map(|a| nanochat::models::SealedAttachment {
-                iv: a.iv.to_vec().into(),
-                data: a.data.into(),
-            }),
-        keys: sealed
-            .recipients
-            .into_iter()
-            .map(|r| WrappedKey {
-                username: r.username,
-                key: r.wrapped_key.into(),
-            })
-            .collect(),
-        signature: sealed.signature.into(),
-    }
+    .unwrap()
 }
 
 /// Opens a message as `reader`, verifying the sender's signature.

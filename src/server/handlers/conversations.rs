@@ -87,7 +87,7 @@ pub async fn update(
         current.members.iter().map(|m| m.username.clone()).collect();
     let members = match payload.members {
         Some(members) => {
-            if current.owner != caller.username {
+            if state.config.rules().owner_only && current.owner != caller.username {
                 return Err(Error::forbidden("only the owner may change the members"));
             }
             let members: BTreeSet<String> = members.into_iter().collect();
@@ -111,7 +111,7 @@ pub async fn update(
         && current.name.is_some()
         && payload.name.is_none()
         && !remove_name
-        && state.config.rules.members_match
+        && state.config.rules().members_match
     {
         return Err(Error::new(
             ErrorCode::MembersMismatch,
@@ -249,7 +249,7 @@ pub async fn delete(
 ) -> Result<Empty, Error> {
     let _order = state.conversation_lock(payload.id).await;
     let current = visible(state, caller, payload.id).await?;
-    if current.owner != caller.username {
+    if state.config.rules().owner_only && current.owner != caller.username {
         return Err(Error::forbidden(
             "only the owner may delete the conversation",
         ));
@@ -293,7 +293,7 @@ pub async fn visible(
     let conversation = state.store.get_conversation(id, &caller.username).await?;
     match conversation {
         Some(c)
-            if !state.config.rules.membership
+            if !state.config.rules().membership
                 || c.members.iter().any(|m| m.username == caller.username) =>
         {
             Ok(c)

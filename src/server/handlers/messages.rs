@@ -85,7 +85,7 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
     let (conversation, message) = check_upload(state, caller, upload).await?;
     match sender {
         None => return Err(Error::not_found("no such message")),
-        Some(sender) if sender != caller.username => {
+        Some(sender) if state.config.rules().sender_only && sender != caller.username => {
             return Err(Error::forbidden("only the sender may edit a message"));
         }
         Some(_) => {}
@@ -108,7 +108,7 @@ pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Em
         .await?
     {
         None => return Err(Error::not_found("no such message")),
-        Some(sender) if sender != caller.username => {
+        Some(sender) if state.config.rules().sender_only && sender != caller.username => {
             return Err(Error::forbidden("only the sender may delete a message"));
         }
         Some(_) => {}
@@ -229,7 +229,7 @@ async fn check_upload(
         attachment,
         keys,
     };
-    if state.config.rules.message_signature {
+    if state.config.rules().message_signature {
         verify_sender_signature(state, &conversation, &message).await?;
     }
     Ok((conversation, message))
@@ -308,6 +308,14 @@ fn fan_out(
             let mut view = sender_view.clone();
             view.key = Bytes((*key).clone());
             state.hub.send(&member.username, event(view));
+        }
+    }
+    if !state.config.rules().event_members_only {
+        // The deliberately broken server: everyone online hears it.
+        for username in state.hub.online_users() {
+            if !conversation.members.iter().any(|m| m.username == username) {
+                state.hub.send(&username, event(sender_view.clone()));
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ pub fn check_members_match(
     members: &BTreeSet<&str>,
     keys: &[WrappedKey],
 ) -> Result<(), Error> {
-    if !state.config.rules.members_match {
+    if !state.config.rules().members_match {
         return Ok(());
     }
     let named: BTreeSet<&str> = keys.iter().map(|k| k.username.as_str()).collect();
@@ -125,7 +125,7 @@ pub async fn check_sealed_name(
         sealer_key_digest: Sha256::digest(sealer_key).to_vec(),
         keys,
     };
-    if state.config.rules.name_signature {
+    if state.config.rules().name_signature {
         verify_sealer_signature(state, conversation_id, &record, sealer_key).await?;
     }
     Ok(record)

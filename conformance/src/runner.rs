@@ -1,0 +1,739 @@
+//! Replays cases against a server: provisions fresh users, seals every
+//! exchange afresh against the target's key (fresh `request_id`,
+//! `created_at` now, unless a tamper says otherwise), applies the tamper,
+//! and checks what comes back.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use nanochat::bodies::{Event, Request};
+use nanochat::client::names;
+use nanochat::client::{ClientError, Session, Socket};
+use nanochat::crypto::{self, PrivateKey, PublicKey, RequestSecret};
+use nanochat::models::{Body, CompleteUser, EncryptedBody, Error};
+use nanochat::wire::Secret;
+
+use crate::case::{Case, EventExpectation, Expectation, Step, Tamper};
+use crate::provision::Provisioner;
+use crate::template::{Vars, at};
+
+/// How long an expected event may take.
+const EVENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long "no event" is watched for.
+const QUIET_PERIOD: Duration = Duration::from_millis(800);
+
+/// The outcome of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every expectation held.
+    Pass,
+    /// An expectation failed: what and where.
+    Fail(String),
+    /// Not run (SHOULD case without `--strict`).
+    Skip(String),
+    /// Users could not be provisioned or completed: the server was not
+    /// judged.
+    SetupError(String),
+}
+
+impl Verdict {
+    /// PASS, FAIL, SKIP or SETUP-ERROR.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail(_) => "FAIL",
+            Verdict::Skip(_) => "SKIP",
+            Verdict::SetupError(_) => "SETUP-ERROR",
+        }
+    }
+}
+
+/// One exchange as the report shows it: no keys, no plaintext secrets, byte
+/// fields reduced to their length.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Exchange {
+    /// Step number, from 1.
+    pub step: usize,
+    /// The logical actor.
+    pub actor: String,
+    /// What was done (`message.create`, `open_socket`, `event`).
+    pub action: String,
+    /// The tampers applied.
+    pub tamper: Vec<String>,
+    /// The payload sent, redacted.
+    pub sent: Value,
+    /// What came back, redacted.
+    pub received: Value,
+}
+
+/// One case's result.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The case.
+    pub case: Case,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// The exchanges made, redacted.
+    pub transcript: Vec<Exchange>,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// What one exchange returned.
+enum Outcome {
+    /// A decrypted success payload.
+    Ok(Value),
+    /// An encrypted error.
+    Error(Error),
+    /// A plain error with its HTTP status.
+    Plain(u16, Error),
+}
+
+/// A user taking part in a case.
+struct Actor {
+    key: PrivateKey,
+    session: Session,
+}
+
+/// Runs `case` against `url`, provisioning users named `{prefix}{name}`.
+pub async fn run_case(
+    url: &str,
+    provisioner: &dyn Provisioner,
+    case: &Case,
+    prefix: &str,
+) -> CaseResult {
+    let started = Instant::now();
+    let mut transcript = Vec::new();
+    let verdict = match setup(url, provisioner, case, prefix).await {
+        Err(why) => Verdict::SetupError(why),
+        Ok((actors, vars)) => match play(url, case, &actors, vars, &mut transcript).await {
+            Ok(()) => Verdict::Pass,
+            Err(why) => Verdict::Fail(why),
+        },
+    };
+    CaseResult {
+        case: case.clone(),
+        verdict,
+        transcript,
+        duration: started.elapsed(),
+    }
+}
+
+/// Creates and completes the case's users, and creates its pending ones.
+async fn setup(
+    url: &str,
+    provisioner: &dyn Provisioner,
+    case: &Case,
+    prefix: &str,
+) -> Result<(HashMap<String, Actor>, Vars), String> {
+    let mut vars = Vars::default();
+    let mut actors = HashMap::new();
+    for name in &case.users {
+        let (username, token) = provisioner.create(&format!("{prefix}{name}")).await?;
+        let key = fixture(name)?;
+        let session = Session::connect(url, &username, Some(key.clone()))
+            .await
+            .map_err(|e| format!("connecting as {username}: {e}"))?;
+        nanochat::client::Bodies::user_complete(
+            &session,
+            CompleteUser {
+                token: Secret::new(token),
+                display_name: name.clone(),
+                public_key: key.public_key().to_spki_der().to_vec().into(),
+                private_key: None,
+                sync_password: None,
+            },
+        )
+        .await
+        .map_err(|e| format!("completing {username}: {e}"))?;
+        vars.users.insert(name.clone(), username);
+        actors.insert(name.clone(), Actor { key, session });
+    }
+    for name in &case.pending {
+        let (username, token) = provisioner.create(&format!("{prefix}{name}")).await?;
+        let key = fixture(name)?;
+        let session = Session::connect(url, &username, Some(key.clone()))
+            .await
+            .map_err(|e| format!("connecting as {username}: {e}"))?;
+        vars.users.insert(name.clone(), username);
+        vars.tokens.insert(name.clone(), token);
+        actors.insert(name.clone(), Actor { key, session });
+    }
+    Ok((actors, vars))
+}
+
+fn fixture(name: &str) -> Result<PrivateKey, String> {
+    let pem =
+        crate::fixture_key_pem(name).ok_or_else(|| format!("no fixture key for user {name:?}"))?;
+    PrivateKey::from_pkcs8_pem(pem).map_err(|e| format!("fixture key {name}: {e}"))
+}
+
+async fn play(
+    url: &str,
+    case: &Case,
+    actors: &HashMap<String, Actor>,
+    mut vars: Vars,
+    transcript: &mut Vec<Exchange>,
+) -> Result<(), String> {
+    let mut sockets: HashMap<String, Socket<'_>> = HashMap::new();
+    let mut last_ids: HashMap<String, Uuid> = HashMap::new();
+    for (index, step) in case.steps.iter().enumerate() {
+        let n = index + 1;
+        let actor = actors
+            .get(&step.actor)
+            .ok_or_else(|| format!("step {n}: no user {:?} in this case", step.actor))?;
+        let fail = |why: String| format!("step {n} ({}): {why}", describe(step));
+        if step.open_socket {
+            let socket = Socket::open(&actor.session)
+                .await
+                .map_err(|e| fail(format!("session.open was refused: {e}")))?;
+            sockets.insert(step.actor.clone(), socket);
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: "open_socket".into(),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received: json!("opened"),
+            });
+            continue;
+        }
+        if let Some(expected) = &step.event {
+            let socket = sockets
+                .get_mut(&step.actor)
+                .ok_or_else(|| fail("the actor has no open socket".into()))?;
+            let received = expect_event(socket, expected, &mut vars)
+                .await
+                .map_err(fail)?;
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: "event".into(),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received,
+            });
+            continue;
+        }
+        let body_type = step
+            .send
+            .as_deref()
+            .ok_or_else(|| fail("a step needs send, open_socket or event".into()))?;
+        let payload = match &step.payload {
+            Some(template) => {
+                let filled = vars.fill(template).map_err(fail)?;
+                Some(expand(actor, actors, &vars, filled).await.map_err(fail)?)
+            }
+            None => None,
+        };
+        let outcome = if step.websocket {
+            let socket = sockets
+                .get_mut(&step.actor)
+                .ok_or_else(|| fail("the actor has no open socket".into()))?;
+            let request = Request::from_parts(body_type, payload.clone())
+                .map_err(|e| fail(format!("the payload does not fit {body_type}: {e}")))?;
+            match socket.request(request).await {
+                Ok(value) => Outcome::Ok(value),
+                Err(ClientError::Api(e)) => Outcome::Error(e),
+                Err(e) => return Err(fail(format!("the socket failed: {e}"))),
+            }
+        } else {
+            let previous = last_ids.get(&step.actor).copied();
+            let (outcome, request_id) =
+                exchange(url, actor, body_type, payload.clone(), step, previous)
+                    .await
+                    .map_err(fail)?;
+            if let Some(id) = request_id {
+                last_ids.insert(step.actor.clone(), id);
+            }
+            outcome
+        };
+        let received = redact_outcome(&outcome);
+        transcript.push(Exchange {
+            step: n,
+            actor: step.actor.clone(),
+            action: body_type.to_owned(),
+            tamper: step.tamper.iter().map(tamper_name).collect(),
+            sent: payload.as_ref().map(redact).unwrap_or(Value::Null),
+            received,
+        });
+        let expected = step.expect.clone().unwrap_or_default();
+        check(&outcome, &expected, &mut vars).map_err(fail)?;
+    }
+    Ok(())
+}
+
+fn describe(step: &Step) -> String {
+    if step.open_socket {
+        format!("{} opens a socket", step.actor)
+    } else if let Some(event) = &step.event {
+        format!("{} waits for {}", step.actor, event.event_type)
+    } else {
+        format!(
+            "{} sends {}",
+            step.actor,
+            step.send.as_deref().unwrap_or("?")
+        )
+    }
+}
+
+fn tamper_name(t: &Tamper) -> String {
+    serde_json::to_value(t)
+        .map(|v| match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+/// Expands `$message` and `$name` directives into sealed payloads.
+async fn expand(
+    actor: &Actor,
+    actors: &HashMap<String, Actor>,
+    vars: &Vars,
+    value: Value,
+) -> Result<Value, String> {
+    match value {
+        Value::Object(map)
+            if map.len() == 1 && map.keys().next().is_some_and(|k| k.starts_with('$')) =>
+        {
+            let (directive, args) = map.into_iter().next().expect("one entry");
+            match directive.as_str() {
+                "$message" => seal_message(actor, actors, vars, &args).await,
+                "$name" => seal_name(actor, actors, vars, &args).await,
+                other => Err(format!("unknown directive {other}")),
+            }
+        }
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                out.insert(k, Box::pin(expand(actor, actors, vars, v)).await?);
+            }
+            Ok(Value::Object(out))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The readers a directive seals for: the conversation's members with a
+/// key (fetched by the actor), adjusted by `drop`, `add` and `duplicate`.
+async fn readers(
+    actor: &Actor,
+    actors: &HashMap<String, Actor>,
+    vars: &Vars,
+    args: &Value,
+) -> Result<(Uuid, Vec<(String, PublicKey)>), String> {
+    let conversation: Uuid = args["conversation"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or("the directive needs conversation: <uuid>")?;
+    let mut readers = match args.get("readers") {
+        Some(Value::Array(names)) => names
+            .iter()
+            .map(|n| {
+                let name = n.as_str().ok_or("readers are user names")?;
+                let user = actors.get(name).ok_or(format!("no user {name}"))?;
+                Ok((vars.users[name].clone(), user.key.public_key().clone()))
+            })
+            .collect::<Result<Vec<_>, String>>()?,
+        _ => {
+            let current = nanochat::client::Bodies::conversation_get(
+                &actor.session,
+                nanochat::models::BaseConversation { id: conversation },
+            )
+            .await
+            .map_err(|e| format!("reading the members: {e}"))?;
+            names::member_keys(&current.members).map_err(|e| e.to_string())?
+        }
+    };
+    if let Some(Value::Array(dropped)) = args.get("drop") {
+        for name in dropped.iter().filter_map(Value::as_str) {
+            let username = vars.users.get(name).ok_or(format!("no user {name}"))?;
+            readers.retain(|(u, _)| u != username);
+        }
+    }
+    if let Some(Value::Array(added)) = args.get("add") {
+        for name in added.iter().filter_map(Value::as_str) {
+            let user = actors.get(name).ok_or(format!("no user {name}"))?;
+            readers.push((vars.users[name].clone(), user.key.public_key().clone()));
+        }
+    }
+    Ok((conversation, readers))
+}
+
+async fn seal_message(
+    actor: &Actor,
+    actors: &HashMap<String, Actor>,
+    vars: &Vars,
+    args: &Value,
+) -> Result<Value, String> {
+    let (conversation, readers) = readers(actor, actors, vars, args).await?;
+    let id: Uuid = match args.get("id") {
+        Some(v) => v
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or("id is a uuid")?,
+        None => Uuid::new_v4(),
+    };
+    let signer = match args.get("signer").and_then(Value::as_str) {
+        Some(name) => fixture(name)?,
+        None => actor.key.clone(),
+    };
+    let file = args.get("file_bytes").and_then(Value::as_u64).map(|n| {
+        nanochat::client::messages::FileToSend {
+            name: "file.bin".into(),
+            media_type: None,
+            bytes: (0..n).map(|i| (i % 251) as u8).collect(),
+        }
+    });
+    let text = args.get("text").and_then(Value::as_str).map(str::to_owned);
+    let duplicate = args
+        .get("duplicate")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut sealed = tokio::task::spawn_blocking(move || {
+        nanochat::client::messages::seal(
+            &signer,
+            conversation,
+            id,
+            text.as_deref(),
+            file.as_ref(),
+            &readers,
+        )
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("sealing the message: {e}"))?;
+    if let Some(name) = duplicate {
+        let username = vars.users.get(&name).ok_or(format!("no user {name}"))?;
+        let copy = sealed
+            .keys
+            .iter()
+            .find(|k| &k.username == username)
+            .cloned()
+            .ok_or(format!("{name} has no key to duplicate"))?;
+        sealed.keys.push(copy);
+    }
+    serde_json::to_value(sealed).map_err(|e| e.to_string())
+}
+
+async fn seal_name(
+    actor: &Actor,
+    actors: &HashMap<String, Actor>,
+    vars: &Vars,
+    args: &Value,
+) -> Result<Value, String> {
+    let (conversation, readers) = readers(actor, actors, vars, args).await?;
+    let sealed_for = match args.get("for").and_then(Value::as_str) {
+        Some(id) => id.parse().map_err(|_| "for is a uuid".to_owned())?,
+        None => conversation,
+    };
+    let revision = args["revision"]
+        .as_i64()
+        .ok_or("the name needs a revision")?;
+    let text = args["text"]
+        .as_str()
+        .ok_or("the name needs a text")?
+        .to_owned();
+    let signer = match args.get("signer").and_then(Value::as_str) {
+        Some(name) => fixture(name)?,
+        None => actor.key.clone(),
+    };
+    let sealed = tokio::task::spawn_blocking(move || {
+        names::seal(&signer, sealed_for, revision, &text, &readers)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("sealing the name: {e}"))?;
+    serde_json::to_value(sealed).map_err(|e| e.to_string())
+}
+
+/// Seals, tampers, sends and opens one `POST /encrypted` exchange.
+async fn exchange(
+    url: &str,
+    actor: &Actor,
+    body_type: &str,
+    payload: Option<Value>,
+    step: &Step,
+    previous_request: Option<Uuid>,
+) -> Result<(Outcome, Option<Uuid>), String> {
+    let session = &actor.session;
+    let mut body = Body {
+        r#type: body_type.to_owned(),
+        created_at: OffsetDateTime::now_utc(),
+        request_id: Some(Uuid::new_v4()),
+        username: Some(session.username().to_owned()),
+        seq: None,
+        payload: match payload {
+            Some(Value::Object(map)) => Some(map),
+            Some(other) => return Err(format!("a payload is an object, not {other}")),
+            None => None,
+        },
+        error: None,
+    };
+    let mut server_key = session.server_key().clone();
+    let mut signer = Some(actor.key.clone());
+    for tamper in &step.tamper {
+        match tamper {
+            Tamper::ReuseRequestId => {
+                body.request_id = Some(previous_request.ok_or("no earlier request id to reuse")?);
+            }
+            Tamper::ShiftCreatedAt(seconds) => {
+                body.created_at += time::Duration::seconds(*seconds);
+            }
+            Tamper::BodyType(t) => body.r#type = t.clone(),
+            Tamper::SealTo(name) => server_key = fixture(name)?.public_key().clone(),
+            Tamper::SignWith(name) => signer = Some(fixture(name)?),
+            Tamper::DropSignature => signer = None,
+            _ => {}
+        }
+    }
+    let signed = nanochat::bodies::BodyType::from_name(body_type).is_none_or(|t| t.is_signed());
+    let mut plain = serde_json::to_value(&body).map_err(|e| e.to_string())?;
+    for tamper in &step.tamper {
+        if let Tamper::RemoveBodyField(field) = tamper {
+            plain
+                .as_object_mut()
+                .and_then(|o| o.remove(field))
+                .ok_or(format!("the Body has no {field} to remove"))?;
+        }
+    }
+    let json = serde_json::to_vec(&plain).map_err(|e| e.to_string())?;
+    let (envelope, secret) = crypto::seal_request(
+        &server_key,
+        &json,
+        if signed { signer.as_ref() } else { None },
+    )
+    .map_err(|e| e.to_string())?;
+    let mut wire = json!({
+        "version": 1,
+        "key": STANDARD.encode(&envelope.key),
+        "iv": STANDARD.encode(envelope.iv),
+        "data": STANDARD.encode(&envelope.data),
+    });
+    if let Some(signature) = &envelope.signature {
+        wire["signature"] = json!(STANDARD.encode(signature));
+    }
+    let mut raw = None;
+    for tamper in &step.tamper {
+        match tamper {
+            Tamper::FlipKey => flip(&mut wire, "key", 0)?,
+            Tamper::FlipIv => flip(&mut wire, "iv", 0)?,
+            Tamper::FlipData => flip(&mut wire, "data", 0)?,
+            Tamper::FlipTag => flip_last(&mut wire, "data")?,
+            Tamper::FlipSignature => flip(&mut wire, "signature", 0)?,
+            Tamper::Version(v) => wire["version"] = json!(v),
+            Tamper::ExtraEnvelopeField => wire["extra"] = json!("unexpected"),
+            Tamper::RawBody(text) => raw = Some(text.clone()),
+            _ => {}
+        }
+    }
+    let text = raw.unwrap_or_else(|| wire.to_string());
+    let response = reqwest::Client::new()
+        .post(format!("{}/encrypted", url.trim_end_matches('/')))
+        .header("content-type", "application/json")
+        .body(text)
+        .send()
+        .await
+        .map_err(|e| format!("the server did not answer: {e}"))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    let request_id = body.request_id;
+    if status != 200 {
+        let error: Error = serde_json::from_slice(&bytes).map_err(|_| {
+            format!(
+                "HTTP {status} without an Error body: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            )
+        })?;
+        return Ok((Outcome::Plain(status, error), request_id));
+    }
+    let answer: EncryptedBody = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("HTTP 200 without an EncryptedBody: {e}"))?;
+    Ok((open(session, &body, &answer, &secret)?, request_id))
+}
+
+fn open(
+    session: &Session,
+    body: &Body,
+    answer: &EncryptedBody,
+    secret: &RequestSecret,
+) -> Result<Outcome, String> {
+    match session.open_response(body, answer, secret) {
+        Ok(value) => Ok(Outcome::Ok(value)),
+        Err(ClientError::Api(e)) => Ok(Outcome::Error(e)),
+        Err(e) => Err(format!("the response fails the client's checks: {e}")),
+    }
+}
+
+fn flip(wire: &mut Value, field: &str, at_byte: usize) -> Result<(), String> {
+    let mut bytes = decode(wire, field)?;
+    let byte = bytes.get_mut(at_byte).ok_or(format!("{field} is empty"))?;
+    *byte ^= 0x01;
+    wire[field] = json!(STANDARD.encode(bytes));
+    Ok(())
+}
+
+fn flip_last(wire: &mut Value, field: &str) -> Result<(), String> {
+    let mut bytes = decode(wire, field)?;
+    let last = bytes.last_mut().ok_or(format!("{field} is empty"))?;
+    *last ^= 0x01;
+    wire[field] = json!(STANDARD.encode(bytes));
+    Ok(())
+}
+
+fn decode(wire: &Value, field: &str) -> Result<Vec<u8>, String> {
+    let text = wire[field]
+        .as_str()
+        .ok_or(format!("the envelope has no {field} to tamper with"))?;
+    STANDARD.decode(text).map_err(|e| e.to_string())
+}
+
+fn check(outcome: &Outcome, expected: &Expectation, vars: &mut Vars) -> Result<(), String> {
+    match (outcome, &expected.error) {
+        (Outcome::Ok(payload), None) => {
+            if let Some(status) = expected.status {
+                return Err(format!("expected HTTP {status}, got an encrypted success"));
+            }
+            check_payload(payload, expected, vars)
+        }
+        (Outcome::Ok(_), Some(code)) => Err(format!("expected error {code}, got success")),
+        (Outcome::Error(e), Some(code)) if e.code.as_str() == code => {
+            if let Some(status) = expected.status {
+                return Err(format!(
+                    "expected a plain HTTP {status} error, got an encrypted {code}"
+                ));
+            }
+            Ok(())
+        }
+        (Outcome::Plain(status, e), Some(code)) if e.code.as_str() == code => {
+            match expected.status {
+                Some(want) if want != *status => {
+                    Err(format!("expected HTTP {want}, got {status} ({code})"))
+                }
+                _ => Ok(()),
+            }
+        }
+        (Outcome::Error(e), _) => Err(format!(
+            "expected {}, got error {}: {}",
+            expected.error.as_deref().unwrap_or("success"),
+            e.code,
+            e.message
+        )),
+        (Outcome::Plain(status, e), _) => Err(format!(
+            "expected {}, got HTTP {status} {}: {}",
+            expected.error.as_deref().unwrap_or("success"),
+            e.code,
+            e.message
+        )),
+    }
+}
+
+fn check_payload(payload: &Value, expected: &Expectation, vars: &mut Vars) -> Result<(), String> {
+    for (path, template) in &expected.matches {
+        let want = vars.fill(template)?;
+        let got = at(payload, path).ok_or(format!("the answer has no {path}"))?;
+        if *got != want {
+            return Err(format!("{path} is {got}, expected {want}"));
+        }
+    }
+    for (path, length) in &expected.lengths {
+        let got = at(payload, path).ok_or(format!("the answer has no {path}"))?;
+        let n = got
+            .as_array()
+            .map(Vec::len)
+            .ok_or(format!("{path} is not a list"))?;
+        if n != *length {
+            return Err(format!("{path} has {n} entries, expected {length}"));
+        }
+    }
+    for path in &expected.absent {
+        if at(payload, path).is_some_and(|v| !v.is_null()) {
+            return Err(format!("{path} is present, expected absent"));
+        }
+    }
+    for (name, path) in &expected.capture {
+        let value = at(payload, path).ok_or(format!("nothing at {path} to capture"))?;
+        vars.captured.insert(name.clone(), value.clone());
+    }
+    Ok(())
+}
+
+async fn expect_event(
+    socket: &mut Socket<'_>,
+    expected: &EventExpectation,
+    vars: &mut Vars,
+) -> Result<Value, String> {
+    if expected.event_type == "none" {
+        return match tokio::time::timeout(QUIET_PERIOD, socket.next_event()).await {
+            Err(_) => Ok(json!("no event")),
+            Ok(Ok(event)) => Err(format!(
+                "expected no event, got {}",
+                event.event_type().as_str()
+            )),
+            Ok(Err(e)) => Err(format!("the socket failed: {e}")),
+        };
+    }
+    let event: Event = tokio::time::timeout(EVENT_TIMEOUT, socket.next_event())
+        .await
+        .map_err(|_| format!("no {} within {EVENT_TIMEOUT:?}", expected.event_type))?
+        .map_err(|e| format!("the socket failed: {e}"))?;
+    let kind = event.event_type().as_str();
+    if kind != expected.event_type {
+        return Err(format!("expected {}, got {kind}", expected.event_type));
+    }
+    let payload = event.payload_json().map_err(|e| e.to_string())?;
+    let expectation = Expectation {
+        matches: expected.matches.clone(),
+        ..Default::default()
+    };
+    check_payload(&payload, &expectation, vars)?;
+    Ok(json!({ "event": kind, "payload": redact(&payload) }))
+}
+
+fn redact_outcome(outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Ok(payload) => json!({ "ok": redact(payload) }),
+        Outcome::Error(e) => json!({ "error": e.code.as_str(), "message": e.message }),
+        Outcome::Plain(status, e) => {
+            json!({ "status": status, "error": e.code.as_str(), "message": e.message })
+        }
+    }
+}
+
+/// The transcript form of a payload: tokens and passwords hidden, long
+/// base64 fields (keys, ciphertexts, signatures) reduced to their length.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let hidden = matches!(k.as_str(), "token" | "sync_password" | "password");
+                    let v = if hidden {
+                        json!("<redacted>")
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::String(s) if s.len() > 48 && STANDARD.decode(s).is_ok() => {
+            json!(format!(
+                "<{} bytes>",
+                STANDARD.decode(s).map(|b| b.len()).unwrap_or(0)
+            ))
+        }
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,164 @@
+//! Payload templates: JSON from a case file with `${...}` placeholders and
+//! `$`-directives that the runner fills in for each run.
+//!
+//! Placeholders (a string that is exactly one placeholder becomes the
+//! value itself, so numbers and objects keep their type):
+//! - `${user:NAME}`: the username this run gave to logical user NAME;
+//! - `${token:NAME}`: the complete token of pending user NAME;
+//! - `${uuid:NAME}`: a fresh random UUID, the same for every use of NAME;
+//! - `${key:NAME}`: the base64 SPKI of fixture key NAME;
+//! - `${NAME}`: a value captured by an earlier step.
+//!
+//! Directives (an object with a single `$` key) are expanded by the runner,
+//! because they need keys and fresh cryptography: `$message` and `$name`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+/// The values placeholders resolve to.
+#[derive(Debug, Default)]
+pub struct Vars {
+    /// Logical user to username.
+    pub users: HashMap<String, String>,
+    /// Logical pending user to token.
+    pub tokens: HashMap<String, String>,
+    /// Named fresh UUIDs.
+    pub uuids: HashMap<String, String>,
+    /// Captured values.
+    pub captured: HashMap<String, Value>,
+}
+
+impl Vars {
+    /// The value of one placeholder body (`user:alice`, `conv`).
+    pub fn lookup(&mut self, name: &str) -> Result<Value, String> {
+        if let Some(user) = name.strip_prefix("user:") {
+            return self
+                .users
+                .get(user)
+                .map(|u| Value::String(u.clone()))
+                .ok_or_else(|| format!("no user {user:?} in this case"));
+        }
+        if let Some(user) = name.strip_prefix("token:") {
+            return self
+                .tokens
+                .get(user)
+                .map(|t| Value::String(t.clone()))
+                .ok_or_else(|| format!("no pending user {user:?} in this case"));
+        }
+        if let Some(id) = name.strip_prefix("uuid:") {
+            let uuid = self
+                .uuids
+                .entry(id.to_owned())
+                .or_insert_with(|| uuid::Uuid::new_v4().to_string());
+            return Ok(Value::String(uuid.clone()));
+        }
+        if let Some(key) = name.strip_prefix("key:") {
+            if let Some(spki) = crate::fixture_refused_spki(key) {
+                return Ok(Value::String(spki.to_owned()));
+            }
+            let pem =
+                crate::fixture_key_pem(key).ok_or_else(|| format!("no fixture key {key:?}"))?;
+            let key = nanochat::crypto::PrivateKey::from_pkcs8_pem(pem)
+                .map_err(|e| format!("fixture key {key}: {e}"))?;
+            return Ok(Value::String(key.public_key().to_base64()));
+        }
+        self.captured
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("nothing was captured as {name:?}"))
+    }
+
+    /// Fills every placeholder of `template` (directives are left for the
+    /// runner, with their own placeholders filled).
+    pub fn fill(&mut self, template: &Value) -> Result<Value, String> {
+        Ok(match template {
+            Value::String(text) => self.fill_text(text)?,
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.fill(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.fill(v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    fn fill_text(&mut self, text: &str) -> Result<Value, String> {
+        if let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
+            && !inner.contains("${")
+            && !inner.contains('}')
+        {
+            return self.lookup(inner);
+        }
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed placeholder in {text:?}"))?;
+            match self.lookup(&after[..end])? {
+                Value::String(s) => out.push_str(&s),
+                other => out.push_str(&other.to_string()),
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(Value::String(out))
+    }
+}
+
+/// The value at a dotted path (`members.0.username`) of `value`.
+pub fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    if path.is_empty() || path == "." {
+        return Some(value);
+    }
+    path.split('.')
+        .try_fold(value, |current, part| match current {
+            Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+            Value::Object(map) => map.get(part),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn placeholders_keep_types_and_compose() {
+        let mut vars = Vars::default();
+        vars.users.insert("alice".into(), "run1-alice".into());
+        vars.captured.insert("n".into(), json!(3));
+        let filled = vars
+            .fill(&json!({
+                "who": "${user:alice}",
+                "count": "${n}",
+                "text": "hi ${user:alice}, ${n} times",
+                "same": ["${uuid:a}", "${uuid:a}"],
+            }))
+            .unwrap();
+        assert_eq!(filled["who"], "run1-alice");
+        assert_eq!(filled["count"], 3);
+        assert_eq!(filled["text"], "hi run1-alice, 3 times");
+        assert_eq!(filled["same"][0], filled["same"][1]);
+        assert!(vars.fill(&json!("${user:bob}")).is_err());
+        assert!(vars.fill(&json!("${unclosed")).is_err());
+        assert!(vars.fill(&json!("x ${unclosed")).is_err());
+    }
+
+    #[test]
+    fn dotted_paths() {
+        let v = json!({"members": [{"username": "a"}]});
+        assert_eq!(at(&v, "members.0.username"), Some(&json!("a")));
+        assert_eq!(at(&v, "members.1"), None);
+    }
+}
