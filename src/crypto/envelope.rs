@@ -234,6 +234,13 @@ impl fmt::Debug for ResponseEnvelope {
 pub struct ResponseKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl ResponseKey {
+    /// A response key from raw bytes: for known-answer vectors and the
+    /// conformance suite's deliberately broken servers, never for real
+    /// responses (those come from [`RequestSecret::response_key`]).
+    pub fn from_raw(key: [u8; KEY_LEN]) -> Self {
+        ResponseKey(Zeroizing::new(key))
+    }
+
     /// Seals a response body with a fresh IV from the OS RNG.
     pub fn seal(&self, body: &[u8]) -> Result<ResponseEnvelope> {
         self.seal_with_rng(&mut OsRng, body)

@@ -113,6 +113,10 @@ pub struct Rules {
     pub owner_only: bool,
     /// Events go to the members of the conversation only.
     pub event_members_only: bool,
+    /// Responses are sealed under `HKDF(K, iv, "nanochat/v1 response")`.
+    pub response_key: bool,
+    /// Event frames carry their true, strictly increasing `seq`.
+    pub event_seq: bool,
 }
 
 impl Default for Rules {
@@ -128,6 +132,8 @@ impl Default for Rules {
             sender_only: true,
             owner_only: true,
             event_members_only: true,
+            response_key: true,
+            event_seq: true,
         }
     }
 }

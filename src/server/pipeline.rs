@@ -188,10 +188,13 @@ pub async fn handle(
         payload,
         error,
     };
-    let response = seal_response(&secret, &body).map_err(|e| PlainFailure {
-        status: 500,
-        error: e,
-    })?;
+    let response =
+        seal_response(&secret, &body, state.config.rules().response_key).map_err(|e| {
+            PlainFailure {
+                status: 500,
+                error: e,
+            }
+        })?;
     Ok(Answered {
         response,
         secret,
@@ -199,10 +202,20 @@ pub async fn handle(
     })
 }
 
-/// Encrypts a response Body under the request's response key.
-fn seal_response(secret: &RequestSecret, body: &Body) -> Result<EncryptedBody, Error> {
+/// Encrypts a response Body under the request's response key (or, in a
+/// deliberately broken server without the `response_key` rule, under the
+/// events key: the wrong HKDF info string).
+fn seal_response(
+    secret: &RequestSecret,
+    body: &Body,
+    derive_correctly: bool,
+) -> Result<EncryptedBody, Error> {
     let json = serde_json::to_vec(body).map_err(|e| Error::internal("encoding the response", e))?;
-    let sealed = secret.response_key().seal(&json)?;
+    let sealed = if derive_correctly {
+        secret.response_key().seal(&json)?
+    } else {
+        crate::crypto::ResponseKey::from_raw(*secret.event_key().expose_key()).seal(&json)?
+    };
     Ok(EncryptedBody {
         version: PROTOCOL_VERSION,
         key: None,

@@ -90,7 +90,8 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 };
                 let Some(current) = session.as_mut() else { break };
                 if !still_valid(&state, current).await { break; }
-                let Some(frame) = seal_event(current, &event) else { break };
+                let honest_seq = state.config.rules().event_seq;
+                let Some(frame) = seal_event(current, &event, honest_seq) else { break };
                 if !send(&mut sink, Message::Text(frame), interval).await { break; }
             }
             _ = ping.tick() => {
@@ -186,7 +187,9 @@ async fn next_event(session: &mut Option<Session>) -> Option<Event> {
     }
 }
 
-fn seal_event(session: &mut Session, event: &Event) -> Option<String> {
+/// Seals one event for the socket; `honest_seq` is off only in a
+/// deliberately broken server, which then labels every frame seq 1.
+fn seal_event(session: &mut Session, event: &Event, honest_seq: bool) -> Option<String> {
     let seq = session.sealer.next_seq();
     let body = Body {
         r#type: event.event_type().as_str().to_owned(),
@@ -209,7 +212,7 @@ fn seal_event(session: &mut Session, event: &Event) -> Option<String> {
         iv: sealed.iv.to_vec().into(),
         data: sealed.data.into(),
         signature: None,
-        seq: Some(sealed.seq as i64),
+        seq: Some(if honest_seq { sealed.seq as i64 } else { 1 }),
     };
     serde_json::to_string(&frame).ok()
 }
