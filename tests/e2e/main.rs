@@ -9,4 +9,5 @@ mod pipeline;
 mod spec;
 mod support;
 mod users;
+mod web;
 mod websocket;
