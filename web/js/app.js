@@ -952,6 +952,10 @@ function init() {
   onSubmit('rename-form', renameConversation);
   onSubmit('members-form', saveMembers);
   onClick('load-older', loadOlder);
+  // Scrolling to the top of the history fetches the previous page.
+  el('messages').addEventListener('scroll', () => {
+    if (el('messages').scrollTop === 0 && state.olderCursor && el('progress').hidden) void guard(loadOlder)();
+  });
   onClick('cancel-edit', () => {
     state.editing = null;
     el('editing').hidden = true;
