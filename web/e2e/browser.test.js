@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +38,8 @@ function createUser(name) {
 }
 
 before(async () => {
+  if (!existsSync(BIN)) throw new Error(`no nanochat binary at ${BIN}: run \`cargo build\` first (or set NANOCHAT_BIN)`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
   mkdirSync(SHOTS, { recursive: true });
   server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
   const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (server.stderr) });
@@ -282,6 +284,35 @@ test('three people chat in the browser through the real server', { timeout: 300_
   await alice.getByRole('button', { name: 'Save name' }).click();
   await bob.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor();
 
+  // The owner adds Carol back: the name is re-sealed for the new member
+  // list, so she can read it.
+  await alice.getByRole('button', { name: 'Members', exact: true }).click();
+  await alice.getByLabel('Member list').fill('alice, bob, carol');
+  await alice.getByRole('button', { name: 'Save members' }).click();
+  await carol.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor();
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
+
+  // Account changes: Bob's new display name reaches the others; Bob
+  // uploads a server copy of his key and a new device syncs it.
+  await bob.getByRole('button', { name: 'Account' }).click();
+  await bob.locator('#display-name-form').getByLabel('Display name').fill('Bob B.');
+  await bob.getByRole('button', { name: 'Change display name' }).click();
+  await bob.locator('#me-badge', { hasText: 'Bob B.' }).waitFor();
+  await bob.locator('#server-copy-form').getByLabel('Store private key on server').check();
+  await bob.locator('#server-copy-form').getByLabel('Sync password').fill('bob sync password');
+  await bob.getByRole('button', { name: 'Save server copy' }).click();
+  await bob.locator('#status', { hasText: 'stored on the server' }).waitFor();
+  await bob.getByRole('button', { name: 'Back to conversations' }).click();
+  const bobSync = await device();
+  const loginSync = bobSync.locator('#login-form');
+  await loginSync.getByLabel('Username').fill('bob');
+  await loginSync.getByLabel('Password', { exact: true }).fill('bob key password');
+  await loginSync.getByRole('button', { name: 'Log in' }).click();
+  await loginSync.getByLabel('Sync password').fill('bob sync password');
+  await loginSync.getByRole('button', { name: 'Log in' }).click();
+  await bobSync.locator('#me-badge', { hasText: 'Bob B.' }).waitFor();
+  await bobSync.context().close();
+
   // 50 messages, then a fresh login opens the conversation.
   for (let i = 1; i <= 50; i++) await send(bob, `bulk message ${i}`);
   const bob3 = await device();
@@ -314,6 +345,14 @@ test('three people chat in the browser through the real server', { timeout: 300_
   await alice2.locator('#login-form').getByRole('button', { name: 'Log in' }).click();
   await alice2.locator('#screen-chat').waitFor();
   timings.login_local_ms = await loginTime(alice2);
+
+  // Carol deletes her account: she disappears from the member list.
+  await carol.getByRole('button', { name: 'Account' }).click();
+  await carol.getByLabel('Type your username to confirm').fill('carol');
+  await carol.getByRole('button', { name: 'Delete my account' }).click();
+  await carol.locator('#screen-start').waitFor();
+  await openConversation(alice, 'Alice & Bob');
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 2);
 
   // Owner deletes the conversation.
   await alice.locator('#delete-conv').click();
