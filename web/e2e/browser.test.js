@@ -1,10 +1,15 @@
 // The web frontend end to end: the real `nanochat` binary on a loopback
-// port, Debian's chromium driven by playwright-core, three people (four
-// browser contexts) chatting through it. Screenshots of every screen go to
+// port, Debian's chromium driven by playwright-core, three people in
+// browsers (on several devices each) chatting through it. Screenshots go to
 // target/web-e2e/; the measured times go to target/web-e2e/timings.json.
 //
-// Needs: the debug binary (cargo build), /usr/bin/chromium, npm ci in web/.
-// NANOCHAT_BIN and CHROMIUM override the paths.
+// A fourth person, dave, uses the Rust client (examples/web_peer.rs) in the
+// same group, so browser-sealed names and messages are opened by the Rust
+// core and the other way round.
+//
+// Needs: the debug binary and example (cargo build --bin nanochat --example
+// web_peer; cargo test builds both), /usr/bin/chromium, npm ci in web/.
+// NANOCHAT_BIN, NANOCHAT_PEER and CHROMIUM override the paths.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +21,9 @@ import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { ROOT } from '../test/helpers.js';
 
-const BIN = process.env.NANOCHAT_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'debug/nanochat');
+const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
+const BIN = process.env.NANOCHAT_BIN ?? path.join(TARGET, 'debug/nanochat');
+const PEER = process.env.NANOCHAT_PEER ?? path.join(TARGET, 'debug/examples/web_peer');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'target/web-e2e');
 const DATA = mkdtempSync(path.join(tmpdir(), 'nanochat-web-e2e-'));
@@ -39,6 +46,7 @@ function createUser(name) {
 
 before(async () => {
   if (!existsSync(BIN)) throw new Error(`no nanochat binary at ${BIN}: run \`cargo build\` first (or set NANOCHAT_BIN)`);
+  if (!existsSync(PEER)) throw new Error(`no web_peer example at ${PEER}: run \`cargo build --example web_peer\` first (or set NANOCHAT_PEER)`);
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
   mkdirSync(SHOTS, { recursive: true });
   server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -66,6 +74,32 @@ after(async () => {
   writeFileSync(path.join(SHOTS, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
   rmSync(DATA, { recursive: true, force: true });
 });
+
+/**
+ * Starts the Rust-client user and returns a function that sends it one
+ * command and resolves with its one-line JSON answer.
+ * @param {string} username
+ * @param {string} token
+ */
+async function rustPeer(username, token) {
+  const child = spawn(PEER, [url, username, token], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
+  /** @type {((line: string) => void)[]} */
+  const waiting = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise((resolve) => waiting.push((line) => resolve(JSON.parse(line))));
+  const ready = await next();
+  assert.equal(ready.ready, true, JSON.stringify(ready));
+  /** @param {object} command */
+  const ask = async (command) => {
+    const answer = next();
+    /** @type {import('node:stream').Writable} */ (child.stdin).write(JSON.stringify(command) + '\n');
+    const value = await answer;
+    if (value.error) throw new Error(`web_peer: ${value.error}`);
+    return value;
+  };
+  return { ask, stop: () => child.stdin?.end() };
+}
 
 /**
  * A fresh browser profile (a device) with the page open and connected.
@@ -159,8 +193,9 @@ async function openConversation(page, title) {
   await page.locator('#conv-title', { hasText: title }).waitFor();
 }
 
-test('three people chat in the browser through the real server', { timeout: 300_000 }, async () => {
-  const tokens = { alice: createUser('alice'), bob: createUser('bob'), carol: createUser('carol') };
+test('three people in browsers and one on the Rust client chat through the real server', { timeout: 300_000 }, async () => {
+  const tokens = { alice: createUser('alice'), bob: createUser('bob'), carol: createUser('carol'), dave: createUser('dave') };
+  const dave = await rustPeer('dave', tokens.dave);
 
   // Alice: first visit, server key pinned, account completed with a server copy.
   const alice = await device();
@@ -175,7 +210,7 @@ test('three people chat in the browser through the real server', { timeout: 300_
   await complete(carol, { username: 'carol', token: tokens.carol, displayName: 'Carol', password: 'carol key password' });
 
   // A named group.
-  await alice.getByLabel('Members', { exact: true }).fill('bob, carol');
+  await alice.getByLabel('Members', { exact: true }).fill('bob, carol, dave');
   await alice.getByLabel('Conversation name').first().fill('Team ☕');
   await alice.getByRole('button', { name: 'Create' }).click();
   await alice.locator('#conv-title', { hasText: 'Team ☕' }).waitFor();
@@ -198,6 +233,18 @@ test('three people chat in the browser through the real server', { timeout: 300_
   assert.equal(download.suggestedFilename(), 'report.bin');
   assert.ok(readFileSync(/** @type {string} */ (await download.path())).equals(fileBytes), 'the downloaded file differs');
   await shot(bob, '03-conversation-phone');
+
+  // The Rust client opens the browser-sealed name and messages, and what
+  // it sends verifies in the browsers.
+  const conversationId = await alice.evaluate(() => /** @type {any} */ (window).nanochat.state.current);
+  const seen = await dave.ask({ cmd: 'read', conversation: conversationId });
+  assert.equal(seen.name, 'Team ☕');
+  assert.deepEqual(
+    seen.messages.map((/** @type {any} */ m) => [m.sender, m.text, m.file_name ?? null, m.verified]),
+    [['alice', 'Hello from Alice', null, true], ['carol', 'Carol was here', null, true], ['bob', 'the report', 'report.bin', true]],
+  );
+  await dave.ask({ cmd: 'send', conversation: conversationId, text: 'Dave here, from the Rust client' });
+  for (const page of [alice, bob]) await message(page, 'Dave here, from the Rust client').and(page.locator('[data-verified="true"]')).waitFor();
 
   // Edit and delete, seen by the others.
   await message(alice, 'Hello from Alice').getByRole('button', { name: 'Edit' }).click();
@@ -276,7 +323,7 @@ test('three people chat in the browser through the real server', { timeout: 300_
   await openConversation(carol, 'Team ☕');
   await carol.getByRole('button', { name: 'Leave' }).click();
   await carol.locator('#conv-list button', { hasText: 'Team ☕' }).waitFor({ state: 'detached' });
-  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 2);
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
 
   // Rename through a sealed name.
   await alice.getByRole('button', { name: 'Rename' }).click();
@@ -287,10 +334,11 @@ test('three people chat in the browser through the real server', { timeout: 300_
   // The owner adds Carol back: the name is re-sealed for the new member
   // list, so she can read it.
   await alice.getByRole('button', { name: 'Members', exact: true }).click();
-  await alice.getByLabel('Member list').fill('alice, bob, carol');
+  await alice.getByLabel('Member list').fill('alice, bob, carol, dave');
   await alice.getByRole('button', { name: 'Save members' }).click();
   await carol.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor();
-  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 4);
+  assert.equal((await dave.ask({ cmd: 'list' })).conversations[0].name, 'Alice & Bob');
 
   // Account changes: Bob's new display name reaches the others; Bob
   // uploads a server copy of his key and a new device syncs it.
@@ -352,11 +400,12 @@ test('three people chat in the browser through the real server', { timeout: 300_
   await carol.getByRole('button', { name: 'Delete my account' }).click();
   await carol.locator('#screen-start').waitFor();
   await openConversation(alice, 'Alice & Bob');
-  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 2);
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
 
   // Owner deletes the conversation.
   await alice.locator('#delete-conv').click();
   await bob.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor({ state: 'detached' });
+  dave.stop();
   console.log('# timings', JSON.stringify(timings));
 });
 
