@@ -15,6 +15,7 @@
 //!   `Handler` traits and the dispatcher.
 //! - [`client`]: progenitor's HTTP client plus one typed method per body
 //!   type.
+//! - [`typescript`]: `bodies.d.ts`, the catalogue typed for the web frontend.
 //! - [`normalise`]: a canonical projection of an OpenAPI document, to check
 //!   that the spec the server serves says what `api.yml` says.
 
@@ -25,6 +26,7 @@ mod naming;
 pub mod normalise;
 pub mod server;
 pub mod spec;
+pub mod typescript;
 
 use proc_macro2::TokenStream;
 

@@ -9,6 +9,7 @@
 //! - [`websocket`] and [`hub`]: sockets, sessions and event fan-out.
 //! - [`ratelimit`]: per-peer and per-user limits.
 //! - [`server_key`]: the server key pair on disk.
+//! - [`web`]: the embedded web frontend, its headers, and CORS on the API.
 //!
 //! This module wires them into the generated poem-openapi [`Api`] and runs
 //! it until a shutdown signal, letting in-flight requests finish.
@@ -21,6 +22,7 @@ pub mod pipeline;
 pub mod ratelimit;
 pub mod server_key;
 pub mod state;
+pub mod web;
 pub mod websocket;
 
 use std::net::SocketAddr;
@@ -111,7 +113,8 @@ pub fn openapi_service(state: Arc<State>) -> OpenApiService<Api<Server>, ()> {
 }
 
 /// The whole HTTP application: the API, its served spec at
-/// `/openapi.json`, and the body size limit.
+/// `/openapi.json`, the body size limit, and the web frontend at `/`
+/// ([`web`]).
 pub fn app(state: Arc<State>) -> impl Endpoint {
     let service = openapi_service(state.clone());
     let spec = service.spec_endpoint();
@@ -119,6 +122,7 @@ pub fn app(state: Arc<State>) -> impl Endpoint {
         .nest("/", service)
         .at("/openapi.json", spec)
         .around(move |ep, req| admit_body(ep, req, state.clone()))
+        .around(|ep, req| async move { web::dispatch(&*ep, req).await })
 }
 
 /// The client address of a request, through trusted proxies.

@@ -12,4 +12,5 @@ mod spec;
 mod spec_rules;
 mod support;
 mod users;
+mod web;
 mod websocket;

@@ -1,0 +1,117 @@
+//! The web frontend: the files of `web/` compiled into the binary and served
+//! at `/`, so `nanochat serve` and a browser are all anyone needs.
+//!
+//! Static files get a strict Content-Security-Policy (scripts only from this
+//! origin, WebAssembly for Argon2id, nothing inline, no third-party origin)
+//! and ETags with `Cache-Control: no-cache`, so a browser revalidates and
+//! never runs a stale frontend against a newer server.
+//!
+//! The API paths answer CORS with `Access-Control-Allow-Origin: *`, so a page
+//! served by one NanoChat server can talk to another the user chose. That is
+//! safe here: there are no cookies or other ambient credentials, and every
+//! request is encrypted to the server key and signed by the user.
+
+use poem::endpoint::EmbeddedFilesEndpoint;
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use rust_embed::RustEmbed;
+
+/// The served part of `web/`: the page, its modules, styles and the vendored
+/// Argon2id. Tests, tooling, generated types and `node_modules` stay out.
+#[derive(RustEmbed)]
+#[folder = "web/"]
+#[include = "index.html"]
+#[include = "css/*.css"]
+#[include = "js/*.js"]
+#[include = "vendor/*.js"]
+#[include = "favicon.svg"]
+pub struct Assets;
+
+/// The Content-Security-Policy of every frontend file. `connect-src` admits
+/// this origin, any TLS server (the user may point the page at another
+/// NanoChat server) and loopback servers, which browsers treat as secure.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; \
+img-src 'self' blob: data:; \
+connect-src 'self' https: wss: http://127.0.0.1:* ws://127.0.0.1:* http://localhost:* ws://localhost:* http://[::1]:* ws://[::1]:*; \
+object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The paths of the API (answered with CORS); everything else a GET asks
+/// for is a frontend file.
+const API_PATHS: &[&str] = &[
+    "/references",
+    "/encrypted",
+    "/websocket",
+    "/health",
+    "/openapi.json",
+];
+
+fn is_api(path: &str) -> bool {
+    API_PATHS.contains(&path)
+}
+
+/// Wraps the API endpoint: API paths get CORS (and preflight answers), other
+/// GET and HEAD requests are served from [`Assets`] with the frontend's
+/// security headers.
+pub async fn dispatch<E: Endpoint>(api: &E, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    if is_api(&path) {
+        if req.method() == Method::OPTIONS {
+            return Ok(with_cors(StatusCode::NO_CONTENT.into_response()));
+        }
+        let response = match api.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(error) => error.into_response(),
+        };
+        return Ok(with_cors(response));
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Ok(frontend_headers(StatusCode::NOT_FOUND.into_response()));
+    }
+    let response = match EmbeddedFilesEndpoint::<Assets>::new().call(req).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    Ok(frontend_headers(response))
+}
+
+fn with_cors(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    response
+}
+
+fn frontend_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

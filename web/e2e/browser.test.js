@@ -1,0 +1,421 @@
+// The web frontend end to end: the real `nanochat` binary on a loopback
+// port, Debian's chromium driven by playwright-core, three people in
+// browsers (on several devices each) chatting through it. Screenshots go to
+// target/web-e2e/; the measured times go to target/web-e2e/timings.json.
+//
+// A fourth person, dave, uses the Rust client (examples/web_peer.rs) in the
+// same group, so browser-sealed names and messages are opened by the Rust
+// core and the other way round.
+//
+// Needs: the debug binary and example (cargo build --bin nanochat --example
+// web_peer; cargo test builds both), /usr/bin/chromium, npm ci in web/.
+// NANOCHAT_BIN, NANOCHAT_PEER and CHROMIUM override the paths.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+import { ROOT } from '../test/helpers.js';
+
+const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
+const BIN = process.env.NANOCHAT_BIN ?? path.join(TARGET, 'debug/nanochat');
+const PEER = process.env.NANOCHAT_PEER ?? path.join(TARGET, 'debug/examples/web_peer');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'target/web-e2e');
+const DATA = mkdtempSync(path.join(tmpdir(), 'nanochat-web-e2e-'));
+
+/** @type {import('node:child_process').ChildProcess} */
+let server;
+let url = '';
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {Record<string, number>} */
+const timings = {};
+
+/** @param {string} name */
+function createUser(name) {
+  const out = execFileSync(BIN, ['user', 'create', name], { cwd: DATA, encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('complete token: '));
+  if (!line) throw new Error(`no token in: ${out}`);
+  return line.slice('complete token: '.length);
+}
+
+before(async () => {
+  if (!existsSync(BIN)) throw new Error(`no nanochat binary at ${BIN}: run \`cargo build\` first (or set NANOCHAT_BIN)`);
+  if (!existsSync(PEER)) throw new Error(`no web_peer example at ${PEER}: run \`cargo build --example web_peer\` first (or set NANOCHAT_PEER)`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
+  mkdirSync(SHOTS, { recursive: true });
+  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (server.stderr) });
+  url = await new Promise((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`nanochat serve exited with ${code}`)));
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.fields?.message === 'listening') resolve(`http://${entry.fields.address}`);
+      } catch {
+        // not JSON: ignore
+      }
+    });
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  writeFileSync(path.join(SHOTS, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
+  rmSync(DATA, { recursive: true, force: true });
+});
+
+/**
+ * Starts the Rust-client user and returns a function that sends it one
+ * command and resolves with its one-line JSON answer.
+ * @param {string} username
+ * @param {string} token
+ */
+async function rustPeer(username, token) {
+  const child = spawn(PEER, [url, username, token], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
+  /** @type {((line: string) => void)[]} */
+  const waiting = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise((resolve) => waiting.push((line) => resolve(JSON.parse(line))));
+  const ready = await next();
+  assert.equal(ready.ready, true, JSON.stringify(ready));
+  /** @param {object} command */
+  const ask = async (command) => {
+    const answer = next();
+    /** @type {import('node:stream').Writable} */ (child.stdin).write(JSON.stringify(command) + '\n');
+    const value = await answer;
+    if (value.error) throw new Error(`web_peer: ${value.error}`);
+    return value;
+  };
+  return { ask, stop: () => child.stdin?.end() };
+}
+
+/**
+ * A fresh browser profile (a device) with the page open and connected.
+ * @param {{width: number, height: number}} [viewport]
+ */
+async function device(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(url);
+  await page.getByLabel('Server', { exact: true }).fill(url);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#screen-start').waitFor();
+  return page;
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Record<string, number>>}
+ */
+function pageTimings(page) {
+  return page.evaluate(() => /** @type {any} */ (window).nanochat.state.timings);
+}
+
+/**
+ * The page's login time, once the login has finished (the chat screen
+ * shows before the conversations are loaded and the time is taken).
+ * @param {import('playwright-core').Page} page
+ */
+async function loginTime(page) {
+  await page.waitForFunction(() => /** @type {any} */ (window).nanochat.state.timings.login_ms !== undefined);
+  return (await pageTimings(page)).login_ms;
+}
+
+/**
+ * Completes an account from the Complete form.
+ * @param {import('playwright-core').Page} page
+ * @param {{username: string, token: string, displayName: string, password: string, syncPassword?: string}} who
+ */
+async function complete(page, who) {
+  const form = page.locator('#complete-form');
+  await form.getByLabel('Username').fill(who.username);
+  await form.getByLabel('Token').fill(who.token);
+  await form.getByLabel('Display name').fill(who.displayName);
+  await form.getByLabel('Password', { exact: true }).fill(who.password);
+  if (who.syncPassword) {
+    await form.getByLabel('Advanced mode').check();
+    await form.getByLabel('Store private key on server').check();
+    await form.getByLabel('Sync password').fill(who.syncPassword);
+  }
+  await form.getByRole('button', { name: 'Complete' }).click();
+  await page.locator('#screen-chat').waitFor();
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ * @param {{name: string, mimeType: string, buffer: Buffer}} [file]
+ */
+async function send(page, text, file) {
+  const before = await page.locator('#message-list > li').count();
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  if (file) await page.getByLabel('Attach file').setInputFiles(file);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('#message-list > li').length > n, before);
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ */
+function message(page, text) {
+  return page.locator('#message-list > li', { hasText: text });
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} title
+ */
+async function openConversation(page, title) {
+  await page.locator('#conv-list button', { hasText: title }).click();
+  await page.locator('#conv-title', { hasText: title }).waitFor();
+}
+
+test('three people in browsers and one on the Rust client chat through the real server', { timeout: 300_000 }, async () => {
+  const tokens = { alice: createUser('alice'), bob: createUser('bob'), carol: createUser('carol'), dave: createUser('dave') };
+  const dave = await rustPeer('dave', tokens.dave);
+
+  // Alice: first visit, server key pinned, account completed with a server copy.
+  const alice = await device();
+  await shot(alice, '01-start');
+  await complete(alice, { username: 'alice', token: tokens.alice, displayName: 'Alice', password: 'alice key password', syncPassword: 'alice sync password' });
+  timings.keygen_ms = (await pageTimings(alice)).keygen_ms;
+
+  // Bob on a phone-sized screen, key only on his device.
+  const bob = await device({ width: 390, height: 844 });
+  await complete(bob, { username: 'bob', token: tokens.bob, displayName: 'Bob', password: 'bob key password' });
+  const carol = await device();
+  await complete(carol, { username: 'carol', token: tokens.carol, displayName: 'Carol', password: 'carol key password' });
+
+  // A named group.
+  await alice.getByLabel('Members', { exact: true }).fill('bob, carol, dave');
+  await alice.getByLabel('Conversation name').first().fill('Team ☕');
+  await alice.getByRole('button', { name: 'Create' }).click();
+  await alice.locator('#conv-title', { hasText: 'Team ☕' }).waitFor();
+  for (const page of [bob, carol]) await page.locator('#conv-list button', { hasText: 'Team ☕' }).waitFor();
+  await openConversation(bob, 'Team ☕');
+  await openConversation(carol, 'Team ☕');
+
+  // Text both ways, live.
+  await send(alice, 'Hello from Alice');
+  await message(bob, 'Hello from Alice').waitFor();
+  await message(carol, 'Hello from Alice').waitFor();
+  await send(carol, 'Carol was here');
+  await message(alice, 'Carol was here').waitFor();
+
+  // A file from Bob, downloaded byte-identical by Alice.
+  const fileBytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+  await send(bob, 'the report', { name: 'report.bin', mimeType: 'application/octet-stream', buffer: fileBytes });
+  await message(alice, 'the report').waitFor();
+  const [download] = await Promise.all([alice.waitForEvent('download'), message(alice, 'the report').getByRole('button', { name: /Download report\.bin/ }).click()]);
+  assert.equal(download.suggestedFilename(), 'report.bin');
+  assert.ok(readFileSync(/** @type {string} */ (await download.path())).equals(fileBytes), 'the downloaded file differs');
+  await shot(bob, '03-conversation-phone');
+
+  // The Rust client opens the browser-sealed name and messages, and what
+  // it sends verifies in the browsers.
+  const conversationId = await alice.evaluate(() => /** @type {any} */ (window).nanochat.state.current);
+  const seen = await dave.ask({ cmd: 'read', conversation: conversationId });
+  assert.equal(seen.name, 'Team ☕');
+  assert.deepEqual(
+    seen.messages.map((/** @type {any} */ m) => [m.sender, m.text, m.file_name ?? null, m.verified]),
+    [['alice', 'Hello from Alice', null, true], ['carol', 'Carol was here', null, true], ['bob', 'the report', 'report.bin', true]],
+  );
+  await dave.ask({ cmd: 'send', conversation: conversationId, text: 'Dave here, from the Rust client' });
+  for (const page of [alice, bob]) await message(page, 'Dave here, from the Rust client').and(page.locator('[data-verified="true"]')).waitFor();
+
+  // Edit and delete, seen by the others.
+  await message(alice, 'Hello from Alice').getByRole('button', { name: 'Edit' }).click();
+  await alice.getByLabel('Message', { exact: true }).fill('Hello from Alice, edited');
+  await alice.getByRole('button', { name: 'Send' }).click();
+  await message(bob, 'Hello from Alice, edited').filter({ hasText: '(edited)' }).waitFor();
+  await send(alice, 'a message to delete');
+  await message(bob, 'a message to delete').waitFor();
+  await message(alice, 'a message to delete').getByRole('button', { name: 'Delete' }).click();
+  await message(bob, 'a message to delete').waitFor({ state: 'detached' });
+  await shot(alice, '02-conversation');
+
+  // A dropped socket reconnects; a message sent meanwhile arrives exactly once.
+  await bob.evaluate(() => /** @type {any} */ (window).nanochat.dropSocket());
+  await send(alice, 'sent while Bob was reconnecting');
+  await message(bob, 'sent while Bob was reconnecting').waitFor();
+  await bob.locator('#conn-state', { hasText: 'live' }).waitFor();
+  assert.equal(await message(bob, 'sent while Bob was reconnecting').count(), 1);
+
+  // Alice's second device logs in through sync.
+  const alice2 = await device();
+  const login = alice2.locator('#login-form');
+  await login.getByLabel('Username').fill('alice');
+  await login.getByLabel('Password', { exact: true }).fill('alice key password');
+  await login.getByRole('button', { name: 'Log in' }).click();
+  await login.getByLabel('Sync password').waitFor();
+  await shot(alice2, '04-login-sync');
+  await login.getByLabel('Sync password').fill('wrong sync password');
+  await login.getByRole('button', { name: 'Log in' }).click();
+  await alice2.locator('#status .error', { hasText: 'Wrong sync password' }).waitFor();
+  await login.getByLabel('Sync password').fill('alice sync password');
+  await login.getByLabel('Password', { exact: true }).fill('alice key password');
+  await login.getByRole('button', { name: 'Log in' }).click();
+  await alice2.locator('#screen-chat').waitFor();
+  timings.login_sync_ms = await loginTime(alice2);
+  await openConversation(alice2, 'Team ☕');
+  await message(alice2, 'the report').waitFor();
+
+  // Bob exports his key with a key file password and logs in on a new device from the file.
+  await bob.getByRole('button', { name: 'Account' }).click();
+  await bob.locator('#export-form').getByLabel('Key file password').fill('bob file password');
+  await bob.locator('#export-form').getByLabel('Password', { exact: true }).fill('bob key password');
+  const [keyDownload] = await Promise.all([bob.waitForEvent('download'), bob.getByRole('button', { name: 'Export public/private keys' }).click()]);
+  const keyFile = readFileSync(/** @type {string} */ (await keyDownload.path()), 'utf8');
+  const parsed = JSON.parse(keyFile);
+  assert.equal(parsed.username, 'bob');
+  assert.equal(parsed.private_key.encoding, 'encrypted');
+  await shot(bob, '05-account-phone');
+  await bob.getByRole('button', { name: 'Back to conversations' }).click();
+  const bob2 = await device();
+  const login2 = bob2.locator('#login-form');
+  await login2.getByLabel('Username').fill('bob');
+  await login2.getByLabel('Password', { exact: true }).fill('bob new device password');
+  await bob2.locator('#login-import-box summary').click();
+  await login2.getByLabel('Import public/private keys').setInputFiles({ name: 'nanochat-bob.json', mimeType: 'application/json', buffer: Buffer.from(keyFile) });
+  await login2.getByLabel('Key file password').fill('bob file password');
+  await login2.getByRole('button', { name: 'Log in' }).click();
+  await bob2.locator('#screen-chat').waitFor();
+  await openConversation(bob2, 'Team ☕');
+  await message(bob2, 'Carol was here').waitFor();
+
+  // Carol rotates her key: the others are warned, and her earlier message,
+  // signed by the old key, is shown as not verified rather than as genuine.
+  await carol.getByRole('button', { name: 'Account' }).click();
+  await carol.locator('#rotate-form').getByLabel('Password').fill('carol new key password');
+  await carol.getByRole('button', { name: 'Rotate key pair' }).click();
+  await carol.locator('#status', { hasText: 'New key pair in use' }).waitFor();
+  await alice.locator('[data-key-change="carol"]').waitFor();
+  await openConversation(alice, 'Team ☕');
+  await alice.locator('#message-list > li[data-verified="false"]').first().waitFor();
+  assert.equal(await message(alice, 'Carol was here').count(), 0);
+  await shot(alice, '06-key-changed');
+
+  // Carol leaves; Alice sees two members.
+  await carol.getByRole('button', { name: 'Back to conversations' }).click();
+  await openConversation(carol, 'Team ☕');
+  await carol.getByRole('button', { name: 'Leave' }).click();
+  await carol.locator('#conv-list button', { hasText: 'Team ☕' }).waitFor({ state: 'detached' });
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
+
+  // Rename through a sealed name.
+  await alice.getByRole('button', { name: 'Rename' }).click();
+  await alice.locator('#rename-form').getByLabel('Conversation name').fill('Alice & Bob');
+  await alice.getByRole('button', { name: 'Save name' }).click();
+  await bob.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor();
+
+  // The owner adds Carol back: the name is re-sealed for the new member
+  // list, so she can read it.
+  await alice.getByRole('button', { name: 'Members', exact: true }).click();
+  await alice.getByLabel('Member list').fill('alice, bob, carol, dave');
+  await alice.getByRole('button', { name: 'Save members' }).click();
+  await carol.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor();
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 4);
+  assert.equal((await dave.ask({ cmd: 'list' })).conversations[0].name, 'Alice & Bob');
+
+  // Account changes: Bob's new display name reaches the others; Bob
+  // uploads a server copy of his key and a new device syncs it.
+  await bob.getByRole('button', { name: 'Account' }).click();
+  await bob.locator('#display-name-form').getByLabel('Display name').fill('Bob B.');
+  await bob.getByRole('button', { name: 'Change display name' }).click();
+  await bob.locator('#me-badge', { hasText: 'Bob B.' }).waitFor();
+  await bob.locator('#server-copy-form').getByLabel('Store private key on server').check();
+  await bob.locator('#server-copy-form').getByLabel('Sync password').fill('bob sync password');
+  await bob.getByRole('button', { name: 'Save server copy' }).click();
+  await bob.locator('#status', { hasText: 'stored on the server' }).waitFor();
+  await bob.getByRole('button', { name: 'Back to conversations' }).click();
+  const bobSync = await device();
+  const loginSync = bobSync.locator('#login-form');
+  await loginSync.getByLabel('Username').fill('bob');
+  await loginSync.getByLabel('Password', { exact: true }).fill('bob key password');
+  await loginSync.getByRole('button', { name: 'Log in' }).click();
+  await loginSync.getByLabel('Sync password').fill('bob sync password');
+  await loginSync.getByRole('button', { name: 'Log in' }).click();
+  await bobSync.locator('#me-badge', { hasText: 'Bob B.' }).waitFor();
+  await bobSync.context().close();
+
+  // 50 messages, then a fresh login opens the conversation.
+  for (let i = 1; i <= 50; i++) await send(bob, `bulk message ${i}`);
+  const bob3 = await device();
+  const login3 = bob3.locator('#login-form');
+  await login3.getByLabel('Username').fill('bob');
+  await login3.getByLabel('Password', { exact: true }).fill('bob new device password');
+  // bob3 is a new profile: it has no key, so it needs the file again.
+  await bob3.locator('#login-import-box summary').click();
+  await login3.getByLabel('Import public/private keys').setInputFiles({ name: 'nanochat-bob.json', mimeType: 'application/json', buffer: Buffer.from(keyFile) });
+  await login3.getByLabel('Key file password').fill('bob file password');
+  await login3.getByRole('button', { name: 'Log in' }).click();
+  await bob3.locator('#screen-chat').waitFor();
+  timings.login_key_file_ms = await loginTime(bob3);
+  await openConversation(bob3, 'Alice & Bob');
+  await message(bob3, 'bulk message 50').waitFor();
+  const t = await pageTimings(bob3);
+  timings.open_conversation_ms = t.open_conversation_ms;
+  timings.open_conversation_messages = t.open_conversation_messages;
+  assert.ok(t.open_conversation_messages >= 50, `only ${t.open_conversation_messages} messages in the first page`);
+  // Paging back through history.
+  if (await bob3.getByRole('button', { name: 'Load older messages' }).isVisible()) {
+    await bob3.getByRole('button', { name: 'Load older messages' }).click();
+    await message(bob3, 'the report').waitFor();
+  }
+
+  // A plain re-login on a device that holds the key (no sync needed).
+  await alice2.getByRole('button', { name: 'Log out' }).click();
+  await alice2.locator('#login-form').getByLabel('Username').fill('alice');
+  await alice2.locator('#login-form').getByLabel('Password', { exact: true }).fill('alice key password');
+  await alice2.locator('#login-form').getByRole('button', { name: 'Log in' }).click();
+  await alice2.locator('#screen-chat').waitFor();
+  timings.login_local_ms = await loginTime(alice2);
+
+  // Carol deletes her account: she disappears from the member list.
+  await carol.getByRole('button', { name: 'Account' }).click();
+  await carol.getByLabel('Type your username to confirm').fill('carol');
+  await carol.getByRole('button', { name: 'Delete my account' }).click();
+  await carol.locator('#screen-start').waitFor();
+  await openConversation(alice, 'Alice & Bob');
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list li').length === 3);
+
+  // Owner deletes the conversation.
+  await alice.locator('#delete-conv').click();
+  await bob.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor({ state: 'detached' });
+  dave.stop();
+  console.log('# timings', JSON.stringify(timings));
+});
+
+test('a changed server key blocks the page', { timeout: 60_000 }, async () => {
+  const page = await device();
+  // Pretend this device pinned another key earlier.
+  await page.evaluate((u) => localStorage.setItem('nanochat.pins', JSON.stringify({ [u]: '0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000' })), url);
+  await page.reload();
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#key-changed').waitFor();
+  assert.equal(await page.locator('#screen-start').isVisible(), false);
+  await shot(page, '07-server-key-changed');
+});

@@ -1,0 +1,70 @@
+// @generated from api.yml by nanochat-codegen: do not edit.
+// Refresh with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated_web`.
+
+import type { components } from './api.js';
+
+type Schemas = components['schemas'];
+
+/** Request body types (`x-nanochat-bodies`): payload, response payload, signing and the type's own error codes. */
+export interface Bodies {
+  /** Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted. */
+  'session.open': { payload: null; response: Schemas['SessionOpened']; signed: true; errors: 'bad_request' | 'session_required' };
+  /** Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession). */
+  'user.complete': { payload: Schemas['CompleteUser']; response: Schemas['PublicUser']; signed: true; errors: 'invalid_token' | 'invalid_key' | 'bad_request' };
+  /** Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. */
+  'user.sync': { payload: Schemas['SyncUser']; response: Schemas['PrivateKeyUser']; signed: false; errors: 'wrong_password' | 'rate_limited' | 'bad_request' };
+  /** Looks up a user's display name and public key (to pin it and check its fingerprint). */
+  'user.get': { payload: Schemas['BaseUser']; response: Schemas['PublicUser']; signed: true; errors: 'not_found' | 'bad_request' };
+  /** Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes. */
+  'user.update': { payload: Schemas['UpdateUser']; response: Schemas['PublicUser']; signed: true; errors: 'invalid_key' | 'bad_signature' | 'bad_request' };
+  /** Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted. */
+  'user.delete': { payload: null; response: Schemas['Empty']; signed: true; errors: never };
+  /** Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1). */
+  'conversation.create': { payload: Schemas['CreateConversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' | 'conflict' | 'members_mismatch' | 'bad_signature' | 'too_large' | 'bad_request' };
+  /** Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members). */
+  'conversation.update': { payload: Schemas['Conversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' | 'forbidden' | 'conflict' | 'members_mismatch' | 'bad_signature' | 'too_large' | 'bad_request' };
+  /** The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it. */
+  'conversation.leave': { payload: Schemas['BaseConversation']; response: Schemas['Empty']; signed: true; errors: 'not_found' };
+  /** Deletes the conversation and all its messages (owner only). */
+  'conversation.delete': { payload: Schemas['BaseConversation']; response: Schemas['Empty']; signed: true; errors: 'not_found' | 'forbidden' };
+  /** One conversation with its members' public keys and the latest page of messages. */
+  'conversation.get': { payload: Schemas['BaseConversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' };
+  /** Every conversation of the caller, most recently active first, each with its latest message only. */
+  'conversation.list': { payload: null; response: Schemas['List']; signed: true; errors: never };
+  /** Posts an end-to-end encrypted message; keys must name exactly the current members. */
+  'message.create': { payload: Schemas['CreateMessage']; response: Schemas['Message']; signed: true; errors: 'not_found' | 'conflict' | 'members_mismatch' | 'too_large' | 'bad_request' };
+  /** Replaces a message's content with a fresh content key (sender only). */
+  'message.update': { payload: Schemas['UpdateMessage']; response: Schemas['Message']; signed: true; errors: 'not_found' | 'forbidden' | 'members_mismatch' | 'too_large' | 'bad_request' };
+  /** Deletes a message (sender only). */
+  'message.delete': { payload: Schemas['BaseMessage']; response: Schemas['Empty']; signed: true; errors: 'not_found' | 'forbidden' };
+  /** A page of a conversation's history, newest first, before an optional cursor. */
+  'message.list': { payload: Schemas['ListMessages']; response: Schemas['MessagePage']; signed: true; errors: 'not_found' | 'bad_request' };
+  /** Downloads one message's encrypted attachment; lists never inline attachment bytes. */
+  'message.attachment': { payload: Schemas['BaseMessage']; response: Schemas['Attachment']; signed: true; errors: 'not_found' };
+}
+
+/** Event types pushed over the WebSocket (`x-nanochat-events`) and their payloads. */
+export interface Events {
+  /** A message was posted in a conversation the socket's user is a member of. */
+  'event.message.created': { payload: Schemas['Message'] };
+  /** A message was edited. */
+  'event.message.updated': { payload: Schemas['Message'] };
+  /** A message was deleted. */
+  'event.message.deleted': { payload: Schemas['BaseMessage'] };
+  /** The socket's user was made a member of a new conversation (the name, if any, with the key wrapped for this user). */
+  'event.conversation.created': { payload: Schemas['MessageConversation'] };
+  /** A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get. */
+  'event.conversation.updated': { payload: Schemas['MessageConversation'] };
+  /** A conversation was deleted, or the socket's user was removed from it. */
+  'event.conversation.deleted': { payload: Schemas['BaseConversation'] };
+  /** A member left a conversation (or was deleted). */
+  'event.conversation.left': { payload: Schemas['MemberLeft'] };
+  /** A member of a shared conversation changed their public key; clients must warn loudly and re-pin. */
+  'event.user.key_changed': { payload: Schemas['PublicUser'] };
+}
+
+/** The name of a request body type. */
+export type BodyType = keyof Bodies;
+
+/** The name of an event type. */
+export type EventType = keyof Events;
