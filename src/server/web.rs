@@ -66,13 +66,21 @@ pub async fn dispatch<E: Endpoint>(api: &E, req: Request) -> poem::Result<Respon
         };
         return Ok(with_cors(response));
     }
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
         return Ok(frontend_headers(StatusCode::NOT_FOUND.into_response()));
     }
-    let response = match EmbeddedFilesEndpoint::<Assets>::new().call(req).await {
+    // poem's embedded-files endpoint answers GET only; a HEAD gets the same
+    // headers without the body.
+    let mut req = req;
+    req.set_method(Method::GET);
+    let mut response = match EmbeddedFilesEndpoint::<Assets>::new().call(req).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
+    if head {
+        response.set_body(());
+    }
     Ok(frontend_headers(response))
 }
 

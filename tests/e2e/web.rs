@@ -49,6 +49,11 @@ async fn the_page_is_served_with_a_strict_csp_and_revalidating_etags() {
         .unwrap();
     assert_eq!(again.status(), 304);
 
+    let head = http.head(format!("{}/", server.url)).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(header(&head, "etag"), etag);
+    assert!(head.headers().contains_key("content-security-policy"));
+
     for (path, kind) in [
         ("/js/app.js", "javascript"),
         ("/js/crypto.js", "javascript"),
