@@ -141,19 +141,19 @@ export interface components {
          *     - too_large: a request, file, text or member list exceeds a limit (plain 413 or encrypted)
          *     - rate_limited: too many requests or failed user.sync attempts (plain 429 or encrypted)
          *     - unavailable: the server cannot serve now (plain, 503)
-         *     - session_required: a WebSocket's first frame was not session.open
-         *     - bad_request: the Body or its payload does not match the schema or a rule
+         *     - session_required: a WebSocket's first frame was not session.open (plain, then the socket closes)
+         *     - bad_request: the Body or its payload does not match the schema or a rule (a missing or malformed created_at, a field the schema does not list, a UUID not in lowercase hyphenated form, a payload on a type without one, session.open anywhere but a WebSocket's first frame)
          *     - unknown_type: the Body type is not in the catalogue
          *     - stale: created_at is outside the freshness window
          *     - replayed: this request_id was already accepted from this user
-         *     - unknown_user: no completed user has this username
+         *     - unknown_user: no completed user has this username (never from user.sync, which answers wrong_password for unknown and pending users alike, so it cannot be used to probe for usernames)
          *     - bad_signature: the signature is missing or does not verify
          *     - invalid_token: the complete token is unknown, expired or used
          *     - invalid_key: a public key is malformed or of an unaccepted size
-         *     - wrong_password: the sync password is wrong or no private key is stored
+         *     - wrong_password: the sync password is wrong, no private key is stored, or (user.sync only) the user is unknown or pending
          *     - not_found: no such conversation, message or user visible to the caller
          *     - forbidden: the caller may see the object but not do this to it
-         *     - conflict: the object already exists (conversation or message id, completed user), or a sealed name does not carry the next name revision
+         *     - conflict: the object already exists (conversation or message id), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
          *     - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
          *     - internal: an unexpected server fault; details are in the server log only
          * @example not_found
@@ -170,7 +170,7 @@ export interface components {
          *       "freshness_window_seconds": 300,
          *       "limits": {
          *         "max_body_bytes": 16777216,
-         *         "max_file_bytes": 10485760,
+         *         "max_file_bytes": 8388608,
          *         "max_content_bytes": 65536,
          *         "max_members": 100,
          *         "max_page_size": 100
@@ -203,10 +203,10 @@ export interface components {
             limits: components["schemas"]["Limits"];
         };
         /**
-         * @description Server limits; requests over them get too_large.
+         * @description Server limits; requests over them get too_large. The limits on a message's parts are reachable within max_body_bytes: the envelope's data is base64 of the Body JSON, in which the attachment and content are base64 again, so each ciphertext byte costs about 16/9 bytes of envelope. A server announces only limits for which max_body_bytes >= 16/9 * (max_file_bytes + max_content_bytes + 1024 * max_members) + 16384 (1024 bytes per member cover a wrapped key of a 4096-bit RSA key and its username, 16384 the rest of the Body and the envelope), so a message with an attachment of max_file_bytes, content of max_content_bytes and a key for each of max_members members fits in one request; roughly, max_file_bytes is at most 9/16 of max_body_bytes. With the defaults: 16 MiB bodies, 8 MiB files.
          * @example {
          *       "max_body_bytes": 16777216,
-         *       "max_file_bytes": 10485760,
+         *       "max_file_bytes": 8388608,
          *       "max_content_bytes": 65536,
          *       "max_members": 100,
          *       "max_page_size": 100
@@ -220,7 +220,7 @@ export interface components {
             max_body_bytes: number;
             /**
              * Format: int64
-             * @description Largest attachment ciphertext, in bytes.
+             * @description Largest attachment ciphertext, in bytes; at most about 9/16 of max_body_bytes (see Limits).
              */
             max_file_bytes: number;
             /**
@@ -253,7 +253,8 @@ export interface components {
             version: string;
         };
         /**
-         * @description The plaintext inside every EncryptedBody, as UTF-8 JSON.
+         * @description The plaintext inside every EncryptedBody, as UTF-8 JSON. Closed: no
+         *     other fields (see "The Body" in the info description).
          *     Requests carry type, created_at, request_id, username and, where the
          *     type has one, payload (schema per type in x-nanochat-bodies).
          *     Responses echo type and request_id, carry the server's created_at, and
@@ -274,12 +275,12 @@ export interface components {
             type: string;
             /**
              * Format: date-time
-             * @description RFC 3339 UTC time at which the sender made this Body.
+             * @description RFC 3339 date-time at which the sender made this Body, written in UTC; missing or malformed is bad_request.
              */
             created_at: string;
             /**
              * Format: uuid
-             * @description Requests, random and fresh per request; responses echo it.
+             * @description Requests, random and fresh per request, lowercase hyphenated; responses echo it.
              */
             request_id?: string;
             /** @description Requests only, the user speaking (1 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit). */
@@ -289,7 +290,7 @@ export interface components {
              * @description Events only, equal to the EncryptedBody seq.
              */
             seq?: number;
-            /** @description The type's payload (requests, events) or response (responses). */
+            /** @description The type's payload (requests, events) or response (responses). A request of a type without payload omits it or sends null or {}. */
             payload?: {
                 [key: string]: unknown;
             };
@@ -301,7 +302,7 @@ export interface components {
          */
         Empty: Record<string, never>;
         /**
-         * @description A private key (PKCS#8 DER) encrypted with a password. key = Argon2id(password, salt, m_cost KiB, t_cost, p_cost) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key").
+         * @description A private key (PKCS#8 DER) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key"). Format version 1 fixes the Argon2 version, so it is not stored.
          * @example {
          *       "version": 1,
          *       "kdf": "argon2id",
@@ -316,7 +317,7 @@ export interface components {
         EncryptedPrivateKey: {
             /**
              * Format: int32
-             * @description Format version; 1.
+             * @description Format version; 1 (Argon2id version 0x13, 32-byte key).
              */
             version: number;
             /** @description Always "argon2id". */
@@ -973,7 +974,7 @@ export interface components {
              * @description RSA-PSS by the sender over the canonical message bytes.
              */
             signature: string;
-            /** @description Stable position of this message in the history (pass as ListMessages.before). */
+            /** @description Stable position of this message in the history (pass as ListMessages.before). An opaque string issued by the server; clients never build, parse or compare cursors. */
             cursor?: string;
         };
         /**
@@ -989,7 +990,7 @@ export interface components {
              * @description The conversation.
              */
             conversation_id: string;
-            /** @description A cursor from a previous page; absent for the newest page. */
+            /** @description A cursor this server issued (Message.cursor or next_cursor), passed back unchanged; absent for the newest page. Cursors are opaque: a string the server could not have issued gets bad_request; one of the server's form that it did not issue for this conversation (from another conversation, or made up) is not an error and gets this conversation's messages older than that position, possibly none. A cursor never reveals another conversation's messages. */
             before?: string;
             /**
              * Format: int64

@@ -7,11 +7,11 @@ type Schemas = components['schemas'];
 
 /** Request body types (`x-nanochat-bodies`): payload, response payload, signing and the type's own error codes. */
 export interface Bodies {
-  /** Opens an event session on a WebSocket; must be the first frame there, and is refused over POST /encrypted. */
+  /** Opens an event session on a WebSocket; must be the first frame there. Over POST /encrypted, or as a later frame of a socket whose session is open, it gets bad_request (encrypted) and the socket keeps its session. session_required is the plain answer to any other first frame. */
   'session.open': { payload: null; response: Schemas['SessionOpened']; signed: true; errors: 'bad_request' | 'session_required' };
   /** Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession). */
   'user.complete': { payload: Schemas['CompleteUser']; response: Schemas['PublicUser']; signed: true; errors: 'invalid_token' | 'invalid_key' | 'bad_request' };
-  /** Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. */
+  /** Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist. */
   'user.sync': { payload: Schemas['SyncUser']; response: Schemas['PrivateKeyUser']; signed: false; errors: 'wrong_password' | 'rate_limited' | 'bad_request' };
   /** Looks up a user's display name and public key (to pin it and check its fingerprint). */
   'user.get': { payload: Schemas['BaseUser']; response: Schemas['PublicUser']; signed: true; errors: 'not_found' | 'bad_request' };
@@ -37,7 +37,7 @@ export interface Bodies {
   'message.update': { payload: Schemas['UpdateMessage']; response: Schemas['Message']; signed: true; errors: 'not_found' | 'forbidden' | 'members_mismatch' | 'too_large' | 'bad_request' };
   /** Deletes a message (sender only). */
   'message.delete': { payload: Schemas['BaseMessage']; response: Schemas['Empty']; signed: true; errors: 'not_found' | 'forbidden' };
-  /** A page of a conversation's history, newest first, before an optional cursor. */
+  /** A page of a conversation's history, newest first, before an optional opaque cursor (see ListMessages.before for cursors the server did not issue). */
   'message.list': { payload: Schemas['ListMessages']; response: Schemas['MessagePage']; signed: true; errors: 'not_found' | 'bad_request' };
   /** Downloads one message's encrypted attachment; lists never inline attachment bytes. */
   'message.attachment': { payload: Schemas['BaseMessage']; response: Schemas['Attachment']; signed: true; errors: 'not_found' };
