@@ -69,6 +69,11 @@ pub struct Step {
     /// with `event`.
     #[serde(default)]
     pub open_socket: bool,
+    /// Open a fresh WebSocket and send this body type (signed, no payload)
+    /// as its first frame instead of `session.open`; `expect` then names the
+    /// plain error frame that must come back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_frame: Option<String>,
     /// Wait for the next event on the actor's socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventExpectation>,

@@ -204,6 +204,26 @@ async fn play(
             });
             continue;
         }
+        if let Some(body_type) = &step.first_frame {
+            let received = wrong_first_frame(actor, body_type).await.map_err(fail)?;
+            let code = received["error"].as_str().unwrap_or_default().to_owned();
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: format!("first frame {body_type}"),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received,
+            });
+            let want = step.expect.as_ref().and_then(|e| e.error.clone());
+            if want.as_deref() != Some(code.as_str()) {
+                return Err(fail(format!(
+                    "expected the plain error {}, got {code:?}",
+                    want.as_deref().unwrap_or("(none given)")
+                )));
+            }
+            continue;
+        }
         if let Some(expected) = &step.event {
             let socket = sockets
                 .get_mut(&step.actor)
@@ -736,4 +756,47 @@ pub fn redact(value: &Value) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// Opens a WebSocket and sends a signed `body_type` request as its first
+/// frame; returns the plain error frame the server answers with.
+async fn wrong_first_frame(actor: &Actor, body_type: &str) -> Result<Value, String> {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    let session = &actor.session;
+    let upgraded = session
+        .http()
+        .websocket()
+        .await
+        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?
+        .into_inner();
+    let mut stream =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+    let request = Request::from_parts(body_type, None)
+        .map_err(|e| format!("{body_type} cannot be sent without a payload: {e}"))?;
+    let body = session.body_for(&request).map_err(|e| e.to_string())?;
+    let (envelope, _secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
+    stream
+        .send(Message::text(text))
+        .await
+        .map_err(|e| format!("sending the first frame: {e}"))?;
+    let answer = tokio::time::timeout(EVENT_TIMEOUT, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}")),
+                Some(Err(e)) => return Err(e.to_string()),
+                None => return Err("the server closed the socket without an answer".into()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| "no answer to the first frame".to_owned())??;
+    let error: Error = serde_json::from_str(&answer)
+        .map_err(|_| format!("the answer is not a plain Error: {answer}"))?;
+    Ok(json!({ "error": error.code.as_str(), "message": error.message }))
 }
