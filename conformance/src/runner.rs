@@ -387,6 +387,15 @@ async fn readers(
     Ok((conversation, readers))
 }
 
+/// The key a directive signs with: `signer: NAME` (a fixture key), else
+/// the actor's.
+fn signer(actor: &Actor, args: &Value) -> Result<PrivateKey, String> {
+    match args.get("signer").and_then(Value::as_str) {
+        Some(name) => fixture(name),
+        None => Ok(actor.key.clone()),
+    }
+}
+
 async fn seal_message(
     actor: &Actor,
     actors: &HashMap<String, Actor>,
@@ -401,10 +410,7 @@ async fn seal_message(
             .ok_or("id is a uuid")?,
         None => Uuid::new_v4(),
     };
-    let signer = match args.get("signer").and_then(Value::as_str) {
-        Some(name) => fixture(name)?,
-        None => actor.key.clone(),
-    };
+    let signer = signer(actor, args)?;
     let file = args.get("file_bytes").and_then(Value::as_u64).map(|n| {
         nanochat::client::messages::FileToSend {
             name: "file.bin".into(),
@@ -461,10 +467,7 @@ async fn seal_name(
         .as_str()
         .ok_or("the name needs a text")?
         .to_owned();
-    let signer = match args.get("signer").and_then(Value::as_str) {
-        Some(name) => fixture(name)?,
-        None => actor.key.clone(),
-    };
+    let signer = signer(actor, args)?;
     let sealed = tokio::task::spawn_blocking(move || {
         names::seal(&signer, sealed_for, revision, &text, &readers)
     })

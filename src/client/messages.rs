@@ -6,9 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::client::session::ClientError;
-use crate::crypto::{
-    self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage, RecipientDigest,
-};
+use crate::crypto::{self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage};
 use crate::models::{CreateMessage, Message, SealedAttachment, UpdateMessage};
 
 /// A file to attach: its name, media type and bytes.
@@ -150,20 +148,7 @@ pub fn received(message: &Message) -> Result<ReceivedMessage, CryptoError> {
             ),
             None => None,
         },
-        recipients: message
-            .recipients
-            .iter()
-            .map(|r| {
-                Ok(RecipientDigest {
-                    username: r.username.clone(),
-                    key_digest: r
-                        .key_digest
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| CryptoError::Malformed("key digest is not 32 bytes"))?,
-                })
-            })
-            .collect::<Result<_, CryptoError>>()?,
+        recipients: crate::client::names::recipient_digests(&message.recipients)?,
         wrapped_key: message.key.to_vec(),
         signature: message.signature.to_vec(),
     })

@@ -37,6 +37,26 @@ pub fn seal(
     })
 }
 
+/// The signed recipient list of a message or name as the crypto core reads
+/// it; a digest that is not 32 bytes is malformed.
+pub fn recipient_digests(
+    recipients: &[crate::models::RecipientDigest],
+) -> Result<Vec<RecipientDigest>, CryptoError> {
+    recipients
+        .iter()
+        .map(|r| {
+            Ok(RecipientDigest {
+                username: r.username.clone(),
+                key_digest: r
+                    .key_digest
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CryptoError::Malformed("key digest is not 32 bytes"))?,
+            })
+        })
+        .collect()
+}
+
 /// The wire form of the per-member key wraps the crypto core produced.
 pub fn wrapped_keys(recipients: Vec<crate::crypto::RecipientKey>) -> Vec<WrappedKey> {
     recipients
@@ -92,20 +112,7 @@ pub fn open(
             .try_into()
             .map_err(|_| CryptoError::Malformed("name iv is not 12 bytes"))?,
         ciphertext: name.ciphertext.to_vec(),
-        recipients: name
-            .recipients
-            .iter()
-            .map(|r| {
-                Ok(RecipientDigest {
-                    username: r.username.clone(),
-                    key_digest: r
-                        .key_digest
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| CryptoError::Malformed("key digest is not 32 bytes"))?,
-                })
-            })
-            .collect::<Result<Vec<_>, CryptoError>>()?,
+        recipients: recipient_digests(&name.recipients)?,
         wrapped_key: key.to_vec(),
         signature: name.signature.to_vec(),
     };
