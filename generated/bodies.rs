@@ -8,7 +8,7 @@ pub enum BodyType {
     SessionOpen,
     /// `user.complete`: Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession).
     UserComplete,
-    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist.
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist. After 5 failed attempts for a username within 15 minutes, user.sync answers rate_limited, before the password is checked and even for the right one, until the window has passed (a server may also limit failed attempts per client address).
     UserSync,
     /// `user.get`: Looks up a user's display name and public key (to pin it and check its fingerprint).
     UserGet,

@@ -32,7 +32,12 @@ async fn the_binary_passes_every_case() {
         "cd '{}' && '{BINARY}' user create {{username}}",
         dir.path().display()
     );
-    let provisioner = Arc::new(CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN).unwrap());
+    let provisioner = Arc::new(
+        CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN)
+            .unwrap()
+            .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
+            .unwrap(),
+    );
     let cases = suite::catalogue().unwrap();
     let results = suite::run(&url, provisioner, &cases, &options("bin")).await;
     let report = suite::text_report(&results, &BTreeSet::new());
@@ -102,6 +107,31 @@ const MUTANTS: &[Mutant] = &[
         |r| r.event_members_only = false,
         &["WS-EVENTS-001"],
     ),
+    // Users cannot even complete without the right response key: the cases
+    // that catch it are those whose users are all pending, so the failure
+    // is the case's own step, not its setup.
+    (
+        "response_key",
+        |r| r.response_key = false,
+        &["USER-COMPLETE-001", "USER-SYNC-003"],
+    ),
+    ("event_seq", |r| r.event_seq = false, &["WS-SEQ-001"]),
+    (
+        "token_expiry",
+        |r| r.token_expiry = false,
+        &["USER-COMPLETE-008"],
+    ),
+    (
+        "token_single_use",
+        |r| r.token_single_use = false,
+        &["USER-COMPLETE-002"],
+    ),
+    (
+        "key_size",
+        |r| r.key_size = false,
+        &["USER-COMPLETE-004", "USER-COMPLETE-005"],
+    ),
+    ("sync_limit", |r| r.sync_limit = false, &["USER-SYNC-004"]),
 ];
 
 #[test]
@@ -119,6 +149,29 @@ fn the_catalogue_covers_every_body_type_and_rule() {
         assert!(
             !catchers.is_empty(),
             "no case catches a server without {name}"
+        );
+    }
+    // Every rule switch has its mutant, and each mutant switches off
+    // exactly the rule it is named after.
+    let all_on = format!("{:?}", Rules::default());
+    let fields: BTreeSet<String> = all_on
+        .trim_start_matches("Rules {")
+        .trim_end_matches('}')
+        .split(',')
+        .filter_map(|f| f.split_once(':').map(|(name, _)| name.trim().to_owned()))
+        .collect();
+    let mutants: BTreeSet<String> = MUTANTS.iter().map(|(n, _, _)| n.to_string()).collect();
+    assert_eq!(
+        fields, mutants,
+        "a rule switch without its mutant (or the reverse)"
+    );
+    for (name, off, _) in MUTANTS {
+        let mut rules = Rules::default();
+        off(&mut rules);
+        assert_eq!(
+            format!("{rules:?}"),
+            all_on.replace(&format!(" {name}: true"), &format!(" {name}: false")),
+            "the {name} mutant switches off something else"
         );
     }
 }
@@ -144,27 +197,44 @@ mod mutants {
     /// Creates users in an in-process server's database with the operator CLI.
     struct Operator(PathBuf);
 
+    impl Operator {
+        async fn user_create(&self, username: &str, ttl: &str) -> Result<Pending, String> {
+            let cli = <nanochat::cli::Cli as clap::Parser>::try_parse_from([
+                "nanochat",
+                "user",
+                "create",
+                username,
+                "--ttl",
+                ttl,
+                "--database",
+                self.0.to_str().unwrap(),
+            ])
+            .map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            nanochat::cli::run(cli.command, &mut out)
+                .await
+                .map_err(|e| e.to_string())?;
+            let token = token_in(&String::from_utf8(out).unwrap());
+            Ok((username.to_owned(), token))
+        }
+    }
+
     impl Provisioner for Operator {
         fn create<'a>(
             &'a self,
             username: &'a str,
         ) -> Pin<Box<dyn Future<Output = Result<Pending, String>> + Send + 'a>> {
+            Box::pin(self.user_create(username, "24h"))
+        }
+
+        fn create_expired<'a>(
+            &'a self,
+            username: &'a str,
+        ) -> Pin<Box<dyn Future<Output = Result<Option<Pending>, String>> + Send + 'a>> {
             Box::pin(async move {
-                let cli = <nanochat::cli::Cli as clap::Parser>::try_parse_from([
-                    "nanochat",
-                    "user",
-                    "create",
-                    username,
-                    "--database",
-                    self.0.to_str().unwrap(),
-                ])
-                .map_err(|e| e.to_string())?;
-                let mut out = Vec::new();
-                nanochat::cli::run(cli.command, &mut out)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let token = token_in(&String::from_utf8(out).unwrap());
-                Ok((username.to_owned(), token))
+                let pending = self.user_create(username, "1s").await?;
+                tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+                Ok(Some(pending))
             })
         }
     }

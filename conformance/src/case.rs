@@ -32,6 +32,11 @@ pub struct Case {
     /// Users created but not completed: their token is `${token:NAME}`.
     #[serde(default)]
     pub pending: Vec<String>,
+    /// Pending users whose token has already expired (`${token:NAME}`):
+    /// the case is skipped when the provisioner cannot make such a token
+    /// (`--provision-expired-cmd`, or `expired` lines in `--users`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }

@@ -26,11 +26,17 @@ struct Args {
     /// prints its complete token (e.g. 'nanochat user create {username}').
     #[arg(long)]
     provision_cmd: Option<String>,
+    /// A command like --provision-cmd whose token has expired by the time
+    /// it exits (e.g. 'nanochat user create {username} --ttl 1s && sleep
+    /// 2'); without it, cases that need an expired token are skipped.
+    #[arg(long, requires = "provision_cmd")]
+    provision_expired_cmd: Option<String>,
     /// The pattern that finds the token in the command's output; its first
     /// group is the token.
     #[arg(long, default_value = DEFAULT_TOKEN_PATTERN)]
     token_pattern: String,
-    /// Instead of a command: a file of `USERNAME TOKEN` lines made beforehand.
+    /// Instead of a command: a file of `USERNAME TOKEN` lines made
+    /// beforehand (`USERNAME TOKEN expired` for already expired tokens).
     #[arg(long, conflicts_with = "provision_cmd")]
     users: Option<PathBuf>,
     /// Cases to run: ids or id prefixes (all when none).
@@ -93,9 +99,16 @@ async fn run() -> anyhow::Result<bool> {
         bail!("which server? pass --server URL");
     };
     let provisioner: Arc<dyn Provisioner> = match (&args.provision_cmd, &args.users) {
-        (Some(command), _) => Arc::new(
-            CommandProvisioner::new(command, &args.token_pattern).map_err(anyhow::Error::msg)?,
-        ),
+        (Some(command), _) => {
+            let mut provisioner = CommandProvisioner::new(command, &args.token_pattern)
+                .map_err(anyhow::Error::msg)?;
+            if let Some(expired) = &args.provision_expired_cmd {
+                provisioner = provisioner
+                    .with_expired(expired)
+                    .map_err(anyhow::Error::msg)?;
+            }
+            Arc::new(provisioner)
+        }
         (None, Some(file)) => Arc::new(
             TokenFile::parse(
                 &std::fs::read_to_string(file)

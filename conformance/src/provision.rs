@@ -24,12 +24,22 @@ pub trait Provisioner: Send + Sync {
         &'a self,
         username: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<Pending, String>> + Send + 'a>>;
+
+    /// Creates a pending user whose token has already expired; `None` when
+    /// this provisioner cannot (cases that need one are then skipped).
+    fn create_expired<'a>(
+        &'a self,
+        _username: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Pending>, String>> + Send + 'a>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Runs a shell command per user (`{username}` is replaced) and reads the
 /// token from its output with a pattern whose first group is the token.
 pub struct CommandProvisioner {
     command: String,
+    expired_command: Option<String>,
     pattern: Regex,
 }
 
@@ -46,8 +56,44 @@ impl CommandProvisioner {
         }
         Ok(CommandProvisioner {
             command: command.to_owned(),
+            expired_command: None,
             pattern,
         })
+    }
+
+    /// Also creates users with an expired token, with a command whose
+    /// token is expired by the time it exits (for NanoChat: `nanochat user
+    /// create {username} --ttl 1s && sleep 2`).
+    pub fn with_expired(mut self, command: &str) -> Result<Self, String> {
+        if !command.contains("{username}") {
+            return Err("the expired-token command must contain {username}".into());
+        }
+        self.expired_command = Some(command.to_owned());
+        Ok(self)
+    }
+
+    async fn run(&self, template: &str, username: &str) -> Result<Pending, String> {
+        // Usernames are checked by the suite to be [a-z0-9._-]: safe to
+        // put in a shell command.
+        let command = template.replace("{username}", username);
+        let output = tokio::process::Command::new("sh")
+            .args(["-c", &command])
+            .output()
+            .await
+            .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!(
+                "`{command}` failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        self.pattern
+            .captures(&stdout)
+            .and_then(|c| c.get(1))
+            .map(|m| (username.to_owned(), m.as_str().to_owned()))
+            .ok_or_else(|| format!("no token matching the pattern in the output of `{command}`"))
     }
 }
 
@@ -56,57 +102,58 @@ impl Provisioner for CommandProvisioner {
         &'a self,
         username: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<Pending, String>> + Send + 'a>> {
+        Box::pin(self.run(&self.command, username))
+    }
+
+    fn create_expired<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Pending>, String>> + Send + 'a>> {
         Box::pin(async move {
-            // Usernames are checked by the suite to be [a-z0-9._-]: safe to
-            // put in a shell command.
-            let command = self.command.replace("{username}", username);
-            let output = tokio::process::Command::new("sh")
-                .args(["-c", &command])
-                .output()
-                .await
-                .map_err(|e| format!("cannot run `{command}`: {e}"))?;
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            if !output.status.success() {
-                return Err(format!(
-                    "`{command}` failed ({}): {}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr).trim()
-                ));
+            match &self.expired_command {
+                Some(command) => self.run(command, username).await.map(Some),
+                None => Ok(None),
             }
-            self.pattern
-                .captures(&stdout)
-                .and_then(|c| c.get(1))
-                .map(|m| (username.to_owned(), m.as_str().to_owned()))
-                .ok_or_else(|| {
-                    format!("no token matching the pattern in the output of `{command}`")
-                })
         })
     }
 }
 
 /// Tokens made beforehand: a file of `USERNAME TOKEN` lines, handed out in
-/// order whatever name a case asks for. Tokens are single use, so each run
+/// order whatever name a case asks for; `USERNAME TOKEN expired` lines hold
+/// tokens that have already expired. Tokens are single use, so each run
 /// needs a fresh file.
 pub struct TokenFile {
     tokens: Mutex<VecDeque<(String, String)>>,
+    expired: Mutex<VecDeque<(String, String)>>,
 }
 
 impl TokenFile {
     /// Parses the file's text.
     pub fn parse(text: &str) -> Result<TokenFile, String> {
         let mut tokens = VecDeque::new();
+        let mut expired = VecDeque::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (user, token) = line
-                .split_once(char::is_whitespace)
-                .ok_or(format!("line {}: expected `USERNAME TOKEN`", n + 1))?;
-            tokens.push_back((user.to_owned(), token.trim().to_owned()));
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [user, token] => tokens.push_back((user.to_string(), token.to_string())),
+                [user, token, "expired"] => {
+                    expired.push_back((user.to_string(), token.to_string()))
+                }
+                _ => {
+                    return Err(format!(
+                        "line {}: expected `USERNAME TOKEN` or `USERNAME TOKEN expired`",
+                        n + 1
+                    ));
+                }
+            }
         }
         Ok(TokenFile {
             tokens: Mutex::new(tokens),
+            expired: Mutex::new(expired),
         })
     }
 }
@@ -123,5 +170,70 @@ impl Provisioner for TokenFile {
                 .pop_front()
                 .ok_or_else(|| "the users file has no tokens left".to_owned())
         })
+    }
+
+    fn create_expired<'a>(
+        &'a self,
+        _username: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Pending>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            Ok(self
+                .expired
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_users_file_hands_out_plain_and_expired_tokens_in_order() {
+        let file = TokenFile::parse(
+            "# made with nanochat user create\nu1 tok1\nu2 tok2 expired\n\nu3 tok3\n",
+        )
+        .unwrap();
+        assert_eq!(
+            file.create("x").await.unwrap(),
+            ("u1".into(), "tok1".into())
+        );
+        assert_eq!(
+            file.create("x").await.unwrap(),
+            ("u3".into(), "tok3".into())
+        );
+        assert!(file.create("x").await.is_err(), "no plain tokens left");
+        assert_eq!(
+            file.create_expired("x").await.unwrap(),
+            Some(("u2".into(), "tok2".into()))
+        );
+        assert_eq!(file.create_expired("x").await.unwrap(), None);
+        assert!(TokenFile::parse("u1 tok1 stale\n").is_err());
+        assert!(TokenFile::parse("u1\n").is_err());
+    }
+
+    #[tokio::test]
+    async fn commands_need_the_username_and_find_the_token() {
+        assert!(CommandProvisioner::new("true", DEFAULT_TOKEN_PATTERN).is_err());
+        let provisioner =
+            CommandProvisioner::new("echo complete token: t-{username}", DEFAULT_TOKEN_PATTERN)
+                .unwrap();
+        assert_eq!(provisioner.create_expired("a").await.unwrap(), None);
+        let provisioner = provisioner
+            .with_expired("echo complete token: old-{username}")
+            .unwrap();
+        assert_eq!(
+            provisioner.create("a").await.unwrap(),
+            ("a".into(), "t-a".into())
+        );
+        assert_eq!(
+            provisioner.create_expired("b").await.unwrap(),
+            Some(("b".into(), "old-b".into()))
+        );
+        let failing =
+            CommandProvisioner::new("exit 3 # {username}", DEFAULT_TOKEN_PATTERN).unwrap();
+        assert!(failing.create("a").await.unwrap_err().contains("failed"));
     }
 }

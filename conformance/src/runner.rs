@@ -112,7 +112,12 @@ pub async fn run_case(
     let mut transcript = Vec::new();
     let verdict = match setup(url, provisioner, case, prefix).await {
         Err(why) => Verdict::SetupError(why),
-        Ok((actors, vars)) => match play(url, case, &actors, vars, &mut transcript).await {
+        Ok(None) => Verdict::Skip(
+            "the provisioner cannot make expired tokens (pass --provision-expired-cmd, \
+             or `expired` lines in --users)"
+                .into(),
+        ),
+        Ok(Some((actors, vars))) => match play(url, case, &actors, vars, &mut transcript).await {
             Ok(()) => Verdict::Pass,
             Err(why) => Verdict::Fail(why),
         },
@@ -125,13 +130,14 @@ pub async fn run_case(
     }
 }
 
-/// Creates and completes the case's users, and creates its pending ones.
+/// Creates and completes the case's users, and creates its pending ones;
+/// `None` when the case needs expired tokens the provisioner cannot make.
 async fn setup(
     url: &str,
     provisioner: &dyn Provisioner,
     case: &Case,
     prefix: &str,
-) -> Result<(HashMap<String, Actor>, Vars), String> {
+) -> Result<Option<(HashMap<String, Actor>, Vars)>, String> {
     let mut vars = Vars::default();
     let mut actors = HashMap::new();
     for name in &case.users {
@@ -155,8 +161,20 @@ async fn setup(
         vars.users.insert(name.clone(), username);
         actors.insert(name.clone(), Actor { key, session });
     }
+    let mut pending = Vec::new();
     for name in &case.pending {
-        let (username, token) = provisioner.create(&format!("{prefix}{name}")).await?;
+        pending.push((name, provisioner.create(&format!("{prefix}{name}")).await?));
+    }
+    for name in &case.expired {
+        match provisioner
+            .create_expired(&format!("{prefix}{name}"))
+            .await?
+        {
+            Some(user) => pending.push((name, user)),
+            None => return Ok(None),
+        }
+    }
+    for (name, (username, token)) in pending {
         let key = fixture(name)?;
         let session = Session::connect(url, &username, Some(key.clone()))
             .await
@@ -165,7 +183,7 @@ async fn setup(
         vars.tokens.insert(name.clone(), token);
         actors.insert(name.clone(), Actor { key, session });
     }
-    Ok((actors, vars))
+    Ok(Some((actors, vars)))
 }
 
 fn fixture(name: &str) -> Result<PrivateKey, String> {

@@ -7,6 +7,9 @@
 //! - `${token:NAME}`: the complete token of pending user NAME;
 //! - `${uuid:NAME}`: a fresh random UUID, the same for every use of NAME;
 //! - `${key:NAME}`: the base64 SPKI of fixture key NAME;
+//! - `${encrypted_key:NAME}`: fixture key NAME as an `EncryptedPrivateKey`
+//!   under the password [`KEY_PASSWORD`], the same object for every use in
+//!   a case (so a response can be matched against what was stored);
 //! - `${NAME}`: a value captured by an earlier step.
 //!
 //! Directives (an object with a single `$` key) are expanded by the runner,
@@ -15,6 +18,9 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+
+/// The password `${encrypted_key:NAME}` is encrypted under.
+pub const KEY_PASSWORD: &str = "conformance key password";
 
 /// The values placeholders resolve to.
 #[derive(Debug, Default)]
@@ -62,6 +68,21 @@ impl Vars {
             let key = nanochat::crypto::PrivateKey::from_pkcs8_pem(pem)
                 .map_err(|e| format!("fixture key {key}: {e}"))?;
             return Ok(Value::String(key.public_key().to_base64()));
+        }
+        if let Some(key) = name.strip_prefix("encrypted_key:") {
+            if let Some(value) = self.captured.get(name) {
+                return Ok(value.clone());
+            }
+            let pem =
+                crate::fixture_key_pem(key).ok_or_else(|| format!("no fixture key {key:?}"))?;
+            let private = nanochat::crypto::PrivateKey::from_pkcs8_pem(pem)
+                .map_err(|e| format!("fixture key {key}: {e}"))?;
+            let encrypted =
+                nanochat::crypto::EncryptedPrivateKey::encrypt(&private, KEY_PASSWORD.as_bytes())
+                    .map_err(|e| format!("encrypting fixture key {key}: {e}"))?;
+            let value = serde_json::to_value(&encrypted).map_err(|e| e.to_string())?;
+            self.captured.insert(name.to_owned(), value.clone());
+            return Ok(value);
         }
         self.captured
             .get(name)
@@ -151,6 +172,10 @@ mod tests {
         assert_eq!(filled["text"], "hi run1-alice, 3 times");
         assert_eq!(filled["same"][0], filled["same"][1]);
         assert!(vars.fill(&json!("${user:bob}")).is_err());
+        let key = vars.fill(&json!("${encrypted_key:alice}")).unwrap();
+        assert_eq!(vars.fill(&json!("${encrypted_key:alice}")).unwrap(), key);
+        let encrypted: nanochat::crypto::EncryptedPrivateKey = serde_json::from_value(key).unwrap();
+        assert!(encrypted.decrypt(KEY_PASSWORD.as_bytes()).is_ok());
         assert!(vars.fill(&json!("${unclosed")).is_err());
         assert!(vars.fill(&json!("x ${unclosed")).is_err());
     }

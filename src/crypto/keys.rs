@@ -145,6 +145,10 @@ pub struct PublicKey(Arc<PublicInner>);
 impl PublicKey {
     fn from_backend(backend: ActivePublic) -> Result<Self> {
         check_policy(&backend)?;
+        Self::from_backend_without_policy(backend)
+    }
+
+    fn from_backend_without_policy(backend: ActivePublic) -> Result<Self> {
         let spki_der = backend.to_spki_der()?;
         Ok(Self(Arc::new(PublicInner {
             fingerprint: Fingerprint::of_spki_der(&spki_der),
@@ -163,6 +167,15 @@ impl PublicKey {
             return Err(CryptoError::Malformed("non-canonical SubjectPublicKeyInfo"));
         }
         Ok(key)
+    }
+
+    /// Parses SubjectPublicKeyInfo DER without the size policy: only for
+    /// the conformance suite's deliberately broken servers.
+    #[cfg(feature = "mutants")]
+    #[doc(hidden)]
+    pub fn from_spki_der_without_policy(der: &[u8]) -> Result<Self> {
+        check_der_len(der)?;
+        Self::from_backend_without_policy(ActivePublic::from_spki_der(der)?)
     }
 
     /// Parses base64 (standard, padded) of SPKI DER: the wire form.

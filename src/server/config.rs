@@ -25,8 +25,13 @@ pub struct Config {
     pub peer_rate_per_second: u32,
     /// Envelopes a single peer address may send in a burst.
     pub peer_burst: u32,
-    /// Failed `user.sync` attempts allowed per user and per peer address in `sync_failure_window`.
+    /// Failed `user.sync` attempts allowed per user in `sync_failure_window`.
     pub sync_failures_allowed: u32,
+    /// Failed `user.sync` attempts allowed per peer address in
+    /// `sync_failure_window`, across all usernames: higher than the
+    /// per-user allowance, because everyone behind one NAT or proxy shares
+    /// an address, yet it stops one address from guessing across names.
+    pub sync_failures_per_peer: u32,
     /// The window over which failed `user.sync` attempts are counted.
     pub sync_failure_window: Duration,
     /// How often WebSocket peers are pinged.
@@ -65,6 +70,7 @@ impl Config {
             peer_rate_per_second: 50,
             peer_burst: 200,
             sync_failures_allowed: 5,
+            sync_failures_per_peer: 20,
             sync_failure_window: Duration::from_secs(15 * 60),
             ping_interval: Duration::from_secs(30),
             socket_queue: 256,
@@ -117,6 +123,15 @@ pub struct Rules {
     pub response_key: bool,
     /// Event frames carry their true, strictly increasing `seq`.
     pub event_seq: bool,
+    /// A complete token is refused after it expires.
+    pub token_expiry: bool,
+    /// A complete token completes its user once.
+    pub token_single_use: bool,
+    /// Client public keys must meet the size policy (2048 to 4096 bits,
+    /// exponent 65537).
+    pub key_size: bool,
+    /// Failed `user.sync` attempts are limited per user and per address.
+    pub sync_limit: bool,
 }
 
 impl Default for Rules {
@@ -134,6 +149,10 @@ impl Default for Rules {
             event_members_only: true,
             response_key: true,
             event_seq: true,
+            token_expiry: true,
+            token_single_use: true,
+            key_size: true,
+            sync_limit: true,
         }
     }
 }

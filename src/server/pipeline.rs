@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::api::dispatch;
 use crate::bodies::{BodyType, Request};
-use crate::crypto::{PublicKey, RequestEnvelope, RequestSecret};
+use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, Error, ErrorCode, Limits};
 use crate::server::error::blocking;
 use crate::server::state::State;
@@ -349,14 +349,7 @@ async fn check_signature(
 ) -> Result<(), Error> {
     let body_type = request.body_type();
     let key = match request {
-        Request::UserComplete(payload) => {
-            PublicKey::from_spki_der(&payload.public_key).map_err(|e| {
-                Error::new(
-                    ErrorCode::InvalidKey,
-                    format!("the public key is not acceptable: {e}"),
-                )
-            })?
-        }
+        Request::UserComplete(payload) => state.client_key(&payload.public_key)?,
         _ if !body_type.is_signed() => return Ok(()),
         _ => {
             let user = state.store.get_user(username).await?;

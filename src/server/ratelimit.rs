@@ -91,53 +91,48 @@ pub fn bucket_of(ip: IpAddr) -> IpAddr {
 }
 
 /// Counts failed attempts per key (a username or a peer address) over a
-/// sliding window.
+/// sliding window; each key kind has its own allowance.
 #[derive(Debug)]
 pub struct FailureLimiter {
-    allowed: usize,
     window: Duration,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl FailureLimiter {
-    /// `allowed` failures per key within `window`.
-    pub fn new(allowed: u32, window: Duration) -> Self {
+    /// Failures counted within `window`.
+    pub fn new(window: Duration) -> Self {
         FailureLimiter {
-            allowed: allowed as usize,
             window,
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Whether `key` may try again now.
-    pub fn may_try(&self, key: &str) -> bool {
+    /// Counts one attempt against every `(key, allowed)` at once, if each
+    /// key has fewer than its `allowed` failures; a success hands it back
+    /// with [`Self::release`]. Checking and counting under one lock is what
+    /// stops a burst of concurrent guesses from all passing the check before
+    /// any failure is recorded.
+    pub fn reserve(&self, keys: &[(&str, u32)]) -> bool {
         let now = Instant::now();
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get_mut(key) {
-            Some(times) => {
-                Self::expire(times, now, self.window);
-                times.len() < self.allowed
-            }
-            None => true,
+        if failures.len() > PRUNE_AT {
+            let window = self.window;
+            failures.retain(|_, times| {
+                Self::expire(times, now, window);
+                !times.is_empty()
+            });
         }
-    }
-
-    /// Counts one attempt against every key at once, if all of them may
-    /// still try; a success hands it back with [`Self::release`]. Checking
-    /// and counting under one lock is what stops a burst of concurrent
-    /// guesses from all passing the check before any failure is recorded.
-    pub fn reserve(&self, keys: &[&str]) -> bool {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let allowed = keys.iter().all(|key| match failures.get_mut(*key) {
-            Some(times) => {
-                Self::expire(times, now, self.window);
-                times.len() < self.allowed
-            }
-            None => true,
-        });
+        let allowed = keys
+            .iter()
+            .all(|(key, allowed)| match failures.get_mut(*key) {
+                Some(times) => {
+                    Self::expire(times, now, self.window);
+                    times.len() < *allowed as usize
+                }
+                None => *allowed > 0,
+            });
         if allowed {
-            for key in keys {
+            for (key, _) in keys {
                 failures
                     .entry((*key).to_owned())
                     .or_default()
@@ -148,29 +143,13 @@ impl FailureLimiter {
     }
 
     /// Hands back attempts reserved with [`Self::reserve`] that succeeded.
-    pub fn release(&self, keys: &[&str]) {
+    pub fn release(&self, keys: &[(&str, u32)]) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
+        for (key, _) in keys {
             if let Some(times) = failures.get_mut(*key) {
                 times.pop_back();
             }
         }
-    }
-
-    /// Records a failed attempt for `key`.
-    pub fn record_failure(&self, key: &str) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > PRUNE_AT {
-            let window = self.window;
-            failures.retain(|_, times| {
-                Self::expire(times, now, window);
-                !times.is_empty()
-            });
-        }
-        let times = failures.entry(key.to_owned()).or_default();
-        Self::expire(times, now, self.window);
-        times.push_back(now);
     }
 
     /// Forgets `key`'s failures (after a success).
@@ -251,35 +230,48 @@ mod tests {
 
     #[test]
     fn failures_lock_out_until_cleared() {
-        let limiter = FailureLimiter::new(2, Duration::from_secs(60));
-        assert!(limiter.may_try("alice"));
-        limiter.record_failure("alice");
-        limiter.record_failure("alice");
-        assert!(!limiter.may_try("alice"));
-        assert!(limiter.may_try("bob"));
+        let limiter = FailureLimiter::new(Duration::from_secs(60));
+        assert!(limiter.reserve(&[("alice", 2)]));
+        assert!(limiter.reserve(&[("alice", 2)]));
+        assert!(!limiter.reserve(&[("alice", 2)]));
+        assert!(limiter.reserve(&[("bob", 2)]));
         limiter.clear("alice");
-        assert!(limiter.may_try("alice"));
+        assert!(limiter.reserve(&[("alice", 2)]));
     }
 
     #[test]
     fn reservations_count_before_the_outcome_is_known() {
-        let limiter = FailureLimiter::new(2, Duration::from_secs(60));
-        assert!(limiter.reserve(&["user:alice", "peer:1"]));
-        assert!(limiter.reserve(&["user:alice", "peer:1"]));
+        let limiter = FailureLimiter::new(Duration::from_secs(60));
+        let both = [("user:alice", 2), ("peer:1", 2)];
+        assert!(limiter.reserve(&both));
+        assert!(limiter.reserve(&both));
         assert!(
-            !limiter.reserve(&["user:alice", "peer:1"]),
+            !limiter.reserve(&both),
             "two attempts in flight use up the allowance"
         );
-        assert!(!limiter.reserve(&["user:alice"]));
-        limiter.release(&["user:alice", "peer:1"]);
-        assert!(limiter.reserve(&["user:alice", "peer:2"]));
+        assert!(!limiter.reserve(&[("user:alice", 2)]));
+        limiter.release(&both);
+        assert!(limiter.reserve(&[("user:alice", 2), ("peer:2", 2)]));
+    }
+
+    #[test]
+    fn each_key_has_its_own_allowance() {
+        let limiter = FailureLimiter::new(Duration::from_secs(60));
+        // One address guessing across usernames: each user allows 1, the
+        // address 3.
+        for user in ["user:a", "user:b", "user:c"] {
+            assert!(limiter.reserve(&[(user, 1), ("peer:1", 3)]));
+        }
+        assert!(!limiter.reserve(&[("user:d", 1), ("peer:1", 3)]));
+        assert!(limiter.reserve(&[("user:d", 1), ("peer:2", 3)]));
+        assert!(!limiter.reserve(&[("user:a", 1), ("peer:3", 3)]));
     }
 
     #[test]
     fn failures_expire_with_the_window() {
-        let limiter = FailureLimiter::new(1, Duration::from_millis(1));
-        limiter.record_failure("alice");
+        let limiter = FailureLimiter::new(Duration::from_millis(1));
+        assert!(limiter.reserve(&[("alice", 1)]));
         std::thread::sleep(Duration::from_millis(5));
-        assert!(limiter.may_try("alice"));
+        assert!(limiter.reserve(&[("alice", 1)]));
     }
 }

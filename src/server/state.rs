@@ -58,10 +58,7 @@ impl State {
         Arc::new(State {
             hub: Hub::new(config.socket_queue),
             peer_limiter: PeerLimiter::new(config.peer_rate_per_second, config.peer_burst),
-            sync_limiter: FailureLimiter::new(
-                config.sync_failures_allowed,
-                config.sync_failure_window,
-            ),
+            sync_limiter: FailureLimiter::new(config.sync_failure_window),
             config,
             store,
             server_key,
@@ -114,9 +111,18 @@ impl State {
         PublicKey::from_spki_der(der).map_err(|e| Error::internal("reading a stored public key", e))
     }
 
-    /// Parses a public key sent by a client.
-    pub fn client_key(der: &[u8]) -> Result<PublicKey, Error> {
-        PublicKey::from_spki_der(der).map_err(|e| {
+    /// Rule: a public key sent by a client meets the size policy (2048 to
+    /// 4096 bits, exponent 65537) and is canonically encoded.
+    pub fn client_key(&self, der: &[u8]) -> Result<PublicKey, Error> {
+        #[cfg(feature = "mutants")]
+        let parsed = if self.config.rules().key_size {
+            PublicKey::from_spki_der(der)
+        } else {
+            PublicKey::from_spki_der_without_policy(der)
+        };
+        #[cfg(not(feature = "mutants"))]
+        let parsed = PublicKey::from_spki_der(der);
+        parsed.map_err(|e| {
             Error::new(
                 ErrorCode::InvalidKey,
                 format!("the public key is not acceptable: {e}"),

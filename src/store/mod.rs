@@ -32,6 +32,8 @@ mod names;
 mod replay;
 mod users;
 
+pub use users::TokenRules;
+
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;

@@ -34,6 +34,23 @@ fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
     })
 }
 
+/// Which complete-token rules [`Store::complete_user_under`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRules {
+    /// A token is refused once `token_expires_at` has passed.
+    pub expiry: bool,
+    /// A token is cleared by the completion it allows.
+    pub single_use: bool,
+}
+
+impl TokenRules {
+    /// Both rules, as every real server applies them.
+    pub const ENFORCED: TokenRules = TokenRules {
+        expiry: true,
+        single_use: true,
+    };
+}
+
 impl Store {
     /// Creates a pending user with the SHA-256 hash of its complete token.
     ///
@@ -150,12 +167,41 @@ impl Store {
         private_key: Option<String>,
         sync_password_hash: Option<String>,
     ) -> Result<UserRecord> {
+        self.complete_user_under(
+            TokenRules::ENFORCED,
+            username,
+            token_hash,
+            now,
+            display_name,
+            public_key,
+            private_key,
+            sync_password_hash,
+        )
+        .await
+    }
+
+    /// [`Self::complete_user`] with the token rules given: every server
+    /// enforces both; only the conformance suite's deliberately broken
+    /// servers (`mutants` builds) switch one off.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_user_under(
+        &self,
+        rules: TokenRules,
+        username: &str,
+        token_hash: &[u8],
+        now: i64,
+        display_name: &str,
+        public_key: &[u8],
+        private_key: Option<String>,
+        sync_password_hash: Option<String>,
+    ) -> Result<UserRecord> {
         let row = sqlx::query(concat!(
             "UPDATE users SET display_name = $1, public_key = $2, private_key = $3, \
-             sync_password_hash = $4, completed_at = $5, updated_at = $5, token_hash = NULL, \
-             token_expires_at = NULL \
-             WHERE username = $6 AND completed_at IS NULL AND token_hash = $7 \
-             AND token_expires_at > $5 RETURNING ",
+             sync_password_hash = $4, completed_at = $5, updated_at = $5, \
+             token_hash = CASE WHEN $8 THEN NULL ELSE token_hash END, \
+             token_expires_at = CASE WHEN $8 THEN NULL ELSE token_expires_at END \
+             WHERE username = $6 AND ($8 = FALSE OR completed_at IS NULL) AND token_hash = $7 \
+             AND ($9 = FALSE OR token_expires_at > $5) RETURNING ",
             user_columns!()
         ))
         .bind(display_name)
@@ -165,6 +211,8 @@ impl Store {
         .bind(now)
         .bind(username)
         .bind(token_hash)
+        .bind(rules.single_use)
+        .bind(rules.expiry)
         .fetch_optional(&self.pool)
         .await?;
         match row {

@@ -13,7 +13,7 @@ use crate::server::error::blocking;
 use crate::server::handlers::views;
 use crate::server::pipeline::{Caller, unix_ms};
 use crate::server::state::State;
-use crate::store::UserUpdate;
+use crate::store::{TokenRules, UserUpdate};
 use crate::wire::Secret;
 
 /// Longest display name, in characters.
@@ -29,7 +29,7 @@ pub async fn complete(
     let display_name = check_display_name(&payload.display_name)?;
     // The pipeline verified the request's signature with this key; parsing
     // it again applies the size policy with a precise error.
-    State::client_key(&payload.public_key)?;
+    state.client_key(&payload.public_key)?;
     let (private_key, sync_password) = match (payload.private_key, payload.sync_password) {
         (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(password)),
         (Some(_), None) => {
@@ -63,9 +63,14 @@ pub async fn complete(
         Some(password) => Some(hash_sync_password(state, password).await?),
         None => None,
     };
+    let rules = state.config.rules();
     let user = state
         .store
-        .complete_user(
+        .complete_user_under(
+            TokenRules {
+                expiry: rules.token_expiry,
+                single_use: rules.token_single_use,
+            },
             &caller.username,
             &token_hash,
             unix_ms(caller.now),
@@ -97,11 +102,16 @@ pub async fn sync(
         .peer
         .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
     let user_key = format!("user:{}", caller.username);
-    let keys: Vec<&str> = [Some(user_key.as_str()), peer_key.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !state.sync_limiter.reserve(&keys) {
+    let keys: Vec<(&str, u32)> = [
+        Some((user_key.as_str(), state.config.sync_failures_allowed)),
+        peer_key
+            .as_deref()
+            .map(|k| (k, state.config.sync_failures_per_peer)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if state.config.rules().sync_limit && !state.sync_limiter.reserve(&keys) {
         tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync rate limited");
         return Err(Error::new(
             ErrorCode::RateLimited,
@@ -170,7 +180,7 @@ pub async fn update(
         change.display_name = Some(check_display_name(name)?);
     }
     if let Some(new_key) = &payload.public_key {
-        let key = State::client_key(new_key)?;
+        let key = state.client_key(new_key)?;
         let proof = payload
             .public_key_signature
             .as_ref()
