@@ -2,15 +2,16 @@
 //! `cargo bench --bench crypto -- --warm-up-time 1 --measurement-time 3`.
 //!
 //! Uses the committed fixture keys; RSA work dominates everything except
-//! Argon2id. The per-backend numbers here are the baseline for a future
-//! aws-lc-rs backend (see `src/crypto/rsa_backend.rs`).
+//! Argon2id. The `backends` group compares the RSA backends operation by
+//! operation (`src/crypto/rsa_backend.rs`); the other groups use the
+//! default one (or `NANOCHAT_RSA_BACKEND`).
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nanochat::crypto::{
-    EncryptedPrivateKey, PrivateKey, PublicKey, open_message, open_name, seal_message, seal_name,
-    seal_request,
+    EncryptedPrivateKey, PrivateKey, PublicKey, RsaBackend, backend, open_message, open_name,
+    seal_message, seal_name, seal_request,
 };
 use uuid::Uuid;
 
@@ -143,5 +144,42 @@ fn password(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, envelope, content, name, password);
+/// Each RSA operation the server or a client spends time on, per backend.
+fn backends(c: &mut Criterion) {
+    let before = backend::active();
+    let mut g = c.benchmark_group("backends");
+    for &which in RsaBackend::AVAILABLE {
+        // Keys take the backend active when they are parsed.
+        backend::select(which);
+        for (bits, k) in keys() {
+            let spki = k.public_key().to_spki_der().to_vec();
+            let wrapped = k.public_key().encrypt_oaep(&[7u8; 32]).unwrap();
+            let signature = k.sign_pss(BODY).unwrap();
+            let id = |op: &str| BenchmarkId::new(format!("{which}/{op}"), bits);
+            g.bench_function(id("oaep_decrypt"), |b| {
+                b.iter(|| k.decrypt_oaep(black_box(&wrapped)).unwrap())
+            });
+            g.bench_function(id("pss_verify"), |b| {
+                b.iter(|| {
+                    k.public_key()
+                        .verify_pss(BODY, black_box(&signature))
+                        .unwrap()
+                })
+            });
+            g.bench_function(id("pss_sign"), |b| {
+                b.iter(|| k.sign_pss(black_box(BODY)).unwrap())
+            });
+            g.bench_function(id("oaep_encrypt"), |b| {
+                b.iter(|| k.public_key().encrypt_oaep(black_box(&[7u8; 32])).unwrap())
+            });
+            g.bench_function(id("public_key_parse"), |b| {
+                b.iter(|| PublicKey::from_spki_der(black_box(&spki)).unwrap())
+            });
+        }
+    }
+    g.finish();
+    backend::select(before);
+}
+
+criterion_group!(benches, backends, envelope, content, name, password);
 criterion_main!(benches);

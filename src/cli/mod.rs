@@ -98,6 +98,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The RSA implementation: aws-lc (AWS-LC, about 5x faster) or rustcrypto (the pure-Rust `rsa` crate).
+    #[arg(
+        long,
+        env = "NANOCHAT_RSA_BACKEND",
+        hide_env_values = true,
+        default_value_t = crate::crypto::RsaBackend::default_of_build()
+    )]
+    pub rsa_backend: crate::crypto::RsaBackend,
 }
 
 /// `nanochat user ...`.
@@ -167,6 +175,9 @@ impl ServeArgs {
 pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
+            // Before the server key is loaded: keys use the backend active
+            // when they are parsed.
+            crate::crypto::backend::select(args.rsa_backend);
             let config = args.config();
             // Before anything is bound or opened: limits a client cannot
             // use are an operator mistake, not something to announce.

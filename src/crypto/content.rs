@@ -27,9 +27,7 @@ use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
 };
-use super::{
-    CryptoError, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped, sha256,
-};
+use super::{CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, key_from_unwrapped, sha256};
 
 /// Domain-separation string, the first field of the signed bytes.
 pub const MESSAGE_DOMAIN: &[u8] = b"nanochat/v1 message";
@@ -332,8 +330,8 @@ pub fn seal_message(
     attachment: Option<&[u8]>,
     members: &[(&str, &PublicKey)],
 ) -> Result<SealedMessage> {
-    seal_message_with_rng(
-        &mut OsRng,
+    seal_message_from(
+        &mut Draws::os(&mut OsRng),
         sender,
         conversation_id,
         message_id,
@@ -360,17 +358,37 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
     attachment: Option<&[u8]>,
     members: &[(&str, &PublicKey)],
 ) -> Result<SealedMessage> {
+    seal_message_from(
+        &mut Draws::caller(rng),
+        sender,
+        conversation_id,
+        message_id,
+        content,
+        attachment,
+        members,
+    )
+}
+
+fn seal_message_from<R: TryCryptoRng + ?Sized>(
+    draws: &mut Draws<'_, R>,
+    sender: &PrivateKey,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    content: &[u8],
+    attachment: Option<&[u8]>,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedMessage> {
     let sorted = sorted_members(sender, members)?;
 
     let mut c = Zeroizing::new([0u8; KEY_LEN]);
-    fill_random(rng, c.as_mut())?;
+    draws.fill(c.as_mut())?;
     let mut content_iv = [0u8; IV_LEN];
-    fill_random(rng, &mut content_iv)?;
+    draws.fill(&mut content_iv)?;
     let sealed_content = aead::encrypt(&c, &content_iv, &[], content)?;
     let sealed_attachment = match attachment {
         Some(bytes) => {
             let mut iv = [0u8; IV_LEN];
-            fill_random(rng, &mut iv)?;
+            draws.fill(&mut iv)?;
             Some(SealedAttachment {
                 iv,
                 data: aead::encrypt(&c, &iv, &[], bytes)?,
@@ -378,7 +396,7 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
         }
         None => None,
     };
-    let recipients = wrap_for_members(rng, &c, &sorted)?;
+    let recipients = wrap_for_members(draws, &c, &sorted)?;
     let mut message = SealedMessage {
         conversation_id,
         message_id,
@@ -389,7 +407,7 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
         signature: Vec::new(),
     };
     let signed = message.signed_bytes()?;
-    message.signature = sender.sign_pss_with_rng(rng, &signed)?;
+    message.signature = draws.sign_pss(sender, &signed)?;
     Ok(message)
 }
 

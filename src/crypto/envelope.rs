@@ -24,7 +24,9 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN};
-use super::{CryptoError, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped};
+use super::{
+    CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped,
+};
 
 /// HKDF info for the response key.
 pub const RESPONSE_INFO: &[u8] = b"nanochat/v1 response";
@@ -125,7 +127,7 @@ pub fn seal_request(
     body: &[u8],
     signer: Option<&PrivateKey>,
 ) -> Result<(RequestEnvelope, RequestSecret)> {
-    seal_request_with_rng(&mut OsRng, server, body, signer)
+    seal_request_from(&mut Draws::os(&mut OsRng), server, body, signer)
 }
 
 /// [`seal_request`] with an explicit RNG. Draw order (for reproducible
@@ -137,12 +139,21 @@ pub fn seal_request_with_rng<R: TryCryptoRng + ?Sized>(
     body: &[u8],
     signer: Option<&PrivateKey>,
 ) -> Result<(RequestEnvelope, RequestSecret)> {
+    seal_request_from(&mut Draws::caller(rng), server, body, signer)
+}
+
+fn seal_request_from<R: TryCryptoRng + ?Sized>(
+    draws: &mut Draws<'_, R>,
+    server: &PublicKey,
+    body: &[u8],
+    signer: Option<&PrivateKey>,
+) -> Result<(RequestEnvelope, RequestSecret)> {
     let mut k = Zeroizing::new([0u8; KEY_LEN]);
-    fill_random(rng, k.as_mut())?;
+    draws.fill(k.as_mut())?;
     let mut iv = [0u8; IV_LEN];
-    fill_random(rng, &mut iv)?;
+    draws.fill(&mut iv)?;
     let data = aead::encrypt(&k, &iv, &[], body)?;
-    let key = server.encrypt_oaep_with_rng(rng, k.as_ref())?;
+    let key = draws.encrypt_oaep(server, k.as_ref())?;
     let mut envelope = RequestEnvelope {
         key,
         iv,
@@ -150,7 +161,7 @@ pub fn seal_request_with_rng<R: TryCryptoRng + ?Sized>(
         signature: None,
     };
     if let Some(signer) = signer {
-        envelope.signature = Some(signer.sign_pss_with_rng(rng, &envelope.signed_bytes())?);
+        envelope.signature = Some(draws.sign_pss(signer, &envelope.signed_bytes())?);
     }
     Ok((envelope, RequestSecret { k, iv }))
 }

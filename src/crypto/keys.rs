@@ -225,7 +225,7 @@ impl PublicKey {
     /// RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) encryption of `msg`
     /// (a 32-byte key in the protocol), using the OS RNG.
     pub fn encrypt_oaep(&self, msg: &[u8]) -> Result<Vec<u8>> {
-        self.encrypt_oaep_with_rng(&mut OsRng, msg)
+        self.0.backend.oaep_encrypt_os(msg)
     }
 
     /// [`Self::encrypt_oaep`] with an explicit RNG (for known-answer tests).
@@ -359,7 +359,7 @@ impl PrivateKey {
     /// RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) signature over the raw
     /// message `msg`, with the OS RNG.
     pub fn sign_pss(&self, msg: &[u8]) -> Result<Vec<u8>> {
-        self.sign_pss_with_rng(&mut OsRng, msg)
+        self.0.backend.pss_sign_os(msg)
     }
 
     /// [`Self::sign_pss`] with an explicit RNG (salt and blinding).
@@ -392,6 +392,12 @@ impl fmt::Debug for PrivateKey {
             )
             .finish_non_exhaustive()
     }
+}
+
+/// The DER of a `-----BEGIN PRIVATE KEY-----` PEM document, for backend tests.
+#[cfg(test)]
+pub(crate) fn pem_decode_private(pem: &str) -> Result<Zeroizing<Vec<u8>>> {
+    pem_decode(pem, PEM_PRIVATE_LABEL)
 }
 
 /// Minimal RFC 7468 PEM: one block with the expected label, base64 body.

@@ -9,8 +9,9 @@
 //! Layout:
 //!
 //! - [`error`]: [`CryptoError`], the one error type of this module.
-//! - `rsa_backend` (private): the only place that touches an RSA library, so
-//!   another implementation (e.g. aws-lc-rs) can be added behind a feature.
+//! - `rsa_backend` (private): the only place that touches an RSA library
+//!   (the `rsa` crate, and AWS-LC with the `aws-lc` feature); [`backend`]
+//!   picks which one new keys use.
 //! - [`keys`]: [`PublicKey`], [`PrivateKey`], [`Fingerprint`], the key-size
 //!   policy and the DER/PEM/base64 encodings.
 //! - [`aead`]: AES-256-GCM with explicit key, IV and AAD (the building block
@@ -34,6 +35,7 @@
 //! convenience forms only.
 
 pub mod aead;
+pub mod backend;
 pub mod content;
 pub mod envelope;
 pub mod error;
@@ -47,6 +49,7 @@ mod b64;
 mod rsa_backend;
 mod sealing;
 
+pub use backend::RsaBackend;
 pub use content::{
     MessageContent, OpenedMessage, ReceivedMessage, RecipientDigest, RecipientKey,
     SealedAttachment, SealedMessage, message_signed_bytes, open_message, seal_message,
@@ -72,6 +75,58 @@ pub use getrandom::SysRng as OsRng;
 /// The RNG bound taken by the `*_with_rng` functions (re-exported from
 /// rand_core 0.10 so callers need no direct dependency).
 pub use rand_core::TryCryptoRng;
+
+/// Where a sealing operation's randomness comes from. From the caller's
+/// RNG, every draw (keys, IVs, OAEP seeds, PSS salts) comes from it in the
+/// documented order, so known-answer vectors reproduce. From the OS, the
+/// RSA backend may draw its own, which AWS-LC must.
+pub(crate) struct Draws<'a, R: TryCryptoRng + ?Sized> {
+    rng: &'a mut R,
+    rsa_draws_own: bool,
+}
+
+impl<'a, R: TryCryptoRng + ?Sized> Draws<'a, R> {
+    /// Every draw from `rng`.
+    pub(crate) fn caller(rng: &'a mut R) -> Self {
+        Draws {
+            rng,
+            rsa_draws_own: false,
+        }
+    }
+
+    /// Fills `buf`.
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) -> Result<()> {
+        fill_random(self.rng, buf)
+    }
+
+    /// RSA-OAEP encryption of `msg` to `key`.
+    pub(crate) fn encrypt_oaep(&mut self, key: &PublicKey, msg: &[u8]) -> Result<Vec<u8>> {
+        if self.rsa_draws_own {
+            key.encrypt_oaep(msg)
+        } else {
+            key.encrypt_oaep_with_rng(self.rng, msg)
+        }
+    }
+
+    /// RSA-PSS signature over `msg` by `key`.
+    pub(crate) fn sign_pss(&mut self, key: &PrivateKey, msg: &[u8]) -> Result<Vec<u8>> {
+        if self.rsa_draws_own {
+            key.sign_pss(msg)
+        } else {
+            key.sign_pss_with_rng(self.rng, msg)
+        }
+    }
+}
+
+impl<'a> Draws<'a, OsRng> {
+    /// Draws from the OS; the RSA backend may draw its own.
+    pub(crate) fn os(rng: &'a mut OsRng) -> Self {
+        Draws {
+            rng,
+            rsa_draws_own: true,
+        }
+    }
+}
 
 /// Fills `buf` from `rng`, mapping an RNG failure to [`CryptoError::Rng`].
 pub(crate) fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {

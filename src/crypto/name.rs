@@ -28,7 +28,7 @@ use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
 };
-use super::{CryptoError, OsRng, PrivateKey, PublicKey, Result, fill_random, key_from_unwrapped};
+use super::{CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, key_from_unwrapped};
 
 /// Domain-separation string, the first field of the signed bytes: a
 /// signature over a name can never be replayed as a message signature.
@@ -246,7 +246,14 @@ pub fn seal_name(
     name: &str,
     members: &[(&str, &PublicKey)],
 ) -> Result<SealedName> {
-    seal_name_with_rng(&mut OsRng, sealer, conversation_id, revision, name, members)
+    seal_name_from(
+        &mut Draws::os(&mut OsRng),
+        sealer,
+        conversation_id,
+        revision,
+        name,
+        members,
+    )
 }
 
 /// [`seal_name`] with an explicit RNG. Draw order (for reproducible vectors):
@@ -265,16 +272,34 @@ pub fn seal_name_with_rng<R: TryCryptoRng + ?Sized>(
     name: &str,
     members: &[(&str, &PublicKey)],
 ) -> Result<SealedName> {
+    seal_name_from(
+        &mut Draws::caller(rng),
+        sealer,
+        conversation_id,
+        revision,
+        name,
+        members,
+    )
+}
+
+fn seal_name_from<R: TryCryptoRng + ?Sized>(
+    draws: &mut Draws<'_, R>,
+    sealer: &PrivateKey,
+    conversation_id: Uuid,
+    revision: u64,
+    name: &str,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedName> {
     check_name(name)?;
     check_revision(revision)?;
     let sorted = sorted_members(sealer, members)?;
 
     let mut n = Zeroizing::new([0u8; KEY_LEN]);
-    fill_random(rng, n.as_mut())?;
+    draws.fill(n.as_mut())?;
     let mut iv = [0u8; IV_LEN];
-    fill_random(rng, &mut iv)?;
+    draws.fill(&mut iv)?;
     let ciphertext = aead::encrypt(&n, &iv, &[], name.as_bytes())?;
-    let recipients = wrap_for_members(rng, &n, &sorted)?;
+    let recipients = wrap_for_members(draws, &n, &sorted)?;
     let mut sealed = SealedName {
         conversation_id,
         revision,
@@ -284,7 +309,7 @@ pub fn seal_name_with_rng<R: TryCryptoRng + ?Sized>(
         signature: Vec::new(),
     };
     let signed = sealed.signed_bytes()?;
-    sealed.signature = sealer.sign_pss_with_rng(rng, &signed)?;
+    sealed.signature = draws.sign_pss(sealer, &signed)?;
     Ok(sealed)
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::aead::KEY_LEN;
 use super::content::{RecipientDigest, RecipientKey};
-use super::{CryptoError, PrivateKey, PublicKey, Result, sha256};
+use super::{CryptoError, Draws, PrivateKey, PublicKey, Result, sha256};
 
 /// Appends `field` as its length (u32 big-endian) followed by the bytes.
 pub(crate) fn put_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
@@ -102,7 +102,7 @@ pub(crate) fn sorted_members<'a>(
 /// one RNG draw per member in that order, which the known-answer vectors
 /// depend on.
 pub(crate) fn wrap_for_members<R: TryCryptoRng + ?Sized>(
-    rng: &mut R,
+    draws: &mut Draws<'_, R>,
     key: &[u8; KEY_LEN],
     sorted: &[(&str, &PublicKey)],
 ) -> Result<Vec<RecipientKey>> {
@@ -111,7 +111,7 @@ pub(crate) fn wrap_for_members<R: TryCryptoRng + ?Sized>(
         .map(|(username, pk)| {
             Ok(RecipientKey {
                 username: (*username).to_owned(),
-                wrapped_key: pk.encrypt_oaep_with_rng(rng, key)?,
+                wrapped_key: draws.encrypt_oaep(pk, key)?,
             })
         })
         .collect()

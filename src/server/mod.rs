@@ -199,7 +199,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = Store::open(&config.database).await?;
     let server_key = server_key::load_or_create(&config.server_key).await?;
-    tracing::info!(fingerprint = %server_key.fingerprint(), "server key");
+    tracing::info!(
+        fingerprint = %server_key.fingerprint(),
+        rsa_backend = %crate::crypto::backend::active(),
+        "server key"
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = config.shutdown_grace;
     let state = State::new(config, store.clone(), server_key, stop_rx);
