@@ -91,6 +91,12 @@ pub struct ServeArgs {
     /// Most messages per history page.
     #[arg(long, env = "NANOCHAT_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: i64,
+    /// Envelopes one peer address may send per second, sustained (behind a trusted proxy: one client).
+    #[arg(long, env = "NANOCHAT_PEER_RATE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub peer_rate: u32,
+    /// Envelopes one peer address may send in a burst.
+    #[arg(long, env = "NANOCHAT_PEER_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub peer_burst: u32,
     /// A reverse proxy whose X-Forwarded-For is believed for rate limits (repeat, or comma-separate in the variable).
     #[arg(
         long = "trusted-proxy",
@@ -162,6 +168,8 @@ impl ServeArgs {
         config.limits.max_content_bytes = self.max_content_bytes;
         config.limits.max_members = self.max_members;
         config.limits.max_page_size = self.max_page_size;
+        config.peer_rate_per_second = self.peer_rate;
+        config.peer_burst = self.peer_burst;
         config.trusted_proxies = self
             .trusted_proxies
             .iter()
