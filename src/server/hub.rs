@@ -7,15 +7,118 @@
 //! reader therefore costs everyone else nothing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-use crate::bodies::Event;
+use crate::bodies::{Event, EventType};
+
+/// An event as sockets receive it: its type and its payload JSON, serialised
+/// once and shared by every socket that gets the same bytes. Each socket
+/// only wraps it in its own Body and seals it under its own event key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    event_type: EventType,
+    payload: Payload,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Payload {
+    /// The same JSON for everyone.
+    Whole(Arc<str>),
+    /// A message's JSON around this reader's wrapped key.
+    WithKey {
+        head: Arc<str>,
+        key: String,
+        tail: Arc<str>,
+    },
+}
+
+impl Outgoing {
+    /// Serialises `event`'s payload.
+    pub fn of(event: &Event) -> Result<Outgoing, serde_json::Error> {
+        Ok(Outgoing {
+            event_type: event.event_type(),
+            payload: Payload::Whole(serde_json::to_string(&event.payload_json()?)?.into()),
+        })
+    }
+
+    /// The event type.
+    pub fn event_type(&self) -> EventType {
+        self.event_type
+    }
+
+    /// Appends the payload JSON to `out`.
+    pub fn write_payload(&self, out: &mut String) {
+        match &self.payload {
+            Payload::Whole(json) => out.push_str(json),
+            Payload::WithKey { head, key, tail } => {
+                out.push_str(head);
+                out.push_str(key);
+                out.push_str(tail);
+            }
+        }
+    }
+
+    /// The payload as a JSON value (for tests and diagnostics).
+    pub fn payload_value(&self) -> serde_json::Value {
+        let mut json = String::new();
+        self.write_payload(&mut json);
+        serde_json::from_str(&json).unwrap_or_default()
+    }
+}
+
+/// A message event whose payload differs from reader to reader only in the
+/// top-level `key` (their own wrapped content key): serialised once, with
+/// each reader's key spliced in. The recipient list a reader verifies grows
+/// with the group, so serialising the whole message per reader would make
+/// fan-out quadratic.
+#[derive(Debug, Clone)]
+pub struct PerReader {
+    event_type: EventType,
+    head: Arc<str>,
+    tail: Arc<str>,
+}
+
+/// Where the reader's key goes: the message's only `key` field, serialised
+/// empty. A string value cannot contain this byte sequence (its quotes
+/// would be escaped), so the one match is the field itself.
+const KEY_SLOT: &str = "\"key\":\"\"";
+
+impl PerReader {
+    /// Prepares `event` (a message event whose message has an empty `key`).
+    /// `None` when its JSON does not have exactly one empty `key` field.
+    pub fn new(event: &Event) -> Option<PerReader> {
+        let json = serde_json::to_string(&event.payload_json().ok()?).ok()?;
+        let at = json.find(KEY_SLOT)?;
+        if json[at + KEY_SLOT.len()..].contains(KEY_SLOT) {
+            return None;
+        }
+        let value_at = at + KEY_SLOT.len() - 1;
+        Some(PerReader {
+            event_type: event.event_type(),
+            head: json[..value_at].into(),
+            tail: json[value_at..].into(),
+        })
+    }
+
+    /// The event for the reader whose wrapped key is `key`.
+    pub fn for_key(&self, key: &[u8]) -> Outgoing {
+        use base64::Engine;
+        Outgoing {
+            event_type: self.event_type,
+            payload: Payload::WithKey {
+                head: self.head.clone(),
+                key: base64::engine::general_purpose::STANDARD.encode(key),
+                tail: self.tail.clone(),
+            },
+        }
+    }
+}
 
 /// The open sockets of each user: socket id and its event queue.
-type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Event>)>>;
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Outgoing>)>>;
 
 /// The open sockets, by username.
 #[derive(Debug)]
@@ -31,7 +134,7 @@ pub struct Subscription {
     /// Identifies the socket in the hub.
     pub id: u64,
     /// Events for this socket, in order.
-    pub events: mpsc::Receiver<Event>,
+    pub events: mpsc::Receiver<Outgoing>,
 }
 
 impl Hub {
@@ -73,12 +176,30 @@ impl Hub {
 
     /// Queues `event` for every socket of `username`, dropping sockets that
     /// cannot keep up.
-    pub fn send(&self, username: &str, event: Event) {
+    pub fn send(&self, username: &str, event: &Event) {
+        self.send_all([username], event);
+    }
+
+    /// Queues `event` for every socket of every user in `usernames`; its
+    /// payload is serialised once for all of them.
+    pub fn send_all<'a>(&self, usernames: impl IntoIterator<Item = &'a str>, event: &Event) {
+        match Outgoing::of(event) {
+            Ok(outgoing) => {
+                for username in usernames {
+                    self.queue(username, outgoing.clone());
+                }
+            }
+            Err(e) => tracing::error!(%e, "cannot serialise an event"),
+        }
+    }
+
+    /// Queues an already serialised event for every socket of `username`.
+    pub fn queue(&self, username: &str, outgoing: Outgoing) {
         let mut sockets = self.lock();
         let Some(list) = sockets.get_mut(username) else {
             return;
         };
-        list.retain(|(id, tx)| match tx.try_send(event.clone()) {
+        list.retain(|(id, tx)| match tx.try_send(outgoing.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!(socket = id, "closing a WebSocket whose event queue is full");
@@ -88,13 +209,6 @@ impl Hub {
         });
         if list.is_empty() {
             sockets.remove(username);
-        }
-    }
-
-    /// Queues `event` for every socket of every user in `usernames`.
-    pub fn send_all<'a>(&self, usernames: impl IntoIterator<Item = &'a str>, event: &Event) {
-        for username in usernames {
-            self.send(username, event.clone());
         }
     }
 
@@ -124,16 +238,43 @@ mod tests {
         })
     }
 
+    fn queued() -> Outgoing {
+        Outgoing::of(&event()).unwrap()
+    }
+
     #[tokio::test]
     async fn events_reach_every_socket_of_the_user() {
         let hub = Hub::new(4);
         let mut a = hub.subscribe("alice");
         let mut b = hub.subscribe("alice");
         let mut c = hub.subscribe("bob");
-        hub.send("alice", event());
-        assert_eq!(a.events.recv().await, Some(event()));
-        assert_eq!(b.events.recv().await, Some(event()));
+        hub.send("alice", &event());
+        assert_eq!(a.events.recv().await, Some(queued()));
+        assert_eq!(b.events.recv().await, Some(queued()));
         assert!(c.events.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_message_is_serialised_once_with_each_readers_key_spliced_in() {
+        let mut message: crate::models::Message =
+            serde_json::from_str(crate::models::Message::EXAMPLE_JSON).unwrap();
+        let event = |m: crate::models::Message| Event::MessageCreated(m);
+        message.key = crate::wire::Bytes(Vec::new());
+        let template = PerReader::new(&event(message.clone())).unwrap();
+        for key in [vec![1u8, 2, 3], vec![0xff; 384]] {
+            let mut own = message.clone();
+            own.key = crate::wire::Bytes(key.clone());
+            let spliced = template.for_key(&key);
+            assert_eq!(spliced.event_type(), EventType::MessageCreated);
+            assert_eq!(
+                spliced.payload_value(),
+                Outgoing::of(&event(own)).unwrap().payload_value()
+            );
+        }
+        // A message whose key is not empty has no slot to splice into.
+        let mut keyed = message;
+        keyed.key = crate::wire::Bytes(vec![9]);
+        assert!(PerReader::new(&event(keyed)).is_none());
     }
 
     #[tokio::test]
@@ -141,9 +282,9 @@ mod tests {
         let hub = Hub::new(1);
         let mut slow = hub.subscribe("alice");
         let mut fast = hub.subscribe("alice");
-        hub.send("alice", event());
+        hub.send("alice", &event());
         assert!(fast.events.recv().await.is_some());
-        hub.send("alice", event());
+        hub.send("alice", &event());
         // The slow socket's queue was full: its sender is gone, so after the
         // queued event its receiver reports the end.
         assert!(slow.events.recv().await.is_some());

@@ -1,6 +1,9 @@
 //! The shared state of a running server.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::models::{Error, ErrorCode};
@@ -19,6 +22,13 @@ pub const BODY_SLOTS: usize = 64;
 
 /// Lock stripes for conversation changes.
 const CONVERSATION_STRIPES: usize = 64;
+
+/// How long a WebSocket trusts a looked-up user key before asking the
+/// database again (operator commands change keys from another process).
+const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
+
+/// Parsed public keys kept; past this the cache starts over.
+const PARSED_KEYS: usize = 4096;
 
 /// Everything a request handler may touch.
 pub struct State {
@@ -45,6 +55,20 @@ pub struct State {
     /// Bounds concurrent Argon2id jobs (19 MiB each): a burst of sync
     /// attempts queues instead of exhausting memory.
     argon2_jobs: tokio::sync::Semaphore,
+    /// Users' current keys as sockets last looked them up.
+    current_keys: Mutex<HashMap<String, CurrentKey>>,
+    /// Bumped by every key change this process makes: lookups that began
+    /// before it are stale.
+    key_epoch: AtomicU64,
+    /// Stored public keys already parsed, by their DER.
+    parsed_keys: Mutex<HashMap<Vec<u8>, PublicKey>>,
+}
+
+/// A user's key as of a lookup: `None` when pending or gone.
+struct CurrentKey {
+    looked_up: Instant,
+    epoch: u64,
+    key: Option<Arc<Vec<u8>>>,
 }
 
 impl State {
@@ -68,6 +92,9 @@ impl State {
             conversation_locks: (0..CONVERSATION_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            current_keys: Mutex::new(HashMap::new()),
+            key_epoch: AtomicU64::new(0),
+            parsed_keys: Mutex::new(HashMap::new()),
         })
     }
 
@@ -105,10 +132,64 @@ impl State {
         blocking(work).await
     }
 
-    /// Parses a stored public key; a stored key that no longer parses is a
-    /// server fault, not the caller's.
+    /// Parses a stored public key (once: every signed request needs its
+    /// sender's); a stored key that no longer parses is a server fault, not
+    /// the caller's.
     pub fn public_key(&self, der: &[u8]) -> Result<PublicKey, Error> {
-        PublicKey::from_spki_der(der).map_err(|e| Error::internal("reading a stored public key", e))
+        if let Some(key) = lock(&self.parsed_keys).get(der) {
+            return Ok(key.clone());
+        }
+        let key = PublicKey::from_spki_der(der)
+            .map_err(|e| Error::internal("reading a stored public key", e))?;
+        let mut parsed = lock(&self.parsed_keys);
+        if parsed.len() >= PARSED_KEYS {
+            parsed.clear();
+        }
+        parsed.insert(der.to_vec(), key.clone());
+        Ok(key)
+    }
+
+    /// The public key `username` has now (`None` when pending or gone), as
+    /// WebSockets check it before every event: from the database at most
+    /// once per [`KEY_CHECK_TTL`] per user, and at once after
+    /// [`Self::key_changed`].
+    pub async fn current_key(
+        &self,
+        username: &str,
+    ) -> Result<Option<Arc<Vec<u8>>>, crate::store::StoreError> {
+        let epoch = self.key_epoch.load(Ordering::Acquire);
+        if let Some(known) = lock(&self.current_keys).get(username)
+            && known.epoch == epoch
+            && known.looked_up.elapsed() < KEY_CHECK_TTL
+        {
+            return Ok(known.key.clone());
+        }
+        let key = self
+            .store
+            .get_user(username)
+            .await?
+            .filter(|u| u.is_complete())
+            .and_then(|u| u.public_key)
+            .map(Arc::new);
+        let mut known = lock(&self.current_keys);
+        if known.len() >= PARSED_KEYS {
+            known.retain(|_, k| k.looked_up.elapsed() < KEY_CHECK_TTL);
+        }
+        known.insert(
+            username.to_owned(),
+            CurrentKey {
+                looked_up: Instant::now(),
+                epoch,
+                key: key.clone(),
+            },
+        );
+        Ok(key)
+    }
+
+    /// Call after this process changed or removed a user's key: sockets
+    /// look it up again before their next event.
+    pub fn key_changed(&self) {
+        self.key_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Rule: a public key sent by a client meets the size policy (2048 to
@@ -129,4 +210,8 @@ impl State {
             )
         })
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

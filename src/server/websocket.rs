@@ -15,10 +15,10 @@ use poem::web::websocket::{
 };
 use time::OffsetDateTime;
 
-use crate::bodies::{BodyType, Event};
+use crate::bodies::BodyType;
 use crate::crypto::EventSealer;
-use crate::models::{Body, EncryptedBody, Error, ErrorCode};
-use crate::server::hub::Subscription;
+use crate::models::{EncryptedBody, Error, ErrorCode};
+use crate::server::hub::{Outgoing, Subscription};
 use crate::server::pipeline::{self, Channel, PROTOCOL_VERSION};
 use crate::server::state::State;
 
@@ -32,10 +32,18 @@ struct Session {
     sealer: EventSealer,
 }
 
+/// The initial read buffer of a socket.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// Accepts the upgrade; frames larger than the body limit close the socket.
 pub fn upgrade(state: Arc<State>, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
     let max = usize::try_from(state.config.limits.max_body_bytes).unwrap_or(usize::MAX);
+    // tungstenite allocates its whole read buffer per socket up front (128
+    // KiB by default): most sockets sit idle, so start small and let a
+    // large frame grow it. Frames are written out at once, not batched.
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
     ws.config(config)
@@ -116,12 +124,12 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
 
 /// Whether the session's user still exists with the key it opened with.
 /// Operator commands (`user reset`, `user delete`) change the database from
-/// another process, so the socket asks the database rather than the hub.
+/// another process, so the socket asks the database (through a cache of at
+/// most a second, which this process's own key changes clear at once)
+/// rather than the hub.
 async fn still_valid(state: &State, session: &Session) -> bool {
-    match state.store.get_user(&session.username).await {
-        Ok(Some(user)) => {
-            user.is_complete() && user.public_key.as_deref() == Some(session.public_key.as_slice())
-        }
+    match state.current_key(&session.username).await {
+        Ok(Some(key)) => *key == session.public_key,
         Ok(None) => false,
         Err(e) => {
             tracing::warn!(%e, "cannot re-check a WebSocket session; closing it");
@@ -180,7 +188,7 @@ async fn handle_frame(
     }
 }
 
-async fn next_event(session: &mut Option<Session>) -> Option<Event> {
+async fn next_event(session: &mut Option<Session>) -> Option<Outgoing> {
     match session {
         Some(session) => session.subscription.events.recv().await,
         None => std::future::pending().await,
@@ -188,22 +196,25 @@ async fn next_event(session: &mut Option<Session>) -> Option<Event> {
 }
 
 /// Seals one event for the socket; `honest_seq` is off only in a
-/// deliberately broken server, which then labels every frame seq 1.
-fn seal_event(session: &mut Session, event: &Event, honest_seq: bool) -> Option<String> {
+/// deliberately broken server, which then labels every frame seq 1. The
+/// Body is written around the payload the hub serialised once for every
+/// socket.
+fn seal_event(session: &mut Session, event: &Outgoing, honest_seq: bool) -> Option<String> {
     let seq = session.sealer.next_seq();
-    let body = Body {
-        r#type: event.event_type().as_str().to_owned(),
-        created_at: OffsetDateTime::now_utc(),
-        request_id: None,
-        username: None,
-        seq: Some(seq as i64),
-        payload: event.payload_json().ok()?.as_object().cloned(),
-        error: None,
-    };
-    let json = serde_json::to_vec(&body).ok()?;
+    let created_at = OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()?;
+    let mut json = String::with_capacity(128);
+    json.push_str("{\"type\":");
+    json.push_str(&serde_json::to_string(event.event_type().as_str()).ok()?);
+    json.push_str(",\"created_at\":");
+    json.push_str(&serde_json::to_string(&created_at).ok()?);
+    json.push_str(&format!(",\"seq\":{seq},\"payload\":"));
+    event.write_payload(&mut json);
+    json.push('}');
     let sealed = session
         .sealer
-        .seal(&json)
+        .seal(json.as_bytes())
         .map_err(|e| tracing::error!(%e, "sealing an event failed"))
         .ok()?;
     let frame = EncryptedBody {

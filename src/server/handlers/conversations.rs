@@ -207,7 +207,7 @@ async fn fan_out(
         if let Some(name) = &mut own.name {
             name.key = keys.remove(&member.username).map(Bytes);
         }
-        state.hub.send(&member.username, event(own));
+        state.hub.send(&member.username, &event(own));
     }
     Ok(())
 }
@@ -236,7 +236,7 @@ pub async fn leave(
         }
         LeaveOutcome::Deleted => {
             let event = Event::ConversationDeleted(BaseConversation { id: payload.id });
-            state.hub.send(&caller.username, event);
+            state.hub.send(&caller.username, &event);
         }
     }
     Ok(Empty {})

@@ -12,6 +12,7 @@ use crate::bodies::Event;
 use crate::crypto::{RecipientDigest, message_signed_bytes};
 use crate::models::*;
 use crate::server::error::blocking;
+use crate::server::hub::PerReader;
 use crate::server::handlers::conversations::visible;
 use crate::server::handlers::names::check_members_match;
 use crate::server::handlers::views;
@@ -303,18 +304,25 @@ fn fan_out(
         .iter()
         .map(|k| (k.username.as_str(), &k.wrapped_key))
         .collect();
+    let keyless = Message {
+        key: Bytes(Vec::new()),
+        ..sender_view.clone()
+    };
+    // Serialised once; only each reader's key differs.
+    let Some(template) = PerReader::new(&event(keyless)) else {
+        tracing::error!("a message event has no key slot; no events sent");
+        return;
+    };
     for member in &conversation.members {
         if let Some(key) = keys.get(member.username.as_str()) {
-            let mut view = sender_view.clone();
-            view.key = Bytes((*key).clone());
-            state.hub.send(&member.username, event(view));
+            state.hub.queue(&member.username, template.for_key(key));
         }
     }
     if !state.config.rules().event_members_only {
         // The deliberately broken server: everyone online hears it.
         for username in state.hub.online_users() {
             if !conversation.members.iter().any(|m| m.username == username) {
-                state.hub.send(&username, event(sender_view.clone()));
+                state.hub.send(&username, &event(sender_view.clone()));
             }
         }
     }

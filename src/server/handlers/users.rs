@@ -80,6 +80,7 @@ pub async fn complete(
             sync_hash,
         )
         .await?;
+    state.key_changed();
     tracing::info!(username = %caller.username, "user completed");
     let public = views::public_user(user)
         .ok_or_else(|| Error::internal("completing the user", "no public key after completion"))?;
@@ -244,6 +245,7 @@ pub async fn update(
     let public = views::public_user(user)
         .ok_or_else(|| Error::internal("updating the user", "no public key"))?;
     if key_changed {
+        state.key_changed();
         tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
         let contacts = state.store.shared_contacts(&caller.username).await?;
         let told = contacts.iter().map(String::as_str);
@@ -269,6 +271,7 @@ pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Error> {
             .hub
             .send_all(remaining.iter().map(String::as_str), &event);
     }
+    state.key_changed();
     state.hub.disconnect(&caller.username);
     tracing::info!(username = %caller.username, "user deleted");
     Ok(Empty {})
