@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use nanochat::bodies::{Event, Request};
 use nanochat::client::names;
+use nanochat::client::session::RateLimitBackoff;
 use nanochat::client::{ClientError, Session, Socket};
 use nanochat::crypto::{self, PrivateKey, PublicKey, RequestSecret};
 use nanochat::models::{Body, CompleteUser, EncryptedBody, Error};
@@ -576,18 +577,29 @@ async fn exchange(
         }
     }
     let text = raw.unwrap_or_else(|| wire.to_string());
-    let response = reqwest::Client::new()
-        .post(format!("{}/encrypted", url.trim_end_matches('/')))
-        .header("content-type", "application/json")
-        .body(text)
-        .send()
-        .await
-        .map_err(|e| format!("the server did not answer: {e}"))?;
-    let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("reading the answer: {e}"))?;
+    let client = reqwest::Client::new();
+    // The suite is a fast client: when the server's per-address limit
+    // refuses an envelope (before reading it), it waits and sends it again,
+    // as a well-behaved client would.
+    let mut backoff = RateLimitBackoff::new();
+    let (status, bytes) = loop {
+        let response = client
+            .post(format!("{}/encrypted", url.trim_end_matches('/')))
+            .header("content-type", "application/json")
+            .body(text.clone())
+            .send()
+            .await
+            .map_err(|e| format!("the server did not answer: {e}"))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        if status == 429 && backoff.wait().await {
+            continue;
+        }
+        break (status, bytes);
+    };
     let request_id = body.request_id;
     if status != 200 {
         let error: Error = serde_json::from_slice(&bytes).map_err(|_| {
@@ -780,8 +792,20 @@ pub fn redact(value: &Value) -> Value {
 }
 
 /// Opens a WebSocket and sends a signed `body_type` request as its first
-/// frame; returns the plain error frame the server answers with.
+/// frame; returns the plain error frame the server answers with (after
+/// waiting out the server's per-address limit, like other exchanges).
 async fn wrong_first_frame(actor: &Actor, body_type: &str) -> Result<Value, String> {
+    let mut backoff = RateLimitBackoff::new();
+    loop {
+        let answer = wrong_first_frame_once(actor, body_type).await?;
+        if answer["error"] == "rate_limited" && backoff.wait().await {
+            continue;
+        }
+        return Ok(answer);
+    }
+}
+
+async fn wrong_first_frame_once(actor: &Actor, body_type: &str) -> Result<Value, String> {
     use futures_util::{SinkExt as _, StreamExt as _};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::protocol::Role;

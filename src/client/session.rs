@@ -19,6 +19,50 @@ use crate::crypto::{
 };
 use crate::models::{Body, EncryptedBody, Error, References};
 
+/// Paces retries of requests the server refused with its per-address
+/// limit (a plain `rate_limited`, before it read or handled anything, so
+/// the same envelope may be sent again): exponential waits from 50 ms,
+/// for at most [`RateLimitBackoff::PATIENCE`] in all.
+#[derive(Debug)]
+pub struct RateLimitBackoff {
+    started: std::time::Instant,
+    wait: Duration,
+}
+
+impl RateLimitBackoff {
+    /// How long one request keeps being retried.
+    pub const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// A fresh backoff for one request.
+    pub fn new() -> Self {
+        RateLimitBackoff {
+            started: std::time::Instant::now(),
+            wait: Duration::from_millis(50),
+        }
+    }
+
+    /// Whether `error` is the per-address limit's refusal.
+    pub fn applies_to(error: &Error) -> bool {
+        error.code == crate::models::ErrorCode::RateLimited
+    }
+
+    /// Waits before the next attempt; `false` once patience is exhausted.
+    pub async fn wait(&mut self) -> bool {
+        if self.started.elapsed() + self.wait > Self::PATIENCE {
+            return false;
+        }
+        tokio::time::sleep(self.wait).await;
+        self.wait = (self.wait * 2).min(Duration::from_secs(1));
+        true
+    }
+}
+
+impl Default for RateLimitBackoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -208,12 +252,19 @@ impl Session {
         envelope: &EncryptedBody,
         secret: &RequestSecret,
     ) -> Result<serde_json::Value, ClientError> {
-        let response = match self.http.post_encrypted(envelope).await {
-            Ok(response) => response.into_inner(),
-            Err(progenitor_client::Error::ErrorResponse(plain)) => {
-                return Err(ClientError::Api(plain.into_inner()));
+        let mut backoff = RateLimitBackoff::new();
+        let response = loop {
+            match self.http.post_encrypted(envelope).await {
+                Ok(response) => break response.into_inner(),
+                Err(progenitor_client::Error::ErrorResponse(plain)) => {
+                    let error = plain.into_inner();
+                    if RateLimitBackoff::applies_to(&error) && backoff.wait().await {
+                        continue;
+                    }
+                    return Err(ClientError::Api(error));
+                }
+                Err(e) => return Err(ClientError::Transport(e.to_string())),
             }
-            Err(e) => return Err(ClientError::Transport(e.to_string())),
         };
         self.open_response(body, &response, secret)
     }

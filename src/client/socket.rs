@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::bodies::{Event, Request};
-use crate::client::session::{ClientError, Session};
+use crate::client::session::{ClientError, RateLimitBackoff, Session};
 use crate::crypto::{EventEnvelope, EventReceiver};
 use crate::models::{Body, EncryptedBody, Error};
 
@@ -30,6 +30,18 @@ pub struct Socket<'a> {
 impl<'a> Socket<'a> {
     /// Upgrades `GET /websocket` and sends the signed `session.open`.
     pub async fn open(session: &'a Session) -> Result<Socket<'a>, ClientError> {
+        let mut backoff = RateLimitBackoff::new();
+        loop {
+            match Self::open_once(session).await {
+                // The server closes a socket whose first frame it refused.
+                Err(ClientError::Api(error))
+                    if RateLimitBackoff::applies_to(&error) && backoff.wait().await => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(session: &'a Session) -> Result<Socket<'a>, ClientError> {
         let upgraded = session
             .http()
             .websocket()
@@ -65,12 +77,26 @@ impl<'a> Socket<'a> {
             .session
             .seal(&body, request.body_type().is_signed())
             .await?;
+        let text = serde_json::to_string(&envelope)?;
         self.stream
-            .send(Message::text(serde_json::to_string(&envelope)?))
+            .send(Message::text(text.clone()))
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let mut backoff = RateLimitBackoff::new();
         loop {
-            let frame = parse_frame(&next_text(&mut self.stream).await?)?;
+            let frame = match parse_frame(&next_text(&mut self.stream).await?) {
+                // Refused before it was read: the same frame may go again.
+                Err(ClientError::Api(error))
+                    if RateLimitBackoff::applies_to(&error) && backoff.wait().await =>
+                {
+                    self.stream
+                        .send(Message::text(text.clone()))
+                        .await
+                        .map_err(|e| ClientError::Transport(e.to_string()))?;
+                    continue;
+                }
+                other => other?,
+            };
             if frame.seq.is_some() {
                 match self.open_event(&frame) {
                     Ok(event) => self.pending.push_back(event),
