@@ -1,0 +1,9 @@
+//! The scenarios, one module each.
+
+pub mod client;
+pub mod compare;
+pub mod connections;
+pub mod durable;
+pub mod fanout;
+pub mod history;
+pub mod throughput;
