@@ -458,6 +458,13 @@ Sends a `POST` request to `/encrypted`
                         ),
                     )
                 }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

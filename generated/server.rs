@@ -31,9 +31,12 @@ pub enum PostEncryptedResponse {
     /// The request is larger than limits.max_body_bytes (code too_large).
     #[oai(status = 413u16)]
     PayloadTooLarge(poem_openapi::payload::Json<crate::models::Error>),
-    /// Too many requests from this peer address (code rate_limited).
+    /// Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later.
     #[oai(status = 429u16)]
     TooManyRequests(poem_openapi::payload::Json<crate::models::Error>),
+    /// The server failed before it could encrypt an answer (code internal), for example while unwrapping the key or sealing the response. Whether the request took effect is unknown; a retry with a fresh request_id may repeat it.
+    #[oai(status = 500u16)]
+    InternalServerError(poem_openapi::payload::Json<crate::models::Error>),
 }
 /// Unparseable requests get the spec's Error body, not plain text.
 fn bad_request_post_encrypted(error: poem::Error) -> PostEncryptedResponse {

@@ -36,6 +36,7 @@ use time::OffsetDateTime;
 
 pub use config::{Config, Rules};
 pub use pipeline::Caller;
+use pipeline::PlainKind;
 pub use state::State;
 
 use crate::api::{Api, GetHealthResponse, GetReferencesResponse, PostEncryptedResponse, Transport};
@@ -72,12 +73,18 @@ impl Transport for Server {
     ) -> PostEncryptedResponse {
         match pipeline::handle(&self.0, peer, body, pipeline::Channel::Http).await {
             Ok(answered) => PostEncryptedResponse::Ok(Json(answered.response)),
-            Err(failure) => match failure.status {
-                401 => PostEncryptedResponse::Unauthorized(Json(failure.error)),
-                413 => PostEncryptedResponse::PayloadTooLarge(Json(failure.error)),
-                429 => PostEncryptedResponse::TooManyRequests(Json(failure.error)),
-                _ => PostEncryptedResponse::BadRequest(Json(failure.error)),
-            },
+            Err(failure) => {
+                let error = Json(failure.error);
+                match failure.kind {
+                    PlainKind::BadEnvelope | PlainKind::SessionRequired => {
+                        PostEncryptedResponse::BadRequest(error)
+                    }
+                    PlainKind::Undecryptable => PostEncryptedResponse::Unauthorized(error),
+                    PlainKind::TooLarge => PostEncryptedResponse::PayloadTooLarge(error),
+                    PlainKind::RateLimited => PostEncryptedResponse::TooManyRequests(error),
+                    PlainKind::Internal => PostEncryptedResponse::InternalServerError(error),
+                }
+            }
         }
     }
 
@@ -150,10 +157,9 @@ async fn admit_body<E: Endpoint>(
     };
     let peer = forwarded_client(&state, &req);
     if let Err(failure) = state.admit(peer) {
-        return Ok(plain(
-            poem::http::StatusCode::TOO_MANY_REQUESTS,
-            failure.error,
-        ));
+        let status = poem::http::StatusCode::from_u16(failure.kind.http_status())
+            .unwrap_or(poem::http::StatusCode::TOO_MANY_REQUESTS);
+        return Ok(plain(status, failure.error));
     }
     let _slot = state
         .body_slots

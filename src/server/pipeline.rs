@@ -48,21 +48,73 @@ pub struct Caller {
     pub now: OffsetDateTime,
 }
 
-/// An envelope that could not be opened: answered in clear.
+/// Why an envelope is answered in clear: one kind per documented answer of
+/// `POST /encrypted` that is not an encrypted Body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainKind {
+    /// 400 `bad_envelope`: not an envelope this server can read.
+    BadEnvelope,
+    /// 401 `undecryptable`: the key does not unwrap or the data does not decrypt.
+    Undecryptable,
+    /// 413 `too_large`: over `max_body_bytes`.
+    TooLarge,
+    /// 429 `rate_limited`: the peer address's budget is spent.
+    RateLimited,
+    /// `session_required` in a plain frame: a socket's first frame was not
+    /// `session.open` (WebSocket only; 400 if it ever reached HTTP).
+    SessionRequired,
+    /// 500 `internal`: the server failed before it could encrypt an answer.
+    Internal,
+}
+
+impl PlainKind {
+    /// The HTTP status it is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            PlainKind::BadEnvelope | PlainKind::SessionRequired => 400,
+            PlainKind::Undecryptable => 401,
+            PlainKind::TooLarge => 413,
+            PlainKind::RateLimited => 429,
+            PlainKind::Internal => 500,
+        }
+    }
+
+    /// The error code of the answer.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            PlainKind::BadEnvelope => ErrorCode::BadEnvelope,
+            PlainKind::Undecryptable => ErrorCode::Undecryptable,
+            PlainKind::TooLarge => ErrorCode::TooLarge,
+            PlainKind::RateLimited => ErrorCode::RateLimited,
+            PlainKind::SessionRequired => ErrorCode::SessionRequired,
+            PlainKind::Internal => ErrorCode::Internal,
+        }
+    }
+}
+
+/// An envelope answered in clear: its kind and the Error body.
 #[derive(Debug)]
 pub struct PlainFailure {
-    /// The HTTP status (400, 401, 413, 429).
-    pub status: u16,
-    /// The error body.
+    /// What went wrong, which fixes the status and the code.
+    pub kind: PlainKind,
+    /// The error body (its code is `kind.code()`).
     pub error: Error,
 }
 
 impl PlainFailure {
-    /// A failure with its status, code and message.
-    pub fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
+    /// A failure of `kind` with a human message.
+    pub fn new(kind: PlainKind, message: impl Into<String>) -> Self {
         PlainFailure {
-            status,
-            error: Error::new(code, message),
+            kind,
+            error: Error::new(kind.code(), message),
+        }
+    }
+
+    /// A server fault, from the internal error that describes it.
+    fn internal(error: Error) -> Self {
+        PlainFailure {
+            kind: PlainKind::Internal,
+            error,
         }
     }
 }
@@ -96,14 +148,10 @@ pub async fn handle(
         (envelope, opened)
     })
     .await
-    .map_err(|e| PlainFailure {
-        status: 500,
-        error: e,
-    })?;
+    .map_err(PlainFailure::internal)?;
     let opened = opened.map_err(|_| {
         PlainFailure::new(
-            401,
-            ErrorCode::Undecryptable,
+            PlainKind::Undecryptable,
             "the envelope does not decrypt under this server's key; fetch /references again",
         )
     })?;
@@ -160,7 +208,7 @@ pub async fn handle(
         && error.code == ErrorCode::SessionRequired
     {
         return Err(PlainFailure {
-            status: 400,
+            kind: PlainKind::SessionRequired,
             error: error.clone(),
         });
     }
@@ -188,13 +236,8 @@ pub async fn handle(
         payload,
         error,
     };
-    let response =
-        seal_response(&secret, &body, state.config.rules().response_key).map_err(|e| {
-            PlainFailure {
-                status: 500,
-                error: e,
-            }
-        })?;
+    let response = seal_response(&secret, &body, state.config.rules().response_key)
+        .map_err(PlainFailure::internal)?;
     Ok(Answered {
         response,
         secret,
@@ -228,7 +271,7 @@ fn seal_response(
 
 /// Checks the envelope's shape before any RSA work is spent on it.
 fn parse_envelope(envelope: EncryptedBody) -> Result<RequestEnvelope, PlainFailure> {
-    let bad = |message: &str| PlainFailure::new(400, ErrorCode::BadEnvelope, message);
+    let bad = |message: &str| PlainFailure::new(PlainKind::BadEnvelope, message);
     if envelope.version != PROTOCOL_VERSION {
         return Err(bad(
             "unsupported protocol version; this server speaks version 1",
@@ -481,4 +524,39 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
 pub fn from_unix_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every plain answer is one `api.yml` documents for `POST /encrypted`,
+    /// with the status and code it names.
+    #[test]
+    fn plain_answers_are_the_documented_ones() {
+        let spec: serde_json::Value =
+            serde_norway::from_str(include_str!("../../api.yml")).unwrap();
+        let responses = &spec["paths"]["/encrypted"]["post"]["responses"];
+        for kind in [
+            PlainKind::BadEnvelope,
+            PlainKind::Undecryptable,
+            PlainKind::TooLarge,
+            PlainKind::RateLimited,
+            PlainKind::SessionRequired,
+            PlainKind::Internal,
+        ] {
+            let documented = responses[kind.http_status().to_string()]["description"]
+                .as_str()
+                .unwrap_or_else(|| {
+                    panic!("{kind:?}: HTTP {} is not documented", kind.http_status())
+                });
+            if kind != PlainKind::SessionRequired {
+                assert!(
+                    documented.contains(&format!("(code {})", kind.code().as_str())),
+                    "{kind:?}: {documented}"
+                );
+            }
+            assert_eq!(PlainFailure::new(kind, "x").error.code, kind.code());
+        }
+    }
 }

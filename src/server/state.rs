@@ -10,7 +10,7 @@ use crate::models::{Error, ErrorCode};
 use crate::server::config::Config;
 use crate::server::error::blocking;
 use crate::server::hub::Hub;
-use crate::server::pipeline::PlainFailure;
+use crate::server::pipeline::{PlainFailure, PlainKind};
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
 use crate::store::Store;
 
@@ -103,8 +103,7 @@ impl State {
     pub fn admit(&self, peer: Option<std::net::SocketAddr>) -> Result<(), PlainFailure> {
         match peer {
             Some(peer) if !self.peer_limiter.allow(peer.ip()) => Err(PlainFailure::new(
-                429,
-                ErrorCode::RateLimited,
+                PlainKind::RateLimited,
                 "too many requests from this address; slow down",
             )),
             _ => Ok(()),

@@ -89,6 +89,9 @@ pub enum StoreError {
     /// The embedded migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database file could not be created or its mode set.
+    #[error("database file: {0}")]
+    Io(std::io::Error),
 }
 
 /// Result of every store operation.
@@ -473,6 +476,7 @@ impl Store {
     /// mode with foreign keys on, a 5 s busy timeout and `synchronous =
     /// FULL`, and applies the embedded migrations.
     pub async fn open(path: &Path) -> Result<Store> {
+        restrict_permissions(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -657,6 +661,44 @@ async fn require_completed(conn: &mut SqliteConnection, names: &[String]) -> Res
     } else {
         Err(StoreError::UnknownUsers(unknown))
     }
+}
+
+/// The database holds password-encrypted private keys and sync-password
+/// hashes, which a local user could attack offline: it is created 0600
+/// (SQLite gives its `-wal` and `-shm` files the database's mode), and an
+/// existing one readable by others is narrowed to 0600 with its companions.
+fn restrict_permissions(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::Io(e)),
+        }
+        let mut companions = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            companions.push(name.into());
+        }
+        for file in companions {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(StoreError::Io)?;
+                tracing::warn!(file = %file.display(), "the database was readable by others; it is now 0600");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

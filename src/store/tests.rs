@@ -288,3 +288,27 @@ async fn plain_names_of_an_old_database_are_dropped_without_a_trace() {
     store.close().await;
     assert!(!dir_contains(dir.path(), b"Layoffs 2027"));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_are_private_to_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    let s = Store::open(&path).await.unwrap();
+    new_user(&s, "alice").await;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.path().join(format!("fresh.db{suffix}"));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    drop(s);
+    // A database made readable by others (an old version, a careless copy)
+    // is narrowed when opened.
+    let old = dir.path().join("old.db");
+    std::fs::write(&old, b"").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let s = Store::open(&old).await.unwrap();
+    assert_eq!(mode(&old), 0o600);
+    drop(s);
+}

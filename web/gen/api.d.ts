@@ -1148,8 +1148,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests from this peer address (code rate_limited). */
+            /** @description Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server failed before it could encrypt an answer (code internal), for example while unwrapping the key or sealing the response. Whether the request took effect is unknown; a retry with a fresh request_id may repeat it. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

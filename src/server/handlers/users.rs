@@ -113,7 +113,9 @@ pub async fn sync(
     .flatten()
     .collect();
     if state.config.rules().sync_limit && !state.sync_limiter.reserve(&keys) {
-        tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync rate limited");
+        // Never the username beside the address: the envelope hides who is
+        // asking from the network, and the log must not undo that.
+        tracing::warn!(username = %caller.username, "user.sync rate limited");
         return Err(Error::new(
             ErrorCode::RateLimited,
             "too many failed sync attempts; try again later",
@@ -142,7 +144,7 @@ pub async fn sync(
     };
     let (Some(user), true) = (user, verified) else {
         // The reserved attempt stays counted as a failure.
-        tracing::warn!(username = %caller.username, peer = ?caller.peer, "user.sync failed");
+        tracing::warn!(username = %caller.username, "user.sync failed");
         return Err(Error::new(
             ErrorCode::WrongPassword,
             "wrong sync password, or no private key is stored for this user",
