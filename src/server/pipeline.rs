@@ -150,6 +150,7 @@ pub async fn handle(
     .await
     .map_err(PlainFailure::internal)?;
     let opened = opened.map_err(|_| {
+        state.penalize(peer);
         PlainFailure::new(
             PlainKind::Undecryptable,
             "the envelope does not decrypt under this server's key; fetch /references again",
@@ -159,6 +160,10 @@ pub async fn handle(
 
     let mut request_id = None;
     let mut body_type_name = String::new();
+    // Set once the sender is known (signature verified, or user.sync,
+    // which its own attempt limit covers): failures before that cost the
+    // sending address more.
+    let mut authenticated = false;
     let outcome = async {
         let body: Body = serde_json::from_slice(&opened.body)
             .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?;
@@ -188,6 +193,7 @@ pub async fn handle(
             .request_id
             .ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;
         check_signature(state, &envelope, &request, &username).await?;
+        authenticated = true;
         check_replay(state, &username, id, body.created_at, now).await?;
         let caller = Caller {
             username: username.clone(),
@@ -222,6 +228,9 @@ pub async fn handle(
         ),
         Err(error) => (None, None, Some(error)),
     };
+    if error.is_some() && !authenticated {
+        state.penalize(peer);
+    }
     if let Some(error) = &error {
         // The type is caller-chosen text: log a bounded, escaped prefix.
         let body_type: String = body_type_name.chars().take(64).collect();

@@ -51,6 +51,20 @@ impl PeerLimiter {
             false
         }
     }
+
+    /// Charges `peer` `cost` more tokens (an envelope that made the server
+    /// spend RSA work and then failed to authenticate). The bucket may go
+    /// as far below zero as it holds when full, so a flooding address waits
+    /// for its debt to refill while everyone else is served.
+    pub fn penalize(&self, peer: IpAddr, cost: u32) {
+        let peer = bucket_of(peer);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, at) = buckets.entry(peer).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        *tokens = (*tokens - f64::from(cost)).max(-self.burst);
+    }
 }
 
 /// The client behind a request: the TCP `peer`, unless that peer is one of
@@ -226,6 +240,22 @@ mod tests {
         );
         assert_eq!(client(proxy, None).as_deref(), Some("127.0.0.1"));
         assert_eq!(client_behind(&trusted, None, Some("198.51.100.1")), None);
+    }
+
+    #[test]
+    fn failed_envelopes_cost_their_sender_more() {
+        let limiter = PeerLimiter::new(1, 10);
+        let flooder: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(limiter.allow(flooder));
+        limiter.penalize(flooder, 20);
+        // Deep in debt: refused until the debt refills, however the
+        // penalties pile up (never below -burst).
+        assert!(!limiter.allow(flooder));
+        limiter.penalize(flooder, 1000);
+        let (tokens, _) = limiter.buckets.lock().unwrap()[&flooder];
+        assert_eq!(tokens, -10.0);
+        assert!(limiter.allow(other), "others keep their own budget");
     }
 
     #[test]

@@ -27,6 +27,11 @@ const CONVERSATION_STRIPES: usize = 64;
 /// database again (operator commands change keys from another process).
 const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
 
+/// Extra tokens an unauthenticated failed envelope costs its address: at the
+/// default 50 per second, a flooding address gets 2.5 such envelopes a
+/// second.
+pub const FAILED_ENVELOPE_COST: u32 = 20;
+
 /// Parsed public keys kept; past this the cache starts over.
 const PARSED_KEYS: usize = 4096;
 
@@ -107,6 +112,16 @@ impl State {
                 "too many requests from this address; slow down",
             )),
             _ => Ok(()),
+        }
+    }
+
+    /// Rule: an envelope that cost RSA work and did not authenticate
+    /// (undecryptable, unsigned, badly signed, stale, unknown user) costs
+    /// its address [`FAILED_ENVELOPE_COST`] more tokens, so garbage is
+    /// expensive for its sender and not for everyone.
+    pub fn penalize(&self, peer: Option<std::net::SocketAddr>) {
+        if let Some(peer) = peer {
+            self.peer_limiter.penalize(peer.ip(), FAILED_ENVELOPE_COST);
         }
     }
 

@@ -267,7 +267,48 @@ async fn peers_are_rate_limited_before_any_rsa_work() {
             .unwrap();
         statuses.push(response.status().as_u16());
     }
-    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    // The first envelope costs RSA work and fails: it costs its address
+    // FAILED_ENVELOPE_COST more tokens, so the rest of the burst is gone.
+    assert_eq!(statuses, [401, 429, 429, 429, 429]);
+}
+
+#[tokio::test]
+async fn only_envelopes_that_fail_to_authenticate_cost_extra() {
+    // Room for the setup and five requests, and less than one penalty.
+    let server = TestServer::start_with(|c| {
+        c.peer_burst = 26;
+        c.peer_rate_per_second = 1;
+    })
+    .await;
+    server.user("alice").await;
+    let alice = server.session("alice").await;
+    // Authenticated requests cost one token each, failures included.
+    for _ in 0..5 {
+        assert_eq!(
+            code(
+                alice
+                    .user_get(BaseUser {
+                        username: "nobody".into()
+                    })
+                    .await
+            ),
+            "not_found"
+        );
+    }
+    let http = reqwest::Client::new();
+    let garbage = || {
+        http.post(format!("{}/encrypted", server.url))
+            .header("content-type", "application/json")
+            .body(r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#)
+            .send()
+    };
+    assert_eq!(garbage().await.unwrap().status().as_u16(), 401);
+    assert_eq!(
+        garbage().await.unwrap().status().as_u16(),
+        429,
+        "one undecryptable envelope cost {} tokens",
+        nanochat::server::state::FAILED_ENVELOPE_COST + 1
+    );
 }
 
 #[tokio::test]
@@ -415,14 +456,15 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket() {
         c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
-    assert_eq!(statuses(&trusting, "198.51.100.1").await, [401, 401, 429]);
+    // Each undecryptable envelope also costs its sender's bucket a penalty.
+    assert_eq!(statuses(&trusting, "198.51.100.1").await, [401, 429, 429]);
     assert_eq!(
         statuses(&trusting, "198.51.100.2").await,
-        [401, 401, 429],
+        [401, 429, 429],
         "another client, another bucket"
     );
     // Without trust the header is ignored: everyone is the TCP peer.
     let plain = TestServer::start_with(limited).await;
-    assert_eq!(statuses(&plain, "198.51.100.1").await, [401, 401, 429]);
+    assert_eq!(statuses(&plain, "198.51.100.1").await, [401, 429, 429]);
     assert_eq!(statuses(&plain, "198.51.100.2").await, [429, 429, 429]);
 }
