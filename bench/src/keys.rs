@@ -52,7 +52,7 @@ impl KeyCache {
                 std::fs::write(&tmp, key.to_pkcs8_pem()?.as_bytes())?;
                 std::fs::rename(&tmp, self.path(i))?;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if d % 50 == 0 {
+                if d.is_multiple_of(50) {
                     eprintln!("  {d}/{total} keys");
                 }
                 Ok(())

@@ -37,6 +37,7 @@ pub struct Target {
     _dir: Option<tempfile::TempDir>,
 }
 
+#[derive(Clone)]
 enum Provision {
     Binary { bin: PathBuf, database: PathBuf },
     Command(String),
@@ -135,37 +136,19 @@ impl Target {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
-    /// Creates a pending user through the operator CLI; returns its token.
-    pub fn create_user(&self, username: &str) -> anyhow::Result<String> {
-        let output = match &self.provision {
-            Provision::Binary { bin, database } => Command::new(bin)
-                .args(["user", "create", username, "--database"])
-                .arg(database)
-                .output()?,
-            Provision::Command(cmd) => Command::new("sh")
-                .args(["-c", &cmd.replace("{username}", username)])
-                .output()?,
-        };
-        if !output.status.success() {
-            bail!(
-                "user create {username} failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("complete token: "))
-            .map(str::to_owned)
-            .with_context(|| format!("user create {username} printed no token"))
-    }
-
     /// Creates many users, four operator commands at a time.
     pub async fn create_users(&self, names: &[String]) -> anyhow::Result<Vec<String>> {
-        let results: Vec<anyhow::Result<String>> = futures_util::stream::iter(names.iter())
-            .map(|name| async move { tokio::task::block_in_place(|| self.create_user(name)) })
-            .buffered(4)
-            .collect()
-            .await;
+        let results: Vec<anyhow::Result<String>> =
+            futures_util::stream::iter(names.iter())
+                .map(|name| {
+                    let (provision, name) = (self.provision.clone(), name.clone());
+                    async move {
+                        tokio::task::spawn_blocking(move || create_user(&provision, &name)).await?
+                    }
+                })
+                .buffered(4)
+                .collect()
+                .await;
         results.into_iter().collect()
     }
 
@@ -197,6 +180,30 @@ impl Drop for Target {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Creates a pending user through the operator CLI; returns its token.
+fn create_user(provision: &Provision, username: &str) -> anyhow::Result<String> {
+    let output = match provision {
+        Provision::Binary { bin, database } => Command::new(bin)
+            .args(["user", "create", username, "--database"])
+            .arg(database)
+            .output()?,
+        Provision::Command(cmd) => Command::new("sh")
+            .args(["-c", &cmd.replace("{username}", username)])
+            .output()?,
+    };
+    if !output.status.success() {
+        bail!(
+            "user create {username} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("complete token: "))
+        .map(str::to_owned)
+        .with_context(|| format!("user create {username} printed no token"))
 }
 
 /// Spawns `nanochat serve` in `dir` on a random loopback port; returns the

@@ -36,7 +36,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         .enumerate()
     {
         let rate = if round == 0 { estimate } else { probe_rate };
-        let per_client = ((rate * secs * 1.3) / senders as f64).ceil() as usize + 8;
+        let per_client = ((rate * secs * 1.6) / senders as f64).ceil() as usize + 8;
         let mut clients = Vec::new();
         for user in group.users.iter().take(senders) {
             let queue =

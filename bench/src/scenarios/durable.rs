@@ -128,8 +128,26 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let target = Target::start(&ctx.spec, &options, &key_pem).await?;
     let senders = throughput::senders(ctx, &target, N).await?;
     let duration = ctx.duration();
-    let one = throughput::point(&target, &senders, 1, Transport::Http, duration, bound).await?;
-    let many = throughput::point(&target, &senders, N, Transport::Http, duration, bound).await?;
+    // Pre-sealed queues sized from the bound (smaller with --quick).
+    let cap = ctx.pick(400.0, f64::INFINITY);
+    let one = throughput::point(
+        &target,
+        &senders,
+        1,
+        Transport::Http,
+        duration,
+        (bound * 0.6).min(cap),
+    )
+    .await?;
+    let many = throughput::point(
+        &target,
+        &senders,
+        N,
+        Transport::Http,
+        duration,
+        bound.min(cap),
+    )
+    .await?;
     let mut table = Table::new(
         "durable: writes with synchronous = FULL",
         &["what", "per second", "of RSA bound", "note"],

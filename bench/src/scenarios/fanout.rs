@@ -69,7 +69,7 @@ pub async fn group(ctx: &mut Ctx, target: &Target, g: usize) -> anyhow::Result<G
             loop {
                 match socket.next_event().await {
                     Ok(event) => {
-                        if event.kind == "message.created"
+                        if event.kind == nanochat::bodies::EventType::MessageCreated.as_str()
                             && let Some(id) = event.id
                         {
                             let _ = tx.send((id, index, Instant::now()));

@@ -173,7 +173,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     let n = ctx.cli.messages.unwrap_or(ctx.pick(2_000, 1_000_000));
-    let c = ctx.cli.conversations.unwrap_or(ctx.pick(100, 1_000)).max(1);
+    let c = ctx.cli.conversations.unwrap_or(ctx.pick(20, 1_000)).max(1);
     let budget = Duration::from_secs_f64(ctx.cli.seed_seconds.unwrap_or(ctx.pick(60.0, 1800.0)));
     let dir = tempfile::Builder::new()
         .prefix("nanochat-bench-history-")

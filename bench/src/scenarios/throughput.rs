@@ -33,6 +33,13 @@ impl Transport {
     }
 }
 
+/// A sender with its conversation and the readers to seal for.
+pub type Sender = (
+    Arc<User>,
+    uuid::Uuid,
+    Vec<(String, nanochat::crypto::PublicKey)>,
+);
+
 /// What one closed-loop run measured.
 #[derive(Debug, Default)]
 pub struct LoopResult {
@@ -161,17 +168,7 @@ pub fn rsa_bound(ctx: &mut Ctx, backend: RsaBackend, seconds: f64) -> anyhow::Re
 
 /// Users `sender-0..n` and `peer`, each sender in a conversation with the
 /// peer; returns the senders with their readers.
-pub async fn senders(
-    ctx: &mut Ctx,
-    target: &Target,
-    n: usize,
-) -> anyhow::Result<
-    Vec<(
-        Arc<User>,
-        uuid::Uuid,
-        Vec<(String, nanochat::crypto::PublicKey)>,
-    )>,
-> {
+pub async fn senders(ctx: &mut Ctx, target: &Target, n: usize) -> anyhow::Result<Vec<Sender>> {
     let connector = Connector::new(&target.url).await?;
     let tag = short_tag();
     let mut names: Vec<String> = (0..n).map(|i| format!("s{tag}-{i}")).collect();
@@ -196,11 +193,7 @@ pub fn short_tag() -> String {
 /// for the duration, opens sockets for WS, runs the closed loop.
 pub async fn point(
     target: &Target,
-    senders: &[(
-        Arc<User>,
-        uuid::Uuid,
-        Vec<(String, nanochat::crypto::PublicKey)>,
-    )],
+    senders: &[Sender],
     n: usize,
     transport: Transport,
     duration: Duration,
@@ -280,17 +273,22 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let cap = ctx.pick(400.0, f64::INFINITY);
         for transport in [Transport::Http, Transport::Ws] {
             let mut single: Option<f64> = None;
+            let mut best: f64 = 0.0;
             for &n in &sweep {
+                // Pre-seal about what this point can send: one client's
+                // rate times n, never above the bound, and not far above
+                // the best rate so far once the server saturates.
                 let estimate = match single {
-                    Some(one) => (one * n as f64).min(bound * 1.1),
-                    None => bound * 1.1,
+                    Some(one) => (one * n as f64).min(bound * 1.1).min(best * 1.4),
+                    None => bound * 0.5,
                 }
                 .min(cap);
                 eprintln!("  {label} {} {n} clients", transport.name());
                 let r = point(&target, &senders, n, transport, duration, estimate).await?;
-                if n == 1 {
-                    single = Some(r.rate());
+                if single.is_none() {
+                    single = Some(r.rate() / n as f64);
                 }
+                best = best.max(r.rate());
                 let mut note = Vec::new();
                 if r.exhausted {
                     note.push("ran out of pre-sealed requests".to_owned());
