@@ -74,7 +74,7 @@ Public keys are DER SubjectPublicKeyInfo, private keys DER PKCS#8. A key
 fingerprint is SHA-256 of the SubjectPublicKeyInfo DER, written as 16
 groups of 4 lowercase hex digits separated by spaces.
 
-## Request envelope (`EncryptedBody` with `key`)
+## Request envelope (`EncryptedRequest`)
 
 1. Draw a fresh 32-byte key `K` and a 12-byte `iv`.
 2. `data = AES-256-GCM(K, iv, plaintext = UTF-8 JSON of a Body, aad = empty)`.
@@ -398,7 +398,7 @@ Sends a `POST` request to `/encrypted`
 */
         pub async fn post_encrypted<'a>(
             &'a self,
-            body: &'a crate::models::EncryptedBody,
+            body: &'a crate::models::EncryptedRequest,
         ) -> Result<
             ResponseValue<crate::models::EncryptedBody>,
             Error<crate::models::Error>,

@@ -1,7 +1,7 @@
 // @generated from api.yml by nanochat-codegen: do not edit.
 // Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
 
-/// An encrypted Body: a request (with key and signature), a response (no key) or an event (with seq). See the info description for the construction. No other fields are accepted.
+/// An encrypted Body: a response (no key) or an event (with seq), and the shape of every WebSocket frame (a request frame has the fields of EncryptedRequest). See the info description for the construction. No other fields are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "server", derive(poem_openapi::Object))]
 #[cfg_attr(
@@ -15,9 +15,9 @@ pub struct EncryptedBody {
     /// Requests only. The 32-byte AES key K, wrapped with RSA-OAEP-SHA-256 under the server public key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<crate::wire::Bytes>,
-    /// The 12-byte AES-GCM IV.
+    /// The 12-byte AES-GCM IV (16 base64 characters, no padding).
     pub iv: crate::wire::Bytes,
-    /// AES-256-GCM ciphertext of the JSON Body, tag appended.
+    /// AES-256-GCM ciphertext of the JSON Body, tag appended (at least the 16-byte tag, so 24 base64 characters).
     pub data: crate::wire::Bytes,
     /// Requests only, all but user.sync. RSA-PSS-SHA-256 signature by the user over key || iv || data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,14 +30,48 @@ pub struct EncryptedBody {
 impl poem_openapi::types::Example for EncryptedBody {
     fn example() -> Self {
         serde_json::from_str(
-                "{\"data\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}",
+                "{\"data\":\"AAECAwQFBgcICQoLDA0ODxAREhM=\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}",
             )
             .expect("api.yml example matches its schema")
     }
 }
 impl EncryptedBody {
     /// The example of `EncryptedBody` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"data\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}";
+    pub const EXAMPLE_JSON: &'static str = "{\"data\":\"AAECAwQFBgcICQoLDA0ODxAREhM=\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}";
+}
+/// A request envelope, as POST /encrypted takes it: an EncryptedBody with the wrapped key, and the signature for every type but user.sync; never a seq. See the info description for the construction. No other fields are accepted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "server", derive(poem_openapi::Object))]
+#[cfg_attr(
+    feature = "server",
+    oai(skip_serializing_if_is_none, example, deny_unknown_fields)
+)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedRequest {
+    /// Protocol version; always 1.
+    pub version: i32,
+    /// The 32-byte AES key K, wrapped with RSA-OAEP-SHA-256 under the server public key.
+    pub key: crate::wire::Bytes,
+    /// The 12-byte AES-GCM IV (16 base64 characters, no padding).
+    pub iv: crate::wire::Bytes,
+    /// AES-256-GCM ciphertext of the JSON Body, tag appended (at least the 16-byte tag, so 24 base64 characters).
+    pub data: crate::wire::Bytes,
+    /// RSA-PSS-SHA-256 signature by the user over key || iv || data; all but user.sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::wire::Bytes>,
+}
+#[cfg(feature = "server")]
+impl poem_openapi::types::Example for EncryptedRequest {
+    fn example() -> Self {
+        serde_json::from_str(
+                "{\"data\":\"AAECAwQFBgcICQoLDA0ODxAREhM=\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}",
+            )
+            .expect("api.yml example matches its schema")
+    }
+}
+impl EncryptedRequest {
+    /// The example of `EncryptedRequest` in api.yml, as JSON.
+    pub const EXAMPLE_JSON: &'static str = "{\"data\":\"AAECAwQFBgcICQoLDA0ODxAREhM=\",\"iv\":\"AAECAwQFBgcICQoL\",\"key\":\"q83vEjRWeJA=\",\"signature\":\"q83vEjRWeJA=\",\"version\":1}";
 }
 /// An error, sent in clear for envelopes that cannot be opened and inside the encrypted response Body otherwise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::models::{Error, ErrorCode};
+use crate::models::{EncryptedBody, EncryptedRequest, Error, ErrorCode};
 
 /// Binary data, base64 (standard alphabet, padded) in JSON.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
@@ -205,6 +205,43 @@ mod openapi {
                 format!("the envelope is not a valid EncryptedBody: {error}"),
             )
         }
+    }
+}
+
+/// A request as the pipeline reads it: every envelope is an `EncryptedBody`
+/// inside the server (WebSocket frames are parsed as one).
+impl From<EncryptedRequest> for EncryptedBody {
+    fn from(request: EncryptedRequest) -> Self {
+        EncryptedBody {
+            version: request.version,
+            key: Some(request.key),
+            iv: request.iv,
+            data: request.data,
+            signature: request.signature,
+            seq: None,
+        }
+    }
+}
+
+/// The HTTP form of a sealed request; only an envelope with a key and no
+/// `seq` is one.
+impl TryFrom<&EncryptedBody> for EncryptedRequest {
+    type Error = &'static str;
+
+    fn try_from(envelope: &EncryptedBody) -> Result<Self, Self::Error> {
+        if envelope.seq.is_some() {
+            return Err("a request envelope carries no seq");
+        }
+        Ok(EncryptedRequest {
+            version: envelope.version,
+            key: envelope
+                .key
+                .clone()
+                .ok_or("a request envelope needs a key")?,
+            iv: envelope.iv.clone(),
+            data: envelope.data.clone(),
+            signature: envelope.signature.clone(),
+        })
     }
 }
 

@@ -173,7 +173,7 @@ macro_rules! schemas {
 
 schemas! {
     objects: [
-        EncryptedBody, Error, References, Limits, Health, Body, Empty, EncryptedPrivateKey, CompleteUser,
+        EncryptedBody, EncryptedRequest, Error, References, Limits, Health, Body, Empty, EncryptedPrivateKey, CompleteUser,
         SyncUser, PrivateKeyUser, UpdateUser, BaseUser, PublicUser, CreateConversation, Conversation, SealedName, ConversationName,
         BaseConversation, Member, MessageConversation, List, WrappedKey, SealedAttachment, CreateMessage,
         UpdateMessage, BaseMessage, RecipientDigest, AttachmentInfo, Message, ListMessages, MessagePage,

@@ -17,7 +17,7 @@ use crate::client::generated::{Exchange, http};
 use crate::crypto::{
     CryptoError, Fingerprint, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
 };
-use crate::models::{Body, EncryptedBody, Error, References};
+use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, References};
 
 /// Paces retries of requests the server refused with its per-address
 /// limit (a plain `rate_limited`, before it read or handled anything, so
@@ -252,9 +252,11 @@ impl Session {
         envelope: &EncryptedBody,
         secret: &RequestSecret,
     ) -> Result<serde_json::Value, ClientError> {
+        let request = EncryptedRequest::try_from(envelope)
+            .map_err(|e| ClientError::InvalidResponse(format!("not a request envelope: {e}")))?;
         let mut backoff = RateLimitBackoff::new();
         let response = loop {
-            match self.http.post_encrypted(envelope).await {
+            match self.http.post_encrypted(&request).await {
                 Ok(response) => break response.into_inner(),
                 Err(progenitor_client::Error::ErrorResponse(plain)) => {
                     let error = plain.into_inner();

@@ -40,7 +40,7 @@ use pipeline::PlainKind;
 pub use state::State;
 
 use crate::api::{Api, GetHealthResponse, GetReferencesResponse, PostEncryptedResponse, Transport};
-use crate::models::{EncryptedBody, Error, ErrorCode, Health, References};
+use crate::models::{EncryptedRequest, Error, ErrorCode, Health, References};
 use crate::store::Store;
 
 /// The software version reported by `/health`.
@@ -69,9 +69,9 @@ impl Transport for Server {
     async fn post_encrypted(
         &self,
         peer: Option<SocketAddr>,
-        body: EncryptedBody,
+        body: EncryptedRequest,
     ) -> PostEncryptedResponse {
-        match pipeline::handle(&self.0, peer, body, pipeline::Channel::Http).await {
+        match pipeline::handle(&self.0, peer, body.into(), pipeline::Channel::Http).await {
             Ok(answered) => PostEncryptedResponse::Ok(Json(answered.response)),
             Err(failure) => {
                 let error = Json(failure.error);
@@ -143,7 +143,7 @@ fn forwarded_client(state: &State, request: &Request) -> Option<SocketAddr> {
 /// order of cost: the peer's rate limit (no work spent on a flooding
 /// address), a slot among the bodies in flight (bounds memory), the size
 /// limit (announced or not), and a typed parse that refuses anything but an
-/// `EncryptedBody` without building a generic JSON tree of it first.
+/// `EncryptedRequest` without building a generic JSON tree of it first.
 async fn admit_body<E: Endpoint>(
     ep: Arc<E>,
     mut req: Request,
@@ -185,8 +185,8 @@ async fn admit_body<E: Endpoint>(
         Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = serde_json::from_slice::<EncryptedBody>(&bytes) {
-        let message = format!("the envelope is not a valid EncryptedBody: {e}");
+    if let Err(e) = serde_json::from_slice::<EncryptedRequest>(&bytes) {
+        let message = format!("the envelope is not a valid EncryptedRequest: {e}");
         return Ok(plain(
             poem::http::StatusCode::BAD_REQUEST,
             Error::new(ErrorCode::BadEnvelope, message),

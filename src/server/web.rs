@@ -37,18 +37,39 @@ img-src 'self' blob: data:; \
 connect-src 'self' https: wss: http://127.0.0.1:* ws://127.0.0.1:* http://localhost:* ws://localhost:* http://[::1]:* ws://[::1]:*; \
 object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The paths of the API (answered with CORS); everything else a GET asks
-/// for is a frontend file.
-const API_PATHS: &[&str] = &[
-    "/references",
-    "/encrypted",
-    "/websocket",
-    "/health",
-    "/openapi.json",
+/// The paths of the API (answered with CORS) and the methods each answers
+/// (the `Allow` header of a 405); everything else a GET asks for is a
+/// frontend file.
+pub const API_PATHS: &[(&str, &[Method])] = &[
+    ("/references", &[Method::GET, Method::HEAD, Method::OPTIONS]),
+    ("/encrypted", &[Method::POST, Method::OPTIONS]),
+    ("/websocket", &[Method::GET, Method::OPTIONS]),
+    ("/health", &[Method::GET, Method::HEAD, Method::OPTIONS]),
+    (
+        "/openapi.json",
+        &[Method::GET, Method::HEAD, Method::OPTIONS],
+    ),
 ];
 
-fn is_api(path: &str) -> bool {
-    API_PATHS.contains(&path)
+fn api_methods(path: &str) -> Option<&'static [Method]> {
+    API_PATHS
+        .iter()
+        .find(|(api, _)| *api == path)
+        .map(|(_, methods)| *methods)
+}
+
+/// 405 with the `Allow` header RFC 9110 requires.
+fn method_not_allowed(methods: &[Method]) -> Response {
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// Wraps the API endpoint: API paths get CORS (and preflight answers), other
@@ -56,9 +77,12 @@ fn is_api(path: &str) -> bool {
 /// security headers.
 pub async fn dispatch<E: Endpoint>(api: &E, req: Request) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();
-    if is_api(&path) {
+    if let Some(methods) = api_methods(&path) {
         if req.method() == Method::OPTIONS {
             return Ok(with_cors(StatusCode::NO_CONTENT.into_response()));
+        }
+        if !methods.contains(req.method()) {
+            return Ok(with_cors(method_not_allowed(methods)));
         }
         let response = match api.call(req).await {
             Ok(output) => output.into_response(),

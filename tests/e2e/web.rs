@@ -157,3 +157,38 @@ async fn the_api_answers_cors_and_keeps_working() {
     let alice = server.user("alice").await;
     drop(alice);
 }
+
+#[tokio::test]
+async fn a_method_an_api_path_does_not_answer_gets_405_with_allow() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    // The table covers exactly the operations api.yml declares.
+    let spec: serde_json::Value = serde_norway::from_str(include_str!("../../api.yml")).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let (_, methods) = nanochat::server::web::API_PATHS
+            .iter()
+            .find(|(p, _)| p == path)
+            .unwrap_or_else(|| panic!("{path} is not in API_PATHS"));
+        for method in item.as_object().unwrap().keys() {
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            assert!(methods.contains(&method), "{method} {path} is not allowed");
+        }
+    }
+    for (path, methods) in nanochat::server::web::API_PATHS {
+        for method in ["PUT", "DELETE", "PATCH", "TRACE", "POST", "GET"] {
+            let method: reqwest::Method = method.parse().unwrap();
+            if methods.contains(&method) {
+                continue;
+            }
+            let response = http
+                .request(method.clone(), format!("{}{path}", server.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            let allow = header(&response, "allow");
+            let expected: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+            assert_eq!(allow, expected.join(", "), "{method} {path}");
+        }
+    }
+}

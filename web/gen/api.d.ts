@@ -81,12 +81,12 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description An encrypted Body: a request (with key and signature), a response (no key) or an event (with seq). See the info description for the construction. No other fields are accepted.
+         * @description An encrypted Body: a response (no key) or an event (with seq), and the shape of every WebSocket frame (a request frame has the fields of EncryptedRequest). See the info description for the construction. No other fields are accepted.
          * @example {
          *       "version": 1,
          *       "key": "q83vEjRWeJA=",
          *       "iv": "AAECAwQFBgcICQoL",
-         *       "data": "yv66vg==",
+         *       "data": "AAECAwQFBgcICQoLDA0ODxAREhM=",
          *       "signature": "q83vEjRWeJA="
          *     }
          */
@@ -103,12 +103,12 @@ export interface components {
             key?: string;
             /**
              * Format: byte
-             * @description The 12-byte AES-GCM IV.
+             * @description The 12-byte AES-GCM IV (16 base64 characters, no padding).
              */
             iv: string;
             /**
              * Format: byte
-             * @description AES-256-GCM ciphertext of the JSON Body, tag appended.
+             * @description AES-256-GCM ciphertext of the JSON Body, tag appended (at least the 16-byte tag, so 24 base64 characters).
              */
             data: string;
             /**
@@ -121,6 +121,43 @@ export interface components {
              * @description Events only. The per-socket sequence number, starting at 1, strictly increasing.
              */
             seq?: number;
+        };
+        /**
+         * @description A request envelope, as POST /encrypted takes it: an EncryptedBody with the wrapped key, and the signature for every type but user.sync; never a seq. See the info description for the construction. No other fields are accepted.
+         * @example {
+         *       "version": 1,
+         *       "key": "q83vEjRWeJA=",
+         *       "iv": "AAECAwQFBgcICQoL",
+         *       "data": "AAECAwQFBgcICQoLDA0ODxAREhM=",
+         *       "signature": "q83vEjRWeJA="
+         *     }
+         */
+        EncryptedRequest: {
+            /**
+             * Format: int32
+             * @description Protocol version; always 1.
+             */
+            version: number;
+            /**
+             * Format: byte
+             * @description The 32-byte AES key K, wrapped with RSA-OAEP-SHA-256 under the server public key.
+             */
+            key: string;
+            /**
+             * Format: byte
+             * @description The 12-byte AES-GCM IV (16 base64 characters, no padding).
+             */
+            iv: string;
+            /**
+             * Format: byte
+             * @description AES-256-GCM ciphertext of the JSON Body, tag appended (at least the 16-byte tag, so 24 base64 characters).
+             */
+            data: string;
+            /**
+             * Format: byte
+             * @description RSA-PSS-SHA-256 signature by the user over key || iv || data; all but user.sync.
+             */
+            signature?: string;
         };
         /**
          * @description An error, sent in clear for envelopes that cannot be opened and inside the encrypted response Body otherwise.
@@ -1108,7 +1145,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EncryptedBody"];
+                "application/json": components["schemas"]["EncryptedRequest"];
             };
         };
         responses: {
