@@ -424,15 +424,14 @@ async fn check_signature(
             format!("{body_type} must be signed"),
         ));
     }
-    let envelope = envelope.clone();
-    blocking(move || envelope.verify_signature(&key))
-        .await?
-        .map_err(|_| {
-            Error::new(
-                ErrorCode::BadSignature,
-                "the signature does not verify with this user's key",
-            )
-        })
+    // Inline: a public-key operation (0.03 to 0.2 ms) costs less than a
+    // hand-off to the blocking pool and back.
+    envelope.verify_signature(&key).map_err(|_| {
+        Error::new(
+            ErrorCode::BadSignature,
+            "the signature does not verify with this user's key",
+        )
+    })
 }
 
 /// Rule: a request id is accepted once per user, durably, for as long as

@@ -269,6 +269,22 @@ impl Store {
         Ok(record)
     }
 
+    /// The members of a conversation with their keys, by username (empty if
+    /// the conversation does not exist: it always has a member). One query:
+    /// what a message needs, without the name.
+    pub async fn members(&self, id: Uuid) -> Result<Vec<MemberRecord>> {
+        sqlx::query(concat!(
+            member_select!(),
+            "WHERE m.conversation_id = $1 ORDER BY m.username"
+        ))
+        .bind(uuid_text(id))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(member_from_row)
+        .collect()
+    }
+
     /// Whether `username` is a member of the conversation (false if the
     /// conversation does not exist).
     pub async fn is_member(&self, id: Uuid, username: &str) -> Result<bool> {
