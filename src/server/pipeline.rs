@@ -404,9 +404,10 @@ async fn check_signature(
         Request::UserComplete(payload) => state.client_key(&payload.public_key)?,
         _ if !body_type.is_signed() => return Ok(()),
         _ => {
-            let user = state.store.get_user(username).await?;
-            let key = user.filter(|u| u.is_complete()).and_then(|u| u.public_key);
-            let key = key.ok_or_else(|| {
+            // Through the key cache: this process's key changes clear it at
+            // once, an operator's reset or delete takes effect within a
+            // second.
+            let key = state.current_key(username).await?.ok_or_else(|| {
                 Error::new(
                     ErrorCode::UnknownUser,
                     format!("no completed user is called {username:?}"),

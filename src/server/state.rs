@@ -23,9 +23,9 @@ pub const BODY_SLOTS: usize = 64;
 /// Lock stripes for conversation changes.
 const CONVERSATION_STRIPES: usize = 64;
 
-/// How long a WebSocket trusts a looked-up user key before asking the
-/// database again (operator commands change keys from another process).
-const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
+/// How long a looked-up user key is trusted before the database is asked
+/// again (operator commands change keys from another process).
+pub const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
 
 /// Extra tokens an unauthenticated failed envelope costs its address: at the
 /// default 50 per second, a flooding address gets 2.5 such envelopes a
@@ -164,9 +164,9 @@ impl State {
     }
 
     /// The public key `username` has now (`None` when pending or gone), as
-    /// WebSockets check it before every event: from the database at most
-    /// once per [`KEY_CHECK_TTL`] per user, and at once after
-    /// [`Self::key_changed`].
+    /// signature checks and WebSockets (before every event) need it: from
+    /// the database at most once per [`KEY_CHECK_TTL`] per user, and at once
+    /// after [`Self::key_changed`].
     pub async fn current_key(
         &self,
         username: &str,

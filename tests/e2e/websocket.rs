@@ -6,7 +6,7 @@ use nanochat::models::{BaseConversation, BaseUser, CreateConversation};
 use uuid::Uuid;
 
 use crate::messages::sealed;
-use crate::support::{TestServer, duo, key};
+use crate::support::{TestServer, code, duo, key};
 
 #[tokio::test]
 async fn events_reach_online_members() {
@@ -151,6 +151,22 @@ async fn an_operator_reset_ends_the_users_sessions() {
     let (alice, bob, c) = duo(&server).await;
     let mut bob_socket = Socket::open(&bob).await.unwrap();
     server.cli(&["user", "reset", "bob"]).await.unwrap();
+    // The reset happened in another "process" (the CLI): the server learns
+    // of it when its cached copy of bob's key expires.
+    tokio::time::sleep(
+        nanochat::server::state::KEY_CHECK_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(
+        code(
+            bob.user_get(BaseUser {
+                username: "alice".into()
+            })
+            .await
+        ),
+        "unknown_user",
+        "the old key no longer signs requests"
+    );
     // Sealed for the members that have a key now: alice alone.
     let c = alice
         .conversation_get(nanochat::models::BaseConversation { id: c.id })
@@ -160,8 +176,7 @@ async fn an_operator_reset_ends_the_users_sessions() {
         .rename_conversation(&c, "after the reset")
         .await
         .unwrap();
-    // The reset happened in another "process" (the CLI); the socket notices
-    // before delivering anything and closes.
+    // The socket notices before delivering anything and closes.
     match bob_socket.next_event().await {
         Err(ClientError::Transport(_)) => {}
         other => panic!("the old session still got {other:?}"),
