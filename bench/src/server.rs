@@ -118,13 +118,7 @@ impl Target {
 
     /// CPU time (user + system) the server has used so far, in seconds.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()?)).ok()?;
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // Fields 14 and 15 of stat(5); `rest` starts at field 3.
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) / clock_ticks())
+        process_cpu_seconds(&self.pid()?.to_string())
     }
 
     /// The server's resident memory in KiB.
@@ -264,6 +258,18 @@ pub fn spawn(
             bail!("the server did not start listening; its log:\n{log}")
         }
     }
+}
+
+/// CPU time (user + system) of process `pid` (or `self`), in seconds, from
+/// fields 14 and 15 of `/proc/PID/stat`.
+pub fn process_cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (the state).
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / clock_ticks())
 }
 
 /// Polls `GET /health` until it answers 200.

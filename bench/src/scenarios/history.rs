@@ -289,8 +289,11 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     let mut store_list = Samples::default();
     for _ in 0..ctx.pick(10, 100) {
+        // conversation.list reads both: the conversations and the latest
+        // message of each.
         let t = Instant::now();
         store.list_conversations(&name(0)).await?;
+        store.latest_messages(&name(0)).await?;
         store_list.push(t.elapsed());
     }
     store.close().await;

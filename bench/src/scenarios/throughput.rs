@@ -51,6 +51,8 @@ pub struct LoopResult {
     pub latency: Samples,
     /// Server CPU seconds during the phase.
     pub cpu: Option<f64>,
+    /// The bench's own CPU seconds during the phase (it shares the cores).
+    pub client_cpu: Option<f64>,
     /// Whether a client ran out of pre-sealed requests before the end.
     pub exhausted: bool,
     /// Refused or failed requests, with the first error.
@@ -65,6 +67,12 @@ impl LoopResult {
     /// Requests per second.
     pub fn rate(&self) -> f64 {
         self.completed as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The bench's CPU milliseconds per request.
+    pub fn client_cpu_ms_per_request(&self) -> Option<f64> {
+        self.client_cpu
+            .map(|c| c * 1000.0 / (self.completed.max(1)) as f64)
     }
 
     /// Server CPU milliseconds per request.
@@ -83,6 +91,7 @@ pub async fn closed_loop(
     duration: Duration,
 ) -> LoopResult {
     let cpu0 = target.cpu_seconds();
+    let own0 = crate::server::process_cpu_seconds("self");
     let start = Instant::now();
     let deadline = start + duration;
     let runs = clients
@@ -121,9 +130,11 @@ pub async fn closed_loop(
     let parts = futures_util::future::join_all(runs).await;
     let elapsed = start.elapsed();
     let cpu1 = target.cpu_seconds();
+    let own1 = crate::server::process_cpu_seconds("self");
     let mut total = LoopResult {
         elapsed,
         cpu: cpu0.zip(cpu1).map(|(a, b)| b - a),
+        client_cpu: own0.zip(own1).map(|(a, b)| b - a),
         ..LoopResult::default()
     };
     for part in parts {
@@ -247,6 +258,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             "bound/s",
             "of bound",
             "cpu ms/req",
+            "bench cpu ms/req",
             "note",
         ],
     );
@@ -279,7 +291,10 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                 // rate times n, never above the bound, and not far above
                 // the best rate so far once the server saturates.
                 let estimate = match single {
-                    Some(one) => (one * n as f64).min(bound * 1.1).min(best * 1.4),
+                    Some(one) => (one * n as f64 * 1.2)
+                        .min(bound * 1.1)
+                        .min(best * 2.0)
+                        .max(best),
                     None => bound * 0.5,
                 }
                 .min(cap);
@@ -310,6 +325,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                     f(bound, 0),
                     f(r.rate() / bound, 2),
                     fo(r.cpu_ms_per_request(), 3),
+                    fo(r.client_cpu_ms_per_request(), 3),
                     note.join("; "),
                 ]);
                 rows.push(json!({
@@ -324,6 +340,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                     "fraction_of_bound": r.rate() / bound,
                     "server_cpu_seconds": r.cpu,
                     "server_cpu_ms_per_request": r.cpu_ms_per_request(),
+                    "bench_cpu_ms_per_request": r.client_cpu_ms_per_request(),
                     "exhausted": r.exhausted,
                     "errors": r.errors,
                     "first_error": r.first_error,
