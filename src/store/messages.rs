@@ -207,6 +207,48 @@ fn record_for(
     }
 }
 
+/// Writes one message, its wrapped keys and the conversation's bump inside
+/// the caller's write transaction; returns its cursor.
+async fn insert_one(conn: &mut SqliteConnection, msg: &NewMessage, now: i64) -> Result<i64> {
+    check_keys(&msg.keys)?;
+    let (attachment_iv, attachment, attachment_digest, attachment_size) = attachment_columns(msg)?;
+    let id = uuid_text(msg.id);
+    let conversation_id = uuid_text(msg.conversation_id);
+    // Bumping the conversation first also finds out whether it exists.
+    if !touch(&mut *conn, &conversation_id, now).await? {
+        return Err(StoreError::NotFound);
+    }
+    let cursor = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
+         signature, attachment_iv, attachment, attachment_digest, attachment_size) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING cursor",
+    )
+    .bind(&id)
+    .bind(&conversation_id)
+    .bind(&msg.sender)
+    .bind(now)
+    .bind(&msg.content_iv)
+    .bind(&msg.content)
+    .bind(&msg.signature)
+    .bind(attachment_iv)
+    .bind(attachment)
+    .bind(attachment_digest)
+    .bind(attachment_size)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("message {id} already exists"))
+        } else if is_foreign_key_violation(&e) {
+            StoreError::NotFound
+        } else {
+            e.into()
+        }
+    })?;
+    insert_keys(&mut *conn, &id, &msg.keys).await?;
+    Ok(cursor)
+}
+
 impl Store {
     /// Stores a new message with its wrapped keys at `created_at = now` and
     /// bumps the conversation's `updated_at`, in one transaction. Returns the
@@ -218,44 +260,8 @@ impl Store {
     /// sender does not exist; [`StoreError::Invalid`] if a recipient appears
     /// twice.
     pub async fn insert_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
-        check_keys(&msg.keys)?;
-        let (attachment_iv, attachment, attachment_digest, attachment_size) =
-            attachment_columns(msg)?;
-        let id = uuid_text(msg.id);
-        let conversation_id = uuid_text(msg.conversation_id);
         let mut tx = self.begin_write().await?;
-        // Bumping the conversation first also finds out whether it exists.
-        if !touch(&mut tx, &conversation_id, now).await? {
-            return Err(StoreError::NotFound);
-        }
-        let cursor = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
-             signature, attachment_iv, attachment, attachment_digest, attachment_size) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING cursor",
-        )
-        .bind(&id)
-        .bind(&conversation_id)
-        .bind(&msg.sender)
-        .bind(now)
-        .bind(&msg.content_iv)
-        .bind(&msg.content)
-        .bind(&msg.signature)
-        .bind(attachment_iv)
-        .bind(attachment)
-        .bind(attachment_digest)
-        .bind(attachment_size)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("message {id} already exists"))
-            } else if is_foreign_key_violation(&e) {
-                StoreError::NotFound
-            } else {
-                e.into()
-            }
-        })?;
-        insert_keys(&mut tx, &id, &msg.keys).await?;
+        let cursor = insert_one(&mut tx, msg, now).await?;
         tx.commit().await?;
         Ok(record_for(
             msg,
@@ -265,6 +271,18 @@ impl Store {
             now,
             None,
         ))
+    }
+
+    /// Stores many messages, each at its own `created_at`, in one
+    /// transaction: all or none. For bulk imports and benchmarks that seed a
+    /// history; the checks and errors are those of [`Store::insert_message`].
+    pub async fn insert_messages(&self, messages: &[(NewMessage, i64)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (msg, created_at) in messages {
+            insert_one(&mut tx, msg, *created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Replaces a message's content, signature, attachment (`None` removes
@@ -408,16 +426,19 @@ impl Store {
 
     /// The latest message `reader` can see in each conversation they are a
     /// member of (conversations without one are absent), for
-    /// `conversation.list`. Two queries in all.
+    /// `conversation.list`. Two queries in all; per conversation, the
+    /// history is walked back from its newest message (the conversation and
+    /// cursor index) to the first one with a key for the reader, so the cost
+    /// does not grow with the reader's whole history.
     pub async fn latest_messages(&self, reader: &str) -> Result<HashMap<Uuid, MessageRecord>> {
         let mut tx = self.begin_read().await?;
         let rows = sqlx::query(concat!(
             message_select!(),
-            "WHERE m.cursor IN (SELECT MAX(m2.cursor) FROM messages m2 \
-             JOIN message_keys k2 ON k2.message_id = m2.id AND k2.username = $1 \
-             AND k2.wrapped_key IS NOT NULL \
-             JOIN members mb ON mb.conversation_id = m2.conversation_id AND mb.username = $1 \
-             GROUP BY m2.conversation_id)"
+            "WHERE m.cursor IN (SELECT (SELECT m2.cursor FROM messages m2 \
+             WHERE m2.conversation_id = mb.conversation_id AND EXISTS (SELECT 1 FROM message_keys k2 \
+             WHERE k2.message_id = m2.id AND k2.username = $1 AND k2.wrapped_key IS NOT NULL) \
+             ORDER BY m2.cursor DESC LIMIT 1) \
+             FROM members mb WHERE mb.username = $1)"
         ))
         .bind(reader)
         .fetch_all(&mut *tx)
@@ -517,6 +538,26 @@ mod tests {
             digest: vec![9; 32],
         });
         msg
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_stored_whole_or_not_at_all() {
+        let (s, c) = setup().await;
+        let batch: Vec<(NewMessage, i64)> = (0..300)
+            .map(|i| (message(c, "alice", &["alice", "bob"]), T0 + i))
+            .collect();
+        s.insert_messages(&batch).await.unwrap();
+        let (page, _) = s.list_messages(c, "bob", None, 100).await.unwrap();
+        assert_eq!(page.len(), 100);
+        assert_eq!(page[0].id, batch[299].0.id, "newest first");
+        // A duplicate id anywhere in a batch leaves nothing of it behind.
+        let fresh = message(c, "alice", &["alice", "bob"]);
+        let broken = vec![(fresh.clone(), T0 + 400), (batch[0].0.clone(), T0 + 401)];
+        assert!(matches!(
+            s.insert_messages(&broken).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(s.get_message(c, fresh.id, "bob").await.unwrap().is_none());
     }
 
     #[tokio::test]
