@@ -150,14 +150,7 @@ pub fn seal_sync(session: &Session, request: &Request) -> anyhow::Result<Sealed>
         None
     };
     let (envelope, secret) = nanochat::crypto::seal_request(session.server_key(), &json, signer)?;
-    let envelope = EncryptedBody {
-        version: 1,
-        key: Some(envelope.key.into()),
-        iv: envelope.iv.to_vec().into(),
-        data: envelope.data.into(),
-        signature: envelope.signature.map(Into::into),
-        seq: None,
-    };
+    let envelope = nanochat::client::session::wire_request(envelope);
     let text = serde_json::to_string(&envelope)?;
     let message_id = match request {
         Request::MessageCreate(m) => Some(m.id),

@@ -63,6 +63,20 @@ impl Default for RateLimitBackoff {
     }
 }
 
+/// The wire form of a sealed request: what `POST /encrypted` and a
+/// WebSocket frame carry (for callers that seal with
+/// [`crate::crypto::seal_request`] themselves, on their own threads).
+pub fn wire_request(envelope: crate::crypto::RequestEnvelope) -> EncryptedBody {
+    EncryptedBody {
+        version: 1,
+        key: Some(envelope.key.into()),
+        iv: envelope.iv.to_vec().into(),
+        data: envelope.data.into(),
+        signature: envelope.signature.map(Into::into),
+        seq: None,
+    }
+}
+
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -234,15 +248,7 @@ impl Session {
             tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
                 .await
                 .map_err(|e| ClientError::Transport(e.to_string()))??;
-        let wire = EncryptedBody {
-            version: 1,
-            key: Some(envelope.key.into()),
-            iv: envelope.iv.to_vec().into(),
-            data: envelope.data.into(),
-            signature: envelope.signature.map(Into::into),
-            seq: None,
-        };
-        Ok((wire, secret))
+        Ok((wire_request(envelope), secret))
     }
 
     /// Sends a sealed envelope and opens, checks and decodes the answer.

@@ -432,14 +432,23 @@ impl Store {
     /// does not grow with the reader's whole history.
     pub async fn latest_messages(&self, reader: &str) -> Result<HashMap<Uuid, MessageRecord>> {
         let mut tx = self.begin_read().await?;
-        let rows = sqlx::query(concat!(
-            message_select!(),
-            "WHERE m.cursor IN (SELECT (SELECT m2.cursor FROM messages m2 \
+        // CROSS JOIN fixes the order: from the reader's conversations to
+        // their latest cursors to the rows. Left to itself, SQLite drives
+        // the query from all of the reader's wrapped keys (2.4 s at 1,000,000
+        // messages instead of 1.5 ms).
+        let rows = sqlx::query(
+            "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
+             m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \
+             m.attachment_size, k.wrapped_key \
+             FROM (SELECT (SELECT m2.cursor FROM messages m2 \
              WHERE m2.conversation_id = mb.conversation_id AND EXISTS (SELECT 1 FROM message_keys k2 \
              WHERE k2.message_id = m2.id AND k2.username = $1 AND k2.wrapped_key IS NOT NULL) \
-             ORDER BY m2.cursor DESC LIMIT 1) \
-             FROM members mb WHERE mb.username = $1)"
-        ))
+             ORDER BY m2.cursor DESC LIMIT 1) AS cursor \
+             FROM members mb WHERE mb.username = $1) latest \
+             CROSS JOIN messages m ON m.cursor = latest.cursor \
+             CROSS JOIN message_keys k ON k.message_id = m.id AND k.username = $1 \
+             AND k.wrapped_key IS NOT NULL",
+        )
         .bind(reader)
         .fetch_all(&mut *tx)
         .await?;
