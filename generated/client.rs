@@ -86,10 +86,11 @@ groups of 4 lowercase hex digits separated by spaces.
 5. Send `{version: 1, key, iv, data, signature}`.
 
 The server rate-limits the peer address, unwraps `K`, decrypts, parses
-the `Body`, checks the username's form and the freshness of `created_at`,
-looks the user up and verifies the signature, records the `request_id`
-(replay guard), and only then acts. An envelope that cannot be opened
-gets a plain `Error` (HTTP 400/401/413/429); once `K` is known every
+the `Body`, checks the freshness of `created_at`, the Body's shape and
+the username's form, looks the user up and verifies the signature,
+records the `request_id` (replay guard), and only then acts. An envelope
+that cannot be opened gets a plain `Error` (HTTP 400/401/413/429, or 500
+when the server fails before it can encrypt); once `K` is known every
 answer, errors included, is encrypted and sent with HTTP 200 so the
 status line tells an observer nothing. Besides the codes each body type
 lists in `x-nanochat-bodies`, any request may get the pipeline's codes:
