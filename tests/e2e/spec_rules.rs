@@ -205,14 +205,7 @@ async fn raw(
     let json = serde_json::to_vec(body).unwrap();
     let (envelope, secret) =
         nanochat::crypto::seal_request(session.server_key(), &json, signer).unwrap();
-    let wire = EncryptedBody {
-        version: 1,
-        key: Some(envelope.key.into()),
-        iv: envelope.iv.to_vec().into(),
-        data: envelope.data.into(),
-        signature: envelope.signature.map(Into::into),
-        seq: None,
-    };
+    let wire = nanochat::client::session::wire_request(envelope);
     let url = format!("{}/encrypted", session.http().baseurl());
     let response = reqwest::Client::new()
         .post(url)

@@ -337,14 +337,21 @@ fn fan_out(
         key: Bytes(Vec::new()),
         ..sender_view.clone()
     };
-    // Serialised once; only each reader's key differs.
-    let Some(template) = PerReader::new(&event(keyless)) else {
-        tracing::error!("a message event has no key slot; no events sent");
-        return;
-    };
+    // Serialised once; only each reader's key differs. Should the payload
+    // ever lose its one key slot, each reader's event is serialised whole.
+    let template = PerReader::new(&event(keyless));
     for member in members {
         if let Some(key) = keys.get(member.username.as_str()) {
-            state.hub.queue(&member.username, template.for_key(key));
+            match &template {
+                Some(template) => state.hub.queue(&member.username, template.for_key(key)),
+                None => {
+                    let own = Message {
+                        key: Bytes((*key).clone()),
+                        ..sender_view.clone()
+                    };
+                    state.hub.send(&member.username, &event(own));
+                }
+            }
         }
     }
     if !state.config.rules().event_members_only {

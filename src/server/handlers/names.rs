@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::crypto::{RecipientDigest, name_signed_bytes};
 use crate::models::{ConversationName, Error, ErrorCode, SealedName, WrappedKey};
-use crate::server::error::blocking;
 use crate::server::pipeline::{Caller, from_unix_ms};
 use crate::server::state::State;
 use crate::store::{MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
@@ -162,15 +161,13 @@ async fn verify_sealer_signature(
         &recipients,
     )
     .map_err(|e| Error::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
-    let signature = name.signature.clone();
-    blocking(move || key.verify_pss(&signed, &signature))
-        .await?
-        .map_err(|_| {
-            Error::new(
-                ErrorCode::BadSignature,
-                "the name signature does not verify with your key",
-            )
-        })
+    // Inline, like every public-key operation (see the pipeline).
+    key.verify_pss(&signed, &name.signature).map_err(|_| {
+        Error::new(
+            ErrorCode::BadSignature,
+            "the name signature does not verify with your key",
+        )
+    })
 }
 
 /// The stored name as its reader sees it (the record was loaded for that

@@ -9,7 +9,6 @@ use subtle::ConstantTimeEq;
 use crate::bodies::Event;
 use crate::crypto::key_rotation_bytes;
 use crate::models::*;
-use crate::server::error::blocking;
 use crate::server::handlers::views;
 use crate::server::pipeline::{Caller, unix_ms};
 use crate::server::state::State;
@@ -189,15 +188,13 @@ pub async fn update(
             .as_ref()
             .ok_or_else(|| Error::bad_request("a new public_key needs public_key_signature"))?;
         let message = key_rotation_bytes(&caller.username, new_key);
-        let proof = proof.clone();
-        blocking(move || key.verify_pss(&message, &proof))
-            .await?
-            .map_err(|_| {
-                Error::new(
-                    ErrorCode::BadSignature,
-                    "public_key_signature does not verify with the new key",
-                )
-            })?;
+        // Inline, like every public-key operation (see the pipeline).
+        key.verify_pss(&message, proof).map_err(|_| {
+            Error::new(
+                ErrorCode::BadSignature,
+                "public_key_signature does not verify with the new key",
+            )
+        })?;
         change.public_key = Some(new_key.to_vec());
     }
     let current = state
