@@ -172,7 +172,9 @@ encrypted error, and in all three cases the socket is then closed.
 of a socket whose session is open, gets an encrypted `bad_request` and
 changes nothing: the socket stays open with its first session. A
 session ends (the socket closes) when its user's key changes or the user
-is reset or deleted. Its `K` and `iv` give
+is reset or deleted; a change the operator makes outside the serving
+process may take the server up to a second to notice, for sessions and
+for the signature check alike. Its `K` and `iv` give
 `K_events = HKDF-SHA-256(ikm = K, salt = iv, info = "nanochat/v1 events")`.
 Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 `data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = "nanochat/v1 event" || seq as 8-byte big-endian)`.

@@ -1185,7 +1185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later. */
+            /** @description Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later. Envelopes that cost the server RSA work and then fail to authenticate may count for more than one against the address's budget. */
             429: {
                 headers: {
                     [name: string]: unknown;
