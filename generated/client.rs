@@ -480,7 +480,7 @@ Sends a `GET` request to `/websocket`
 */
         pub async fn websocket<'a>(
             &'a self,
-        ) -> Result<ResponseValue<reqwest::Upgraded>, Error<()>> {
+        ) -> Result<ResponseValue<reqwest::Upgraded>, Error<crate::models::Error>> {
             let url = format!("{}/websocket", self.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -513,6 +513,13 @@ Sends a `GET` request to `/websocket`
             let response = result?;
             match response.status().as_u16() {
                 101u16 => ResponseValue::upgrade(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

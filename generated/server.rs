@@ -44,6 +44,42 @@ fn bad_request_post_encrypted(error: poem::Error) -> PostEncryptedResponse {
         poem_openapi::payload::Json(crate::models::Error::from(error)),
     )
 }
+/// The answers of `websocket` to a request that is not a WebSocket handshake.
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum WebsocketRefusal {
+    /// Not a WebSocket handshake (code bad_request); the message names what is missing (`Connection` with `upgrade`, `Upgrade` of `websocket`, `Sec-WebSocket-Version` of 13, `Sec-WebSocket-Key`).
+    #[oai(status = 400u16)]
+    BadRequest(poem_openapi::payload::Json<crate::models::Error>),
+}
+/// Every answer of `websocket` that api.yml lists: the upgrade or a refusal.
+pub enum WebsocketResponse {
+    /// Switching protocols to a WebSocket.
+    Upgraded(poem::web::websocket::BoxWebSocketUpgraded),
+    /// Not a WebSocket handshake.
+    Refused(WebsocketRefusal),
+}
+impl poem::IntoResponse for WebsocketResponse {
+    fn into_response(self) -> poem::Response {
+        match self {
+            WebsocketResponse::Upgraded(upgraded) => upgraded.into_response(),
+            WebsocketResponse::Refused(refusal) => refusal.into_response(),
+        }
+    }
+}
+impl poem_openapi::ApiResponse for WebsocketResponse {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        let mut responses = <poem::web::websocket::BoxWebSocketUpgraded as poem_openapi::ApiResponse>::meta()
+            .responses;
+        responses
+            .extend(<WebsocketRefusal as poem_openapi::ApiResponse>::meta().responses);
+        poem_openapi::registry::MetaResponses {
+            responses,
+        }
+    }
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <WebsocketRefusal as poem_openapi::ApiResponse>::register(registry);
+    }
+}
 /// Every answer of `get_health` that api.yml lists.
 #[derive(Debug, poem_openapi::ApiResponse)]
 pub enum GetHealthResponse {
@@ -79,6 +115,12 @@ pub trait Transport: Send + Sync + 'static {
         peer: Option<std::net::SocketAddr>,
         ws: poem::web::websocket::WebSocket,
     ) -> poem::web::websocket::BoxWebSocketUpgraded;
+    /// The answer of `websocket` when poem refuses the upgrade (`error`): the request is not a WebSocket handshake.
+    fn websocket_refused(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        error: poem::Error,
+    ) -> WebsocketRefusal;
     /// Liveness and readiness probe.
     fn get_health(
         &self,
@@ -106,12 +148,18 @@ impl<T: Transport> Api<T> {
     }
     /// Upgrade to a WebSocket carrying EncryptedBody text frames and encrypted events.
     #[oai(path = "/websocket", method = "get", operation_id = "websocket")]
-    async fn websocket(
-        &self,
-        request: &poem::Request,
-        ws: poem::web::websocket::WebSocket,
-    ) -> poem::web::websocket::BoxWebSocketUpgraded {
-        self.0.websocket(self.0.client_addr(request), ws)
+    async fn websocket(&self, request: &poem::Request) -> WebsocketResponse {
+        let peer = self.0.client_addr(request);
+        match <poem::web::websocket::WebSocket as poem::FromRequest>::from_request_without_body(
+                request,
+            )
+            .await
+        {
+            Ok(ws) => WebsocketResponse::Upgraded(self.0.websocket(peer, ws)),
+            Err(error) => {
+                WebsocketResponse::Refused(self.0.websocket_refused(peer, error))
+            }
+        }
     }
     /// Liveness and readiness probe.
     #[oai(path = "/health", method = "get", operation_id = "get_health")]

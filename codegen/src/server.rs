@@ -6,7 +6,7 @@
 //! HTTP), `Handler` sees authenticated, decrypted, typed bodies. The
 //! hand-written envelope pipeline sits between the two.
 
-use openapiv3::{ReferenceOr, StatusCode};
+use openapiv3::{Operation, ReferenceOr, StatusCode};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -28,59 +28,20 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         let summary = doc(op.summary.as_deref());
         let websocket = op.extensions.contains_key("x-dropshot-websocket");
         if websocket {
-            trait_methods.push(quote! {
-                #summary
-                fn #fn_name(&self, peer: Option<std::net::SocketAddr>, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded;
-            });
-            endpoints.push(quote! {
-                #summary
-                #[oai(path = #path, method = #method, operation_id = #op_id)]
-                async fn #fn_name(&self, request: &poem::Request, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded {
-                    self.0.#fn_name(self.0.client_addr(request), ws)
-                }
-            });
+            websocket_operation(
+                op_id,
+                path,
+                method,
+                op,
+                &mut response_enums,
+                &mut trait_methods,
+                &mut endpoints,
+            )?;
             continue;
         }
 
         let response_name = format_ident!("{}Response", pascal(op_id));
-        let mut variants = Vec::new();
-        let mut has_bad_request = false;
-        for (status, response) in &op.responses.responses {
-            let ReferenceOr::Item(response) = response else {
-                return Err(err(format!(
-                    "{op_id}: response references are not supported"
-                )));
-            };
-            let StatusCode::Code(code) = status else {
-                return Err(err(format!("{op_id}: status ranges are not supported")));
-            };
-            let variant = format_ident!(
-                "{}",
-                status_variant(*code)
-                    .ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?
-            );
-            has_bad_request |= *code == 400;
-            let docs = doc(Some(&response.description));
-            let payload = match response
-                .content
-                .get("application/json")
-                .and_then(|m| m.schema.as_ref())
-            {
-                Some(ReferenceOr::Reference { reference }) => {
-                    let name = ref_name(reference)
-                        .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
-                    let name = format_ident!("{}", name);
-                    quote!((poem_openapi::payload::Json<crate::models::#name>))
-                }
-                Some(ReferenceOr::Item(_)) => {
-                    return Err(err(format!(
-                        "{op_id}: inline response schemas are not supported"
-                    )));
-                }
-                None => TokenStream::new(),
-            };
-            variants.push(quote!(#docs #[oai(status = #code)] #variant #payload,));
-        }
+        let (variants, has_bad_request) = response_variants(op_id, op, false)?;
         let handler_name = format_ident!("bad_request_{}", snake(op_id));
         let handler_attr = has_bad_request.then(|| {
             let handler = handler_name.to_string();
@@ -218,6 +179,153 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// The variants of an operation's response enum, one per status api.yml
+/// lists (the WebSocket upgrade's 101 left out when `skip_upgrade`), and
+/// whether one of them is a 400.
+fn response_variants(
+    op_id: &str,
+    op: &Operation,
+    skip_upgrade: bool,
+) -> Result<(Vec<TokenStream>, bool)> {
+    let mut variants = Vec::new();
+    let mut has_bad_request = false;
+    for (status, response) in &op.responses.responses {
+        let ReferenceOr::Item(response) = response else {
+            return Err(err(format!(
+                "{op_id}: response references are not supported"
+            )));
+        };
+        let StatusCode::Code(code) = status else {
+            return Err(err(format!("{op_id}: status ranges are not supported")));
+        };
+        if skip_upgrade && *code == 101 {
+            continue;
+        }
+        let variant = format_ident!(
+            "{}",
+            status_variant(*code)
+                .ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?
+        );
+        has_bad_request |= *code == 400;
+        let docs = doc(Some(&response.description));
+        let payload = match response
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref())
+        {
+            Some(ReferenceOr::Reference { reference }) => {
+                let name = ref_name(reference)
+                    .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                let name = format_ident!("{}", name);
+                quote!((poem_openapi::payload::Json<crate::models::#name>))
+            }
+            Some(ReferenceOr::Item(_)) => {
+                return Err(err(format!(
+                    "{op_id}: inline response schemas are not supported"
+                )));
+            }
+            None => TokenStream::new(),
+        };
+        variants.push(quote!(#docs #[oai(status = #code)] #variant #payload,));
+    }
+    Ok((variants, has_bad_request))
+}
+
+/// A WebSocket operation (`x-dropshot-websocket`): the [`Transport`] method
+/// gets poem's upgrade; when api.yml lists answers besides the 101 (a
+/// request that is not a WebSocket handshake), a second method turns poem's
+/// refusal into one of them, and the endpoint's response type states both so
+/// the served spec matches api.yml.
+fn websocket_operation(
+    op_id: &str,
+    path: &str,
+    method: &str,
+    op: &Operation,
+    response_enums: &mut Vec<TokenStream>,
+    trait_methods: &mut Vec<TokenStream>,
+    endpoints: &mut Vec<TokenStream>,
+) -> Result<()> {
+    let fn_name = format_ident!("{}", snake(op_id));
+    let summary = doc(op.summary.as_deref());
+    trait_methods.push(quote! {
+        #summary
+        fn #fn_name(&self, peer: Option<std::net::SocketAddr>, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded;
+    });
+    let (refusals, _) = response_variants(op_id, op, true)?;
+    if refusals.is_empty() {
+        endpoints.push(quote! {
+            #summary
+            #[oai(path = #path, method = #method, operation_id = #op_id)]
+            async fn #fn_name(&self, request: &poem::Request, ws: poem::web::websocket::WebSocket) -> poem::web::websocket::BoxWebSocketUpgraded {
+                self.0.#fn_name(self.0.client_addr(request), ws)
+            }
+        });
+        return Ok(());
+    }
+    let refused_fn = format_ident!("{}_refused", snake(op_id));
+    let refusal_name = format_ident!("{}Refusal", pascal(op_id));
+    let response_name = format_ident!("{}Response", pascal(op_id));
+    let refusal_doc =
+        format!(" The answers of `{op_id}` to a request that is not a WebSocket handshake.");
+    let response_doc =
+        format!(" Every answer of `{op_id}` that api.yml lists: the upgrade or a refusal.");
+    let refused_doc = format!(
+        " The answer of `{op_id}` when poem refuses the upgrade (`error`): the request is not a WebSocket handshake."
+    );
+    response_enums.push(quote! {
+        #[doc = #refusal_doc]
+        #[derive(Debug, poem_openapi::ApiResponse)]
+        pub enum #refusal_name {
+            #(#refusals)*
+        }
+
+        #[doc = #response_doc]
+        pub enum #response_name {
+            /// Switching protocols to a WebSocket.
+            Upgraded(poem::web::websocket::BoxWebSocketUpgraded),
+            /// Not a WebSocket handshake.
+            Refused(#refusal_name),
+        }
+
+        impl poem::IntoResponse for #response_name {
+            fn into_response(self) -> poem::Response {
+                match self {
+                    #response_name::Upgraded(upgraded) => upgraded.into_response(),
+                    #response_name::Refused(refusal) => refusal.into_response(),
+                }
+            }
+        }
+
+        impl poem_openapi::ApiResponse for #response_name {
+            fn meta() -> poem_openapi::registry::MetaResponses {
+                let mut responses = <poem::web::websocket::BoxWebSocketUpgraded as poem_openapi::ApiResponse>::meta().responses;
+                responses.extend(<#refusal_name as poem_openapi::ApiResponse>::meta().responses);
+                poem_openapi::registry::MetaResponses { responses }
+            }
+
+            fn register(registry: &mut poem_openapi::registry::Registry) {
+                <#refusal_name as poem_openapi::ApiResponse>::register(registry);
+            }
+        }
+    });
+    trait_methods.push(quote! {
+        #[doc = #refused_doc]
+        fn #refused_fn(&self, peer: Option<std::net::SocketAddr>, error: poem::Error) -> #refusal_name;
+    });
+    endpoints.push(quote! {
+        #summary
+        #[oai(path = #path, method = #method, operation_id = #op_id)]
+        async fn #fn_name(&self, request: &poem::Request) -> #response_name {
+            let peer = self.0.client_addr(request);
+            match <poem::web::websocket::WebSocket as poem::FromRequest>::from_request_without_body(request).await {
+                Ok(ws) => #response_name::Upgraded(self.0.#fn_name(peer, ws)),
+                Err(error) => #response_name::Refused(self.0.#refused_fn(peer, error)),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The variant name poem-openapi response enums use for a status code.

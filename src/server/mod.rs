@@ -39,7 +39,10 @@ pub use pipeline::Caller;
 use pipeline::PlainKind;
 pub use state::State;
 
-use crate::api::{Api, GetHealthResponse, GetReferencesResponse, PostEncryptedResponse, Transport};
+use crate::api::{
+    Api, GetHealthResponse, GetReferencesResponse, PostEncryptedResponse, Transport,
+    WebsocketRefusal,
+};
 use crate::models::{EncryptedRequest, Error, ErrorCode, Health, References};
 use crate::store::Store;
 
@@ -90,6 +93,10 @@ impl Transport for Server {
 
     fn websocket(&self, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
         websocket::upgrade(self.0.clone(), peer, ws)
+    }
+
+    fn websocket_refused(&self, _peer: Option<SocketAddr>, error: poem::Error) -> WebsocketRefusal {
+        WebsocketRefusal::BadRequest(Json(websocket::refusal(&error)))
     }
 
     async fn get_health(&self, _peer: Option<SocketAddr>) -> GetHealthResponse {

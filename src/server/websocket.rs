@@ -231,3 +231,17 @@ fn seal_event(session: &mut Session, event: &Outgoing, honest_seq: bool) -> Opti
 fn plain(error: &Error) -> String {
     serde_json::to_string(error).unwrap_or_default()
 }
+
+/// What to tell a client whose `GET /websocket` is not a WebSocket
+/// handshake (poem refused the upgrade with `error`): `bad_request`, naming
+/// the headers a handshake needs, since poem's own text ("invalid protocol")
+/// does not say what was wrong.
+pub fn refusal(error: &poem::Error) -> Error {
+    Error::new(
+        ErrorCode::BadRequest,
+        format!(
+            "GET /websocket needs a WebSocket handshake (Connection: upgrade, Upgrade: websocket, \
+             Sec-WebSocket-Version: 13, Sec-WebSocket-Key) over HTTP/1.1: {error}"
+        ),
+    )
+}

@@ -256,6 +256,62 @@ async fn sockets_must_open_a_session_within_a_ping_interval() {
     assert!(closed.is_ok(), "a socket without a session was kept open");
 }
 
+#[tokio::test]
+async fn a_request_that_is_not_a_handshake_gets_the_documented_400() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/websocket", server.url);
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        ("no upgrade headers", vec![]),
+        (
+            "no Sec-WebSocket-Key",
+            vec![
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+                ("sec-websocket-version", "13"),
+            ],
+        ),
+        (
+            "another version",
+            vec![
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+                ("sec-websocket-version", "8"),
+                ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ],
+        ),
+    ];
+    for (case, headers) in cases {
+        let mut request = http.get(&url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400, "{case}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{case}"
+        );
+        let error: nanochat::models::Error = response.json().await.unwrap();
+        assert_eq!(
+            error.code,
+            nanochat::models::ErrorCode::BadRequest,
+            "{case}"
+        );
+        assert!(
+            error.message.contains("Sec-WebSocket-Key"),
+            "{case}: {}",
+            error.message
+        );
+    }
+    let alice = server.user("alice").await;
+    let upgraded = alice.http().websocket().await;
+    assert!(upgraded.is_ok(), "a real handshake is still upgraded");
+}
+
 /// An upgraded WebSocket with no session: for tests of what the server does
 /// with frames the client type would never send.
 async fn raw_socket(

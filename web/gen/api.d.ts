@@ -1221,6 +1221,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not a WebSocket handshake (code bad_request); the message names what is missing (`Connection` with `upgrade`, `Upgrade` of `websocket`, `Sec-WebSocket-Version` of 13, `Sec-WebSocket-Key`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_health: {
