@@ -39,8 +39,11 @@ pub enum Scenario {
     Durable,
     /// Client-side costs, cold start and binary size.
     Client,
-    /// Everything above, in that order.
+    /// Everything above, in that order (not the reliability runs below).
     All,
+    /// Reliability: SIGKILL under write load, restart, check nothing
+    /// acknowledged is lost (see RELIABILITY.md).
+    Crash,
 }
 
 /// Command-line options.
@@ -95,6 +98,9 @@ pub struct Cli {
     /// Seconds of the comparison run.
     #[arg(long)]
     pub compare_seconds: Option<f64>,
+    /// SIGKILLs of the crash scenario.
+    #[arg(long)]
+    pub kills: Option<usize>,
     /// Where result files and plots go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
@@ -224,6 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Scenario::History => scenarios::history::run(&mut ctx).await,
             Scenario::Durable => scenarios::durable::run(&mut ctx).await,
             Scenario::Client => scenarios::client::run(&mut ctx).await,
+            Scenario::Crash => scenarios::crash::run(&mut ctx).await,
             Scenario::All => unreachable!("expanded above"),
         };
         if let Err(e) = result {

@@ -34,7 +34,7 @@ pub struct Target {
     child: Option<Child>,
     provision: Provision,
     /// Its data directory, removed on drop (after the server stopped).
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 #[derive(Clone)]
@@ -70,7 +70,7 @@ impl Target {
                 backend: None,
                 child: None,
                 provision: Provision::Command(cmd.clone()),
-                _dir: None,
+                dir: None,
             });
         }
         let dir = tempfile::Builder::new()
@@ -96,7 +96,7 @@ impl Target {
                 bin: spec.bin.clone(),
                 database: dir.path().join("nanochat.db"),
             },
-            _dir: Some(dir),
+            dir: Some(dir),
         };
         if let Err(e) = wait_healthy(&target.url, Duration::from_secs(30)).await {
             target.stop();
@@ -144,6 +144,22 @@ impl Target {
                 .collect()
                 .await;
         results.into_iter().collect()
+    }
+
+    /// Kills the server with SIGKILL, giving it no chance to flush or close
+    /// anything, and hands back its directory so that it can be started
+    /// again on the same files.
+    pub fn crash(mut self) -> anyhow::Result<tempfile::TempDir> {
+        let mut child = self.child.take().context("the bench did not start this server")?;
+        // std's Child::kill is SIGKILL on Unix.
+        child.kill()?;
+        child.wait()?;
+        self.dir.take().context("the server has no directory of its own")
+    }
+
+    /// The database file, for a server the bench started.
+    pub fn database(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.path().join("nanochat.db"))
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 10 s).

@@ -40,6 +40,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Row as _;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -576,6 +577,31 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// SQLite's `PRAGMA integrity_check` and `PRAGMA foreign_key_check`:
+    /// every problem they report, one line each; empty when the file is
+    /// sound (for crash tests and an operator's after-the-fact check).
+    pub async fn integrity_problems(&self) -> Result<Vec<String>> {
+        let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter(|line: &String| line != "ok")
+            .collect();
+        let orphans = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&self.pool)
+            .await?;
+        for row in orphans {
+            let table: String = row.try_get(0)?;
+            let rowid: Option<i64> = row.try_get(1)?;
+            let parent: String = row.try_get(2)?;
+            problems.push(format!(
+                "{table} row {} refers to a missing {parent} row",
+                rowid.map_or_else(|| "?".to_owned(), |r| r.to_string())
+            ));
+        }
+        Ok(problems)
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

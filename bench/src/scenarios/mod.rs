@@ -3,6 +3,7 @@
 pub mod client;
 pub mod compare;
 pub mod connections;
+pub mod crash;
 pub mod durable;
 pub mod fanout;
 pub mod history;
