@@ -44,6 +44,9 @@ pub enum Scenario {
     /// Reliability: SIGKILL under write load, restart, check nothing
     /// acknowledged is lost (see RELIABILITY.md).
     Crash,
+    /// Reliability: many clients, mixed operations, every event checked
+    /// (see RELIABILITY.md).
+    Soak,
 }
 
 /// Command-line options.
@@ -98,6 +101,12 @@ pub struct Cli {
     /// Seconds of the comparison run.
     #[arg(long)]
     pub compare_seconds: Option<f64>,
+    /// Clients of the soak.
+    #[arg(long)]
+    pub soak_clients: Option<usize>,
+    /// Operations per soak client.
+    #[arg(long)]
+    pub soak_ops: Option<usize>,
     /// SIGKILLs of the crash scenario.
     #[arg(long)]
     pub kills: Option<usize>,
@@ -231,6 +240,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Scenario::Durable => scenarios::durable::run(&mut ctx).await,
             Scenario::Client => scenarios::client::run(&mut ctx).await,
             Scenario::Crash => scenarios::crash::run(&mut ctx).await,
+            Scenario::Soak => scenarios::soak::run(&mut ctx).await,
             Scenario::All => unreachable!("expanded above"),
         };
         if let Err(e) = result {

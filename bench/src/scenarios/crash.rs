@@ -105,7 +105,12 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let sessions = sessions_of(&connector, &names, &keys)?;
         let delay = Duration::from_millis(200 + random_below(1300));
         let (outcome, dir) = write_until_killed(&sessions, &users, &rooms, target, delay).await?;
-        problems.extend(outcome.refused.iter().map(|e| format!("kill {kill}: refused: {e}")));
+        problems.extend(
+            outcome
+                .refused
+                .iter()
+                .map(|e| format!("kill {kill}: refused: {e}")),
+        );
 
         let integrity = integrity(&database).await?;
         if !integrity.is_empty() {
@@ -134,7 +139,10 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             .filter(|s| stored.contains(&s.id))
             .count();
         for sent in &outcome.acked {
-            all_acked.entry(sent.conversation).or_default().push(sent.id);
+            all_acked
+                .entry(sent.conversation)
+                .or_default()
+                .push(sent.id);
         }
         totals.0 += outcome.acked.len();
         totals.1 += outcome.unanswered.len();
@@ -147,7 +155,11 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             outcome.unanswered.len().to_string(),
             unanswered_stored.to_string(),
             refused_again.to_string(),
-            if integrity.is_empty() { "ok".into() } else { "FAILED".into() },
+            if integrity.is_empty() {
+                "ok".into()
+            } else {
+                "FAILED".into()
+            },
         ]);
         rounds.push(json!({
             "kill": kill,
@@ -176,7 +188,10 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             let ids = history_ids(&sessions[member], room.id, None).await?;
             let present: HashSet<Uuid> = ids.iter().copied().collect();
             if present.len() != ids.len() {
-                problems.push(format!("{} sees a message twice in {}", names[member], room.id));
+                problems.push(format!(
+                    "{} sees a message twice in {}",
+                    names[member], room.id
+                ));
             }
             let missing = expected.iter().filter(|id| !present.contains(id)).count();
             if missing > 0 {
@@ -305,7 +320,11 @@ async fn write_until_killed(
                         }
                     };
                     match session
-                        .send(&sent.sealed.body, &sent.sealed.envelope, &sent.sealed.secret)
+                        .send(
+                            &sent.sealed.body,
+                            &sent.sealed.envelope,
+                            &sent.sealed.secret,
+                        )
                         .await
                     {
                         Ok(_) => {
@@ -409,7 +428,10 @@ async fn check_round(
                         break 'pages;
                     }
                     let Some(original) = sent.get(&message.id) else {
-                        errors.push(format!("{} holds a message never sent: {}", room.id, message.id));
+                        errors.push(format!(
+                            "{} holds a message never sent: {}",
+                            room.id, message.id
+                        ));
                         continue;
                     };
                     if !found.insert(message.id) {
@@ -423,8 +445,11 @@ async fn check_round(
                     let (opened, _) =
                         messages::open(message, reader.username(), &keys[member], sender_key);
                     match opened.verdict {
-                        Verdict::Verified(content) if content.text.as_deref() == Some(&original.text) => {}
-                        Verdict::Verified(_) => errors.push(format!("{} has another text", message.id)),
+                        Verdict::Verified(content)
+                            if content.text.as_deref() == Some(&original.text) => {}
+                        Verdict::Verified(_) => {
+                            errors.push(format!("{} has another text", message.id))
+                        }
                         Verdict::Unverified(why) => errors.push(format!(
                             "{} does not verify for {}: {why} (sent by {})",
                             message.id,
@@ -475,21 +500,28 @@ async fn check_replays(
 ) -> anyhow::Result<usize> {
     let mut refused = 0;
     let mut errors = Vec::new();
-    let again = outcome
-        .acked
-        .iter()
-        .map(|s| (s, true))
-        .chain(outcome.unanswered.iter().filter(|s| stored.contains(&s.id)).map(|s| (s, false)));
+    let again = outcome.acked.iter().map(|s| (s, true)).chain(
+        outcome
+            .unanswered
+            .iter()
+            .filter(|s| stored.contains(&s.id))
+            .map(|s| (s, false)),
+    );
     for (sent, acked) in again {
         let session = &sessions[sent.sender];
         match session
-            .send(&sent.sealed.body, &sent.sealed.envelope, &sent.sealed.secret)
+            .send(
+                &sent.sealed.body,
+                &sent.sealed.envelope,
+                &sent.sealed.secret,
+            )
             .await
         {
             Err(ClientError::Api(e)) if e.code == ErrorCode::Replayed || !acked => refused += 1,
-            Err(ClientError::Api(e)) => {
-                errors.push(format!("{} replayed got {:?}, not replayed", sent.id, e.code))
-            }
+            Err(ClientError::Api(e)) => errors.push(format!(
+                "{} replayed got {:?}, not replayed",
+                sent.id, e.code
+            )),
             Err(e) => errors.push(format!("{} replayed: {e}", sent.id)),
             Ok(_) => errors.push(format!("{} was accepted twice", sent.id)),
         }

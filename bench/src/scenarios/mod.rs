@@ -7,4 +7,5 @@ pub mod crash;
 pub mod durable;
 pub mod fanout;
 pub mod history;
+pub mod soak;
 pub mod throughput;
