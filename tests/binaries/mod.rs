@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use nanochat::crypto::PrivateKey;
 
+mod secrets;
+
 /// The server binary.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_nanochat");
 
@@ -22,9 +24,14 @@ pub type Log = Arc<Mutex<Vec<String>>>;
 /// Starts `nanochat serve` on a random loopback port, logging at debug
 /// level; returns the child, its URL and its log as it grows.
 pub fn serve(dir: &std::path::Path) -> (Child, String, Log) {
+    serve_logging(dir, "debug")
+}
+
+/// [`serve`] with `filter` as the `NANOCHAT_LOG` directive.
+pub fn serve_logging(dir: &std::path::Path, filter: &str) -> (Child, String, Log) {
     let mut child = Command::new(BINARY)
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env("NANOCHAT_LOG", "debug")
+        .env("NANOCHAT_LOG", filter)
         .current_dir(dir)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
