@@ -253,6 +253,7 @@ mod mutants {
         let mut config = Config::default_in(dir.path());
         config.peer_burst = 100_000;
         config.peer_rate_per_second = 100_000;
+        config.rate_limited_delay = std::time::Duration::ZERO;
         off(&mut config.rules);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -41,9 +41,20 @@ pub struct Connector {
 impl Connector {
     /// Fetches `/references` once.
     pub async fn new(url: &str) -> anyhow::Result<Connector> {
+        Connector::build(url, None).await
+    }
+
+    /// Like [`Connector::new`], every connection from `local` (a loopback
+    /// address of its own, so the server counts it apart).
+    pub async fn with_local_address(url: &str, local: std::net::IpAddr) -> anyhow::Result<Connector> {
+        Connector::build(url, Some(local)).await
+    }
+
+    async fn build(url: &str, local: Option<std::net::IpAddr>) -> anyhow::Result<Connector> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .pool_max_idle_per_host(1024)
+            .local_address(local)
             .build()?;
         let references = http::Client::new_with_client(url, client.clone())
             .get_references()
@@ -55,6 +66,11 @@ impl Connector {
             client,
             references,
         })
+    }
+
+    /// The server's `/references`.
+    pub fn references(&self) -> &References {
+        &self.references
     }
 
     /// A session for `username` signing with `key`.

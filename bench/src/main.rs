@@ -47,6 +47,9 @@ pub enum Scenario {
     /// Reliability: many clients, mixed operations, every event checked
     /// (see RELIABILITY.md).
     Soak,
+    /// Reliability: flooding addresses against a legitimate client's
+    /// latency (see RELIABILITY.md).
+    Flood,
 }
 
 /// Command-line options.
@@ -101,6 +104,9 @@ pub struct Cli {
     /// Seconds of the comparison run.
     #[arg(long)]
     pub compare_seconds: Option<f64>,
+    /// Flooding addresses per flood round (0 = the no-flood baseline).
+    #[arg(long, value_delimiter = ',')]
+    pub flooders: Vec<usize>,
     /// Clients of the soak.
     #[arg(long)]
     pub soak_clients: Option<usize>,
@@ -241,6 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Scenario::Client => scenarios::client::run(&mut ctx).await,
             Scenario::Crash => scenarios::crash::run(&mut ctx).await,
             Scenario::Soak => scenarios::soak::run(&mut ctx).await,
+            Scenario::Flood => scenarios::flood::run(&mut ctx).await,
             Scenario::All => unreachable!("expanded above"),
         };
         if let Err(e) = result {

@@ -50,6 +50,9 @@ pub struct StartOptions {
     pub backend: RsaBackend,
     /// `--max-members`.
     pub max_members: usize,
+    /// Keep the shipped per-address rate limit (the flood scenario); every
+    /// other scenario lifts it, since all its clients share one address.
+    pub shipped_rate_limits: bool,
 }
 
 impl Target {
@@ -150,11 +153,16 @@ impl Target {
     /// anything, and hands back its directory so that it can be started
     /// again on the same files.
     pub fn crash(mut self) -> anyhow::Result<tempfile::TempDir> {
-        let mut child = self.child.take().context("the bench did not start this server")?;
+        let mut child = self
+            .child
+            .take()
+            .context("the bench did not start this server")?;
         // std's Child::kill is SIGKILL on Unix.
         child.kill()?;
         child.wait()?;
-        self.dir.take().context("the server has no directory of its own")
+        self.dir
+            .take()
+            .context("the server has no directory of its own")
     }
 
     /// The database file, for a server the bench started.
@@ -236,7 +244,11 @@ pub fn spawn(
         .arg(dir.join("nanochat.db"))
         .arg("--server-key")
         .arg(&key_path)
-        .args(["--peer-rate", "1000000", "--peer-burst", "1000000"])
+        .args(if options.shipped_rate_limits {
+            &[][..]
+        } else {
+            &["--peer-rate", "1000000", "--peer-burst", "1000000"][..]
+        })
         .args(["--max-members", &options.max_members.to_string()])
         // 1,000 members need a larger body limit for the shipped file limit.
         .args(["--max-body-bytes", &(32u64 << 20).to_string()])

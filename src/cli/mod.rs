@@ -97,6 +97,9 @@ pub struct ServeArgs {
     /// Envelopes one peer address may send in a burst.
     #[arg(long, env = "NANOCHAT_PEER_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub peer_burst: u32,
+    /// Milliseconds a request over its address's limit is held before its 429 (0: answer at once).
+    #[arg(long, env = "NANOCHAT_RATE_LIMITED_DELAY_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub rate_limited_delay_ms: u64,
     /// A reverse proxy whose X-Forwarded-For is believed for rate limits (repeat, or comma-separate in the variable).
     #[arg(
         long = "trusted-proxy",
@@ -170,6 +173,7 @@ impl ServeArgs {
         config.limits.max_page_size = self.max_page_size;
         config.peer_rate_per_second = self.peer_rate;
         config.peer_burst = self.peer_burst;
+        config.rate_limited_delay = Duration::from_millis(self.rate_limited_delay_ms);
         config.trusted_proxies = self
             .trusted_proxies
             .iter()

@@ -25,6 +25,11 @@ pub struct Config {
     pub peer_rate_per_second: u32,
     /// Envelopes a single peer address may send in a burst.
     pub peer_burst: u32,
+    /// How long a request over its address's limit waits for its 429 (or
+    /// a socket frame for its plain `rate_limited`): a flooding client that
+    /// waits for answers sends one request per connection per this long,
+    /// instead of as many as the server can refuse.
+    pub rate_limited_delay: Duration,
     /// Failed `user.sync` attempts allowed per user in `sync_failure_window`.
     pub sync_failures_allowed: u32,
     /// Failed `user.sync` attempts allowed per peer address in
@@ -69,6 +74,7 @@ impl Config {
             },
             peer_rate_per_second: 50,
             peer_burst: 200,
+            rate_limited_delay: Duration::from_secs(1),
             sync_failures_allowed: 5,
             sync_failures_per_peer: 20,
             sync_failure_window: Duration::from_secs(15 * 60),

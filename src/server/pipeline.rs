@@ -138,8 +138,12 @@ pub async fn handle(
 ) -> Result<Answered, PlainFailure> {
     // HTTP requests were admitted before their body was read (see
     // `server::admit_body`); WebSocket frames are admitted here, one by one.
-    if channel != Channel::Http {
-        state.admit(peer)?;
+    if channel != Channel::Http
+        && let Err(refused) = state.admit(peer)
+    {
+        // The socket reads nothing more meanwhile.
+        state.hold_refused().await;
+        return Err(refused);
     }
     let envelope = parse_envelope(envelope)?;
     let server_key = state.server_key.clone();

@@ -32,6 +32,10 @@ pub const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
 /// second.
 pub const FAILED_ENVELOPE_COST: u32 = 20;
 
+/// Requests held at once before their 429: past this, a refused request is
+/// answered at once and its connection closed.
+const HELD_REFUSALS: usize = 1024;
+
 /// Parsed public keys kept; past this the cache starts over.
 const PARSED_KEYS: usize = 4096;
 
@@ -67,6 +71,8 @@ pub struct State {
     key_epoch: AtomicU64,
     /// Stored public keys already parsed, by their DER.
     parsed_keys: Mutex<HashMap<Vec<u8>, PublicKey>>,
+    /// Refused requests being held (see [`State::hold_refused`]).
+    held_refusals: tokio::sync::Semaphore,
 }
 
 /// A user's key as of a lookup: `None` when pending or gone.
@@ -100,6 +106,7 @@ impl State {
             current_keys: Mutex::new(HashMap::new()),
             key_epoch: AtomicU64::new(0),
             parsed_keys: Mutex::new(HashMap::new()),
+            held_refusals: tokio::sync::Semaphore::new(HELD_REFUSALS),
         })
     }
 
@@ -112,6 +119,21 @@ impl State {
                 "too many requests from this address; slow down",
             )),
             _ => Ok(()),
+        }
+    }
+
+    /// Rule: a request over its address's limit is held for
+    /// `rate_limited_delay` before it is refused, so that a client waiting
+    /// for answers cannot make the server refuse requests as fast as it can
+    /// write them. At most [`HELD_REFUSALS`] wait at once; returns false
+    /// when the request was not held (the caller then closes the connection).
+    pub async fn hold_refused(&self) -> bool {
+        match self.held_refusals.try_acquire() {
+            Ok(_held) => {
+                tokio::time::sleep(self.config.rate_limited_delay).await;
+                true
+            }
+            Err(_) => false,
         }
     }
 

@@ -123,7 +123,10 @@ async fn integrity_problems_reports_orphans_and_nothing_on_a_sound_file() {
     // An orphan only a crash or a bug could leave: written with the
     // foreign-key check off on this one connection.
     let mut conn = s.pool.acquire().await.unwrap();
-    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await.unwrap();
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO conversations (id, owner, created_at, updated_at) \
          VALUES ($1, $2, $3, $3)",
@@ -134,7 +137,10 @@ async fn integrity_problems_reports_orphans_and_nothing_on_a_sound_file() {
     .execute(&mut *conn)
     .await
     .unwrap();
-    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await.unwrap();
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     drop(conn);
     let problems = s.integrity_problems().await.unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");

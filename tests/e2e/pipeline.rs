@@ -273,6 +273,32 @@ async fn peers_are_rate_limited_before_any_rsa_work() {
 }
 
 #[tokio::test]
+async fn refusals_are_held_and_say_when_to_retry() {
+    let hold = std::time::Duration::from_millis(300);
+    let server = TestServer::start_with(|c| {
+        c.peer_burst = 1;
+        c.peer_rate_per_second = 1;
+        c.rate_limited_delay = hold;
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let send = || {
+        http.post(format!("{}/encrypted", server.url))
+            .header("content-type", "application/json")
+            .body(r#"{"version":1,"key":"AAAA","iv":"AAECAwQFBgcICQoL","data":"AAAA"}"#)
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status().as_u16(), 401);
+    let started = std::time::Instant::now();
+    let refused = send().await.unwrap();
+    // A functional check (the answer was held at all), not a timing target.
+    assert!(started.elapsed() >= hold, "answered after {:?}", started.elapsed());
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert!(refused.headers().get("connection").is_none_or(|c| c != "close"));
+}
+
+#[tokio::test]
 async fn only_envelopes_that_fail_to_authenticate_cost_extra() {
     // Room for the setup and five requests, and less than one penalty.
     let server = TestServer::start_with(|c| {

@@ -54,6 +54,8 @@ impl TestServer {
         // Tests send many requests from one address; the limiter gets its own test.
         config.peer_burst = 100_000;
         config.peer_rate_per_second = 100_000;
+        // Refusals are answered at once; holding them gets its own test.
+        config.rate_limited_delay = std::time::Duration::ZERO;
         tweak(&mut config);
         TestServer::run(dir, config).await
     }

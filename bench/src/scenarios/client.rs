@@ -141,6 +141,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             let options = StartOptions {
                 backend: RsaBackend::default_of_build(),
                 max_members: 100,
+                shipped_rate_limits: false,
             };
             let (mut child, url, started) =
                 server::spawn(&ctx.spec.bin, dir.path(), &options, &key_pem)?;

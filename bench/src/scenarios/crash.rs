@@ -74,6 +74,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let options = StartOptions {
         backend: nanochat::crypto::RsaBackend::default_of_build(),
         max_members: 100,
+        shipped_rate_limits: false,
     };
     let mut target = Target::start(&ctx.spec, &options, &key_pem).await?;
     let database = target.database().context("no database path")?;

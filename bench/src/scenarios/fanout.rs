@@ -215,6 +215,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let options = StartOptions {
             backend: RsaBackend::default_of_build(),
             max_members: g.max(1000),
+            shipped_rate_limits: false,
         };
         let target = Target::start(&ctx.spec, &options, &key_pem).await?;
         eprintln!("  group of {g}");

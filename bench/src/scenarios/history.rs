@@ -186,6 +186,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let options = StartOptions {
         backend: RsaBackend::default_of_build(),
         max_members: 1000,
+        shipped_rate_limits: false,
     };
     let db_path = dir.path().join("nanochat.db");
     let target = Target::start_in(&ctx.spec, &options, &key_pem, dir).await?;

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod crash;
 pub mod durable;
 pub mod fanout;
+pub mod flood;
 pub mod history;
 pub mod soak;
 pub mod throughput;

@@ -112,6 +112,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let options = StartOptions {
         backend: nanochat::crypto::RsaBackend::default_of_build(),
         max_members: 100,
+        shipped_rate_limits: false,
     };
     let target = Target::start(&ctx.spec, &options, &key_pem).await?;
     // One key each, plus one for each rotation (every client rotates at

@@ -276,6 +276,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let options = StartOptions {
             backend,
             max_members: 1000,
+            shipped_rate_limits: false,
         };
         let target = Target::start(&ctx.spec, &options, &key_pem).await?;
         let label = target.backend_name();
