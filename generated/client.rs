@@ -181,7 +181,10 @@ Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 `seq` starts at 1 and strictly increases per socket; the client rejects
 a frame whose `seq` does not increase or whose Body `created_at` is out
 of the window. The server pings every 30 s; a socket whose outgoing queue
-is full (a slow reader) is closed rather than allowed to delay others.
+is full (a slow reader) is closed rather than allowed to delay others
+(close code 1013, try again later). A frame larger than
+`limits.max_body_bytes` closes the socket with close code 1009 (message
+too big).
 
 ## Message content (end to end)
 

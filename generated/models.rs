@@ -307,14 +307,14 @@ pub struct References {
 impl poem_openapi::types::Example for References {
     fn example() -> Self {
         serde_json::from_str(
-                "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}",
+                "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_conversations\":1000,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}",
             )
             .expect("api.yml example matches its schema")
     }
 }
 impl References {
     /// The example of `References` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"freshness_window_seconds\":300,\"limits\":{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_conversations\":1000,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100},\"protocol_version\":1,\"server_fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"server_public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"server_time\":\"2026-11-25T09:00:00Z\"}";
 }
 /// Server limits; requests over them get too_large. The limits on a message's parts are reachable within max_body_bytes: the envelope's data is base64 of the Body JSON, in which the attachment and content are base64 again, so each ciphertext byte costs about 16/9 bytes of envelope. A server announces only limits for which max_body_bytes >= 16/9 * (max_file_bytes + max_content_bytes + 1024 * max_members) + 16384 (1024 bytes per member cover a wrapped key of a 4096-bit RSA key and its username, 16384 the rest of the Body and the envelope), so a message with an attachment of max_file_bytes, content of max_content_bytes and a key for each of max_members members fits in one request; roughly, max_file_bytes is at most 9/16 of max_body_bytes. With the defaults: 16 MiB bodies, 8 MiB files.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -331,19 +331,21 @@ pub struct Limits {
     pub max_members: i64,
     /// Most messages in one page of history.
     pub max_page_size: i64,
+    /// Most conversations one user may be a member of. A conversation.create or a conversation.update that would add a member who is already in this many gets too_large, naming them.
+    pub max_conversations: i64,
 }
 #[cfg(feature = "server")]
 impl poem_openapi::types::Example for Limits {
     fn example() -> Self {
         serde_json::from_str(
-                "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}",
+                "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_conversations\":1000,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}",
             )
             .expect("api.yml example matches its schema")
     }
 }
 impl Limits {
     /// The example of `Limits` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}";
+    pub const EXAMPLE_JSON: &'static str = "{\"max_body_bytes\":16777216,\"max_content_bytes\":65536,\"max_conversations\":1000,\"max_file_bytes\":8388608,\"max_members\":100,\"max_page_size\":100}";
 }
 /// The answer of GET /health.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -91,6 +91,9 @@ pub struct ServeArgs {
     /// Most messages per history page.
     #[arg(long, env = "NANOCHAT_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: i64,
+    /// Most conversations one user may be a member of.
+    #[arg(long, env = "NANOCHAT_MAX_CONVERSATIONS", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_conversations: i64,
     /// Envelopes one peer address may send per second, sustained (behind a trusted proxy: one client).
     #[arg(long, env = "NANOCHAT_PEER_RATE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub peer_rate: u32,
@@ -171,6 +174,7 @@ impl ServeArgs {
         config.limits.max_content_bytes = self.max_content_bytes;
         config.limits.max_members = self.max_members;
         config.limits.max_page_size = self.max_page_size;
+        config.limits.max_conversations = self.max_conversations;
         config.peer_rate_per_second = self.peer_rate;
         config.peer_burst = self.peer_burst;
         config.rate_limited_delay = Duration::from_millis(self.rate_limited_delay_ms);

@@ -71,6 +71,7 @@ impl Config {
                 max_content_bytes: 64 * 1024,
                 max_members: 100,
                 max_page_size: 100,
+                max_conversations: 1000,
             },
             peer_rate_per_second: 50,
             peer_burst: 200,

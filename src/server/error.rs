@@ -50,6 +50,13 @@ impl From<StoreError> for Error {
                 Error::not_found(format!("no such users: {}", names.join(", ")))
             }
             StoreError::Invalid(why) => Error::bad_request(why),
+            StoreError::TooManyConversations(names) => Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "already in limits.max_conversations conversations: {}",
+                    names.join(", ")
+                ),
+            ),
             other => Error::internal("database access", other),
         }
     }

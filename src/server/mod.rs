@@ -223,7 +223,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::open(&config.database).await?;
+    let mut store = Store::open(&config.database).await?;
+    store.limit_conversations(config.limits.max_conversations);
     let server_key = server_key::load_or_create(&config.server_key).await?;
     tracing::info!(
         fingerprint = %server_key.fingerprint(),

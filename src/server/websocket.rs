@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{
-    BoxWebSocketUpgraded, Message, WebSocket, WebSocketConfig, WebSocketStream,
+    BoxWebSocketUpgraded, CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream,
 };
 use time::OffsetDateTime;
 
@@ -82,6 +82,11 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                         if !send(&mut sink, Message::Text(plain(&error)), interval).await || session.is_none() { break; }
                         continue;
                     }
+                    Some(Err(e)) if is_too_large(&e) => {
+                        let reason = format!("a frame is larger than limits.max_body_bytes ({} bytes)", state.config.limits.max_body_bytes);
+                        let _ = send(&mut sink, Message::close_with(CloseCode::Size, reason), interval).await;
+                        break;
+                    }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 };
                 last_seen = Instant::now();
@@ -93,7 +98,7 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
             event = next_event(&mut session) => {
                 let Some(event) = event else {
                     // The hub dropped this socket: too slow, or the user is gone.
-                    let _ = send(&mut sink, Message::Close(None), interval).await;
+                    let _ = send(&mut sink, Message::close_with(CloseCode::Again, "the event queue is full: read events faster"), interval).await;
                     break;
                 };
                 let Some(current) = session.as_mut() else { break };
@@ -230,6 +235,15 @@ fn seal_event(session: &mut Session, event: &Outgoing, honest_seq: bool) -> Opti
 
 fn plain(error: &Error) -> String {
     serde_json::to_string(error).unwrap_or_default()
+}
+
+/// Whether a read failed because a frame or message was over the limit set
+/// in [`upgrade`]. poem hands tungstenite's errors over as `io::Error`
+/// carrying only their text, so the text is what can be matched
+/// (`tests/e2e/websocket.rs` checks the close code this leads to).
+fn is_too_large(error: &std::io::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Space limit exceeded")
 }
 
 /// What to tell a client whose `GET /websocket` is not a WebSocket

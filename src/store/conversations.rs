@@ -187,6 +187,33 @@ async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Resul
     Ok(done.rows_affected() > 0)
 }
 
+/// [`StoreError::TooManyConversations`] naming those of `usernames` who are
+/// already in `most` conversations.
+async fn require_room(
+    conn: &mut SqliteConnection,
+    usernames: &[String],
+    most: i64,
+) -> Result<()> {
+    if most == i64::MAX || usernames.is_empty() {
+        return Ok(());
+    }
+    let mut full = Vec::new();
+    for username in usernames {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE username = $1")
+            .bind(username)
+            .fetch_one(&mut *conn)
+            .await?;
+        if count >= most {
+            full.push(username.clone());
+        }
+    }
+    if full.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::TooManyConversations(full))
+    }
+}
+
 async fn insert_member(
     conn: &mut SqliteConnection,
     id: &str,
@@ -228,6 +255,7 @@ impl Store {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         require_completed(&mut tx, &everyone).await?;
+        require_room(&mut tx, &everyone, self.conversations_per_user).await?;
         sqlx::query(
             "INSERT INTO conversations (id, name_revision, owner, created_at, updated_at) \
              VALUES ($1, 0, $2, $3, $3)",
@@ -364,7 +392,9 @@ impl Store {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         let (added, removed) = match members {
-            Some(members) => apply_members(&mut tx, &id, members, now).await?,
+            Some(members) => {
+                apply_members(&mut tx, &id, members, now, self.conversations_per_user).await?
+            }
             None => (Vec::new(), Vec::new()),
         };
         match name {
@@ -457,6 +487,7 @@ async fn apply_members(
     id: &str,
     members: &[String],
     now: i64,
+    conversations_per_user: i64,
 ) -> Result<(Vec<String>, Vec<String>)> {
     let wanted = sorted_unique(members.iter().cloned());
     let owner = sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
@@ -481,6 +512,7 @@ async fn apply_members(
         .cloned()
         .collect();
     require_completed(&mut *tx, &added).await?;
+    require_room(&mut *tx, &added, conversations_per_user).await?;
     for name in &removed {
         sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
             .bind(id)

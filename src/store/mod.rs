@@ -85,6 +85,10 @@ pub enum StoreError {
     /// (`bad_request`; the server should normally catch these first).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// These users are already in as many conversations as a user may be
+    /// (`too_large`).
+    #[error("already in the most conversations a user may be in: {}", .0.join(", "))]
+    TooManyConversations(Vec<String>),
     /// The database failed (`unavailable`, or an internal error).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -476,6 +480,9 @@ pub struct Store {
     /// sleeps 1 to 100 ms between retries and made the write path's tail
     /// latency, with the lock idle in between.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Most conversations one user may be a member of (see
+    /// [`Store::limit_conversations`]).
+    conversations_per_user: i64,
 }
 
 /// A write transaction (`BEGIN IMMEDIATE`) holding this process's writer
@@ -558,6 +565,7 @@ impl Store {
                     return Ok(Store {
                         pool,
                         writers: Arc::new(tokio::sync::Mutex::new(())),
+                        conversations_per_user: i64::MAX,
                     });
                 }
                 Err(e) if attempt < 3 => {
@@ -571,6 +579,15 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// From now on, a conversation may not be created with, nor gain, a
+    /// member who is already in `most` conversations
+    /// ([`StoreError::TooManyConversations`]); checked inside the write
+    /// transaction, so concurrent requests cannot overshoot it. Unlimited
+    /// until called.
+    pub fn limit_conversations(&mut self, most: i64) {
+        self.conversations_per_user = most;
     }
 
     /// Checks that the database answers (for `GET /health`).

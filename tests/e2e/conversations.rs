@@ -261,3 +261,61 @@ async fn deleting_a_user_removes_them_from_conversations() {
     assert_eq!(after.owner, "bob");
     assert!(after.members.iter().all(|m| m.username != "alice"));
 }
+
+async fn create(
+    session: &nanochat::client::Session,
+    with: &str,
+) -> Result<nanochat::models::MessageConversation, nanochat::client::ClientError> {
+    session
+        .conversation_create(CreateConversation {
+            id: uuid::Uuid::new_v4(),
+            name: None,
+            members: vec![with.to_owned()],
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_user_in_the_most_conversations_cannot_be_put_in_another() {
+    let server = TestServer::start_with(|c| c.limits.max_conversations = 2).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let first = create(&alice, "bob").await.unwrap();
+    create(&alice, "bob").await.unwrap();
+    // The creator at the limit, then a member at the limit: nothing is
+    // created either time, and the answer names who is full.
+    let full = create(&alice, "carol").await.unwrap_err();
+    let nanochat::client::ClientError::Api(error) = full else {
+        panic!("{full:?}")
+    };
+    assert_eq!(error.code.to_string(), "too_large");
+    assert!(error.message.contains("alice"), "{}", error.message);
+    let full = create(&carol, "bob").await.unwrap_err();
+    let nanochat::client::ClientError::Api(error) = full else {
+        panic!("{full:?}")
+    };
+    assert!(error.message.contains("bob") && !error.message.contains("carol"));
+    let listed = carol.conversation_list().await.unwrap();
+    assert!(listed.items.is_empty(), "{listed:?}");
+    // Adding a full member to an existing conversation is refused alike.
+    let own = create(&carol, "alice").await;
+    assert_eq!(code(own), "too_large");
+    let dave = server.user("dave").await;
+    let theirs = create(&carol, "dave").await.unwrap();
+    let as_carol = carol
+        .conversation_get(BaseConversation { id: theirs.id })
+        .await
+        .unwrap();
+    let added = carol.set_members(&as_carol, &["carol", "dave", "bob"]).await;
+    assert_eq!(code(added), "too_large");
+    // Leaving one makes room again.
+    bob.conversation_leave(BaseConversation { id: first.id })
+        .await
+        .unwrap();
+    carol
+        .set_members(&as_carol, &["carol", "dave", "bob"])
+        .await
+        .unwrap();
+    drop(dave);
+}

@@ -325,3 +325,30 @@ async fn raw_socket(
     )
     .await
 }
+
+#[tokio::test]
+async fn a_frame_over_the_body_limit_closes_the_socket_with_1009() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let limits = nanochat::server::config::Config::default_in(".").limits;
+    let max = usize::try_from(limits.max_body_bytes).unwrap();
+    let mut socket = raw_socket(&alice).await;
+    let _ = socket.send(Message::text("x".repeat(max + 1))).await;
+    let close = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(frame) = socket.next().await {
+            if let Ok(Message::Close(close)) = frame {
+                return close;
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket was neither closed nor answered");
+    let close = close.expect("a close frame with a code");
+    assert_eq!(close.code, CloseCode::Size, "{close:?}");
+    assert!(close.reason.contains("max_body_bytes"), "{close:?}");
+}

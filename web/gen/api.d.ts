@@ -210,7 +210,8 @@ export interface components {
          *         "max_file_bytes": 8388608,
          *         "max_content_bytes": 65536,
          *         "max_members": 100,
-         *         "max_page_size": 100
+         *         "max_page_size": 100,
+         *         "max_conversations": 1000
          *       }
          *     }
          */
@@ -246,7 +247,8 @@ export interface components {
          *       "max_file_bytes": 8388608,
          *       "max_content_bytes": 65536,
          *       "max_members": 100,
-         *       "max_page_size": 100
+         *       "max_page_size": 100,
+         *       "max_conversations": 1000
          *     }
          */
         Limits: {
@@ -275,6 +277,11 @@ export interface components {
              * @description Most messages in one page of history.
              */
             max_page_size: number;
+            /**
+             * Format: int64
+             * @description Most conversations one user may be a member of. A conversation.create or a conversation.update that would add a member who is already in this many gets too_large, naming them.
+             */
+            max_conversations: number;
         };
         /**
          * @description The answer of GET /health.
@@ -1185,7 +1192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later. Envelopes that cost the server RSA work and then fail to authenticate may count for more than one against the address's budget. */
+            /** @description Too many requests from this peer address (code rate_limited). Nothing was read or done; the same envelope may be sent again later. Envelopes that cost the server RSA work and then fail to authenticate may count for more than one against the address's budget. The server may hold this answer (1 s by default) before sending it, and sends `Retry-After` in seconds; when too many refusals are held at once it answers at once and closes the connection. */
             429: {
                 headers: {
                     [name: string]: unknown;
