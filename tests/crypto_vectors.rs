@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use common::*;
 use nanochat::crypto::envelope::event_aad;
+use nanochat::crypto::sha256;
 use nanochat::crypto::{
     EncryptedPrivateKey, EventEnvelope, EventReceiver, EventSealer, KdfParams, KeyFile,
     MessageContent, PrivateKey, PublicKey, ReceivedName, RecipientDigest, RequestEnvelope,
@@ -198,11 +199,6 @@ fn envelope_vectors() {
             item["body"].as_str().unwrap().as_bytes()
         );
     }
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(data).into()
 }
 
 #[test]

@@ -144,8 +144,10 @@ pub(crate) fn key_from_unwrapped(bytes: &[u8]) -> Result<zeroize::Zeroizing<[u8;
     Ok(key)
 }
 
-/// SHA-256 of `data`, as an array.
-pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+/// SHA-256 of `data`, as an array (the digest every canonical byte string
+/// of the protocol uses: wrapped-key digests, attachment digests,
+/// fingerprints).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data).into()
 }

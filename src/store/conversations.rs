@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
+use sqlx::{FromRow as _, Row};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
@@ -23,18 +23,35 @@ macro_rules! member_select {
     };
 }
 
+/// A member joined with its user, as [`member_select`] reads it.
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    username: String,
+    display_name: Option<String>,
+    public_key: Option<Vec<u8>>,
+    joined_at: i64,
+}
+
 /// A member row; `owner` is filled in by the caller.
 fn member_from_row(row: &SqliteRow) -> Result<MemberRecord> {
-    let username: String = row.try_get("username")?;
-    let display_name: Option<String> = row.try_get("display_name")?;
-    let public_key: Option<Vec<u8>> = row.try_get("public_key")?;
+    let row = MemberRow::from_row(row)?;
     Ok(MemberRecord {
-        display_name: display_name.unwrap_or_else(|| username.clone()),
-        public_key: public_key.unwrap_or_default(),
-        joined_at: row.try_get("joined_at")?,
+        display_name: row.display_name.unwrap_or_else(|| row.username.clone()),
+        public_key: row.public_key.unwrap_or_default(),
+        joined_at: row.joined_at,
         owner: false,
-        username,
+        username: row.username,
     })
+}
+
+/// A conversation as [`CONVERSATION_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: String,
+    name_revision: i64,
+    owner: String,
+    created_at: i64,
+    updated_at: i64,
 }
 
 /// A conversation row with its members (sorted by username, owner flagged);
@@ -43,19 +60,18 @@ fn conversation_from_row(
     row: &SqliteRow,
     mut members: Vec<MemberRecord>,
 ) -> Result<ConversationRecord> {
-    let id: String = row.try_get("id")?;
-    let owner: String = row.try_get("owner")?;
+    let row = ConversationRow::from_row(row)?;
     members.sort_by(|a, b| a.username.cmp(&b.username));
     for member in &mut members {
-        member.owner = member.username == owner;
+        member.owner = member.username == row.owner;
     }
     Ok(ConversationRecord {
-        id: parse_uuid(&id)?,
-        name_revision: row.try_get("name_revision")?,
+        id: parse_uuid(&row.id)?,
+        name_revision: row.name_revision,
         name: None,
-        owner,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        owner: row.owner,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
         members,
     })
 }

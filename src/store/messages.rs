@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::Row;
+use sqlx::{FromRow as _, Row};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
@@ -29,29 +29,43 @@ macro_rules! message_select {
     };
 }
 
+/// A message with the reader's wrapped key, as [`message_select`] reads it.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    cursor: i64,
+    id: String,
+    conversation_id: String,
+    sender: String,
+    created_at: i64,
+    edited_at: Option<i64>,
+    content_iv: Vec<u8>,
+    content: Vec<u8>,
+    signature: Vec<u8>,
+    attachment_iv: Option<Vec<u8>>,
+    attachment_digest: Option<Vec<u8>>,
+    attachment_size: Option<i64>,
+    wrapped_key: Vec<u8>,
+}
+
 /// A message row; `recipients` is filled in by [`fill_recipients`].
 fn message_from_row(row: &SqliteRow) -> Result<MessageRecord> {
-    let id: String = row.try_get("id")?;
-    let conversation_id: String = row.try_get("conversation_id")?;
-    let attachment_iv: Option<Vec<u8>> = row.try_get("attachment_iv")?;
-    let attachment_digest: Option<Vec<u8>> = row.try_get("attachment_digest")?;
-    let attachment_size: Option<i64> = row.try_get("attachment_size")?;
-    let attachment = match (attachment_iv, attachment_digest, attachment_size) {
+    let row = MessageRow::from_row(row)?;
+    let attachment = match (row.attachment_iv, row.attachment_digest, row.attachment_size) {
         (Some(iv), Some(digest), Some(size)) => Some(AttachmentMeta { iv, digest, size }),
         _ => None,
     };
     Ok(MessageRecord {
-        cursor: row.try_get("cursor")?,
-        id: parse_uuid(&id)?,
-        conversation_id: parse_uuid(&conversation_id)?,
-        sender: row.try_get("sender")?,
-        created_at: row.try_get("created_at")?,
-        edited_at: row.try_get("edited_at")?,
-        content_iv: row.try_get("content_iv")?,
-        content: row.try_get("content")?,
-        signature: row.try_get("signature")?,
+        cursor: row.cursor,
+        id: parse_uuid(&row.id)?,
+        conversation_id: parse_uuid(&row.conversation_id)?,
+        sender: row.sender,
+        created_at: row.created_at,
+        edited_at: row.edited_at,
+        content_iv: row.content_iv,
+        content: row.content,
+        signature: row.signature,
         attachment,
-        key: row.try_get("wrapped_key")?,
+        key: row.wrapped_key,
         recipients: Vec::new(),
     })
 }

@@ -108,7 +108,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// `Debug` redacts the stored private key, the sync password hash and the
 /// token hash.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
     /// The username (primary key).
     pub username: String,

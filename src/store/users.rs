@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::conversations::{remove_member, transfer_or_delete};
 use super::names::forget_all_name_keys;
@@ -12,26 +10,12 @@ use super::{
     is_unique_violation, parse_uuid, placeholders,
 };
 
-/// The columns [`user_from_row`] reads, in a form `concat!` accepts.
+/// The columns of [`UserRecord`] (its `sqlx::FromRow`), in a form `concat!` accepts.
 macro_rules! user_columns {
     () => {
         "username, display_name, public_key, private_key, sync_password_hash, created_at, \
          completed_at, token_hash, token_expires_at"
     };
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
-    Ok(UserRecord {
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        public_key: row.try_get("public_key")?,
-        private_key: row.try_get("private_key")?,
-        sync_password_hash: row.try_get("sync_password_hash")?,
-        created_at: row.try_get("created_at")?,
-        completed_at: row.try_get("completed_at")?,
-        token_hash: row.try_get("token_hash")?,
-        token_expires_at: row.try_get("token_expires_at")?,
-    })
 }
 
 /// Which complete-token rules [`Store::complete_user_under`] applies.
@@ -125,27 +109,25 @@ impl Store {
 
     /// Every user, pending or not, ordered by username.
     pub async fn list_users(&self) -> Result<Vec<UserRecord>> {
-        let rows = sqlx::query(concat!(
+        Ok(sqlx::query_as(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users ORDER BY username"
         ))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(user_from_row).collect()
+        .await?)
     }
 
     /// One user, pending or not.
     pub async fn get_user(&self, username: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(concat!(
+        Ok(sqlx::query_as(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users WHERE username = $1"
         ))
         .bind(username)
         .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        .await?)
     }
 
     /// Completes a pending user, atomically and only if `token_hash` is the
@@ -195,7 +177,7 @@ impl Store {
         private_key: Option<String>,
         sync_password_hash: Option<String>,
     ) -> Result<UserRecord> {
-        let row = sqlx::query(concat!(
+        let row: Option<UserRecord> = sqlx::query_as(concat!(
             "UPDATE users SET display_name = $1, public_key = $2, private_key = $3, \
              sync_password_hash = $4, completed_at = $5, updated_at = $5, \
              token_hash = CASE WHEN $8 THEN NULL ELSE token_hash END, \
@@ -216,7 +198,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => user_from_row(&row),
+            Some(user) => Ok(user),
             None => Err(StoreError::InvalidToken),
         }
     }
@@ -239,7 +221,7 @@ impl Store {
             Some(value) => (true, value),
             None => (false, None),
         };
-        let row = sqlx::query(concat!(
+        let row: Option<UserRecord> = sqlx::query_as(concat!(
             "UPDATE users SET display_name = COALESCE($1, display_name), \
              public_key = COALESCE($2, public_key), \
              private_key = CASE WHEN $3 THEN $4 ELSE private_key END, \
@@ -259,7 +241,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => user_from_row(&row),
+            Some(user) => Ok(user),
             None => Err(StoreError::NotFound),
         }
     }

@@ -5,6 +5,7 @@
 
 use nanochat::client::{Bodies, Session};
 use nanochat::models::{BaseConversation, BaseUser, Conversation, CreateConversation};
+use nanochat::crypto::sha256;
 use nanochat::server::Rules;
 use uuid::Uuid;
 
@@ -196,9 +197,4 @@ async fn without_membership_outsiders_read_conversations() {
         code(carol.conversation_get(BaseConversation { id: c.id }).await),
         "not_found"
     );
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
 }

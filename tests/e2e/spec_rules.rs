@@ -541,6 +541,20 @@ async fn a_message_at_the_default_limits_fits_in_one_request() {
     let file = vec![7u8; limits.max_file_bytes as usize - 15];
     let over = sealed(&key("alice"), &c, Uuid::new_v4(), "f", Some(&file));
     assert_eq!(code(alice.message_create(over).await), "too_large");
+    // The same two over the WebSocket: the frame limit is the body limit.
+    let mut socket = nanochat::client::Socket::open(&alice).await.unwrap();
+    let file = vec![7u8; limits.max_file_bytes as usize - 16];
+    let at = sealed(&key("alice"), &c, Uuid::new_v4(), &text, Some(&file));
+    socket
+        .request(nanochat::bodies::Request::MessageCreate(at))
+        .await
+        .expect("a message at the limits is accepted over the WebSocket");
+    let file = vec![7u8; limits.max_file_bytes as usize - 15];
+    let over = sealed(&key("alice"), &c, Uuid::new_v4(), "f", Some(&file));
+    let refused = socket
+        .request(nanochat::bodies::Request::MessageCreate(over))
+        .await;
+    assert_eq!(code(refused), "too_large");
 }
 
 #[tokio::test]
