@@ -197,7 +197,7 @@ pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Res
             let config = args.config();
             // Before anything is bound or opened: limits a client cannot
             // use are an operator mistake, not something to announce.
-            server::pipeline::check_limits(&config.limits)
+            server::protocol::check_limits(&config.limits)
                 .map_err(|e| anyhow::anyhow!("invalid limits: {e}"))?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -335,7 +335,7 @@ where
 }
 
 fn ms(t: OffsetDateTime) -> i64 {
-    server::pipeline::unix_ms(t)
+    server::protocol::unix_ms(t)
 }
 
 /// A complete token: 32 random bytes as base64url, its SHA-256 (the only
@@ -357,10 +357,10 @@ fn new_token(
 /// Usernames: lowercase letters, digits, '.', '_' and '-', starting with a
 /// letter or digit, 1 to 32 characters.
 pub fn check_username(name: &str) -> anyhow::Result<()> {
-    if !server::pipeline::is_valid_username(name) {
+    if !server::protocol::is_valid_username(name) {
         bail!(
             "invalid username {name:?}: {}",
-            server::pipeline::USERNAME_RULE
+            server::protocol::USERNAME_RULE
         );
     }
     Ok(())

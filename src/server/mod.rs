@@ -4,6 +4,16 @@
 //! - [`config`]: what the operator can set, and the protocol [`Rules`].
 //! - [`pipeline`]: envelope in, handler call, encrypted response out; every
 //!   protocol check (freshness, replay, signature) lives there.
+//! - [`protocol`]: the values everything shares (the caller, usernames,
+//!   UUID spelling, stored times, the limits' relation); it imports none of
+//!   the others.
+//! - [`error`]: errors as the handlers build them, and the plain answers of
+//!   an envelope that cannot be answered encrypted.
+//!
+//! Dependencies point one way: `protocol`, `error`, `config`, `hub` and
+//! `ratelimit` import no other server module; `state` builds on them;
+//! `pipeline` and `handlers` on `state`; `websocket` on `pipeline`; this
+//! module wires everything.
 //! - `handlers/`: the generated `Handler` trait implemented per area
 //!   (users, conversations, messages).
 //! - [`websocket`] and [`hub`]: sockets, sessions and event fan-out.
@@ -19,6 +29,7 @@ pub mod error;
 mod handlers;
 pub mod hub;
 pub mod pipeline;
+pub mod protocol;
 pub mod ratelimit;
 pub mod server_key;
 pub mod state;
@@ -35,8 +46,8 @@ use poem_openapi::payload::Json;
 use time::OffsetDateTime;
 
 pub use config::{Config, Rules};
-pub use pipeline::Caller;
-use pipeline::PlainKind;
+use error::PlainKind;
+pub use protocol::Caller;
 pub use state::State;
 
 use crate::api::{
@@ -60,7 +71,7 @@ impl Transport for Server {
     async fn get_references(&self, _peer: Option<SocketAddr>) -> GetReferencesResponse {
         let key = self.0.server_key.public_key();
         GetReferencesResponse::Ok(Json(References {
-            protocol_version: pipeline::PROTOCOL_VERSION,
+            protocol_version: protocol::PROTOCOL_VERSION,
             server_public_key: key.to_spki_der().to_vec().into(),
             server_fingerprint: key.fingerprint().to_string(),
             server_time: OffsetDateTime::now_utc(),
@@ -288,7 +299,7 @@ async fn purge_replay_guard(state: Arc<State>) {
         tick.tick().await;
         if let Err(e) = state
             .store
-            .purge_requests(pipeline::unix_ms(OffsetDateTime::now_utc()))
+            .purge_requests(protocol::unix_ms(OffsetDateTime::now_utc()))
             .await
         {
             tracing::warn!(%e, "purging the replay guard failed");

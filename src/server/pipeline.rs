@@ -16,12 +16,12 @@ use uuid::Uuid;
 use crate::api::dispatch;
 use crate::bodies::{BodyType, Request};
 use crate::crypto::{RequestEnvelope, RequestSecret};
-use crate::models::{Body, EncryptedBody, Error, ErrorCode, Limits};
-use crate::server::error::blocking;
+use crate::models::{Body, EncryptedBody, Error, ErrorCode};
+use crate::server::error::{PlainFailure, PlainKind, blocking};
+use crate::server::protocol::{
+    Caller, PROTOCOL_VERSION, USERNAME_RULE, is_canonical_uuid, is_valid_username, unix_ms,
+};
 use crate::server::state::State;
-
-/// The protocol version this server speaks.
-pub const PROTOCOL_VERSION: i32 = 1;
 
 /// Where an envelope arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,91 +32,6 @@ pub enum Channel {
     SocketFirst,
     /// A later WebSocket frame.
     Socket,
-}
-
-/// The authenticated sender of a request, handed to every handler.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The username from the Body; its signature has been verified (except
-    /// for `user.sync`, the one unsigned type).
-    pub username: String,
-    /// The peer address, for rate limits and logs.
-    pub peer: Option<SocketAddr>,
-    /// The request id (already recorded by the replay guard).
-    pub request_id: Uuid,
-    /// The server's clock when the request was accepted.
-    pub now: OffsetDateTime,
-}
-
-/// Why an envelope is answered in clear: one kind per documented answer of
-/// `POST /encrypted` that is not an encrypted Body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlainKind {
-    /// 400 `bad_envelope`: not an envelope this server can read.
-    BadEnvelope,
-    /// 401 `undecryptable`: the key does not unwrap or the data does not decrypt.
-    Undecryptable,
-    /// 413 `too_large`: over `max_body_bytes`.
-    TooLarge,
-    /// 429 `rate_limited`: the peer address's budget is spent.
-    RateLimited,
-    /// `session_required` in a plain frame: a socket's first frame was not
-    /// `session.open` (WebSocket only; 400 if it ever reached HTTP).
-    SessionRequired,
-    /// 500 `internal`: the server failed before it could encrypt an answer.
-    Internal,
-}
-
-impl PlainKind {
-    /// The HTTP status it is answered with.
-    pub fn http_status(self) -> u16 {
-        match self {
-            PlainKind::BadEnvelope | PlainKind::SessionRequired => 400,
-            PlainKind::Undecryptable => 401,
-            PlainKind::TooLarge => 413,
-            PlainKind::RateLimited => 429,
-            PlainKind::Internal => 500,
-        }
-    }
-
-    /// The error code of the answer.
-    pub fn code(self) -> ErrorCode {
-        match self {
-            PlainKind::BadEnvelope => ErrorCode::BadEnvelope,
-            PlainKind::Undecryptable => ErrorCode::Undecryptable,
-            PlainKind::TooLarge => ErrorCode::TooLarge,
-            PlainKind::RateLimited => ErrorCode::RateLimited,
-            PlainKind::SessionRequired => ErrorCode::SessionRequired,
-            PlainKind::Internal => ErrorCode::Internal,
-        }
-    }
-}
-
-/// An envelope answered in clear: its kind and the Error body.
-#[derive(Debug)]
-pub struct PlainFailure {
-    /// What went wrong, which fixes the status and the code.
-    pub kind: PlainKind,
-    /// The error body (its code is `kind.code()`).
-    pub error: Error,
-}
-
-impl PlainFailure {
-    /// A failure of `kind` with a human message.
-    pub fn new(kind: PlainKind, message: impl Into<String>) -> Self {
-        PlainFailure {
-            kind,
-            error: Error::new(kind.code(), message),
-        }
-    }
-
-    /// A server fault, from the internal error that describes it.
-    fn internal(error: Error) -> Self {
-        PlainFailure {
-            kind: PlainKind::Internal,
-            error,
-        }
-    }
 }
 
 /// A request that was opened and answered.
@@ -283,7 +198,7 @@ fn seal_response(
 }
 
 /// Checks the envelope's shape before any RSA work is spent on it.
-fn parse_envelope(envelope: EncryptedBody) -> Result<RequestEnvelope, PlainFailure> {
+pub(crate) fn parse_envelope(envelope: EncryptedBody) -> Result<RequestEnvelope, PlainFailure> {
     let bad = |message: &str| PlainFailure::new(PlainKind::BadEnvelope, message);
     if envelope.version != PROTOCOL_VERSION {
         return Err(bad(
@@ -339,7 +254,7 @@ const UUID_FIELDS: [&str; 2] = ["id", "conversation_id"];
 /// accept any spelling `uuid` parses (uppercase, braces, `urn:uuid:`), so a
 /// client that signed the id it sent would otherwise get `bad_signature`
 /// for a spelling the server silently rewrote.
-fn check_uuid_spelling(
+pub(crate) fn check_uuid_spelling(
     body: &[u8],
     payload: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(), Error> {
@@ -369,15 +284,6 @@ fn check_uuid_spelling(
         }
     }
     Ok(())
-}
-
-/// Whether `text` is a UUID written as 8-4-4-4-12 lowercase hex digits.
-pub fn is_canonical_uuid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-        })
 }
 
 /// Rule: `session.open` is the first WebSocket frame and only that.
@@ -469,107 +375,5 @@ async fn check_replay(
             ErrorCode::Replayed,
             "this request_id was already accepted",
         ))
-    }
-}
-
-/// The envelope bytes a request needs for a message at the limits: api.yml's
-/// `Limits` relation, `16/9 * (file + content + 1024 * members) + 16384`.
-/// Base64 twice (attachment and content inside the Body JSON, the Body
-/// inside the envelope) is the 16/9; 1024 bytes per member hold a 4096-bit
-/// wrapped key with its username; 16384 covers everything else.
-pub fn body_bytes_needed(limits: &Limits) -> i128 {
-    let parts = i128::from(limits.max_file_bytes)
-        + i128::from(limits.max_content_bytes)
-        + 1024 * i128::from(limits.max_members);
-    (parts * 16 + 8) / 9 + 16_384
-}
-
-/// Refuses limits a client could not use: any limit below 1, or a file
-/// and content limit that cannot be reached under the body limit.
-pub fn check_limits(limits: &Limits) -> Result<(), String> {
-    let all = [
-        ("max_body_bytes", limits.max_body_bytes),
-        ("max_file_bytes", limits.max_file_bytes),
-        ("max_content_bytes", limits.max_content_bytes),
-        ("max_members", limits.max_members),
-        ("max_page_size", limits.max_page_size),
-    ];
-    if let Some((name, _)) = all.iter().find(|(_, value)| *value < 1) {
-        return Err(format!("{name} must be at least 1"));
-    }
-    let needed = body_bytes_needed(limits);
-    if i128::from(limits.max_body_bytes) < needed {
-        return Err(format!(
-            "max_body_bytes ({}) cannot carry a message at max_file_bytes ({}), \
-             max_content_bytes ({}) and max_members ({}): that takes {needed} bytes \
-             (16/9 of the file and content, base64 twice, plus 1024 per member and 16384); \
-             raise max_body_bytes or lower the others",
-            limits.max_body_bytes,
-            limits.max_file_bytes,
-            limits.max_content_bytes,
-            limits.max_members,
-        ));
-    }
-    Ok(())
-}
-
-/// What a username may be, for error messages.
-pub const USERNAME_RULE: &str = "a username is 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit";
-
-/// Usernames: 1 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit.
-pub fn is_valid_username(name: &str) -> bool {
-    (1..=32).contains(&name.len())
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-}
-
-/// Unix milliseconds of a timestamp, the storage format.
-pub fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// The timestamp of stored unix milliseconds.
-pub fn from_unix_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every plain answer is one `api.yml` documents for `POST /encrypted`,
-    /// with the status and code it names.
-    #[test]
-    fn plain_answers_are_the_documented_ones() {
-        let spec: serde_json::Value =
-            serde_norway::from_str(include_str!("../../api.yml")).unwrap();
-        let responses = &spec["paths"]["/encrypted"]["post"]["responses"];
-        for kind in [
-            PlainKind::BadEnvelope,
-            PlainKind::Undecryptable,
-            PlainKind::TooLarge,
-            PlainKind::RateLimited,
-            PlainKind::SessionRequired,
-            PlainKind::Internal,
-        ] {
-            let documented = responses[kind.http_status().to_string()]["description"]
-                .as_str()
-                .unwrap_or_else(|| {
-                    panic!("{kind:?}: HTTP {} is not documented", kind.http_status())
-                });
-            if kind != PlainKind::SessionRequired {
-                assert!(
-                    documented.contains(&format!("(code {})", kind.code().as_str())),
-                    "{kind:?}: {documented}"
-                );
-            }
-            assert_eq!(PlainFailure::new(kind, "x").error.code, kind.code());
-        }
     }
 }

@@ -9,8 +9,8 @@ use crate::crypto::{PrivateKey, PublicKey};
 use crate::models::{Error, ErrorCode};
 use crate::server::config::Config;
 use crate::server::error::blocking;
+use crate::server::error::{PlainFailure, PlainKind};
 use crate::server::hub::Hub;
-use crate::server::pipeline::{PlainFailure, PlainKind};
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
 use crate::store::Store;
 

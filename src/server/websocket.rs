@@ -19,7 +19,8 @@ use crate::bodies::BodyType;
 use crate::crypto::EventSealer;
 use crate::models::{EncryptedBody, Error, ErrorCode};
 use crate::server::hub::{Outgoing, Subscription};
-use crate::server::pipeline::{self, Channel, PROTOCOL_VERSION};
+use crate::server::pipeline::{self, Channel};
+use crate::server::protocol::PROTOCOL_VERSION;
 use crate::server::state::State;
 
 /// A socket after a successful `session.open`.

@@ -4,8 +4,8 @@
 //! of the conformance suite's broken-server catalogue.
 
 use nanochat::client::{Bodies, Session};
-use nanochat::models::{BaseConversation, BaseUser, Conversation, CreateConversation};
 use nanochat::crypto::sha256;
+use nanochat::models::{BaseConversation, BaseUser, Conversation, CreateConversation};
 use nanochat::server::Rules;
 use uuid::Uuid;
 

@@ -307,7 +307,9 @@ async fn a_user_in_the_most_conversations_cannot_be_put_in_another() {
         .conversation_get(BaseConversation { id: theirs.id })
         .await
         .unwrap();
-    let added = carol.set_members(&as_carol, &["carol", "dave", "bob"]).await;
+    let added = carol
+        .set_members(&as_carol, &["carol", "dave", "bob"])
+        .await;
     assert_eq!(code(added), "too_large");
     // Leaving one makes room again.
     bob.conversation_leave(BaseConversation { id: first.id })

@@ -292,10 +292,19 @@ async fn refusals_are_held_and_say_when_to_retry() {
     let started = std::time::Instant::now();
     let refused = send().await.unwrap();
     // A functional check (the answer was held at all), not a timing target.
-    assert!(started.elapsed() >= hold, "answered after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= hold,
+        "answered after {:?}",
+        started.elapsed()
+    );
     assert_eq!(refused.status().as_u16(), 429);
     assert_eq!(refused.headers()["retry-after"], "1");
-    assert!(refused.headers().get("connection").is_none_or(|c| c != "close"));
+    assert!(
+        refused
+            .headers()
+            .get("connection")
+            .is_none_or(|c| c != "close")
+    );
 }
 
 #[tokio::test]

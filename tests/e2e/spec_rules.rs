@@ -518,7 +518,7 @@ async fn cursors_are_opaque_and_a_foreign_one_gives_an_older_page() {
 async fn a_message_at_the_default_limits_fits_in_one_request() {
     let server = TestServer::start().await;
     let limits = server.config.limits.clone();
-    nanochat::server::pipeline::check_limits(&limits).expect("the defaults are consistent");
+    nanochat::server::protocol::check_limits(&limits).expect("the defaults are consistent");
     let (alice, _bob, c) = duo(&server).await;
     // Ciphertexts of exactly max_content_bytes and max_file_bytes.
     let framing = MessageContent {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::handlers::{names, views};
-use crate::server::pipeline::{Caller, unix_ms};
+use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
 use crate::store::{ConversationRecord, LeaveOutcome, NameChange};
 use crate::wire::Bytes;

@@ -15,7 +15,7 @@ use crate::server::handlers::conversations::visible;
 use crate::server::handlers::names::check_members_match;
 use crate::server::handlers::views;
 use crate::server::hub::PerReader;
-use crate::server::pipeline::{Caller, unix_ms};
+use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
 use crate::store::{MemberRecord, NewAttachment, NewKey, NewMessage, StoreError};
 use crate::wire::Bytes;

@@ -9,7 +9,7 @@ mod views;
 
 use crate::api::Handler;
 use crate::models::*;
-use crate::server::pipeline::Caller;
+use crate::server::protocol::Caller;
 use crate::server::state::State;
 
 impl Handler for State {

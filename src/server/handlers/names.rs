@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::crypto::{RecipientDigest, name_signed_bytes};
 use crate::models::{ConversationName, Error, ErrorCode, SealedName, WrappedKey};
-use crate::server::pipeline::{Caller, from_unix_ms};
+use crate::server::protocol::{Caller, from_unix_ms};
 use crate::server::state::State;
 use crate::store::{MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
 

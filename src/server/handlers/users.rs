@@ -10,7 +10,7 @@ use crate::bodies::Event;
 use crate::crypto::key_rotation_bytes;
 use crate::models::*;
 use crate::server::handlers::views;
-use crate::server::pipeline::{Caller, unix_ms};
+use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
 use crate::store::{TokenRules, UserUpdate};
 use crate::wire::Secret;

@@ -5,7 +5,7 @@ use crate::models::{
     AttachmentInfo, Member, Message, MessageConversation, PublicUser, RecipientDigest,
 };
 use crate::server::handlers::names;
-use crate::server::pipeline::from_unix_ms;
+use crate::server::protocol::from_unix_ms;
 use crate::store::{ConversationRecord, MemberRecord, MessageRecord, UserRecord};
 
 /// The grouped-hex fingerprint of a DER public key; empty for a member
