@@ -31,6 +31,7 @@ pub mod hub;
 pub mod pipeline;
 pub mod protocol;
 pub mod ratelimit;
+pub mod rules;
 pub mod server_key;
 pub mod state;
 pub mod web;

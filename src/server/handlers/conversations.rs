@@ -7,12 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use uuid::Uuid;
-
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::handlers::{names, views};
 use crate::server::protocol::{Caller, unix_ms};
+use crate::server::rules;
 use crate::server::state::State;
 use crate::store::{ConversationRecord, LeaveOutcome, NameChange};
 use crate::wire::Bytes;
@@ -35,7 +34,7 @@ pub async fn create(
             "a conversation needs at least one other member",
         ));
     }
-    check_member_count(state, others.len() + 1)?;
+    rules::member_count(state, others.len() + 1)?;
     let others: Vec<String> = others.into_iter().collect();
     let _order = state.conversation_lock(payload.id).await;
     let name = match payload.name {
@@ -73,7 +72,7 @@ pub async fn update(
     payload: Conversation,
 ) -> Result<MessageConversation, Error> {
     let _order = state.conversation_lock(payload.id).await;
-    let current = visible(state, caller, payload.id).await?;
+    let current = rules::membership(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
     // Validate everything before the first write, so a refused update
     // changes nothing.
@@ -87,9 +86,7 @@ pub async fn update(
         current.members.iter().map(|m| m.username.clone()).collect();
     let members = match payload.members {
         Some(members) => {
-            if state.config.rules().owner_only && current.owner != caller.username {
-                return Err(Error::forbidden("only the owner may change the members"));
-            }
+            rules::owner_only(state, caller, &current.owner, "change the members")?;
             let members: BTreeSet<String> = members.into_iter().collect();
             if !members.contains(&current.owner) {
                 return Err(Error::bad_request(
@@ -101,23 +98,17 @@ pub async fn update(
                     "a conversation needs at least one other member",
                 ));
             }
-            check_member_count(state, members.len())?;
+            rules::member_count(state, members.len())?;
             // The same list is no change, and needs no re-sealed name.
             (members != current_members).then_some(members)
         }
         None => None,
     };
-    if members.is_some()
-        && current.name.is_some()
-        && payload.name.is_none()
-        && !remove_name
-        && state.config.rules().members_match
-    {
-        return Err(Error::new(
-            ErrorCode::MembersMismatch,
-            "this conversation has a name: re-seal it for the new member list (or remove it) in the same update",
-        ));
-    }
+    rules::name_follows_members(
+        state,
+        members.is_some() && current.name.is_some(),
+        payload.name.is_some() || remove_name,
+    )?;
     let name = match payload.name {
         Some(name) => {
             let readers = match &members {
@@ -218,7 +209,7 @@ pub async fn leave(
     payload: BaseConversation,
 ) -> Result<Empty, Error> {
     let _order = state.conversation_lock(payload.id).await;
-    visible(state, caller, payload.id).await?;
+    rules::membership(state, caller, payload.id).await?;
     match state
         .store
         .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
@@ -248,12 +239,8 @@ pub async fn delete(
     payload: BaseConversation,
 ) -> Result<Empty, Error> {
     let _order = state.conversation_lock(payload.id).await;
-    let current = visible(state, caller, payload.id).await?;
-    if state.config.rules().owner_only && current.owner != caller.username {
-        return Err(Error::forbidden(
-            "only the owner may delete the conversation",
-        ));
-    }
+    let current = rules::membership(state, caller, payload.id).await?;
+    rules::owner_only(state, caller, &current.owner, "delete the conversation")?;
     let members = state.store.delete_conversation(payload.id).await?;
     state.hub.send_all(
         members.iter().map(String::as_str),
@@ -267,7 +254,7 @@ pub async fn get(
     caller: &Caller,
     payload: BaseConversation,
 ) -> Result<MessageConversation, Error> {
-    let conversation = visible(state, caller, payload.id).await?;
+    let conversation = rules::membership(state, caller, payload.id).await?;
     page(state, caller, conversation).await
 }
 
@@ -284,26 +271,6 @@ pub async fn list(state: &State, caller: &Caller) -> Result<List, Error> {
     Ok(List { items })
 }
 
-/// The conversation if the caller is a member; `not_found` otherwise.
-pub async fn visible(
-    state: &State,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<ConversationRecord, Error> {
-    let conversation = state.store.get_conversation(id, &caller.username).await?;
-    match conversation {
-        Some(c)
-            if !state.config.rules().membership
-                || c.members.iter().any(|m| m.username == caller.username) =>
-        {
-            Ok(c)
-        }
-        _ => Err(Error::not_found(format!(
-            "no conversation {id} is visible to you"
-        ))),
-    }
-}
-
 /// The conversation with its latest page of messages, as the caller sees it.
 async fn page(
     state: &State,
@@ -315,14 +282,4 @@ async fn page(
         .list_messages(conversation.id, &caller.username, None, FIRST_PAGE)
         .await?;
     Ok(views::conversation(conversation, messages, next))
-}
-
-fn check_member_count(state: &State, count: usize) -> Result<(), Error> {
-    let max = state.config.limits.max_members;
-    if count as i64 > max {
-        return Err(Error::too_large(format!(
-            "{count} members is more than the limit of {max}"
-        )));
-    }
-    Ok(())
 }

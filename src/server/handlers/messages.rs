@@ -9,13 +9,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::bodies::Event;
-use crate::crypto::{RecipientDigest, message_signed_bytes};
 use crate::models::*;
-use crate::server::handlers::conversations::visible;
-use crate::server::handlers::names::check_members_match;
 use crate::server::handlers::views;
 use crate::server::hub::PerReader;
 use crate::server::protocol::{Caller, unix_ms};
+use crate::server::rules;
 use crate::server::state::State;
 use crate::store::{MemberRecord, NewAttachment, NewKey, NewMessage, StoreError};
 use crate::wire::Bytes;
@@ -49,7 +47,7 @@ pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<
     // Members are read and the message written under the conversation's
     // lock: a concurrent membership change cannot slip in between.
     let _order = state.conversation_lock(upload.conversation_id).await;
-    let members = visible_members(state, caller, upload.conversation_id).await?;
+    let members = rules::membership_members(state, caller, upload.conversation_id).await?;
     let message = check_upload(state, caller, &members, upload).await?;
     let stored = state
         .store
@@ -83,15 +81,9 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
     // Members are read and the message written under the conversation's
     // lock: a concurrent membership change cannot slip in between.
     let _order = state.conversation_lock(upload.conversation_id).await;
-    let members = visible_members(state, caller, upload.conversation_id).await?;
+    let members = rules::membership_members(state, caller, upload.conversation_id).await?;
     // Cheapest first: a non-sender is refused before any RSA work.
-    match sender {
-        None => return Err(Error::not_found("no such message")),
-        Some(sender) if state.config.rules().sender_only && sender != caller.username => {
-            return Err(Error::forbidden("only the sender may edit a message"));
-        }
-        Some(_) => {}
-    }
+    rules::sender_only(state, caller, sender.as_deref(), "edit")?;
     let message = check_upload(state, caller, &members, upload).await?;
     let stored = state
         .store
@@ -104,18 +96,12 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
 
 pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Error> {
     let _order = state.conversation_lock(p.conversation_id).await;
-    let members = visible_members(state, caller, p.conversation_id).await?;
-    match state
+    let members = rules::membership_members(state, caller, p.conversation_id).await?;
+    let sender = state
         .store
         .get_message_sender(p.conversation_id, p.id)
-        .await?
-    {
-        None => return Err(Error::not_found("no such message")),
-        Some(sender) if state.config.rules().sender_only && sender != caller.username => {
-            return Err(Error::forbidden("only the sender may delete a message"));
-        }
-        Some(_) => {}
-    }
+        .await?;
+    rules::sender_only(state, caller, sender.as_deref(), "delete")?;
     state
         .store
         .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
@@ -126,7 +112,7 @@ pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Em
 }
 
 pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<MessagePage, Error> {
-    check_member(state, caller, p.conversation_id).await?;
+    rules::membership_point(state, caller, p.conversation_id).await?;
     let max = state.config.limits.max_page_size;
     let limit = p.limit.unwrap_or(DEFAULT_PAGE.min(max));
     if !(1..=max).contains(&limit) {
@@ -157,7 +143,7 @@ pub async fn attachment(
     caller: &Caller,
     p: BaseMessage,
 ) -> Result<Attachment, Error> {
-    check_member(state, caller, p.conversation_id).await?;
+    rules::membership_point(state, caller, p.conversation_id).await?;
     let found = state
         .store
         .get_attachment(p.conversation_id, p.id, &caller.username)
@@ -170,38 +156,6 @@ pub async fn attachment(
         iv: found.iv.into(),
         data: found.data.into(),
     })
-}
-
-/// The members of a conversation the caller is in: one query, what every
-/// message operation needs. Rule (membership): `not_found` for anyone else,
-/// so outsiders never learn that the conversation exists.
-async fn visible_members(
-    state: &State,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<Vec<MemberRecord>, Error> {
-    let members = state.store.members(id).await?;
-    let member = members.iter().any(|m| m.username == caller.username);
-    if members.is_empty() || (state.config.rules().membership && !member) {
-        return Err(Error::not_found(format!(
-            "no conversation {id} is visible to you"
-        )));
-    }
-    Ok(members)
-}
-
-/// Rule (membership) for reads: one point query.
-async fn check_member(state: &State, caller: &Caller, id: Uuid) -> Result<(), Error> {
-    if !state.config.rules().membership {
-        return visible(state, caller, id).await.map(|_| ());
-    }
-    if state.store.is_member(id, &caller.username).await? {
-        Ok(())
-    } else {
-        Err(Error::not_found(format!(
-            "no conversation {id} is visible to you"
-        )))
-    }
 }
 
 /// Every rule of an upload by a member, in order: sizes, exact members,
@@ -237,7 +191,7 @@ async fn check_upload(
         .filter(|m| !m.public_key.is_empty())
         .map(|m| m.username.as_str())
         .collect();
-    check_members_match(state, &with_keys, &u.keys)?;
+    rules::members_match(state, &with_keys, &u.keys)?;
 
     let keys: Vec<NewKey> = u
         .keys
@@ -263,60 +217,8 @@ async fn check_upload(
         attachment,
         keys,
     };
-    if state.config.rules().message_signature {
-        verify_sender_signature(state, members, &message)?;
-    }
+    rules::message_signature(state, members, &message)?;
     Ok(message)
-}
-
-/// Rule: the sender's RSA-PSS signature covers the canonical message bytes.
-/// Verified inline: a public-key operation costs 0.03 to 0.2 ms, less than
-/// handing it to another thread and back.
-fn verify_sender_signature(
-    state: &State,
-    members: &[MemberRecord],
-    m: &NewMessage,
-) -> Result<(), Error> {
-    let sender = members.iter().find(|member| member.username == m.sender);
-    let sender = sender.ok_or_else(|| Error::not_found("the sender is not a member"))?;
-    let key = state.public_key(&sender.public_key)?;
-    let recipients: Vec<RecipientDigest> = m
-        .keys
-        .iter()
-        .map(|k| {
-            let mut key_digest = [0u8; 32];
-            key_digest.copy_from_slice(&k.key_digest);
-            RecipientDigest {
-                username: k.username.clone(),
-                key_digest,
-            }
-        })
-        .collect();
-    let attachment_digest = m.attachment.as_ref().map(|a| {
-        let mut digest = [0u8; 32];
-        digest.copy_from_slice(&a.digest);
-        digest
-    });
-    let content_iv: [u8; IV_LEN] = m
-        .content_iv
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::bad_request("IVs are 12 bytes"))?;
-    let signed = message_signed_bytes(
-        &m.conversation_id,
-        &m.id,
-        &content_iv,
-        &m.content,
-        attachment_digest.as_ref(),
-        &recipients,
-    )
-    .map_err(|e| Error::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
-    key.verify_pss(&signed, &m.signature).map_err(|_| {
-        Error::new(
-            ErrorCode::BadSignature,
-            "the message signature does not verify with the sender's key",
-        )
-    })
 }
 
 /// Sends every member (the sender's other devices included) the message as

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::crypto::{RecipientDigest, name_signed_bytes};
-use crate::models::{ConversationName, Error, ErrorCode, SealedName, WrappedKey};
+use crate::models::{ConversationName, Error, ErrorCode, SealedName};
 use crate::server::protocol::{Caller, from_unix_ms};
+use crate::server::rules;
 use crate::server::state::State;
 use crate::store::{MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
 
@@ -24,34 +24,6 @@ const TAG_LEN: usize = 16;
 /// Longest name ciphertext: 128 characters of at most 4 UTF-8 bytes each,
 /// plus the tag. The server cannot count characters; readers do.
 const MAX_NAME_CIPHERTEXT: usize = crate::crypto::name::MAX_NAME_CHARS * 4 + TAG_LEN;
-
-/// Rule: wrapped keys (of message content or a sealed name) name exactly
-/// `members`, the members that have a public key, once each. A member reset
-/// by the operator has no key until they complete again; nobody can wrap
-/// for them, so they are not required.
-pub fn check_members_match(
-    state: &State,
-    members: &BTreeSet<&str>,
-    keys: &[WrappedKey],
-) -> Result<(), Error> {
-    if !state.config.rules().members_match {
-        return Ok(());
-    }
-    let named: BTreeSet<&str> = keys.iter().map(|k| k.username.as_str()).collect();
-    if named.len() != keys.len() || named != *members {
-        let missing: Vec<&str> = members.difference(&named).copied().collect();
-        let extra: Vec<&str> = named.difference(members).copied().collect();
-        return Err(Error::new(
-            ErrorCode::MembersMismatch,
-            format!(
-                "keys must name exactly the current members once each (missing: [{}], not members: [{}])",
-                missing.join(", "),
-                extra.join(", ")
-            ),
-        ));
-    }
-    Ok(())
-}
 
 /// Every rule of a sealed name, in order: revision, sizes, exact members,
 /// sealer signature. `readers` maps each member who will read the name to
@@ -94,7 +66,7 @@ pub async fn check_sealed_name(
         .filter(|(_, key)| !key.is_empty())
         .map(|(username, _)| username.as_str())
         .collect();
-    check_members_match(state, &with_keys, &name.keys)?;
+    rules::members_match(state, &with_keys, &name.keys)?;
     let sealer_key = readers
         .get(&caller.username)
         .filter(|key| !key.is_empty())
@@ -124,50 +96,8 @@ pub async fn check_sealed_name(
         sealer_key_digest: Sha256::digest(sealer_key).to_vec(),
         keys,
     };
-    if state.config.rules().name_signature {
-        verify_sealer_signature(state, conversation_id, &record, sealer_key).await?;
-    }
+    rules::name_signature(state, conversation_id, &record, sealer_key)?;
     Ok(record)
-}
-
-/// Rule: the sealer's RSA-PSS signature covers the canonical name bytes.
-async fn verify_sealer_signature(
-    state: &State,
-    conversation_id: Uuid,
-    name: &NewName,
-    sealer_key: &[u8],
-) -> Result<(), Error> {
-    let key = state.public_key(sealer_key)?;
-    let recipients: Vec<RecipientDigest> = name
-        .keys
-        .iter()
-        .map(|k| RecipientDigest {
-            username: k.key.username.clone(),
-            key_digest: Sha256::digest(&k.key.wrapped_key).into(),
-        })
-        .collect();
-    let iv: [u8; IV_LEN] = name
-        .iv
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::bad_request("the name iv is 12 bytes"))?;
-    let revision = u64::try_from(name.revision)
-        .map_err(|_| Error::bad_request("the name revision is positive"))?;
-    let signed = name_signed_bytes(
-        &conversation_id,
-        revision,
-        &iv,
-        &name.ciphertext,
-        &recipients,
-    )
-    .map_err(|e| Error::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
-    // Inline, like every public-key operation (see the pipeline).
-    key.verify_pss(&signed, &name.signature).map_err(|_| {
-        Error::new(
-            ErrorCode::BadSignature,
-            "the name signature does not verify with your key",
-        )
-    })
 }
 
 /// The stored name as its reader sees it (the record was loaded for that

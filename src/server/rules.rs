@@ -1,0 +1,261 @@
+//! The rules the server enforces on what a member asks of a conversation or
+//! a message, one function each, named after the rule; each one's `Rule:`
+//! line says what it guarantees, and each checks its own switch of
+//! [`Rules`](crate::server::Rules) (which only the conformance suite's
+//! deliberately broken servers turn off). README's "Rules the server
+//! enforces" is this file's table.
+//!
+//! Handlers call them cheapest first: membership (one query), then who may
+//! act (sender-only, owner-only) and the counts, then the exact member list,
+//! and only then a signature (an RSA verification), so a request that
+//! breaks a cheap rule costs no RSA work. The envelope's own rules (rate,
+//! freshness, signature, replay) run before any of these, in
+//! [`pipeline`](crate::server::pipeline), in the order its module doc
+//! gives.
+
+use std::collections::BTreeSet;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::crypto::{RecipientDigest, message_signed_bytes, name_signed_bytes};
+use crate::models::{Error, ErrorCode, WrappedKey};
+use crate::server::protocol::Caller;
+use crate::server::state::State;
+use crate::store::{ConversationRecord, MemberRecord, NewMessage, NewName};
+
+/// AES-GCM IV length.
+const IV_LEN: usize = 12;
+
+fn invisible(id: Uuid) -> Error {
+    Error::not_found(format!("no conversation {id} is visible to you"))
+}
+
+/// Rule (membership): only a member sees a conversation; anyone else gets
+/// `not_found`, never a hint that it exists. Returns the conversation with
+/// its members and name as the caller sees them.
+pub async fn membership(
+    state: &State,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<ConversationRecord, Error> {
+    let conversation = state.store.get_conversation(id, &caller.username).await?;
+    match conversation {
+        Some(c)
+            if !state.config.rules().membership
+                || c.members.iter().any(|m| m.username == caller.username) =>
+        {
+            Ok(c)
+        }
+        _ => Err(invisible(id)),
+    }
+}
+
+/// Rule (membership), for message writes: the same, in the one query every
+/// message operation needs anyway (the members with their keys).
+pub async fn membership_members(
+    state: &State,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Vec<MemberRecord>, Error> {
+    let members = state.store.members(id).await?;
+    let member = members.iter().any(|m| m.username == caller.username);
+    if members.is_empty() || (state.config.rules().membership && !member) {
+        return Err(invisible(id));
+    }
+    Ok(members)
+}
+
+/// Rule (membership), for reads: the same, as one point query.
+pub async fn membership_point(state: &State, caller: &Caller, id: Uuid) -> Result<(), Error> {
+    if !state.config.rules().membership {
+        return membership(state, caller, id).await.map(|_| ());
+    }
+    if state.store.is_member(id, &caller.username).await? {
+        Ok(())
+    } else {
+        Err(invisible(id))
+    }
+}
+
+/// Rule (sender-only): only a message's sender may `action` it (edit,
+/// delete); `sender` is the stored sender, `None` when there is no such
+/// message (`not_found`).
+pub fn sender_only(
+    state: &State,
+    caller: &Caller,
+    sender: Option<&str>,
+    action: &str,
+) -> Result<(), Error> {
+    match sender {
+        None => Err(Error::not_found("no such message")),
+        Some(sender) if state.config.rules().sender_only && sender != caller.username => Err(
+            Error::forbidden(format!("only the sender may {action} a message")),
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Rule (owner-only): only the conversation's owner may `action` it (change
+/// the members, delete it); other members get `forbidden`.
+pub fn owner_only(state: &State, caller: &Caller, owner: &str, action: &str) -> Result<(), Error> {
+    if state.config.rules().owner_only && owner != caller.username {
+        return Err(Error::forbidden(format!("only the owner may {action}")));
+    }
+    Ok(())
+}
+
+/// Rule (member count): a conversation has at most `limits.max_members`
+/// members, the owner included (`too_large`).
+pub fn member_count(state: &State, count: usize) -> Result<(), Error> {
+    let max = state.config.limits.max_members;
+    if count as i64 > max {
+        return Err(Error::too_large(format!(
+            "{count} members is more than the limit of {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Rule (members match): wrapped keys (of message content or a sealed name)
+/// name exactly `members`, the members that have a public key, once each
+/// (`members_mismatch`). A member reset by the operator has no key until
+/// they complete again; nobody can wrap for them, so they are not required.
+pub fn members_match(
+    state: &State,
+    members: &BTreeSet<&str>,
+    keys: &[WrappedKey],
+) -> Result<(), Error> {
+    if !state.config.rules().members_match {
+        return Ok(());
+    }
+    let named: BTreeSet<&str> = keys.iter().map(|k| k.username.as_str()).collect();
+    if named.len() != keys.len() || named != *members {
+        let missing: Vec<&str> = members.difference(&named).copied().collect();
+        let extra: Vec<&str> = named.difference(members).copied().collect();
+        return Err(Error::new(
+            ErrorCode::MembersMismatch,
+            format!(
+                "keys must name exactly the current members once each (missing: [{}], not members: [{}])",
+                missing.join(", "),
+                extra.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Rule (members match, names): a member change of a named conversation
+/// carries the name re-sealed for the new member list, or removes it, in
+/// the same update (`members_mismatch`), so added members can read it.
+pub fn name_follows_members(
+    state: &State,
+    named_members_change: bool,
+    name_resealed_or_removed: bool,
+) -> Result<(), Error> {
+    if named_members_change && !name_resealed_or_removed && state.config.rules().members_match {
+        return Err(Error::new(
+            ErrorCode::MembersMismatch,
+            "this conversation has a name: re-seal it for the new member list (or remove it) in the same update",
+        ));
+    }
+    Ok(())
+}
+
+/// Rule (message signature): the sender's RSA-PSS signature covers the
+/// canonical message bytes (`bad_signature`). Verified inline: a public-key
+/// operation costs 0.03 to 0.2 ms, less than handing it to another thread
+/// and back.
+pub fn message_signature(
+    state: &State,
+    members: &[MemberRecord],
+    m: &NewMessage,
+) -> Result<(), Error> {
+    if !state.config.rules().message_signature {
+        return Ok(());
+    }
+    let sender = members.iter().find(|member| member.username == m.sender);
+    let sender = sender.ok_or_else(|| Error::not_found("the sender is not a member"))?;
+    let key = state.public_key(&sender.public_key)?;
+    let recipients: Vec<RecipientDigest> = m
+        .keys
+        .iter()
+        .map(|k| {
+            let mut key_digest = [0u8; 32];
+            key_digest.copy_from_slice(&k.key_digest);
+            RecipientDigest {
+                username: k.username.clone(),
+                key_digest,
+            }
+        })
+        .collect();
+    let attachment_digest = m.attachment.as_ref().map(|a| {
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&a.digest);
+        digest
+    });
+    let content_iv: [u8; IV_LEN] = m
+        .content_iv
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::bad_request("IVs are 12 bytes"))?;
+    let signed = message_signed_bytes(
+        &m.conversation_id,
+        &m.id,
+        &content_iv,
+        &m.content,
+        attachment_digest.as_ref(),
+        &recipients,
+    )
+    .map_err(|e| Error::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
+    key.verify_pss(&signed, &m.signature).map_err(|_| {
+        Error::new(
+            ErrorCode::BadSignature,
+            "the message signature does not verify with the sender's key",
+        )
+    })
+}
+
+/// Rule (name signature): the sealer's RSA-PSS signature covers the
+/// canonical name bytes (`bad_signature`); verified inline, like every
+/// public-key operation.
+pub fn name_signature(
+    state: &State,
+    conversation_id: Uuid,
+    name: &NewName,
+    sealer_key: &[u8],
+) -> Result<(), Error> {
+    if !state.config.rules().name_signature {
+        return Ok(());
+    }
+    let key = state.public_key(sealer_key)?;
+    let recipients: Vec<RecipientDigest> = name
+        .keys
+        .iter()
+        .map(|k| RecipientDigest {
+            username: k.key.username.clone(),
+            key_digest: Sha256::digest(&k.key.wrapped_key).into(),
+        })
+        .collect();
+    let iv: [u8; IV_LEN] = name
+        .iv
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::bad_request("the name iv is 12 bytes"))?;
+    let revision = u64::try_from(name.revision)
+        .map_err(|_| Error::bad_request("the name revision is positive"))?;
+    let signed = name_signed_bytes(
+        &conversation_id,
+        revision,
+        &iv,
+        &name.ciphertext,
+        &recipients,
+    )
+    .map_err(|e| Error::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
+    key.verify_pss(&signed, &name.signature).map_err(|_| {
+        Error::new(
+            ErrorCode::BadSignature,
+            "the name signature does not verify with your key",
+        )
+    })
+}
