@@ -11,9 +11,9 @@ use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, InterfaceStyle};
 use quote::{format_ident, quote};
 
+use crate::Result;
 use crate::naming::{doc, pascal, snake};
 use crate::spec::Spec;
-use crate::{Result, err};
 
 /// Emits `client.rs`.
 pub fn generate(spec: &Spec) -> Result<TokenStream> {
@@ -24,7 +24,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
     }
     let http = Generator::new(&settings)
         .generate_tokens(&spec.openapi)
-        .map_err(|e| err(format!("progenitor: {e}")))?;
+        .map_err(|e| crate::Error::Progenitor(format!("progenitor: {e}")))?;
 
     let methods = spec.bodies.iter().map(|b| {
         let name = format_ident!("{}", snake(&b.name));

@@ -58,13 +58,35 @@ impl Generated {
     }
 }
 
-/// Any failure to read the spec or to produce code from it.
-#[derive(Debug)]
-pub struct Error(pub String);
+/// Why the spec could not be read or turned into code. Each message names
+/// the schema, operation or catalogue entry at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The text is not YAML, not OpenAPI, or not OpenAPI 3.0.x.
+    Parse(String),
+    /// The document breaks a rule this generator relies on: an operation
+    /// without an `operationId`, a dangling `$ref`, a body catalogue entry
+    /// naming a schema or error code that does not exist.
+    Invalid(String),
+    /// A construct the generator emits no code for (inline schemas and
+    /// enums, status ranges, response references, some formats): move it
+    /// into a component schema or extend the generator.
+    Unsupported(String),
+    /// progenitor refused the document.
+    Progenitor(String),
+    /// The emitted code does not parse: a bug in the generator.
+    Emitted(String),
+}
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Error::Parse(m)
+            | Error::Invalid(m)
+            | Error::Unsupported(m)
+            | Error::Progenitor(m)
+            | Error::Emitted(m) => f.write_str(m),
+        }
     }
 }
 
@@ -72,11 +94,6 @@ impl std::error::Error for Error {}
 
 /// Shorthand for results in this crate.
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// Builds an [`Error`] from anything printable.
-pub(crate) fn err(message: impl std::fmt::Display) -> Error {
-    Error(message.to_string())
-}
 
 /// Generates all four files from the YAML text of an OpenAPI 3.0 document.
 pub fn generate(spec_yaml: &str) -> Result<Generated> {
@@ -91,7 +108,7 @@ pub fn generate(spec_yaml: &str) -> Result<Generated> {
 
 /// Pretty-prints tokens as a Rust file under [`HEADER`].
 fn format_file(tokens: TokenStream) -> Result<String> {
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| err(format!("emitted code does not parse: {e}")))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Error::Emitted(format!("emitted code does not parse: {e}")))?;
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
 }

@@ -19,9 +19,9 @@ use openapiv3::{
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::Result;
 use crate::naming::{doc, ident, pascal};
 use crate::spec::{Spec, ref_name};
-use crate::{Result, err};
 
 /// Emits `models.rs`.
 pub fn generate(spec: &Spec) -> Result<TokenStream> {
@@ -110,7 +110,7 @@ fn type_for(name: &str, schema: &Schema, poem: bool) -> Result<TokenStream> {
                 #example_const
             })
         }
-        _ => Err(err(format!(
+        _ => Err(crate::Error::Unsupported(format!(
             "schema {name}: only objects and string enums can be top-level schemas"
         ))),
     }
@@ -223,7 +223,7 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
     let schema = match schema {
         ReferenceOr::Reference { reference } => {
             let name = ref_name(reference).ok_or_else(|| {
-                err(format!(
+                crate::Error::Unsupported(format!(
                     "{owner}.{field}: unsupported reference {reference}"
                 ))
             })?;
@@ -235,7 +235,7 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
     match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => {
             if !s.enumeration.is_empty() {
-                return Err(err(format!(
+                return Err(crate::Error::Unsupported(format!(
                     "{owner}.{field}: inline enums are not supported; make it a component schema"
                 )));
             }
@@ -252,7 +252,7 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
                 }),
                 VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => plain(quote!(uuid::Uuid)),
                 VariantOrUnknownOrEmpty::Empty => plain(quote!(String)),
-                other => Err(err(format!(
+                other => Err(crate::Error::Unsupported(format!(
                     "{owner}.{field}: unsupported string format {other:?}"
                 ))),
             }
@@ -260,19 +260,18 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
         SchemaKind::Type(Type::Integer(i)) => match &i.format {
             VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => plain(quote!(i32)),
             VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) => plain(quote!(i64)),
-            _ => Err(err(format!(
+            _ => Err(crate::Error::Unsupported(format!(
                 "{owner}.{field}: integers need format int32 or int64"
             ))),
         },
         SchemaKind::Type(Type::Boolean(_)) => plain(quote!(bool)),
         SchemaKind::Type(Type::Array(array)) => {
-            let items = array
-                .items
-                .as_ref()
-                .ok_or_else(|| err(format!("{owner}.{field}: arrays need items")))?;
+            let items = array.items.as_ref().ok_or_else(|| {
+                crate::Error::Invalid(format!("{owner}.{field}: arrays need items"))
+            })?;
             let inner = field_type(owner, field, items)?;
             if inner.with.is_some() {
-                return Err(err(format!(
+                return Err(crate::Error::Unsupported(format!(
                     "{owner}.{field}: arrays of date-times are not supported"
                 )));
             }
@@ -282,7 +281,7 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
         SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() => {
             plain(quote!(serde_json::Map<String, serde_json::Value>))
         }
-        _ => Err(err(format!(
+        _ => Err(crate::Error::Unsupported(format!(
             "{owner}.{field}: unsupported inline schema; make it a component schema"
         ))),
     }

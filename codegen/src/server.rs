@@ -10,9 +10,9 @@ use openapiv3::{Operation, ReferenceOr, StatusCode};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::Result;
 use crate::naming::{doc, pascal, snake};
 use crate::spec::{Spec, ref_name};
-use crate::{Result, err};
 
 /// Emits `server.rs`.
 pub fn generate(spec: &Spec) -> Result<TokenStream> {
@@ -23,7 +23,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         let op_id = op
             .operation_id
             .as_deref()
-            .ok_or_else(|| err(format!("{method} {path} has no operationId")))?;
+            .ok_or_else(|| crate::Error::Invalid(format!("{method} {path} has no operationId")))?;
         let fn_name = format_ident!("{}", snake(op_id));
         let summary = doc(op.summary.as_deref());
         let websocket = op.extensions.contains_key("x-dropshot-websocket");
@@ -73,8 +73,9 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
                 .and_then(|m| m.schema.as_ref())
             {
                 Some(ReferenceOr::Reference { reference }) => {
-                    let name = ref_name(reference)
-                        .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                    let name = ref_name(reference).ok_or_else(|| {
+                        crate::Error::Invalid(format!("{op_id}: bad reference {reference}"))
+                    })?;
                     let name = format_ident!("{}", name);
                     (
                         quote!(, body: crate::models::#name),
@@ -82,10 +83,14 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
                         quote!(, body.0),
                     )
                 }
-                _ => return Err(err(format!("{op_id}: request bodies must be a JSON $ref"))),
+                _ => {
+                    return Err(crate::Error::Unsupported(format!(
+                        "{op_id}: request bodies must be a JSON $ref"
+                    )));
+                }
             },
             Some(ReferenceOr::Reference { .. }) => {
-                return Err(err(format!(
+                return Err(crate::Error::Unsupported(format!(
                     "{op_id}: requestBody references are not supported"
                 )));
             }
@@ -193,20 +198,23 @@ fn response_variants(
     let mut has_bad_request = false;
     for (status, response) in &op.responses.responses {
         let ReferenceOr::Item(response) = response else {
-            return Err(err(format!(
+            return Err(crate::Error::Unsupported(format!(
                 "{op_id}: response references are not supported"
             )));
         };
         let StatusCode::Code(code) = status else {
-            return Err(err(format!("{op_id}: status ranges are not supported")));
+            return Err(crate::Error::Unsupported(format!(
+                "{op_id}: status ranges are not supported"
+            )));
         };
         if skip_upgrade && *code == 101 {
             continue;
         }
         let variant = format_ident!(
             "{}",
-            status_variant(*code)
-                .ok_or_else(|| err(format!("{op_id}: status {code} has no variant name")))?
+            status_variant(*code).ok_or_else(|| crate::Error::Unsupported(format!(
+                "{op_id}: status {code} has no variant name"
+            )))?
         );
         has_bad_request |= *code == 400;
         let docs = doc(Some(&response.description));
@@ -216,13 +224,14 @@ fn response_variants(
             .and_then(|m| m.schema.as_ref())
         {
             Some(ReferenceOr::Reference { reference }) => {
-                let name = ref_name(reference)
-                    .ok_or_else(|| err(format!("{op_id}: bad reference {reference}")))?;
+                let name = ref_name(reference).ok_or_else(|| {
+                    crate::Error::Invalid(format!("{op_id}: bad reference {reference}"))
+                })?;
                 let name = format_ident!("{}", name);
                 quote!((poem_openapi::payload::Json<crate::models::#name>))
             }
             Some(ReferenceOr::Item(_)) => {
-                return Err(err(format!(
+                return Err(crate::Error::Unsupported(format!(
                     "{op_id}: inline response schemas are not supported"
                 )));
             }

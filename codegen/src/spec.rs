@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 use serde::Deserialize;
 
-use crate::{Result, err};
+use crate::Result;
 
 /// The name of the component schema holding the closed list of error codes.
 pub const ERROR_CODE_SCHEMA: &str = "ErrorCode";
@@ -62,18 +62,19 @@ pub struct Spec {
 impl Spec {
     /// Parses and checks a YAML OpenAPI document.
     pub fn parse(yaml: &str) -> Result<Spec> {
-        let openapi: OpenAPI = serde_norway::from_str(yaml)
-            .map_err(|e| err(format!("api.yml is not an OpenAPI 3.0 document: {e}")))?;
+        let openapi: OpenAPI = serde_norway::from_str(yaml).map_err(|e| {
+            crate::Error::Parse(format!("api.yml is not an OpenAPI 3.0 document: {e}"))
+        })?;
         if !openapi.openapi.starts_with("3.0.") {
-            return Err(err(format!(
+            return Err(crate::Error::Parse(format!(
                 "api.yml must be OpenAPI 3.0.x, found {}",
                 openapi.openapi
             )));
         }
         // serde_json maps (inside `openapi.extensions`) sort their keys; the
         // YAML mapping keeps the document order of the catalogue.
-        let document: serde_norway::Value =
-            serde_norway::from_str(yaml).map_err(|e| err(format!("api.yml is not YAML: {e}")))?;
+        let document: serde_norway::Value = serde_norway::from_str(yaml)
+            .map_err(|e| crate::Error::Parse(format!("api.yml is not YAML: {e}")))?;
         let bodies = catalogue::<BodyDef>(&openapi, &document, "x-nanochat-bodies")?
             .into_iter()
             .map(|(name, mut def)| {
@@ -159,7 +160,7 @@ impl Spec {
     fn check(&self) -> Result<()> {
         let codes: BTreeSet<String> = self.error_codes().into_iter().collect();
         if codes.is_empty() {
-            return Err(err(format!(
+            return Err(crate::Error::Invalid(format!(
                 "api.yml needs a string enum schema `{ERROR_CODE_SCHEMA}`"
             )));
         }
@@ -167,14 +168,14 @@ impl Spec {
         for body in &self.bodies {
             for name in body.payload.iter().chain([&body.response]) {
                 if !known(name) {
-                    return Err(err(format!(
+                    return Err(crate::Error::Invalid(format!(
                         "body type {} names schema {name}, which api.yml does not define",
                         body.name
                     )));
                 }
             }
             if let Some(bad) = body.errors.iter().find(|c| !codes.contains(*c)) {
-                return Err(err(format!(
+                return Err(crate::Error::Invalid(format!(
                     "body type {} lists error code {bad}, which is not in {ERROR_CODE_SCHEMA}",
                     body.name
                 )));
@@ -182,7 +183,7 @@ impl Spec {
         }
         for event in &self.events {
             if !known(&event.payload) {
-                return Err(err(format!(
+                return Err(crate::Error::Invalid(format!(
                     "event type {} names schema {}, which api.yml does not define",
                     event.name, event.payload
                 )));
@@ -190,7 +191,7 @@ impl Spec {
         }
         for (path, method, op) in self.openapi.operations() {
             if op.operation_id.is_none() {
-                return Err(err(format!(
+                return Err(crate::Error::Invalid(format!(
                     "{method} {path} has no operationId; every operation in api.yml needs one"
                 )));
             }
@@ -206,26 +207,28 @@ fn catalogue<T: for<'de> Deserialize<'de>>(
     key: &str,
 ) -> Result<Vec<(String, T)>> {
     let Some(value) = openapi.extensions.get(key) else {
-        return Err(err(format!("api.yml has no `{key}` catalogue")));
+        return Err(crate::Error::Invalid(format!(
+            "api.yml has no `{key}` catalogue"
+        )));
     };
     let map = value
         .as_object()
-        .ok_or_else(|| err(format!("`{key}` must be a map")))?;
+        .ok_or_else(|| crate::Error::Invalid(format!("`{key}` must be a map")))?;
     let order = document
         .get(key)
         .and_then(serde_norway::Value::as_mapping)
-        .ok_or_else(|| err(format!("`{key}` must be a map")))?;
+        .ok_or_else(|| crate::Error::Invalid(format!("`{key}` must be a map")))?;
     order
         .keys()
         .map(|name| {
             let name = name
                 .as_str()
-                .ok_or_else(|| err(format!("`{key}` keys must be strings")))?;
+                .ok_or_else(|| crate::Error::Invalid(format!("`{key}` keys must be strings")))?;
             let def = map
                 .get(name)
-                .ok_or_else(|| err(format!("`{key}.{name}` is missing")))?;
+                .ok_or_else(|| crate::Error::Invalid(format!("`{key}.{name}` is missing")))?;
             let def = serde_json::from_value(def.clone())
-                .map_err(|e| err(format!("`{key}.{name}`: {e}")))?;
+                .map_err(|e| crate::Error::Invalid(format!("`{key}.{name}`: {e}")))?;
             Ok((name.to_owned(), def))
         })
         .collect()

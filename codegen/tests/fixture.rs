@@ -273,3 +273,19 @@ fn a_spec_without_catalogue_or_error_codes_is_refused() {
     let spec = replace_once(MINI, "    ErrorCode:\n", "    Codes:\n");
     refused(&spec, "api.yml needs a string enum schema `ErrorCode`");
 }
+
+#[test]
+fn failures_are_typed_by_what_is_wrong() {
+    use nanochat_codegen::Error;
+    let not_yaml = generate("openapi: [unclosed");
+    assert!(matches!(not_yaml, Err(Error::Parse(_))), "{not_yaml:?}");
+    let spec = replace_once(MINI, "      operationId: post_encrypted\n", "");
+    let invalid = generate(&spec);
+    assert!(matches!(invalid, Err(Error::Invalid(_))), "{invalid:?}");
+    let spec = replace_once(MINI, "format: int64", "format: int16");
+    let unsupported = generate(&spec);
+    assert!(
+        matches!(unsupported, Err(Error::Unsupported(_))),
+        "{unsupported:?}"
+    );
+}
