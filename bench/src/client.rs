@@ -46,7 +46,10 @@ impl Connector {
 
     /// Like [`Connector::new`], every connection from `local` (a loopback
     /// address of its own, so the server counts it apart).
-    pub async fn with_local_address(url: &str, local: std::net::IpAddr) -> anyhow::Result<Connector> {
+    pub async fn with_local_address(
+        url: &str,
+        local: std::net::IpAddr,
+    ) -> anyhow::Result<Connector> {
         Connector::build(url, Some(local)).await
     }
 

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use sqlx::{FromRow as _, Row};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
 use super::names::{forget_name_key, load_member_names, load_name, remove_name, set_name};
@@ -205,11 +205,7 @@ async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Resul
 
 /// [`StoreError::TooManyConversations`] naming those of `usernames` who are
 /// already in `most` conversations.
-async fn require_room(
-    conn: &mut SqliteConnection,
-    usernames: &[String],
-    most: i64,
-) -> Result<()> {
+async fn require_room(conn: &mut SqliteConnection, usernames: &[String], most: i64) -> Result<()> {
     if most == i64::MAX || usernames.is_empty() {
         return Ok(());
     }

@@ -8,8 +8,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{FromRow as _, Row};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
 use super::{
@@ -50,7 +50,11 @@ struct MessageRow {
 /// A message row; `recipients` is filled in by [`fill_recipients`].
 fn message_from_row(row: &SqliteRow) -> Result<MessageRecord> {
     let row = MessageRow::from_row(row)?;
-    let attachment = match (row.attachment_iv, row.attachment_digest, row.attachment_size) {
+    let attachment = match (
+        row.attachment_iv,
+        row.attachment_digest,
+        row.attachment_size,
+    ) {
         (Some(iv), Some(digest), Some(size)) => Some(AttachmentMeta { iv, digest, size }),
         _ => None,
     };

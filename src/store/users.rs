@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-
 use super::conversations::{remove_member, transfer_or_delete};
 use super::names::forget_all_name_keys;
 use super::{

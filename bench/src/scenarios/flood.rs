@@ -79,7 +79,12 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
         let mut flood = tokio::task::JoinSet::new();
         for a in 0..flooders {
-            let address = IpAddr::V4(Ipv4Addr::new(127, 0, 1 + (a / 250) as u8, 2 + (a % 250) as u8));
+            let address = IpAddr::V4(Ipv4Addr::new(
+                127,
+                0,
+                1 + (a / 250) as u8,
+                2 + (a % 250) as u8,
+            ));
             let client = reqwest::Client::builder()
                 .local_address(address)
                 .pool_max_idle_per_host(CONNECTIONS_PER_FLOODER)
@@ -178,7 +183,11 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     table.print();
-    write_json(&ctx.cli.out, "flood", &json!({"seconds": seconds, "rows": rows}))?;
+    write_json(
+        &ctx.cli.out,
+        "flood",
+        &json!({"seconds": seconds, "rows": rows}),
+    )?;
     if let Some((flooders, p99)) = worst_p99 {
         ctx.verdict(
             "flood: with 32 flooding addresses a legitimate client's p99 < 50 ms",
@@ -204,12 +213,13 @@ impl Each for [AtomicU64; 3] {
 fn garbage_envelope(connector: &Connector) -> anyhow::Result<String> {
     let references = connector.references();
     let server_key = nanochat::crypto::PublicKey::from_spki_der(&references.server_public_key)?;
-    let (envelope, _) = nanochat::crypto::seal_request(&server_key, b"{\"type\":\"user.get\"}", None)?;
+    let (envelope, _) =
+        nanochat::crypto::seal_request(&server_key, b"{\"type\":\"user.get\"}", None)?;
     let mut wire = nanochat::client::session::wire_request(envelope);
     for byte in wire.data.0.iter_mut() {
         *byte ^= 0x5a;
     }
-    let request = nanochat::models::EncryptedRequest::try_from(&wire)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let request =
+        nanochat::models::EncryptedRequest::try_from(&wire).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(serde_json::to_string(&request)?)
 }
