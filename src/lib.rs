@@ -52,6 +52,10 @@ pub mod client;
 #[cfg(feature = "client-cli")]
 pub mod client_cli;
 pub mod crypto;
+/// The bodies of the cargo-fuzz targets (`fuzz/`): not an API.
+#[cfg(any(feature = "fuzzing", all(test, feature = "server", feature = "client")))]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

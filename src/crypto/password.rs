@@ -6,8 +6,9 @@
 //! AES-256-GCM(key, iv, plaintext = PKCS#8 DER, AAD = "nanochat/v1
 //! private-key")`. The parameters travel with the ciphertext; a reader refuses
 //! parameters below the OWASP minimum (m=19456 KiB, t=2, p=1) and above
-//! generous ceilings (m > 1 GiB, t > 20, p > 16) before running Argon2, so a
-//! crafted blob can neither weaken nor stall the client.
+//! generous ceilings (m > 1 GiB, t > 20, p > 16, and memory times passes
+//! above 2 GiB, [`KdfParams::MAX_WORK`]) before running Argon2, so a crafted
+//! blob can neither weaken nor stall the client.
 //!
 //! JSON (base64 standard with padding for binary fields):
 //! `{"version":1,"kdf":"argon2id","m_cost":19456,"t_cost":2,"p_cost":1,
@@ -59,7 +60,15 @@ impl KdfParams {
         p_cost: 16,
     };
 
-    /// Applies the floor and the ceiling.
+    /// The ceiling of the work, memory times passes (KiB x passes), whatever
+    /// each parameter is: the memory ceiling at the minimum passes, 1 GiB x
+    /// 2, about 5 s of one core. Any larger is [`CryptoError::KdfTooExpensive`]:
+    /// the separate ceilings alone let a blob ask for 1 GiB x 20 passes, about
+    /// a minute of one core per decryption attempt (found writing the
+    /// `password_key` fuzz target).
+    pub const MAX_WORK: u64 = Self::MAX.m_cost as u64 * Self::MIN.t_cost as u64;
+
+    /// Applies the floor and the ceilings.
     pub fn check(&self) -> Result<()> {
         if self.m_cost < Self::MIN.m_cost
             || self.t_cost < Self::MIN.t_cost
@@ -71,6 +80,9 @@ impl KdfParams {
             || self.t_cost > Self::MAX.t_cost
             || self.p_cost > Self::MAX.p_cost
         {
+            return Err(CryptoError::KdfTooExpensive);
+        }
+        if u64::from(self.m_cost) * u64::from(self.t_cost) > Self::MAX_WORK {
             return Err(CryptoError::KdfTooExpensive);
         }
         Ok(())
@@ -241,5 +253,52 @@ impl fmt::Debug for EncryptedPrivateKey {
             .field("p_cost", &self.p_cost)
             .field("ciphertext_len", &self.ciphertext.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// Found writing the `password_key` fuzz target: the separate ceilings
+    /// accepted 1 GiB x 20 passes x 16 lanes, so one crafted blob (from a
+    /// key file, or from a server answering `user.sync`) cost about a minute
+    /// of one core and 1 GiB per decryption attempt. The work is now bounded, and
+    /// refused before Argon2 runs.
+    #[test]
+    fn the_work_of_a_crafted_blob_is_bounded_before_argon2_runs() {
+        let worst = KdfParams {
+            m_cost: 1024 * 1024,
+            t_cost: 20,
+            p_cost: 16,
+        };
+        assert_eq!(worst.check(), Err(CryptoError::KdfTooExpensive));
+        let json = r#"{"version":1,"kdf":"argon2id","m_cost":1048576,"t_cost":20,"p_cost":16,"salt":"BQUFBQUFBQUFBQUFBQUFBQ==","iv":"BgYGBgYGBgYGBgYG","ciphertext":"AAAAAAAAAAAAAAAAAAAAAA=="}"#;
+        let blob = EncryptedPrivateKey::from_json(json).unwrap();
+        let start = Instant::now();
+        assert_eq!(blob.validate(), Err(CryptoError::KdfTooExpensive));
+        assert_eq!(
+            blob.decrypt(b"correct horse").unwrap_err(),
+            CryptoError::KdfTooExpensive
+        );
+        assert!(start.elapsed() < Duration::from_secs(1), "no Argon2 ran");
+
+        // The boundary: the memory ceiling at the minimum passes, and the
+        // pass ceiling at the memory that fits, are accepted.
+        let with = |m_cost, t_cost| {
+            KdfParams {
+                m_cost,
+                t_cost,
+                p_cost: 1,
+            }
+            .check()
+        };
+        assert_eq!(with(1024 * 1024, 2), Ok(()));
+        assert_eq!(with(1024 * 1024, 3), Err(CryptoError::KdfTooExpensive));
+        assert_eq!(with(104_857, 20), Ok(()));
+        assert_eq!(with(104_858, 20), Err(CryptoError::KdfTooExpensive));
+        assert_eq!(KdfParams::DEFAULT.check(), Ok(()));
     }
 }

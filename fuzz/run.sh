@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Runs the cargo-fuzz (libFuzzer) targets of fuzz/ one after another, each
+# for a bounded time, one process at a time.
+#
+#   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# Defaults: 600 seconds, every target in fuzz/fuzz_targets/. Needs a nightly
+# toolchain (`rustup toolchain install nightly`); installs cargo-fuzz into
+# target/cargo-fuzz/ if it is not there. Each target starts from its
+# committed seeds (fuzz/corpus/<target>/, only read) and keeps what it finds
+# in fuzz/target/corpus/<target>/, so a run leaves git clean. Crashes,
+# timeouts and OOMs land in fuzz/artifacts/<target>/ (reproduce one with
+# `fuzz/target/<triple>/release/<target> <file>`, then add it to
+# fuzz/corpus/<target>/ as crash-<what> once fixed, with a unit test beside
+# the fix).
+#
+# Prints, per target, the seconds, the executions and exec/s and the final
+# corpus size, and writes the same one line per target to
+# target/fuzz-summary.txt. Exits non-zero if any target crashed, timed out
+# or ran out of memory.
+#
+# Environment: FUZZ_TOOLCHAIN (nightly), FUZZ_SANITIZER (none: the crate
+# forbids unsafe code, so AddressSanitizer mostly halves the speed; use
+# `address` to check the C dependencies' allocations too), FUZZ_MAX_LEN
+# (65536 bytes), FUZZ_RSS_LIMIT_MB (2048), FUZZ_TIMEOUT (10 seconds for one
+# input).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+seconds=${1:-600}
+shift || true
+if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
+    echo "usage: fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
+    exit 2
+fi
+if (($# > 0)); then
+    targets=("$@")
+else
+    targets=()
+    for file in fuzz/fuzz_targets/*.rs; do
+        targets+=("$(basename "$file" .rs)")
+    done
+fi
+
+toolchain=${FUZZ_TOOLCHAIN:-nightly}
+sanitizer=${FUZZ_SANITIZER:-none}
+max_len=${FUZZ_MAX_LEN:-65536}
+rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
+timeout=${FUZZ_TIMEOUT:-10}
+
+if ! cargo "+$toolchain" --version >/dev/null 2>&1; then
+    echo "fuzz/run.sh: no $toolchain toolchain; rustup toolchain install $toolchain" >&2
+    exit 2
+fi
+export PATH="$root/target/cargo-fuzz/bin:$PATH"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "== installing cargo-fuzz into target/cargo-fuzz"
+    cargo install --locked cargo-fuzz --version 0.13.2 --root "$root/target/cargo-fuzz"
+fi
+
+echo "== building ${targets[*]} (sanitizer: $sanitizer)"
+build_start=$SECONDS
+for target in "${targets[@]}"; do
+    cargo "+$toolchain" fuzz build --sanitizer "$sanitizer" "$target"
+done
+echo "== built in $((SECONDS - build_start)) s"
+
+triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
+bin_dir="$root/fuzz/target/$triple/release"
+summary="$root/target/fuzz-summary.txt"
+mkdir -p "$root/target"
+: >"$summary"
+failed=()
+
+for target in "${targets[@]}"; do
+    seeds="$root/fuzz/corpus/$target"
+    scratch="$root/fuzz/target/corpus/$target"
+    artifacts="$root/fuzz/artifacts/$target"
+    # -jobs writes the child's output to fuzz-0.log in the working directory.
+    work="$root/fuzz/target/run/$target"
+    log="$root/fuzz/target/logs/$target.log"
+    mkdir -p "$seeds" "$scratch" "$artifacts" "$work" "$(dirname "$log")"
+    rm -f "$work"/fuzz-*.log
+    before=$(find "$artifacts" -type f ! -name 'slow-unit-*' | sort)
+    echo "== $target: $seconds s (seeds: $(find "$seeds" -type f | wc -l) files)"
+    status=0
+    (
+        cd "$work"
+        "$bin_dir/$target" "$scratch" "$seeds" \
+            -max_total_time="$seconds" -workers=1 -jobs=1 \
+            -max_len="$max_len" -rss_limit_mb="$rss_limit" -timeout="$timeout" \
+            -print_final_stats=1 -artifact_prefix="$artifacts/"
+    ) >"$log" 2>&1 || status=$?
+
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | sed 's/corp: //')
+    new=$(find "$scratch" -type f | wc -l)
+    peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
+    after=$(find "$artifacts" -type f ! -name 'slow-unit-*' | sort)
+    found=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d' || true)
+    verdict=ok
+    if ((status != 0)) || [[ -n $found ]]; then
+        verdict="FAILED (exit $status)"
+        failed+=("$target")
+    fi
+    line="$target: ${took:-?} s, ${runs:-?} runs, ${rate:-?} exec/s, corpus ${corpus:-?} inputs (${new} in fuzz/target/corpus), peak RSS ${peak:-?} MB: $verdict"
+    echo "$line"
+    echo "$line" >>"$summary"
+    if [[ $verdict != ok ]]; then
+        grep -E 'panicked at|ERROR: libFuzzer|SUMMARY|Test unit written' "$log" | head -20 || true
+        if [[ -n $found ]]; then
+            echo "artifacts:"
+            echo "$found" | sed 's/^/  /'
+        fi
+        echo "log: $log"
+    fi
+done
+
+echo "== summary ($summary)"
+cat "$summary"
+if ((${#failed[@]} > 0)); then
+    echo "fuzz/run.sh: ${failed[*]} failed" >&2
+    exit 1
+fi
