@@ -19,7 +19,8 @@ use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, Error, ErrorCode};
 use crate::server::error::{PlainFailure, PlainKind, blocking};
 use crate::server::protocol::{
-    Caller, PROTOCOL_VERSION, USERNAME_RULE, is_canonical_uuid, is_valid_username, unix_ms,
+    Caller, PROTOCOL_VERSION, USERNAME_RULE, is_canonical_uuid, is_json_object, is_valid_username,
+    unix_ms,
 };
 use crate::server::state::State;
 
@@ -84,6 +85,11 @@ pub async fn handle(
     // sending address more.
     let mut authenticated = false;
     let outcome = async {
+        if !is_json_object(&opened.body) {
+            return Err(Error::bad_request(
+                "the decrypted Body is not valid: expected a JSON object",
+            ));
+        }
         let body: Body = serde_json::from_slice(&opened.body)
             .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?;
         body_type_name = body.r#type.clone();

@@ -28,6 +28,16 @@ pub struct Caller {
     pub now: OffsetDateTime,
 }
 
+/// Whether `json` is written as a JSON object. serde's derived
+/// deserialisers also read a struct written as an array of its fields in
+/// order (`[1, "key", "iv", "data"]`); api.yml allows objects only, so the
+/// envelope and the Body are checked for one before they are parsed.
+pub fn is_json_object(json: &[u8]) -> bool {
+    json.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
 /// Whether `text` is a UUID written as 8-4-4-4-12 lowercase hex digits.
 pub fn is_canonical_uuid(text: &str) -> bool {
     text.len() == 36
@@ -103,4 +113,18 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
 pub fn from_unix_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_are_json_objects() {
+        assert!(is_json_object(b"{}"));
+        assert!(is_json_object(b" \n\t{\"version\":1}"));
+        assert!(!is_json_object(b"[1,\"a\",\"b\",\"c\"]"));
+        assert!(!is_json_object(b"  \"text\""));
+        assert!(!is_json_object(b""));
+    }
 }

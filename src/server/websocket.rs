@@ -20,8 +20,11 @@ use crate::crypto::EventSealer;
 use crate::models::{EncryptedBody, Error, ErrorCode};
 use crate::server::hub::{Outgoing, Subscription};
 use crate::server::pipeline::{self, Channel};
-use crate::server::protocol::PROTOCOL_VERSION;
+use crate::server::protocol::{PROTOCOL_VERSION, is_json_object};
 use crate::server::state::State;
+
+#[cfg(any(feature = "fuzzing", all(test, feature = "client")))]
+pub(crate) mod without_socket;
 
 /// A socket after a successful `session.open`.
 struct Session {
@@ -151,7 +154,12 @@ async fn handle_frame(
     text: &str,
     session: &mut Option<Session>,
 ) -> (String, bool) {
-    let envelope: EncryptedBody = match serde_json::from_str(text) {
+    let parsed = if is_json_object(text.as_bytes()) {
+        serde_json::from_str(text)
+    } else {
+        Err(serde::de::Error::custom("expected a JSON object"))
+    };
+    let envelope: EncryptedBody = match parsed {
         Ok(envelope) => envelope,
         Err(e) => {
             let error = Error::new(

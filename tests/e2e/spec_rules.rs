@@ -302,6 +302,49 @@ async fn session_open_anywhere_but_a_first_frame_is_bad_request() {
 }
 
 #[tokio::test]
+async fn the_body_and_the_envelope_are_json_objects_never_arrays() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let signer = key("alice");
+    // The Body's fields in struct order: serde's derive alone would take it.
+    let body = request(&alice, "conversation.list", None);
+    let array = json!([
+        body["type"],
+        body["created_at"],
+        body["request_id"],
+        body["username"]
+    ]);
+    let answer = raw(&alice, Some(&signer), &array).await;
+    assert_eq!(outcome(&answer), "bad_request");
+    // The envelope in array form, as a WebSocket frame.
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let upgraded = alice.http().websocket().await.unwrap().into_inner();
+    let mut socket = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        upgraded,
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
+    let (envelope, _secret) = alice
+        .seal(&alice.body_for(&Request::SessionOpen).unwrap(), true)
+        .await
+        .unwrap();
+    let object = serde_json::to_value(&envelope).unwrap();
+    let fields = ["version", "key", "iv", "data", "signature"];
+    let array: Vec<serde_json::Value> = fields.iter().map(|f| object[*f].clone()).collect();
+    socket
+        .send(Message::text(serde_json::to_string(&array).unwrap()))
+        .await
+        .unwrap();
+    let Some(Ok(Message::Text(reply))) = socket.next().await else {
+        panic!("no plain answer to an array-form frame")
+    };
+    let error: nanochat::models::Error = serde_json::from_str(&reply).unwrap();
+    assert_eq!(error.code.to_string(), "bad_envelope", "{reply}");
+}
+
+#[tokio::test]
 async fn a_missing_or_malformed_created_at_is_bad_request() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;

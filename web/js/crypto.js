@@ -1024,6 +1024,8 @@ export async function openName(conversationId, name, reader, me, sealerKey) {
 export const KDF_DEFAULT = Object.freeze({ m_cost: 19456, t_cost: 2, p_cost: 1 });
 /** The most expensive parameters a reader accepts (a blob cannot make us spend more). */
 export const KDF_MAX = Object.freeze({ m_cost: 1024 * 1024, t_cost: 20, p_cost: 16 });
+/** The most work (KiB x passes) a reader accepts, whatever each parameter: 1 GiB x 2, as the Rust core (`KdfParams::MAX_WORK`). */
+export const KDF_MAX_WORK = KDF_MAX.m_cost * KDF_DEFAULT.t_cost;
 /** Salt length of an EncryptedPrivateKey. */
 export const SALT_LEN = 16;
 
@@ -1043,6 +1045,9 @@ function checkKdf(p) {
     throw new CryptoError('the Argon2id parameters are weaker than the protocol minimum', 'weak_kdf');
   }
   if (p.m_cost > KDF_MAX.m_cost || p.t_cost > KDF_MAX.t_cost || p.p_cost > KDF_MAX.p_cost) {
+    throw new CryptoError('the Argon2id parameters are too expensive to accept', 'kdf_too_expensive');
+  }
+  if (p.m_cost * p.t_cost > KDF_MAX_WORK) {
     throw new CryptoError('the Argon2id parameters are too expensive to accept', 'kdf_too_expensive');
   }
 }

@@ -17,7 +17,7 @@ const info = {
   fingerprint: server.publicKey.fingerprint,
   windowSeconds: 300,
   clockSkewSeconds: 0,
-  limits: { max_body_bytes: 1, max_file_bytes: 1, max_content_bytes: 1, max_members: 1, max_page_size: 1 },
+  limits: { max_body_bytes: 1, max_file_bytes: 1, max_content_bytes: 1, max_members: 1, max_page_size: 1, max_conversations: 1 },
 };
 
 /**

@@ -213,6 +213,8 @@ test('EncryptedPrivateKey: Argon2id output, blob and its exact JSON match the ve
   await assert.rejects(c.decryptPrivateKey(b, 'wrong'), { code: 'wrong_password' });
   await assert.rejects(c.decryptPrivateKey({ ...b, m_cost: 19455 }, v.password), { code: 'weak_kdf' });
   await assert.rejects(c.decryptPrivateKey({ ...b, t_cost: 21 }, v.password), { code: 'kdf_too_expensive' });
+  // Each parameter under its own ceiling, the work (memory x passes) over 1 GiB x 2.
+  await assert.rejects(c.decryptPrivateKey({ ...b, m_cost: 1024 * 1024, t_cost: 3 }, v.password), { code: 'kdf_too_expensive' });
   await assert.rejects(c.decryptPrivateKey({ ...b, salt: 'AAAA' }, v.password), { code: 'bad_length' });
   await assert.rejects(c.decryptPrivateKey(/** @type {any} */ ({ ...b, version: 2 }), v.password), { code: 'unsupported_version' });
 });
