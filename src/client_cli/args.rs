@@ -84,7 +84,9 @@ pub enum ClientCommand {
 #[derive(Debug, Args)]
 pub struct CompleteArgs {
     /// The complete token printed by `nanochat user create`.
-    #[arg(long)]
+    // Tokens are base64url, so one in 64 starts with '-': without this,
+    // `--token -A4...` would be read as an unknown flag.
+    #[arg(long, allow_hyphen_values = true)]
     pub token: String,
     /// The name others see.
     #[arg(long)]
@@ -286,4 +288,32 @@ pub enum TrustCommand {
         /// Their new fingerprint, as they read it from `keys fingerprint`.
         fingerprint: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{ClientCli, ClientCommand};
+
+    #[test]
+    fn a_token_may_start_with_a_hyphen() {
+        let cli = ClientCli::try_parse_from([
+            "nanochat-client",
+            "--server",
+            "http://127.0.0.1:1",
+            "complete",
+            "--token",
+            "-A4_QMEwmVeoiuEsCwaTkpuXkFOTiEwGAy7zdQLqmcU",
+            "--display-name",
+            "Bob",
+        ])
+        .unwrap();
+        match cli.command {
+            ClientCommand::Complete(args) => {
+                assert_eq!(args.token, "-A4_QMEwmVeoiuEsCwaTkpuXkFOTiEwGAy7zdQLqmcU")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
