@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::names::{forget_name_key, load_member_names, load_name, remove_name, set_name};
 use super::{
     ConversationRecord, LeaveOutcome, MemberRecord, NameChange, NewName, Result, Store, StoreError,
-    is_unique_violation, parse_uuid, require_completed, sorted_unique, uuid_text,
+    is_unique_violation, parse_uuid, require_completed, require_room, sorted_unique, uuid_text,
 };
 
 /// Conversation columns.
@@ -201,29 +201,6 @@ async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Resul
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() > 0)
-}
-
-/// [`StoreError::TooManyConversations`] naming those of `usernames` who are
-/// already in `most` conversations.
-async fn require_room(conn: &mut SqliteConnection, usernames: &[String], most: i64) -> Result<()> {
-    if most == i64::MAX || usernames.is_empty() {
-        return Ok(());
-    }
-    let mut full = Vec::new();
-    for username in usernames {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE username = $1")
-            .bind(username)
-            .fetch_one(&mut *conn)
-            .await?;
-        if count >= most {
-            full.push(username.clone());
-        }
-    }
-    if full.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::TooManyConversations(full))
-    }
 }
 
 async fn insert_member(

@@ -725,6 +725,35 @@ fn sorted_unique(names: impl IntoIterator<Item = String>) -> Vec<String> {
     names
 }
 
+/// Fails with [`StoreError::TooManyConversations`], naming them, if any of
+/// `names` is already in `most` conversations: one grouped count per
+/// [`IN_CHUNK`] names, as [`require_completed`] does.
+async fn require_room(conn: &mut SqliteConnection, names: &[String], most: i64) -> Result<()> {
+    if most == i64::MAX || names.is_empty() {
+        return Ok(());
+    }
+    let mut full = Vec::new();
+    for chunk in names.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT username FROM members WHERE username IN ({}) \
+             GROUP BY username HAVING COUNT(*) >= ${}",
+            placeholders(1, chunk.len()),
+            chunk.len() + 1
+        );
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for name in chunk {
+            query = query.bind(name);
+        }
+        full.extend(query.bind(most).fetch_all(&mut *conn).await?);
+    }
+    if full.is_empty() {
+        Ok(())
+    } else {
+        full.sort();
+        Err(StoreError::TooManyConversations(full))
+    }
+}
+
 /// Fails with [`StoreError::UnknownUsers`] unless every name is a completed
 /// user. `names` must be sorted and unique.
 async fn require_completed(conn: &mut SqliteConnection, names: &[String]) -> Result<()> {

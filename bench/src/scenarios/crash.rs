@@ -416,14 +416,7 @@ async fn check_round(
             let mut found = HashSet::new();
             let mut before = None;
             'pages: loop {
-                let page = reader
-                    .message_list(ListMessages {
-                        conversation_id: room.id,
-                        before: before.clone(),
-                        limit: Some(100),
-                    })
-                    .await
-                    .context("message.list")?;
+                let page = page(reader, room.id, before.clone()).await?;
                 for message in &page.messages {
                     if verified.contains(&message.id) {
                         break 'pages;
@@ -542,20 +535,29 @@ async fn history_ids(
 ) -> anyhow::Result<Vec<Uuid>> {
     let mut ids = Vec::new();
     loop {
-        let page = reader
-            .message_list(ListMessages {
-                conversation_id: conversation,
-                before: before.clone(),
-                limit: Some(100),
-            })
-            .await
-            .context("message.list")?;
+        let page = page(reader, conversation, before.clone()).await?;
         ids.extend(page.messages.iter().map(|m| m.id));
         match page.next_cursor {
             Some(cursor) => before = Some(cursor),
             None => return Ok(ids),
         }
     }
+}
+
+/// One page of 100 messages, newest first, before `before`.
+async fn page(
+    reader: &Session,
+    conversation: Uuid,
+    before: Option<String>,
+) -> anyhow::Result<nanochat::models::MessagePage> {
+    reader
+        .message_list(ListMessages {
+            conversation_id: conversation,
+            before,
+            limit: Some(100),
+        })
+        .await
+        .context("message.list")
 }
 
 /// A uniformly random number below `n` from the OS.
