@@ -12,7 +12,7 @@
 //!   and the client without the server's dependencies.
 //! - `client-cli` (default): the `nanochat-client` command line.
 //!
-//! [`models`], [`bodies`], [`crypto`] and [`wire`] are always there.
+//! [`models`], [`bodies`], [`crypto`], [`wire`] and [`username`] are always there.
 //!
 //! # Layout
 //! - [`models`] (generated): every component schema of api.yml.
@@ -24,6 +24,7 @@
 //! - [`cli`]: the `nanochat` command line.
 //! - [`client_cli`]: the `nanochat-client` command line.
 //! - [`wire`]: base64 bytes and secret strings used by the models.
+//! - [`username`]: the validated [`username::Username`].
 //! - [`crypto`]: the protocol's cryptography (envelopes, message content, key storage).
 
 /// Every component schema of api.yml as a Rust type (generated).
@@ -60,4 +61,5 @@ pub mod fuzzing;
 pub mod server;
 #[cfg(feature = "server")]
 pub mod store;
+pub mod username;
 pub mod wire;

@@ -35,7 +35,7 @@ use crate::crypto::{
 };
 use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, Limits, References};
 use crate::server::pipeline::{check_uuid_spelling, parse_envelope};
-use crate::server::protocol::is_valid_username;
+use crate::username::Username;
 
 /// The request id of the request every fixture response answers.
 pub const RESPONSE_REQUEST_ID: &str = "00000000-0000-4000-8000-00000000f022";
@@ -110,7 +110,7 @@ fn decode_request(plaintext: &[u8], envelope: &RequestEnvelope) {
     };
     let _ = check_uuid_spelling(plaintext, body.payload.as_ref());
     if let Some(username) = &body.username {
-        let _ = is_valid_username(username);
+        let _ = Username::is_valid(username);
     }
     let Ok(request) =
         Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))

@@ -113,7 +113,7 @@ fn server() -> &'static Server {
                 .iter()
                 .map(|r| NewKey {
                     username: r.username.clone(),
-                    key_digest: Sha256::digest(&r.wrapped_key).to_vec(),
+                    key_digest: crate::store::Digest::of(&r.wrapped_key),
                     wrapped_key: r.wrapped_key.clone(),
                 })
                 .collect(),

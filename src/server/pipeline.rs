@@ -19,10 +19,10 @@ use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, Error, ErrorCode};
 use crate::server::error::{PlainFailure, PlainKind, blocking};
 use crate::server::protocol::{
-    Caller, PROTOCOL_VERSION, USERNAME_RULE, is_canonical_uuid, is_json_object, is_valid_username,
-    unix_ms,
+    Caller, PROTOCOL_VERSION, is_canonical_uuid, is_json_object, unix_ms,
 };
 use crate::server::state::State;
+use crate::username::Username;
 
 /// Where an envelope arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct Answered {
     /// The request's secret (the WebSocket derives its event key from it).
     pub secret: RequestSecret,
     /// The request's type and caller when the Body got that far and succeeded.
-    pub accepted: Option<(BodyType, String)>,
+    pub accepted: Option<(BodyType, Username)>,
 }
 
 /// Runs one envelope through the pipeline.
@@ -111,9 +111,8 @@ pub async fn handle(
             .username
             .ok_or_else(|| Error::bad_request("a request Body needs a username"))?;
         // Before anything is stored or logged under this name.
-        if !is_valid_username(&username) {
-            return Err(Error::bad_request(USERNAME_RULE));
-        }
+        let username =
+            Username::try_from(username).map_err(|_| Error::bad_request(Username::RULE))?;
         let id = body
             .request_id
             .ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;

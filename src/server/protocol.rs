@@ -1,5 +1,5 @@
 //! The protocol's values as the server reads and stores them, apart from
-//! any request flow: the version, the caller a handler gets, usernames,
+//! any request flow: the version, the caller a handler gets,
 //! UUID spelling, times in UNIX milliseconds and the limits' relation.
 //! The pipeline, the handlers and the operator CLI all use these; nothing
 //! here imports them.
@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::models::Limits;
+use crate::username::Username;
 
 /// The protocol version this server speaks.
 pub const PROTOCOL_VERSION: i32 = 1;
@@ -19,7 +20,7 @@ pub const PROTOCOL_VERSION: i32 = 1;
 pub struct Caller {
     /// The username from the Body; its signature has been verified (except
     /// for `user.sync`, the one unsigned type).
-    pub username: String,
+    pub username: Username,
     /// The peer address, for rate limits and logs.
     pub peer: Option<SocketAddr>,
     /// The request id (already recorded by the replay guard).
@@ -87,21 +88,6 @@ pub fn check_limits(limits: &Limits) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// What a username may be, for error messages.
-pub const USERNAME_RULE: &str = "a username is 1 to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit";
-
-/// Usernames: 1 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit.
-pub fn is_valid_username(name: &str) -> bool {
-    (1..=32).contains(&name.len())
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Unix milliseconds of a timestamp, the storage format.

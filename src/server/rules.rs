@@ -176,24 +176,20 @@ pub fn message_signature(
     }
     let sender = members.iter().find(|member| member.username == m.sender);
     let sender = sender.ok_or_else(|| Error::not_found("the sender is not a member"))?;
-    let key = state.public_key(&sender.public_key)?;
+    let sender_key = sender
+        .public_key
+        .as_deref()
+        .ok_or_else(|| Error::forbidden("the sender has no key: complete the account again"))?;
+    let key = state.public_key(sender_key)?;
     let recipients: Vec<RecipientDigest> = m
         .keys
         .iter()
-        .map(|k| {
-            let mut key_digest = [0u8; 32];
-            key_digest.copy_from_slice(&k.key_digest);
-            RecipientDigest {
-                username: k.username.clone(),
-                key_digest,
-            }
+        .map(|k| RecipientDigest {
+            username: k.username.clone(),
+            key_digest: k.key_digest.0,
         })
         .collect();
-    let attachment_digest = m.attachment.as_ref().map(|a| {
-        let mut digest = [0u8; 32];
-        digest.copy_from_slice(&a.digest);
-        digest
-    });
+    let attachment_digest = m.attachment.as_ref().map(|a| a.digest.0);
     let content_iv: [u8; IV_LEN] = m
         .content_iv
         .as_slice()

@@ -22,13 +22,14 @@ use crate::server::hub::{Outgoing, Subscription};
 use crate::server::pipeline::{self, Channel};
 use crate::server::protocol::{PROTOCOL_VERSION, is_json_object};
 use crate::server::state::State;
+use crate::username::Username;
 
 #[cfg(any(feature = "fuzzing", all(test, feature = "client")))]
 pub(crate) mod without_socket;
 
 /// A socket after a successful `session.open`.
 struct Session {
-    username: String,
+    username: Username,
     /// The key the session was opened with: when the user's stored key
     /// changes (rotation, operator reset or delete), the session ends.
     public_key: Vec<u8>,

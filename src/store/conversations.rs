@@ -37,7 +37,7 @@ fn member_from_row(row: &SqliteRow) -> Result<MemberRecord> {
     let row = MemberRow::from_row(row)?;
     Ok(MemberRecord {
         display_name: row.display_name.unwrap_or_else(|| row.username.clone()),
-        public_key: row.public_key.unwrap_or_default(),
+        public_key: row.public_key,
         joined_at: row.joined_at,
         owner: false,
         username: row.username,
@@ -525,6 +525,7 @@ async fn apply_members(
 
 #[cfg(test)]
 mod tests {
+    use super::super::Digest;
     use super::super::tests::{T0, message, new_user, store};
     use super::*;
 
@@ -541,16 +542,16 @@ mod tests {
             ciphertext: format!("ct-{revision}").into_bytes(),
             signature: format!("sig-{revision}").into_bytes(),
             sealed_by: sealer.to_owned(),
-            sealer_key_digest: format!("pkd-{sealer}").into_bytes(),
+            sealer_key_digest: Digest::of(format!("pkd-{sealer}").as_bytes()),
             keys: readers
                 .iter()
                 .map(|r| super::super::NewNameKey {
                     key: super::super::NewKey {
                         username: (*r).to_owned(),
                         wrapped_key: format!("nk-{r}-{revision}").into_bytes(),
-                        key_digest: format!("nkd-{r}-{revision}").into_bytes(),
+                        key_digest: Digest::of(format!("nkd-{r}-{revision}").as_bytes()),
                     },
-                    recipient_key_digest: format!("pkd-{r}").into_bytes(),
+                    recipient_key_digest: Digest::of(format!("pkd-{r}").as_bytes()),
                 })
                 .collect(),
         }
@@ -596,14 +597,14 @@ mod tests {
         let digests: Vec<_> = stored
             .recipients
             .iter()
-            .map(|r| (r.username.as_str(), r.key_digest.clone(), r.holds_key))
+            .map(|r| (r.username.as_str(), r.key_digest, r.holds_key))
             .collect();
         assert_eq!(
             digests,
             [
-                ("alice", b"nkd-alice-1".to_vec(), true),
-                ("bob", b"nkd-bob-1".to_vec(), true),
-                ("carol", b"nkd-carol-1".to_vec(), true)
+                ("alice", Digest::of(b"nkd-alice-1"), true),
+                ("bob", Digest::of(b"nkd-bob-1"), true),
+                ("carol", Digest::of(b"nkd-carol-1"), true)
             ]
         );
         assert_eq!(created.owner, "bob");
@@ -616,7 +617,7 @@ mod tests {
         assert_eq!(members, [("alice", false), ("bob", true), ("carol", false)]);
         let alice = &created.members[0];
         assert_eq!(alice.display_name, "Display alice");
-        assert_eq!(alice.public_key, b"pk-alice");
+        assert_eq!(alice.public_key.as_deref(), Some(&b"pk-alice"[..]));
         assert_eq!(alice.joined_at, T0);
         assert_eq!(
             s.get_conversation(id, "bob").await.unwrap().unwrap(),

@@ -13,8 +13,9 @@ use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
 use super::{
-    AttachmentMeta, AttachmentRecord, IN_CHUNK, MessageRecord, NewKey, NewMessage, Result, Store,
-    StoreError, is_foreign_key_violation, is_unique_violation, parse_uuid, placeholders, uuid_text,
+    AttachmentMeta, AttachmentRecord, Digest, IN_CHUNK, MessageRecord, NewKey, NewMessage, Result,
+    Store, StoreError, is_foreign_key_violation, is_unique_violation, parse_uuid, placeholders,
+    uuid_text,
 };
 
 /// A message joined with the reader's key row `k`; never the attachment
@@ -42,7 +43,7 @@ struct MessageRow {
     content: Vec<u8>,
     signature: Vec<u8>,
     attachment_iv: Option<Vec<u8>>,
-    attachment_digest: Option<Vec<u8>>,
+    attachment_digest: Option<Digest>,
     attachment_size: Option<i64>,
     wrapped_key: Vec<u8>,
 }
@@ -81,7 +82,7 @@ async fn fill_recipients(
     messages: &mut [MessageRecord],
 ) -> Result<()> {
     let ids: Vec<String> = messages.iter().map(|m| uuid_text(m.id)).collect();
-    let mut by_message: HashMap<String, Vec<(String, Vec<u8>)>> = HashMap::new();
+    let mut by_message: HashMap<String, Vec<(String, Digest)>> = HashMap::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let sql = format!(
             "SELECT message_id, username, key_digest FROM message_keys WHERE message_id IN ({})",
@@ -165,7 +166,7 @@ async fn touch(conn: &mut SqliteConnection, conversation_id: &str, now: i64) -> 
 type AttachmentColumns<'a> = (
     Option<&'a [u8]>,
     Option<&'a [u8]>,
-    Option<&'a [u8]>,
+    Option<Digest>,
     Option<i64>,
 );
 
@@ -178,7 +179,7 @@ fn attachment_columns(msg: &NewMessage) -> Result<AttachmentColumns<'_>> {
             Ok((
                 Some(a.iv.as_slice()),
                 Some(a.data.as_slice()),
-                Some(a.digest.as_slice()),
+                Some(a.digest),
                 Some(size),
             ))
         }
@@ -194,10 +195,10 @@ fn record_for(
     created_at: i64,
     edited_at: Option<i64>,
 ) -> MessageRecord {
-    let mut recipients: Vec<(String, Vec<u8>)> = msg
+    let mut recipients: Vec<(String, Digest)> = msg
         .keys
         .iter()
-        .map(|k| (k.username.clone(), k.key_digest.clone()))
+        .map(|k| (k.username.clone(), k.key_digest))
         .collect();
     recipients.sort();
     MessageRecord {
@@ -212,7 +213,7 @@ fn record_for(
         signature: msg.signature.clone(),
         attachment: msg.attachment.as_ref().map(|a| AttachmentMeta {
             iv: a.iv.clone(),
-            digest: a.digest.clone(),
+            digest: a.digest,
             size: i64::try_from(a.data.len()).unwrap_or(i64::MAX),
         }),
         key: msg
@@ -562,7 +563,7 @@ mod tests {
         msg.attachment = Some(NewAttachment {
             iv: vec![7; 12],
             data: data.to_vec(),
-            digest: vec![9; 32],
+            digest: Digest([9; 32]),
         });
         msg
     }
@@ -601,15 +602,15 @@ mod tests {
         assert_eq!(
             rec.recipients,
             vec![
-                ("alice".to_owned(), b"digest-alice".to_vec()),
-                ("bob".to_owned(), b"digest-bob".to_vec())
+                ("alice".to_owned(), Digest::of(b"digest-alice")),
+                ("bob".to_owned(), Digest::of(b"digest-bob"))
             ]
         );
         assert_eq!(
             rec.attachment,
             Some(AttachmentMeta {
                 iv: vec![7; 12],
-                digest: vec![9; 32],
+                digest: Digest([9; 32]),
                 size: 10
             })
         );

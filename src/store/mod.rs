@@ -27,11 +27,13 @@
 //! messages durable.
 
 mod conversations;
+mod digest;
 mod messages;
 mod names;
 mod replay;
 mod users;
 
+pub use digest::Digest;
 pub use users::TokenRules;
 
 use std::fmt;
@@ -227,9 +229,9 @@ pub struct MemberRecord {
     pub username: String,
     /// The member's display name (the username if none is set).
     pub display_name: String,
-    /// The member's public key, DER SubjectPublicKeyInfo. Empty if the member
-    /// has been reset ([`Store::reset_user`]) and is pending again.
-    pub public_key: Vec<u8>,
+    /// The member's public key, DER SubjectPublicKeyInfo; `None` while the
+    /// member has been reset ([`Store::reset_user`]) and is pending again.
+    pub public_key: Option<Vec<u8>>,
     /// When the member joined (unix ms).
     pub joined_at: i64,
     /// Whether the member owns the conversation.
@@ -271,7 +273,7 @@ pub struct NewName {
     /// The sealer's username.
     pub sealed_by: String,
     /// SHA-256 of the sealer's public key (SPKI DER) when sealing.
-    pub sealer_key_digest: Vec<u8>,
+    pub sealer_key_digest: Digest,
     /// The name key wrapped for every recipient (unique usernames).
     pub keys: Vec<NewNameKey>,
 }
@@ -283,7 +285,7 @@ pub struct NewNameKey {
     pub key: NewKey,
     /// SHA-256 of the recipient's public key (SPKI DER) when sealing, to
     /// tell later whether their key has changed since.
-    pub recipient_key_digest: Vec<u8>,
+    pub recipient_key_digest: Digest,
 }
 
 /// What a conversation update does to the name.
@@ -304,9 +306,9 @@ pub struct NameRecipient {
     /// The recipient.
     pub username: String,
     /// SHA-256 of the name key wrapped for them (signed).
-    pub key_digest: Vec<u8>,
+    pub key_digest: Digest,
     /// SHA-256 of their public key when the name was sealed.
-    pub recipient_key_digest: Vec<u8>,
+    pub recipient_key_digest: Digest,
     /// Whether the server still holds their wrapped key (it forgets it when
     /// they leave, are reset or are deleted).
     pub holds_key: bool,
@@ -328,7 +330,7 @@ pub struct NameRecord {
     /// When the server accepted it (unix ms).
     pub sealed_at: i64,
     /// SHA-256 of the sealer's public key when sealing.
-    pub sealer_key_digest: Vec<u8>,
+    pub sealer_key_digest: Digest,
     /// Every recipient, sorted by username (bytes ascending), as signed.
     pub recipients: Vec<NameRecipient>,
     /// The name key wrapped for the reader, if the server holds one.
@@ -343,7 +345,7 @@ pub struct NewAttachment {
     /// The attachment ciphertext (tag included).
     pub data: Vec<u8>,
     /// SHA-256 of `data`, as signed by the sender.
-    pub digest: Vec<u8>,
+    pub digest: Digest,
 }
 
 impl fmt::Debug for NewAttachment {
@@ -364,7 +366,7 @@ pub struct NewKey {
     /// The content key wrapped with RSA-OAEP under the recipient's public key.
     pub wrapped_key: Vec<u8>,
     /// SHA-256 of `wrapped_key`, as signed by the sender.
-    pub key_digest: Vec<u8>,
+    pub key_digest: Digest,
 }
 
 /// A message to insert, or the new version of an edited message.
@@ -395,7 +397,7 @@ pub struct AttachmentMeta {
     /// The 12-byte IV of the attachment.
     pub iv: Vec<u8>,
     /// SHA-256 of the attachment ciphertext.
-    pub digest: Vec<u8>,
+    pub digest: Digest,
     /// Length of the attachment ciphertext in bytes.
     pub size: i64,
 }
@@ -427,7 +429,7 @@ pub struct MessageRecord {
     pub key: Vec<u8>,
     /// Every recipient with the digest of its wrapped key, sorted by username
     /// (bytes ascending), as signed.
-    pub recipients: Vec<(String, Vec<u8>)>,
+    pub recipients: Vec<(String, Digest)>,
 }
 
 /// The encrypted bytes of one message's attachment.

@@ -49,7 +49,7 @@ pub(super) fn message(conversation_id: Uuid, sender: &str, recipients: &[&str]) 
             .map(|r| NewKey {
                 username: (*r).to_owned(),
                 wrapped_key: format!("wrapped-for-{r}").into_bytes(),
-                key_digest: format!("digest-{r}").into_bytes(),
+                key_digest: Digest::of(format!("digest-{r}").as_bytes()),
             })
             .collect(),
     }

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use nanochat::crypto::RsaBackend;
 use nanochat::store::{NewKey, NewMessage, Store};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Ctx;
@@ -74,7 +73,7 @@ async fn store_rate(
                             let wrapped_key = random_bytes(384);
                             NewKey {
                                 username: (*u).to_owned(),
-                                key_digest: Sha256::digest(&wrapped_key).to_vec(),
+                                key_digest: nanochat::store::Digest::of(&wrapped_key),
                                 wrapped_key,
                             }
                         })

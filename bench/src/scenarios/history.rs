@@ -11,7 +11,6 @@ use nanochat::crypto::RsaBackend;
 use nanochat::models::{ListMessages, MessagePage};
 use nanochat::store::{NewKey, NewMessage, Store};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Ctx;
@@ -108,7 +107,7 @@ pub async fn seed(
                 let wrapped_key = random_bytes(384);
                 NewKey {
                     username: name(*u),
-                    key_digest: Sha256::digest(&wrapped_key).to_vec(),
+                    key_digest: nanochat::store::Digest::of(&wrapped_key),
                     wrapped_key,
                 }
             })

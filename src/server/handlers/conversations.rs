@@ -42,7 +42,7 @@ pub async fn create(
             let everyone: Vec<String> = others
                 .iter()
                 .cloned()
-                .chain([caller.username.clone()])
+                .chain([caller.username.to_string()])
                 .collect();
             let readers = reader_keys(state, &everyone, &everyone).await?;
             Some(names::check_sealed_name(state, caller, payload.id, name, 1, &readers).await?)
@@ -163,7 +163,7 @@ async fn reader_keys(
     state: &State,
     members: &[String],
     must_exist: &[String],
-) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+) -> Result<BTreeMap<String, Option<Vec<u8>>>, Error> {
     let mut keys = state.store.public_keys(members).await?;
     let unknown: Vec<&str> = must_exist
         .iter()
@@ -178,7 +178,7 @@ async fn reader_keys(
     }
     Ok(members
         .iter()
-        .map(|m| (m.clone(), keys.remove(m).unwrap_or_default()))
+        .map(|m| (m.clone(), keys.remove(m)))
         .collect())
 }
 
@@ -218,7 +218,7 @@ pub async fn leave(
         LeaveOutcome::Left { remaining, .. } => {
             let event = Event::ConversationLeft(MemberLeft {
                 conversation_id: payload.id,
-                username: caller.username.clone(),
+                username: caller.username.to_string(),
             });
             let told = remaining.iter().map(String::as_str);
             state

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::bodies::Event;
@@ -15,7 +14,7 @@ use crate::server::hub::PerReader;
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::rules;
 use crate::server::state::State;
-use crate::store::{MemberRecord, NewAttachment, NewKey, NewMessage, StoreError};
+use crate::store::{Digest, MemberRecord, NewAttachment, NewKey, NewMessage, StoreError};
 use crate::wire::Bytes;
 
 /// AES-GCM IV length.
@@ -188,7 +187,7 @@ async fn check_upload(
     }
     let with_keys: BTreeSet<&str> = members
         .iter()
-        .filter(|m| !m.public_key.is_empty())
+        .filter(|m| m.public_key.is_some())
         .map(|m| m.username.as_str())
         .collect();
     rules::members_match(state, &with_keys, &u.keys)?;
@@ -197,20 +196,20 @@ async fn check_upload(
         .keys
         .into_iter()
         .map(|k| NewKey {
-            key_digest: Sha256::digest(&k.key).to_vec(),
+            key_digest: Digest::of(&k.key),
             username: k.username,
             wrapped_key: k.key.into_vec(),
         })
         .collect();
     let attachment = u.attachment.map(|a| NewAttachment {
-        digest: Sha256::digest(&a.data).to_vec(),
+        digest: Digest::of(&a.data),
         iv: a.iv.into_vec(),
         data: a.data.into_vec(),
     });
     let message = NewMessage {
         id: u.id,
         conversation_id: u.conversation_id,
-        sender: caller.username.clone(),
+        sender: caller.username.to_string(),
         content_iv: u.content_iv.into_vec(),
         content: u.content.into_vec(),
         signature: u.signature.into_vec(),

@@ -8,14 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::models::{ConversationName, Error, ErrorCode, SealedName};
 use crate::server::protocol::{Caller, from_unix_ms};
 use crate::server::rules;
 use crate::server::state::State;
-use crate::store::{MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
+use crate::store::{Digest, MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
 
 /// AES-GCM IV length.
 const IV_LEN: usize = 12;
@@ -27,7 +26,7 @@ const MAX_NAME_CIPHERTEXT: usize = crate::crypto::name::MAX_NAME_CHARS * 4 + TAG
 
 /// Every rule of a sealed name, in order: revision, sizes, exact members,
 /// sealer signature. `readers` maps each member who will read the name to
-/// their public key (SPKI DER; empty for a member without one); the caller
+/// their public key (SPKI DER; `None` for a member without one); the caller
 /// is the sealer and must be among them with a key. Returns the record to
 /// store.
 pub async fn check_sealed_name(
@@ -36,7 +35,7 @@ pub async fn check_sealed_name(
     conversation_id: Uuid,
     name: SealedName,
     next_revision: i64,
-    readers: &BTreeMap<String, Vec<u8>>,
+    readers: &BTreeMap<String, Option<Vec<u8>>>,
 ) -> Result<NewName, Error> {
     if name.revision != next_revision {
         return Err(Error::new(
@@ -63,37 +62,46 @@ pub async fn check_sealed_name(
     }
     let with_keys: BTreeSet<&str> = readers
         .iter()
-        .filter(|(_, key)| !key.is_empty())
+        .filter(|(_, key)| key.is_some())
         .map(|(username, _)| username.as_str())
         .collect();
     rules::members_match(state, &with_keys, &name.keys)?;
     let sealer_key = readers
-        .get(&caller.username)
-        .filter(|key| !key.is_empty())
+        .get(caller.username.as_str())
+        .and_then(Option::as_deref)
         .ok_or_else(|| Error::not_found("the sealer is not a member with a key"))?;
 
-    let keys: Vec<NewNameKey> = name
+    let keys = name
         .keys
         .into_iter()
-        .map(|k| NewNameKey {
-            recipient_key_digest: readers
+        .map(|k| {
+            // members_match has already refused these unless it is switched off.
+            let spki = readers
                 .get(&k.username)
-                .map(|spki| Sha256::digest(spki).to_vec())
-                .unwrap_or_default(),
-            key: NewKey {
-                key_digest: Sha256::digest(&k.key).to_vec(),
-                username: k.username,
-                wrapped_key: k.key.into_vec(),
-            },
+                .and_then(Option::as_deref)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::MembersMismatch,
+                        format!("{} is not a member with a key", k.username),
+                    )
+                })?;
+            Ok(NewNameKey {
+                recipient_key_digest: Digest::of(spki),
+                key: NewKey {
+                    key_digest: Digest::of(&k.key),
+                    username: k.username,
+                    wrapped_key: k.key.into_vec(),
+                },
+            })
         })
-        .collect();
+        .collect::<Result<Vec<NewNameKey>, Error>>()?;
     let record = NewName {
         revision: name.revision,
         iv: name.iv.into_vec(),
         ciphertext: name.ciphertext.into_vec(),
         signature: name.signature.into_vec(),
-        sealed_by: caller.username.clone(),
-        sealer_key_digest: Sha256::digest(sealer_key).to_vec(),
+        sealed_by: caller.username.to_string(),
+        sealer_key_digest: Digest::of(sealer_key),
         keys,
     };
     rules::name_signature(state, conversation_id, &record, sealer_key)?;
@@ -129,23 +137,21 @@ pub fn view(name: NameRecord, members: &[MemberRecord]) -> ConversationName {
 /// sealer has left or changed key (the signature no longer verifies with a
 /// member's key).
 fn needs_reseal(name: &NameRecord, members: &[MemberRecord]) -> bool {
-    let digest = |spki: &[u8]| Sha256::digest(spki).to_vec();
     let sealer_current = members.iter().any(|m| {
         m.username == name.sealed_by
-            && !m.public_key.is_empty()
-            && digest(&m.public_key) == name.sealer_key_digest
+            && m.public_key.as_deref().map(Digest::of) == Some(name.sealer_key_digest)
     });
     if !sealer_current {
         return true;
     }
     members
         .iter()
-        .filter(|m| !m.public_key.is_empty())
-        .any(|m| {
+        .filter_map(|m| Some((m, m.public_key.as_deref()?)))
+        .any(|(m, spki)| {
             !name.recipients.iter().any(|r| {
                 r.username == m.username
                     && r.holds_key
-                    && r.recipient_key_digest == digest(&m.public_key)
+                    && r.recipient_key_digest == Digest::of(spki)
             })
         })
 }

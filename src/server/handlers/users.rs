@@ -264,7 +264,7 @@ pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Error> {
     for (conversation_id, remaining) in deleted.left {
         let event = Event::ConversationLeft(MemberLeft {
             conversation_id,
-            username: caller.username.clone(),
+            username: caller.username.to_string(),
         });
         state
             .hub

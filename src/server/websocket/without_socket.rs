@@ -29,13 +29,13 @@ pub(crate) async fn handle_text_frame(
     event_key: EventKey,
 ) -> FrameOutcome {
     let mut session = None;
-    if let Some(username) = session_user
-        && let Ok(Some(key)) = state.current_key(username).await
+    if let Some(username) = session_user.and_then(|name| Username::try_from(name).ok())
+        && let Ok(Some(key)) = state.current_key(&username).await
     {
         session = Some(Session {
-            username: username.to_owned(),
+            subscription: state.hub.subscribe(&username),
+            username,
             public_key: key.to_vec(),
-            subscription: state.hub.subscribe(username),
             sealer: EventSealer::new(event_key),
         });
     }
