@@ -145,7 +145,7 @@ async fn insert_keys(conn: &mut SqliteConnection, message_id: &str, keys: &[NewK
                 .bind(message_id)
                 .bind(&key.username)
                 .bind(&key.wrapped_key)
-                .bind(&key.key_digest);
+                .bind(key.key_digest);
         }
         query.execute(&mut *conn).await?;
     }

@@ -38,7 +38,7 @@ pub(super) async fn set_name(
     .bind(&name.signature)
     .bind(&name.sealed_by)
     .bind(now)
-    .bind(&name.sealer_key_digest)
+    .bind(name.sealer_key_digest)
     .execute(&mut *conn)
     .await?;
     for k in &name.keys {
@@ -50,8 +50,8 @@ pub(super) async fn set_name(
         .bind(id)
         .bind(&k.key.username)
         .bind(&k.key.wrapped_key)
-        .bind(&k.key.key_digest)
-        .bind(&k.recipient_key_digest)
+        .bind(k.key.key_digest)
+        .bind(k.recipient_key_digest)
         .execute(&mut *conn)
         .await
         .map_err(|e| {
