@@ -1,70 +1,129 @@
-//! The server's error values: the spec's `Error` with shorthand
-//! constructors, and the mapping from storage and crypto failures.
+//! The server's failures: [`Failure`] (what the peer is told, apart from
+//! what only the log gets), the mapping from storage and crypto failures,
+//! and the envelopes answered in clear ([`PlainFailure`]).
 
 use crate::crypto::CryptoError;
 use crate::models::{Error, ErrorCode};
 use crate::store::StoreError;
+use poem::http::StatusCode;
 
-/// Shorthand constructors for the codes handlers use most.
-impl Error {
+/// A refused or failed request inside the server: the `Error` the peer is
+/// told and, for a server fault, the detail only the log gets. Nothing is
+/// logged when one is made; the edge that answers the peer
+/// ([`Failure::report`], called by the pipeline) logs the detail once, with
+/// the request's context.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    public: Error,
+    internal: Option<Internal>,
+}
+
+/// What failed inside the server, for the log only.
+#[derive(Debug, Clone)]
+struct Internal {
+    context: String,
+    detail: String,
+}
+
+impl Failure {
+    /// A refusal with `code` and a human message for the peer.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure {
+            public: Error::new(code, message),
+            internal: None,
+        }
+    }
+
     /// `bad_request` with a message.
-    pub fn bad_request(message: impl Into<String>) -> Error {
-        Error::new(ErrorCode::BadRequest, message)
+    pub fn bad_request(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorCode::BadRequest, message)
     }
 
     /// `not_found` with a message.
-    pub fn not_found(message: impl Into<String>) -> Error {
-        Error::new(ErrorCode::NotFound, message)
+    pub fn not_found(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorCode::NotFound, message)
     }
 
     /// `forbidden` with a message.
-    pub fn forbidden(message: impl Into<String>) -> Error {
-        Error::new(ErrorCode::Forbidden, message)
+    pub fn forbidden(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorCode::Forbidden, message)
     }
 
     /// `too_large` with a message.
-    pub fn too_large(message: impl Into<String>) -> Error {
-        Error::new(ErrorCode::TooLarge, message)
+    pub fn too_large(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorCode::TooLarge, message)
     }
 
-    /// `internal`: the details go to the log, never to the peer.
-    pub fn internal(context: &str, detail: impl std::fmt::Display) -> Error {
-        tracing::error!(%detail, "{context}");
-        Error::new(
-            ErrorCode::Internal,
-            format!("{context} failed; see the server log"),
-        )
+    /// `internal`: the peer learns only that `context` failed; `detail`
+    /// waits for [`Failure::report`].
+    pub fn internal(context: &str, detail: impl std::fmt::Display) -> Failure {
+        Failure {
+            public: Error::new(
+                ErrorCode::Internal,
+                format!("{context} failed; see the server log"),
+            ),
+            internal: Some(Internal {
+                context: context.to_owned(),
+                detail: detail.to_string(),
+            }),
+        }
+    }
+
+    /// The code the peer will see.
+    pub fn code(&self) -> ErrorCode {
+        self.public.code
+    }
+
+    /// What the peer will be told; never the internal detail.
+    pub fn public(&self) -> &Error {
+        &self.public
+    }
+
+    /// Logs the internal detail, if any (once: this consumes the failure),
+    /// and returns what the peer is told.
+    pub fn report(self) -> Error {
+        if let Some(internal) = &self.internal {
+            tracing::error!(detail = %internal.detail, "{} failed", internal.context);
+        }
+        self.public
     }
 }
 
-impl From<StoreError> for Error {
+impl std::fmt::Display for Failure {
+    /// The public text: a failure printed anywhere never leaks the detail.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.public.code, self.public.message)
+    }
+}
+
+impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => Error::not_found("no such object"),
-            StoreError::Conflict(what) => Error::new(ErrorCode::Conflict, what),
-            StoreError::InvalidToken => Error::new(
+            StoreError::NotFound => Failure::not_found("no such object"),
+            StoreError::Conflict(what) => Failure::new(ErrorCode::Conflict, what),
+            StoreError::InvalidToken => Failure::new(
                 ErrorCode::InvalidToken,
                 "the complete token is unknown, expired or already used",
             ),
             StoreError::UnknownUsers(names) => {
-                Error::not_found(format!("no such users: {}", names.join(", ")))
+                Failure::not_found(format!("no such users: {}", names.join(", ")))
             }
-            StoreError::Invalid(why) => Error::bad_request(why),
-            StoreError::TooManyConversations(names) => Error::new(
+            StoreError::Invalid(why) => Failure::bad_request(why),
+            StoreError::TooManyConversations(names) => Failure::new(
                 ErrorCode::TooLarge,
                 format!(
                     "already in limits.max_conversations conversations: {}",
                     names.join(", ")
                 ),
             ),
-            other => Error::internal("database access", other),
+            other => Failure::internal("database access", other),
         }
     }
 }
 
-impl From<CryptoError> for Error {
+impl From<CryptoError> for Failure {
     fn from(error: CryptoError) -> Self {
-        Error::internal("cryptographic operation", error)
+        Failure::internal("cryptographic operation", error)
     }
 }
 
@@ -72,10 +131,10 @@ impl From<CryptoError> for Error {
 /// stalls the async workers that serve everyone else.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Error> {
+) -> Result<T, Failure> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| Error::internal("background task", e))
+        .map_err(|e| Failure::internal("background task", e))
 }
 
 /// Why an envelope is answered in clear: one kind per documented answer of
@@ -98,14 +157,15 @@ pub enum PlainKind {
 }
 
 impl PlainKind {
-    /// The HTTP status it is answered with.
-    pub fn http_status(self) -> u16 {
+    /// The HTTP status it is answered with: a client (4xx) or server
+    /// (5xx) error, by construction.
+    pub fn http_status(self) -> StatusCode {
         match self {
-            PlainKind::BadEnvelope | PlainKind::SessionRequired => 400,
-            PlainKind::Undecryptable => 401,
-            PlainKind::TooLarge => 413,
-            PlainKind::RateLimited => 429,
-            PlainKind::Internal => 500,
+            PlainKind::BadEnvelope | PlainKind::SessionRequired => StatusCode::BAD_REQUEST,
+            PlainKind::Undecryptable => StatusCode::UNAUTHORIZED,
+            PlainKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PlainKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            PlainKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -140,17 +200,65 @@ impl PlainFailure {
         }
     }
 
-    /// A server fault, from the internal error that describes it.
-    pub(crate) fn internal(error: Error) -> Self {
+    /// A server fault: its detail is logged here, at the edge.
+    pub(crate) fn internal(failure: Failure) -> Self {
         PlainFailure {
             kind: PlainKind::Internal,
-            error,
+            error: failure.report(),
         }
     }
 }
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_internal_detail_reaches_the_log_once_and_never_the_peer() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let public = tracing::subscriber::with_default(subscriber, || {
+            let failure = Failure::internal("database access", "disk I/O error at page 7");
+            assert!(log.0.lock().unwrap().is_empty(), "logged when made");
+            assert!(!failure.to_string().contains("page 7"));
+            assert!(!failure.public().message.contains("page 7"));
+            failure.report()
+        });
+        assert_eq!(public.code, ErrorCode::Internal);
+        assert_eq!(public.message, "database access failed; see the server log");
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text.matches("disk I/O error at page 7").count(),
+            1,
+            "{text}"
+        );
+
+        // A refusal has nothing for the log.
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || Failure::forbidden("no").report());
+        assert!(log.0.lock().unwrap().is_empty());
+    }
 
     /// Every plain answer is one `api.yml` documents for `POST /encrypted`,
     /// with the status and code it names.
@@ -167,11 +275,14 @@ mod tests {
             PlainKind::SessionRequired,
             PlainKind::Internal,
         ] {
-            let documented = responses[kind.http_status().to_string()]["description"]
+            let status = kind.http_status();
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{kind:?}"
+            );
+            let documented = responses[status.as_u16().to_string()]["description"]
                 .as_str()
-                .unwrap_or_else(|| {
-                    panic!("{kind:?}: HTTP {} is not documented", kind.http_status())
-                });
+                .unwrap_or_else(|| panic!("{kind:?}: HTTP {status} is not documented"));
             if kind != PlainKind::SessionRequired {
                 assert!(
                     documented.contains(&format!("(code {})", kind.code().as_str())),

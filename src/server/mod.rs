@@ -177,9 +177,7 @@ async fn admit_body<E: Endpoint>(
     let peer = forwarded_client(&state, &req);
     if let Err(failure) = state.admit(peer) {
         let held = state.hold_refused().await;
-        let status = poem::http::StatusCode::from_u16(failure.kind.http_status())
-            .unwrap_or(poem::http::StatusCode::TOO_MANY_REQUESTS);
-        let mut response = plain(status, failure.error);
+        let mut response = plain(failure.kind.http_status(), failure.error);
         let headers = response.headers_mut();
         headers.insert(
             poem::http::header::RETRY_AFTER,

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::api::dispatch;
 use crate::bodies::{BodyType, Request};
 use crate::crypto::{RequestEnvelope, RequestSecret};
-use crate::models::{Body, EncryptedBody, Error, ErrorCode};
-use crate::server::error::{PlainFailure, PlainKind, blocking};
+use crate::models::{Body, EncryptedBody, ErrorCode};
+use crate::server::error::{Failure, PlainFailure, PlainKind, blocking};
 use crate::server::protocol::{
     Caller, PROTOCOL_VERSION, is_canonical_uuid, is_json_object, unix_ms,
 };
@@ -86,12 +86,12 @@ pub async fn handle(
     let mut authenticated = false;
     let outcome = async {
         if !is_json_object(&opened.body) {
-            return Err(Error::bad_request(
+            return Err(Failure::bad_request(
                 "the decrypted Body is not valid: expected a JSON object",
             ));
         }
         let body: Body = serde_json::from_slice(&opened.body)
-            .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?;
+            .map_err(|e| Failure::bad_request(format!("the decrypted Body is not valid: {e}")))?;
         body_type_name = body.r#type.clone();
         request_id = body.request_id;
         let now = OffsetDateTime::now_utc();
@@ -101,21 +101,21 @@ pub async fn handle(
             Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
                 .map_err(|e| match e {
                     crate::bodies::DecodeError::UnknownType(t) => {
-                        Error::new(ErrorCode::UnknownType, format!("unknown body type {t:?}"))
+                        Failure::new(ErrorCode::UnknownType, format!("unknown body type {t:?}"))
                     }
-                    other => Error::bad_request(other.to_string()),
+                    other => Failure::bad_request(other.to_string()),
                 })?;
         let body_type = request.body_type();
         check_channel(body_type, channel)?;
         let username = body
             .username
-            .ok_or_else(|| Error::bad_request("a request Body needs a username"))?;
+            .ok_or_else(|| Failure::bad_request("a request Body needs a username"))?;
         // Before anything is stored or logged under this name.
         let username =
-            Username::try_from(username).map_err(|_| Error::bad_request(Username::RULE))?;
+            Username::try_from(username).map_err(|_| Failure::bad_request(Username::RULE))?;
         let id = body
             .request_id
-            .ok_or_else(|| Error::bad_request("a request Body needs a request_id"))?;
+            .ok_or_else(|| Failure::bad_request("a request Body needs a request_id"))?;
         check_signature(state, &envelope, &request, &username).await?;
         authenticated = true;
         check_replay(state, &username, id, body.created_at, now).await?;
@@ -128,18 +128,18 @@ pub async fn handle(
         let response = dispatch(state.as_ref(), &caller, request).await?;
         let payload = response
             .payload_json()
-            .map_err(|e| Error::internal("encoding the response", e))?;
-        Ok::<_, Error>((body_type, username, payload))
+            .map_err(|e| Failure::internal("encoding the response", e))?;
+        Ok::<_, Failure>((body_type, username, payload))
     }
     .await;
 
     if channel == Channel::SocketFirst
         && let Err(error) = &outcome
-        && error.code == ErrorCode::SessionRequired
+        && error.code() == ErrorCode::SessionRequired
     {
         return Err(PlainFailure {
             kind: PlainKind::SessionRequired,
-            error: error.clone(),
+            error: error.public().clone(),
         });
     }
 
@@ -150,7 +150,8 @@ pub async fn handle(
             payload.as_object().cloned(),
             None,
         ),
-        Err(error) => (None, None, Some(error)),
+        // The edge: an internal failure's detail is logged here, once.
+        Err(failure) => (None, None, Some(failure.report())),
     };
     if error.is_some() && !authenticated {
         state.penalize(peer);
@@ -185,8 +186,9 @@ fn seal_response(
     secret: &RequestSecret,
     body: &Body,
     derive_correctly: bool,
-) -> Result<EncryptedBody, Error> {
-    let json = serde_json::to_vec(body).map_err(|e| Error::internal("encoding the response", e))?;
+) -> Result<EncryptedBody, Failure> {
+    let json =
+        serde_json::to_vec(body).map_err(|e| Failure::internal("encoding the response", e))?;
     let sealed = if derive_correctly {
         secret.response_key().seal(&json)?
     } else {
@@ -230,14 +232,14 @@ fn check_freshness(
     state: &State,
     created_at: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if !state.config.rules().freshness {
         return Ok(());
     }
     let skew = (now - created_at).abs();
     let window = state.config.freshness_window;
     if skew > window {
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::Stale,
             format!(
                 "created_at is {} s away from the server clock; the window is {} s",
@@ -262,7 +264,7 @@ const UUID_FIELDS: [&str; 2] = ["id", "conversation_id"];
 pub(crate) fn check_uuid_spelling(
     body: &[u8],
     payload: Option<&serde_json::Map<String, serde_json::Value>>,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     /// The Body's `request_id` as written; the typed Body keeps only its value.
     #[derive(serde::Deserialize)]
     struct Spelling<'a> {
@@ -270,7 +272,7 @@ pub(crate) fn check_uuid_spelling(
         request_id: Option<std::borrow::Cow<'a, str>>,
     }
     let request_id = serde_json::from_slice::<Spelling>(body)
-        .map_err(|e| Error::bad_request(format!("the decrypted Body is not valid: {e}")))?
+        .map_err(|e| Failure::bad_request(format!("the decrypted Body is not valid: {e}")))?
         .request_id;
     let payload_ids = UUID_FIELDS.iter().filter_map(|field| {
         let value = payload?.get(*field)?.as_str()?;
@@ -283,7 +285,7 @@ pub(crate) fn check_uuid_spelling(
         .chain(payload_ids)
     {
         if !is_canonical_uuid(value) {
-            return Err(Error::bad_request(format!(
+            return Err(Failure::bad_request(format!(
                 "{field} must be a UUID in lowercase hyphenated form (8-4-4-4-12 hex digits)"
             )));
         }
@@ -292,14 +294,14 @@ pub(crate) fn check_uuid_spelling(
 }
 
 /// Rule: `session.open` is the first WebSocket frame and only that.
-fn check_channel(body_type: BodyType, channel: Channel) -> Result<(), Error> {
+fn check_channel(body_type: BodyType, channel: Channel) -> Result<(), Failure> {
     match (channel, body_type) {
         (Channel::SocketFirst, BodyType::SessionOpen) => Ok(()),
-        (Channel::SocketFirst, _) => Err(Error::new(
+        (Channel::SocketFirst, _) => Err(Failure::new(
             ErrorCode::SessionRequired,
             "the first frame on a WebSocket must be session.open",
         )),
-        (_, BodyType::SessionOpen) => Err(Error::bad_request(
+        (_, BodyType::SessionOpen) => Err(Failure::bad_request(
             "session.open is only valid as the first WebSocket frame",
         )),
         _ => Ok(()),
@@ -313,7 +315,7 @@ async fn check_signature(
     envelope: &RequestEnvelope,
     request: &Request,
     username: &str,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     let body_type = request.body_type();
     let key = match request {
         Request::UserComplete(payload) => state.client_key(&payload.public_key)?,
@@ -323,7 +325,7 @@ async fn check_signature(
             // once, an operator's reset or delete takes effect within a
             // second.
             let key = state.current_key(username).await?.ok_or_else(|| {
-                Error::new(
+                Failure::new(
                     ErrorCode::UnknownUser,
                     format!("no completed user is called {username:?}"),
                 )
@@ -335,7 +337,7 @@ async fn check_signature(
         return Ok(());
     }
     if envelope.signature.is_none() {
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::BadSignature,
             format!("{body_type} must be signed"),
         ));
@@ -343,7 +345,7 @@ async fn check_signature(
     // Inline: a public-key operation (0.03 to 0.2 ms) costs less than a
     // hand-off to the blocking pool and back.
     envelope.verify_signature(&key).map_err(|_| {
-        Error::new(
+        Failure::new(
             ErrorCode::BadSignature,
             "the signature does not verify with this user's key",
         )
@@ -358,7 +360,7 @@ async fn check_replay(
     request_id: Uuid,
     created_at: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if !state.config.rules().replay {
         return Ok(());
     }
@@ -376,7 +378,7 @@ async fn check_replay(
     if fresh {
         Ok(())
     } else {
-        Err(Error::new(
+        Err(Failure::new(
             ErrorCode::Replayed,
             "this request_id was already accepted",
         ))

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::crypto::{RecipientDigest, message_signed_bytes, name_signed_bytes};
-use crate::models::{Error, ErrorCode, WrappedKey};
+use crate::models::{ErrorCode, WrappedKey};
+use crate::server::error::Failure;
 use crate::server::protocol::Caller;
 use crate::server::state::State;
 use crate::store::{ConversationRecord, MemberRecord, NewMessage, NewName};
@@ -27,8 +28,8 @@ use crate::store::{ConversationRecord, MemberRecord, NewMessage, NewName};
 /// AES-GCM IV length.
 const IV_LEN: usize = 12;
 
-fn invisible(id: Uuid) -> Error {
-    Error::not_found(format!("no conversation {id} is visible to you"))
+fn invisible(id: Uuid) -> Failure {
+    Failure::not_found(format!("no conversation {id} is visible to you"))
 }
 
 /// Rule (membership): only a member sees a conversation; anyone else gets
@@ -38,7 +39,7 @@ pub async fn membership(
     state: &State,
     caller: &Caller,
     id: Uuid,
-) -> Result<ConversationRecord, Error> {
+) -> Result<ConversationRecord, Failure> {
     let conversation = state.store.get_conversation(id, &caller.username).await?;
     match conversation {
         Some(c)
@@ -57,7 +58,7 @@ pub async fn membership_members(
     state: &State,
     caller: &Caller,
     id: Uuid,
-) -> Result<Vec<MemberRecord>, Error> {
+) -> Result<Vec<MemberRecord>, Failure> {
     let members = state.store.members(id).await?;
     let member = members.iter().any(|m| m.username == caller.username);
     if members.is_empty() || (state.config.rules().membership && !member) {
@@ -67,7 +68,7 @@ pub async fn membership_members(
 }
 
 /// Rule (membership), for reads: the same, as one point query.
-pub async fn membership_point(state: &State, caller: &Caller, id: Uuid) -> Result<(), Error> {
+pub async fn membership_point(state: &State, caller: &Caller, id: Uuid) -> Result<(), Failure> {
     if !state.config.rules().membership {
         return membership(state, caller, id).await.map(|_| ());
     }
@@ -86,11 +87,11 @@ pub fn sender_only(
     caller: &Caller,
     sender: Option<&str>,
     action: &str,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     match sender {
-        None => Err(Error::not_found("no such message")),
+        None => Err(Failure::not_found("no such message")),
         Some(sender) if state.config.rules().sender_only && sender != caller.username => Err(
-            Error::forbidden(format!("only the sender may {action} a message")),
+            Failure::forbidden(format!("only the sender may {action} a message")),
         ),
         Some(_) => Ok(()),
     }
@@ -98,19 +99,24 @@ pub fn sender_only(
 
 /// Rule (owner-only): only the conversation's owner may `action` it (change
 /// the members, delete it); other members get `forbidden`.
-pub fn owner_only(state: &State, caller: &Caller, owner: &str, action: &str) -> Result<(), Error> {
+pub fn owner_only(
+    state: &State,
+    caller: &Caller,
+    owner: &str,
+    action: &str,
+) -> Result<(), Failure> {
     if state.config.rules().owner_only && owner != caller.username {
-        return Err(Error::forbidden(format!("only the owner may {action}")));
+        return Err(Failure::forbidden(format!("only the owner may {action}")));
     }
     Ok(())
 }
 
 /// Rule (member count): a conversation has at most `limits.max_members`
 /// members, the owner included (`too_large`).
-pub fn member_count(state: &State, count: usize) -> Result<(), Error> {
+pub fn member_count(state: &State, count: usize) -> Result<(), Failure> {
     let max = state.config.limits.max_members;
     if count as i64 > max {
-        return Err(Error::too_large(format!(
+        return Err(Failure::too_large(format!(
             "{count} members is more than the limit of {max}"
         )));
     }
@@ -125,7 +131,7 @@ pub fn members_match(
     state: &State,
     members: &BTreeSet<&str>,
     keys: &[WrappedKey],
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if !state.config.rules().members_match {
         return Ok(());
     }
@@ -133,7 +139,7 @@ pub fn members_match(
     if named.len() != keys.len() || named != *members {
         let missing: Vec<&str> = members.difference(&named).copied().collect();
         let extra: Vec<&str> = named.difference(members).copied().collect();
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::MembersMismatch,
             format!(
                 "keys must name exactly the current members once each (missing: [{}], not members: [{}])",
@@ -152,9 +158,9 @@ pub fn name_follows_members(
     state: &State,
     named_members_change: bool,
     name_resealed_or_removed: bool,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if named_members_change && !name_resealed_or_removed && state.config.rules().members_match {
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::MembersMismatch,
             "this conversation has a name: re-seal it for the new member list (or remove it) in the same update",
         ));
@@ -170,16 +176,16 @@ pub fn message_signature(
     state: &State,
     members: &[MemberRecord],
     m: &NewMessage,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if !state.config.rules().message_signature {
         return Ok(());
     }
     let sender = members.iter().find(|member| member.username == m.sender);
-    let sender = sender.ok_or_else(|| Error::not_found("the sender is not a member"))?;
+    let sender = sender.ok_or_else(|| Failure::not_found("the sender is not a member"))?;
     let sender_key = sender
         .public_key
         .as_deref()
-        .ok_or_else(|| Error::forbidden("the sender has no key: complete the account again"))?;
+        .ok_or_else(|| Failure::forbidden("the sender has no key: complete the account again"))?;
     let key = state.public_key(sender_key)?;
     let recipients: Vec<RecipientDigest> = m
         .keys
@@ -194,7 +200,7 @@ pub fn message_signature(
         .content_iv
         .as_slice()
         .try_into()
-        .map_err(|_| Error::bad_request("IVs are 12 bytes"))?;
+        .map_err(|_| Failure::bad_request("IVs are 12 bytes"))?;
     let signed = message_signed_bytes(
         &m.conversation_id,
         &m.id,
@@ -203,9 +209,9 @@ pub fn message_signature(
         attachment_digest.as_ref(),
         &recipients,
     )
-    .map_err(|e| Error::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
+    .map_err(|e| Failure::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
     key.verify_pss(&signed, &m.signature).map_err(|_| {
-        Error::new(
+        Failure::new(
             ErrorCode::BadSignature,
             "the message signature does not verify with the sender's key",
         )
@@ -220,7 +226,7 @@ pub fn name_signature(
     conversation_id: Uuid,
     name: &NewName,
     sealer_key: &[u8],
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     if !state.config.rules().name_signature {
         return Ok(());
     }
@@ -237,9 +243,9 @@ pub fn name_signature(
         .iv
         .as_slice()
         .try_into()
-        .map_err(|_| Error::bad_request("the name iv is 12 bytes"))?;
+        .map_err(|_| Failure::bad_request("the name iv is 12 bytes"))?;
     let revision = u64::try_from(name.revision)
-        .map_err(|_| Error::bad_request("the name revision is positive"))?;
+        .map_err(|_| Failure::bad_request("the name revision is positive"))?;
     let signed = name_signed_bytes(
         &conversation_id,
         revision,
@@ -247,9 +253,9 @@ pub fn name_signature(
         &name.ciphertext,
         &recipients,
     )
-    .map_err(|e| Error::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
+    .map_err(|e| Failure::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
     key.verify_pss(&signed, &name.signature).map_err(|_| {
-        Error::new(
+        Failure::new(
             ErrorCode::BadSignature,
             "the name signature does not verify with your key",
         )

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::crypto::{PrivateKey, PublicKey};
-use crate::models::{Error, ErrorCode};
+use crate::models::ErrorCode;
 use crate::server::config::Config;
-use crate::server::error::blocking;
+use crate::server::error::{Failure, blocking};
 use crate::server::error::{PlainFailure, PlainKind};
 use crate::server::hub::Hub;
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
@@ -159,24 +159,24 @@ impl State {
     pub async fn argon2<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, Error> {
+    ) -> Result<T, Failure> {
         let _permit = self
             .argon2_jobs
             .acquire()
             .await
-            .map_err(|e| Error::internal("waiting for an Argon2id slot", e))?;
+            .map_err(|e| Failure::internal("waiting for an Argon2id slot", e))?;
         blocking(work).await
     }
 
     /// Parses a stored public key (once: every signed request needs its
     /// sender's); a stored key that no longer parses is a server fault, not
     /// the caller's.
-    pub fn public_key(&self, der: &[u8]) -> Result<PublicKey, Error> {
+    pub fn public_key(&self, der: &[u8]) -> Result<PublicKey, Failure> {
         if let Some(key) = lock(&self.parsed_keys).get(der) {
             return Ok(key.clone());
         }
         let key = PublicKey::from_spki_der(der)
-            .map_err(|e| Error::internal("reading a stored public key", e))?;
+            .map_err(|e| Failure::internal("reading a stored public key", e))?;
         let mut parsed = lock(&self.parsed_keys);
         if parsed.len() >= PARSED_KEYS {
             parsed.clear();
@@ -230,7 +230,7 @@ impl State {
 
     /// Rule: a public key sent by a client meets the size policy (2048 to
     /// 4096 bits, exponent 65537) and is canonically encoded.
-    pub fn client_key(&self, der: &[u8]) -> Result<PublicKey, Error> {
+    pub fn client_key(&self, der: &[u8]) -> Result<PublicKey, Failure> {
         #[cfg(feature = "mutants")]
         let parsed = if self.config.rules().key_size {
             PublicKey::from_spki_der(der)
@@ -240,7 +240,7 @@ impl State {
         #[cfg(not(feature = "mutants"))]
         let parsed = PublicKey::from_spki_der(der);
         parsed.map_err(|e| {
-            Error::new(
+            Failure::new(
                 ErrorCode::InvalidKey,
                 format!("the public key is not acceptable: {e}"),
             )

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bodies::Event;
 use crate::models::*;
+use crate::server::error::Failure;
 use crate::server::handlers::{names, views};
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::rules;
@@ -23,14 +24,14 @@ pub async fn create(
     state: &State,
     caller: &Caller,
     payload: CreateConversation,
-) -> Result<MessageConversation, Error> {
+) -> Result<MessageConversation, Failure> {
     let others: BTreeSet<String> = payload
         .members
         .into_iter()
         .filter(|m| *m != caller.username)
         .collect();
     if others.is_empty() {
-        return Err(Error::bad_request(
+        return Err(Failure::bad_request(
             "a conversation needs at least one other member",
         ));
     }
@@ -70,7 +71,7 @@ pub async fn update(
     state: &State,
     caller: &Caller,
     payload: Conversation,
-) -> Result<MessageConversation, Error> {
+) -> Result<MessageConversation, Failure> {
     let _order = state.conversation_lock(payload.id).await;
     let current = rules::membership(state, caller, payload.id).await?;
     let now = unix_ms(caller.now);
@@ -78,7 +79,7 @@ pub async fn update(
     // changes nothing.
     let remove_name = payload.remove_name.unwrap_or(false);
     if remove_name && payload.name.is_some() {
-        return Err(Error::bad_request(
+        return Err(Failure::bad_request(
             "name and remove_name exclude each other",
         ));
     }
@@ -89,12 +90,12 @@ pub async fn update(
             rules::owner_only(state, caller, &current.owner, "change the members")?;
             let members: BTreeSet<String> = members.into_iter().collect();
             if !members.contains(&current.owner) {
-                return Err(Error::bad_request(
+                return Err(Failure::bad_request(
                     "the owner must stay a member; leave or delete the conversation instead",
                 ));
             }
             if members.len() < 2 {
-                return Err(Error::bad_request(
+                return Err(Failure::bad_request(
                     "a conversation needs at least one other member",
                 ));
             }
@@ -163,7 +164,7 @@ async fn reader_keys(
     state: &State,
     members: &[String],
     must_exist: &[String],
-) -> Result<BTreeMap<String, Option<Vec<u8>>>, Error> {
+) -> Result<BTreeMap<String, Option<Vec<u8>>>, Failure> {
     let mut keys = state.store.public_keys(members).await?;
     let unknown: Vec<&str> = must_exist
         .iter()
@@ -171,7 +172,7 @@ async fn reader_keys(
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        return Err(Error::not_found(format!(
+        return Err(Failure::not_found(format!(
             "no such users: {}",
             unknown.join(", ")
         )));
@@ -188,7 +189,7 @@ async fn fan_out(
     state: &State,
     view: &MessageConversation,
     event: fn(MessageConversation) -> Event,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     let mut keys = match view.name {
         Some(_) => state.store.name_keys(view.id).await?,
         None => Default::default(),
@@ -207,7 +208,7 @@ pub async fn leave(
     state: &State,
     caller: &Caller,
     payload: BaseConversation,
-) -> Result<Empty, Error> {
+) -> Result<Empty, Failure> {
     let _order = state.conversation_lock(payload.id).await;
     rules::membership(state, caller, payload.id).await?;
     match state
@@ -237,7 +238,7 @@ pub async fn delete(
     state: &State,
     caller: &Caller,
     payload: BaseConversation,
-) -> Result<Empty, Error> {
+) -> Result<Empty, Failure> {
     let _order = state.conversation_lock(payload.id).await;
     let current = rules::membership(state, caller, payload.id).await?;
     rules::owner_only(state, caller, &current.owner, "delete the conversation")?;
@@ -253,12 +254,12 @@ pub async fn get(
     state: &State,
     caller: &Caller,
     payload: BaseConversation,
-) -> Result<MessageConversation, Error> {
+) -> Result<MessageConversation, Failure> {
     let conversation = rules::membership(state, caller, payload.id).await?;
     page(state, caller, conversation).await
 }
 
-pub async fn list(state: &State, caller: &Caller) -> Result<List, Error> {
+pub async fn list(state: &State, caller: &Caller) -> Result<List, Failure> {
     let conversations = state.store.list_conversations(&caller.username).await?;
     let mut latest = state.store.latest_messages(&caller.username).await?;
     let items = conversations
@@ -276,7 +277,7 @@ async fn page(
     state: &State,
     caller: &Caller,
     conversation: ConversationRecord,
-) -> Result<MessageConversation, Error> {
+) -> Result<MessageConversation, Failure> {
     let (messages, next) = state
         .store
         .list_messages(conversation.id, &caller.username, None, FIRST_PAGE)

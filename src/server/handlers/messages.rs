@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::bodies::Event;
 use crate::models::*;
+use crate::server::error::Failure;
 use crate::server::handlers::views;
 use crate::server::hub::PerReader;
 use crate::server::protocol::{Caller, unix_ms};
@@ -33,7 +34,7 @@ struct Upload {
     signature: Bytes,
 }
 
-pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<Message, Error> {
+pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<Message, Failure> {
     let upload = Upload {
         conversation_id: p.conversation_id,
         id: p.id,
@@ -54,7 +55,7 @@ pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
-                Error::new(ErrorCode::Conflict, "a message with this id already exists")
+                Failure::new(ErrorCode::Conflict, "a message with this id already exists")
             }
             other => other.into(),
         })?;
@@ -63,7 +64,7 @@ pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<
     Ok(view)
 }
 
-pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<Message, Error> {
+pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<Message, Failure> {
     let upload = Upload {
         conversation_id: p.conversation_id,
         id: p.id,
@@ -93,7 +94,7 @@ pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<
     Ok(view)
 }
 
-pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Error> {
+pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Failure> {
     let _order = state.conversation_lock(p.conversation_id).await;
     let members = rules::membership_members(state, caller, p.conversation_id).await?;
     let sender = state
@@ -110,12 +111,12 @@ pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Em
     Ok(Empty {})
 }
 
-pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<MessagePage, Error> {
+pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<MessagePage, Failure> {
     rules::membership_point(state, caller, p.conversation_id).await?;
     let max = state.config.limits.max_page_size;
     let limit = p.limit.unwrap_or(DEFAULT_PAGE.min(max));
     if !(1..=max).contains(&limit) {
-        return Err(Error::bad_request(format!(
+        return Err(Failure::bad_request(format!(
             "limit must be between 1 and {max}"
         )));
     }
@@ -123,7 +124,7 @@ pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<Mes
         Some(cursor) => Some(
             cursor
                 .parse::<i64>()
-                .map_err(|_| Error::bad_request("before is not a cursor this server issued"))?,
+                .map_err(|_| Failure::bad_request("before is not a cursor this server issued"))?,
         ),
         None => None,
     };
@@ -141,14 +142,14 @@ pub async fn attachment(
     state: &State,
     caller: &Caller,
     p: BaseMessage,
-) -> Result<Attachment, Error> {
+) -> Result<Attachment, Failure> {
     rules::membership_point(state, caller, p.conversation_id).await?;
     let found = state
         .store
         .get_attachment(p.conversation_id, p.id, &caller.username)
         .await?;
     let found = found
-        .ok_or_else(|| Error::not_found("no attachment for this message is visible to you"))?;
+        .ok_or_else(|| Failure::not_found("no attachment for this message is visible to you"))?;
     Ok(Attachment {
         conversation_id: found.conversation_id,
         message_id: found.message_id,
@@ -164,13 +165,13 @@ async fn check_upload(
     caller: &Caller,
     members: &[MemberRecord],
     u: Upload,
-) -> Result<NewMessage, Error> {
+) -> Result<NewMessage, Failure> {
     let limits = &state.config.limits;
     if u.content_iv.len() != IV_LEN || u.attachment.as_ref().is_some_and(|a| a.iv.len() != IV_LEN) {
-        return Err(Error::bad_request("IVs are 12 bytes"));
+        return Err(Failure::bad_request("IVs are 12 bytes"));
     }
     if u.content.len() as i64 > limits.max_content_bytes {
-        return Err(Error::too_large(format!(
+        return Err(Failure::too_large(format!(
             "content is {} bytes; the limit is {}",
             u.content.len(),
             limits.max_content_bytes
@@ -179,7 +180,7 @@ async fn check_upload(
     if let Some(a) = &u.attachment
         && a.data.len() as i64 > limits.max_file_bytes
     {
-        return Err(Error::too_large(format!(
+        return Err(Failure::too_large(format!(
             "the attachment is {} bytes; the limit is {}",
             a.data.len(),
             limits.max_file_bytes

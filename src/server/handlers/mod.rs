@@ -9,14 +9,15 @@ mod views;
 
 use crate::api::Handler;
 use crate::models::*;
+use crate::server::error::Failure;
 use crate::server::protocol::Caller;
 use crate::server::state::State;
 
 impl Handler for State {
     type Caller = Caller;
-    type Error = Error;
+    type Error = Failure;
 
-    async fn session_open(&self, _caller: &Caller) -> Result<SessionOpened, Error> {
+    async fn session_open(&self, _caller: &Caller) -> Result<SessionOpened, Failure> {
         // The WebSocket task subscribes the socket once this succeeds.
         Ok(SessionOpened {
             ping_interval_seconds: self.config.ping_interval.as_secs() as i64,
@@ -27,23 +28,31 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: CompleteUser,
-    ) -> Result<PublicUser, Error> {
+    ) -> Result<PublicUser, Failure> {
         users::complete(self, caller, payload).await
     }
 
-    async fn user_sync(&self, caller: &Caller, payload: SyncUser) -> Result<PrivateKeyUser, Error> {
+    async fn user_sync(
+        &self,
+        caller: &Caller,
+        payload: SyncUser,
+    ) -> Result<PrivateKeyUser, Failure> {
         users::sync(self, caller, payload).await
     }
 
-    async fn user_get(&self, caller: &Caller, payload: BaseUser) -> Result<PublicUser, Error> {
+    async fn user_get(&self, caller: &Caller, payload: BaseUser) -> Result<PublicUser, Failure> {
         users::get(self, caller, payload).await
     }
 
-    async fn user_update(&self, caller: &Caller, payload: UpdateUser) -> Result<PublicUser, Error> {
+    async fn user_update(
+        &self,
+        caller: &Caller,
+        payload: UpdateUser,
+    ) -> Result<PublicUser, Failure> {
         users::update(self, caller, payload).await
     }
 
-    async fn user_delete(&self, caller: &Caller) -> Result<Empty, Error> {
+    async fn user_delete(&self, caller: &Caller) -> Result<Empty, Failure> {
         users::delete(self, caller).await
     }
 
@@ -51,7 +60,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: CreateConversation,
-    ) -> Result<MessageConversation, Error> {
+    ) -> Result<MessageConversation, Failure> {
         conversations::create(self, caller, payload).await
     }
 
@@ -59,7 +68,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: Conversation,
-    ) -> Result<MessageConversation, Error> {
+    ) -> Result<MessageConversation, Failure> {
         conversations::update(self, caller, payload).await
     }
 
@@ -67,7 +76,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: BaseConversation,
-    ) -> Result<Empty, Error> {
+    ) -> Result<Empty, Failure> {
         conversations::leave(self, caller, payload).await
     }
 
@@ -75,7 +84,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: BaseConversation,
-    ) -> Result<Empty, Error> {
+    ) -> Result<Empty, Failure> {
         conversations::delete(self, caller, payload).await
     }
 
@@ -83,11 +92,11 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: BaseConversation,
-    ) -> Result<MessageConversation, Error> {
+    ) -> Result<MessageConversation, Failure> {
         conversations::get(self, caller, payload).await
     }
 
-    async fn conversation_list(&self, caller: &Caller) -> Result<List, Error> {
+    async fn conversation_list(&self, caller: &Caller) -> Result<List, Failure> {
         conversations::list(self, caller).await
     }
 
@@ -95,7 +104,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: CreateMessage,
-    ) -> Result<Message, Error> {
+    ) -> Result<Message, Failure> {
         messages::create(self, caller, payload).await
     }
 
@@ -103,11 +112,15 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: UpdateMessage,
-    ) -> Result<Message, Error> {
+    ) -> Result<Message, Failure> {
         messages::update(self, caller, payload).await
     }
 
-    async fn message_delete(&self, caller: &Caller, payload: BaseMessage) -> Result<Empty, Error> {
+    async fn message_delete(
+        &self,
+        caller: &Caller,
+        payload: BaseMessage,
+    ) -> Result<Empty, Failure> {
         messages::delete(self, caller, payload).await
     }
 
@@ -115,7 +128,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: ListMessages,
-    ) -> Result<MessagePage, Error> {
+    ) -> Result<MessagePage, Failure> {
         messages::list(self, caller, payload).await
     }
 
@@ -123,7 +136,7 @@ impl Handler for State {
         &self,
         caller: &Caller,
         payload: BaseMessage,
-    ) -> Result<Attachment, Error> {
+    ) -> Result<Attachment, Failure> {
         messages::attachment(self, caller, payload).await
     }
 }

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
-use crate::models::{ConversationName, Error, ErrorCode, SealedName};
+use crate::models::{ConversationName, ErrorCode, SealedName};
+use crate::server::error::Failure;
 use crate::server::protocol::{Caller, from_unix_ms};
 use crate::server::rules;
 use crate::server::state::State;
@@ -36,9 +37,9 @@ pub async fn check_sealed_name(
     name: SealedName,
     next_revision: i64,
     readers: &BTreeMap<String, Option<Vec<u8>>>,
-) -> Result<NewName, Error> {
+) -> Result<NewName, Failure> {
     if name.revision != next_revision {
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::Conflict,
             format!(
                 "a new name must carry revision {next_revision}, not {}; fetch the conversation and seal again",
@@ -47,15 +48,15 @@ pub async fn check_sealed_name(
         ));
     }
     if name.iv.len() != IV_LEN {
-        return Err(Error::bad_request("the name iv is 12 bytes"));
+        return Err(Failure::bad_request("the name iv is 12 bytes"));
     }
     if name.ciphertext.len() <= TAG_LEN {
-        return Err(Error::bad_request(
+        return Err(Failure::bad_request(
             "the name ciphertext is shorter than a tag and a character",
         ));
     }
     if name.ciphertext.len() > MAX_NAME_CIPHERTEXT {
-        return Err(Error::too_large(format!(
+        return Err(Failure::too_large(format!(
             "the name ciphertext is {} bytes; a name of 128 characters needs at most {MAX_NAME_CIPHERTEXT}",
             name.ciphertext.len()
         )));
@@ -69,7 +70,7 @@ pub async fn check_sealed_name(
     let sealer_key = readers
         .get(caller.username.as_str())
         .and_then(Option::as_deref)
-        .ok_or_else(|| Error::not_found("the sealer is not a member with a key"))?;
+        .ok_or_else(|| Failure::not_found("the sealer is not a member with a key"))?;
 
     let keys = name
         .keys
@@ -80,7 +81,7 @@ pub async fn check_sealed_name(
                 .get(&k.username)
                 .and_then(Option::as_deref)
                 .ok_or_else(|| {
-                    Error::new(
+                    Failure::new(
                         ErrorCode::MembersMismatch,
                         format!("{} is not a member with a key", k.username),
                     )
@@ -94,7 +95,7 @@ pub async fn check_sealed_name(
                 },
             })
         })
-        .collect::<Result<Vec<NewNameKey>, Error>>()?;
+        .collect::<Result<Vec<NewNameKey>, Failure>>()?;
     let record = NewName {
         revision: name.revision,
         iv: name.iv.into_vec(),

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 use crate::bodies::Event;
 use crate::crypto::key_rotation_bytes;
 use crate::models::*;
+use crate::server::error::Failure;
 use crate::server::handlers::views;
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
@@ -24,7 +25,7 @@ pub async fn complete(
     state: &State,
     caller: &Caller,
     payload: CompleteUser,
-) -> Result<PublicUser, Error> {
+) -> Result<PublicUser, Failure> {
     let display_name = check_display_name(&payload.display_name)?;
     // The pipeline verified the request's signature with this key; parsing
     // it again applies the size policy with a precise error.
@@ -32,12 +33,12 @@ pub async fn complete(
     let (private_key, sync_password) = match (payload.private_key, payload.sync_password) {
         (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(password)),
         (Some(_), None) => {
-            return Err(Error::bad_request(
+            return Err(Failure::bad_request(
                 "a stored private key needs a sync_password",
             ));
         }
         (None, Some(_)) => {
-            return Err(Error::bad_request(
+            return Err(Failure::bad_request(
                 "a sync_password is only meaningful with a private_key",
             ));
         }
@@ -53,7 +54,7 @@ pub async fn complete(
         .and_then(|u| u.token_hash.as_deref())
         .is_some_and(|stored| bool::from(stored.ct_eq(token_hash.as_slice())));
     if !matches {
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::InvalidToken,
             "the complete token is unknown, expired or already used",
         ));
@@ -81,8 +82,9 @@ pub async fn complete(
         .await?;
     state.key_changed();
     tracing::info!(username = %caller.username, "user completed");
-    let public = views::public_user(user)
-        .ok_or_else(|| Error::internal("completing the user", "no public key after completion"))?;
+    let public = views::public_user(user).ok_or_else(|| {
+        Failure::internal("completing the user", "no public key after completion")
+    })?;
     // A user reset by the operator comes back with a new key: the members
     // of their conversations must hear of it (and warn) like any rotation.
     let contacts = state.store.shared_contacts(&caller.username).await?;
@@ -97,7 +99,7 @@ pub async fn sync(
     state: &State,
     caller: &Caller,
     payload: SyncUser,
-) -> Result<PrivateKeyUser, Error> {
+) -> Result<PrivateKeyUser, Failure> {
     let peer_key = caller
         .peer
         .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
@@ -115,7 +117,7 @@ pub async fn sync(
         // Never the username beside the address: the envelope hides who is
         // asking from the network, and the log must not undo that.
         tracing::warn!(username = %caller.username, "user.sync rate limited");
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::RateLimited,
             "too many failed sync attempts; try again later",
         ));
@@ -144,7 +146,7 @@ pub async fn sync(
     let (Some(user), true) = (user, verified) else {
         // The reserved attempt stays counted as a failure.
         tracing::warn!(username = %caller.username, "user.sync failed");
-        return Err(Error::new(
+        return Err(Failure::new(
             ErrorCode::WrongPassword,
             "wrong sync password, or no private key is stored for this user",
         ));
@@ -153,7 +155,7 @@ pub async fn sync(
     state.sync_limiter.clear(&user_key);
     let private_key: EncryptedPrivateKey =
         serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
-            .map_err(|e| Error::internal("reading the stored private key", e))?;
+            .map_err(|e| Failure::internal("reading the stored private key", e))?;
     Ok(PrivateKeyUser {
         username: user.username,
         display_name: user.display_name.unwrap_or_default(),
@@ -162,21 +164,25 @@ pub async fn sync(
     })
 }
 
-pub async fn get(state: &State, _caller: &Caller, payload: BaseUser) -> Result<PublicUser, Error> {
+pub async fn get(
+    state: &State,
+    _caller: &Caller,
+    payload: BaseUser,
+) -> Result<PublicUser, Failure> {
     let user = state
         .store
         .get_user(&payload.username)
         .await?
         .filter(|u| u.is_complete());
     user.and_then(views::public_user)
-        .ok_or_else(|| Error::not_found(format!("no user is called {:?}", payload.username)))
+        .ok_or_else(|| Failure::not_found(format!("no user is called {:?}", payload.username)))
 }
 
 pub async fn update(
     state: &State,
     caller: &Caller,
     payload: UpdateUser,
-) -> Result<PublicUser, Error> {
+) -> Result<PublicUser, Failure> {
     let mut change = UserUpdate::default();
     if let Some(name) = &payload.display_name {
         change.display_name = Some(check_display_name(name)?);
@@ -186,11 +192,11 @@ pub async fn update(
         let proof = payload
             .public_key_signature
             .as_ref()
-            .ok_or_else(|| Error::bad_request("a new public_key needs public_key_signature"))?;
+            .ok_or_else(|| Failure::bad_request("a new public_key needs public_key_signature"))?;
         let message = key_rotation_bytes(&caller.username, new_key);
         // Inline, like every public-key operation (see the pipeline).
         key.verify_pss(&message, proof).map_err(|_| {
-            Error::new(
+            Failure::new(
                 ErrorCode::BadSignature,
                 "public_key_signature does not verify with the new key",
             )
@@ -201,10 +207,10 @@ pub async fn update(
         .store
         .get_user(&caller.username)
         .await?
-        .ok_or_else(|| Error::not_found("no such user"))?;
+        .ok_or_else(|| Failure::not_found("no such user"))?;
     if payload.remove_private_key == Some(true) {
         if payload.private_key.is_some() {
-            return Err(Error::bad_request(
+            return Err(Failure::bad_request(
                 "remove_private_key and private_key contradict each other",
             ));
         }
@@ -213,7 +219,7 @@ pub async fn update(
     } else {
         if let Some(key) = &payload.private_key {
             if payload.sync_password.is_none() && current.sync_password_hash.is_none() {
-                return Err(Error::bad_request(
+                return Err(Failure::bad_request(
                     "a stored private key needs a sync_password",
                 ));
             }
@@ -229,7 +235,7 @@ pub async fn update(
             if change.private_key == Some(None)
                 || (current.private_key.is_none() && payload.private_key.is_none())
             {
-                return Err(Error::bad_request(
+                return Err(Failure::bad_request(
                     "a sync_password is only meaningful with a stored private_key",
                 ));
             }
@@ -242,7 +248,7 @@ pub async fn update(
         .update_user(&caller.username, unix_ms(caller.now), change)
         .await?;
     let public = views::public_user(user)
-        .ok_or_else(|| Error::internal("updating the user", "no public key"))?;
+        .ok_or_else(|| Failure::internal("updating the user", "no public key"))?;
     if key_changed {
         state.key_changed();
         tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
@@ -256,7 +262,7 @@ pub async fn update(
     Ok(public)
 }
 
-pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Error> {
+pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Failure> {
     let deleted = state
         .store
         .delete_user(&caller.username, unix_ms(caller.now))
@@ -276,11 +282,11 @@ pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Error> {
     Ok(Empty {})
 }
 
-fn check_display_name(name: &str) -> Result<String, Error> {
+fn check_display_name(name: &str) -> Result<String, Failure> {
     let name = name.trim();
     let length = name.chars().count();
     if length == 0 || length > MAX_DISPLAY_NAME || name.chars().any(char::is_control) {
-        return Err(Error::bad_request(format!(
+        return Err(Failure::bad_request(format!(
             "display_name must be 1 to {MAX_DISPLAY_NAME} printable characters"
         )));
     }
@@ -289,20 +295,20 @@ fn check_display_name(name: &str) -> Result<String, Error> {
 
 /// Checks an uploaded password-encrypted private key is well formed (the
 /// server cannot decrypt it) and returns it as stored JSON.
-fn check_private_key(key: &EncryptedPrivateKey) -> Result<String, Error> {
+fn check_private_key(key: &EncryptedPrivateKey) -> Result<String, Failure> {
     let json =
-        serde_json::to_string(key).map_err(|e| Error::internal("encoding the private key", e))?;
+        serde_json::to_string(key).map_err(|e| Failure::internal("encoding the private key", e))?;
     let parsed = crate::crypto::EncryptedPrivateKey::from_json(&json)
-        .map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
+        .map_err(|e| Failure::bad_request(format!("private_key is not acceptable: {e}")))?;
     parsed
         .validate()
-        .map_err(|e| Error::bad_request(format!("private_key is not acceptable: {e}")))?;
+        .map_err(|e| Failure::bad_request(format!("private_key is not acceptable: {e}")))?;
     Ok(json)
 }
 
-async fn hash_sync_password(state: &State, password: Secret) -> Result<String, Error> {
+async fn hash_sync_password(state: &State, password: Secret) -> Result<String, Failure> {
     if password.expose().chars().count() < MIN_SYNC_PASSWORD {
-        return Err(Error::bad_request(format!(
+        return Err(Failure::bad_request(format!(
             "sync_password must have at least {MIN_SYNC_PASSWORD} characters"
         )));
     }
@@ -313,5 +319,5 @@ async fn hash_sync_password(state: &State, password: Secret) -> Result<String, E
                 .map(|h| h.to_string())
         })
         .await?
-        .map_err(|e| Error::internal("hashing the sync password", e))
+        .map_err(|e| Failure::internal("hashing the sync password", e))
 }
