@@ -167,14 +167,17 @@ impl<T: Transport> Api<T> {
         self.0.get_health(self.0.client_addr(request)).await
     }
 }
-/// One method per body type of the catalogue, called with the
-/// authenticated caller once the envelope has been opened, checked
-/// and its signature verified.
-pub trait Handler: Send + Sync + 'static {
+/// What the handlers of every area share. Each area trait has one
+/// method per body type, called with the authenticated caller once
+/// the envelope has been opened, checked and its signature verified.
+pub trait HandlerTypes: Send + Sync + 'static {
     /// Who sent the request, as established by the envelope pipeline.
     type Caller: Send + Sync;
     /// The error every method may return; the pipeline turns it into an encrypted Error body.
     type Error: Send;
+}
+/// The `session.*` body types.
+pub trait SessionHandler: HandlerTypes {
     /// `session.open`: Opens an event session on a WebSocket; must be the first frame there. Over POST /encrypted, or as a later frame of a socket whose session is open, it gets bad_request (encrypted) and the socket keeps its session. session_required is the plain answer to any other first frame.
     fn session_open(
         &self,
@@ -182,6 +185,9 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl std::future::Future<
         Output = Result<crate::models::SessionOpened, Self::Error>,
     > + Send;
+}
+/// The `user.*` body types.
+pub trait UserHandler: HandlerTypes {
     /// `user.complete`: Completes a user created by the operator, with the one-time complete token; signed with the new private key (proof of possession).
     fn user_complete(
         &self,
@@ -221,6 +227,9 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl std::future::Future<
         Output = Result<crate::models::Empty, Self::Error>,
     > + Send;
+}
+/// The `conversation.*` body types.
+pub trait ConversationHandler: HandlerTypes {
     /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1).
     fn conversation_create(
         &self,
@@ -268,6 +277,9 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl std::future::Future<
         Output = Result<crate::models::List, Self::Error>,
     > + Send;
+}
+/// The `message.*` body types.
+pub trait MessageHandler: HandlerTypes {
     /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members.
     fn message_create(
         &self,
@@ -309,6 +321,11 @@ pub trait Handler: Send + Sync + 'static {
         Output = Result<crate::models::Attachment, Self::Error>,
     > + Send;
 }
+/// Every area's handler: what [`dispatch`] needs. Implemented for
+/// any type that implements all the area traits.
+pub trait Handler: SessionHandler + UserHandler + ConversationHandler + MessageHandler {}
+impl<T: SessionHandler + UserHandler + ConversationHandler + MessageHandler> Handler
+for T {}
 /// Routes a typed request to its [`Handler`] method.
 pub async fn dispatch<H: Handler>(
     handler: &H,

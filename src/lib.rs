@@ -17,9 +17,9 @@
 //! # Layout
 //! - [`models`] (generated): every component schema of api.yml.
 //! - [`bodies`] (generated): the body catalogue as typed requests, responses and events.
-//! - [`api`] (generated): poem-openapi transport endpoints, the `Transport` and `Handler` traits, `dispatch`.
+//! - [`api`] (generated): poem-openapi transport endpoints, the `Transport` trait, one handler trait per area (`UserHandler`, ...), `dispatch`.
 //! - [`client`]: the generated typed client (progenitor's HTTP layer, one method per body type) and the hand-written [`client::Session`] that seals and checks each exchange.
-//! - [`server`]: the envelope pipeline, the `Handler` implementation, WebSocket hub and limits.
+//! - [`server`]: the envelope pipeline, the handler traits' implementation, WebSocket hub and limits.
 //! - [`store`]: SQLite storage (sqlx), migrations and queries; no HTTP types.
 //! - [`cli`]: the `nanochat` command line.
 //! - [`client_cli`]: the `nanochat-client` command line.

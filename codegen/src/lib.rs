@@ -12,7 +12,7 @@
 //! - [`bodies`]: the typed catalogue (`BodyType`, `Request`, `Response`,
 //!   `Event`) shared by server and client.
 //! - [`server`]: the poem-openapi transport endpoints, the `Transport` and
-//!   `Handler` traits and the dispatcher.
+//!   per-area handler traits and the dispatcher.
 //! - [`client`]: progenitor's HTTP client plus one typed method per body
 //!   type.
 //! - [`typescript`]: `bodies.d.ts`, the catalogue typed for the web frontend.

@@ -1,6 +1,7 @@
 //! The server skeleton: poem-openapi endpoints for the transport paths, the
-//! `Transport` trait they delegate to, the `Handler` trait with one method
-//! per body type, and `dispatch`, which routes a typed request to it.
+//! `Transport` trait they delegate to, one handler trait per area of body
+//! types (`UserHandler` for `user.*`, ...) with one method per type, and
+//! `dispatch`, which routes a typed request to it.
 //!
 //! The split mirrors the protocol: `Transport` sees envelopes (what crosses
 //! HTTP), `Handler` sees authenticated, decrypted, typed bodies. The
@@ -109,7 +110,12 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
         });
     }
 
-    let handler_methods = spec.bodies.iter().map(|b| {
+    // One trait per area (the part of the body type before the first
+    // '.'), in the order the catalogue first names it, so each handler
+    // module implements its own area and nothing forwards.
+    let mut areas: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+    for b in &spec.bodies {
+        let area = b.name.split('.').next().unwrap_or(&b.name);
         let name = format_ident!("{}", snake(&b.name));
         let docs = doc(Some(&format!("`{}`: {}", b.name, b.description)));
         let response = format_ident!("{}", b.response);
@@ -117,11 +123,30 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
             let p = format_ident!("{}", p);
             quote!(, payload: crate::models::#p)
         });
-        quote! {
+        let method = quote! {
             #docs
             fn #name(&self, caller: &Self::Caller #payload) -> impl std::future::Future<Output = Result<crate::models::#response, Self::Error>> + Send;
+        };
+        match areas.iter_mut().find(|(known, _)| *known == area) {
+            Some((_, methods)) => methods.push(method),
+            None => areas.push((area, vec![method])),
+        }
+    }
+    let area_traits = areas.iter().map(|(area, methods)| {
+        let name = format_ident!("{}Handler", pascal(area));
+        let docs = doc(Some(&format!("The `{area}.*` body types.")));
+        quote! {
+            #docs
+            pub trait #name: HandlerTypes {
+                #(#methods)*
+            }
         }
     });
+    let area_names: Vec<_> = areas
+        .iter()
+        .map(|(area, _)| format_ident!("{}Handler", pascal(area)))
+        .collect();
+
     let dispatch_arms = spec.bodies.iter().map(|b| {
         let name = format_ident!("{}", snake(&b.name));
         let variant = format_ident!("{}", pascal(&b.name));
@@ -166,16 +191,23 @@ pub fn generate(spec: &Spec) -> Result<TokenStream> {
             #(#endpoints)*
         }
 
-        /// One method per body type of the catalogue, called with the
-        /// authenticated caller once the envelope has been opened, checked
-        /// and its signature verified.
-        pub trait Handler: Send + Sync + 'static {
+        /// What the handlers of every area share. Each area trait has one
+        /// method per body type, called with the authenticated caller once
+        /// the envelope has been opened, checked and its signature verified.
+        pub trait HandlerTypes: Send + Sync + 'static {
             /// Who sent the request, as established by the envelope pipeline.
             type Caller: Send + Sync;
             /// The error every method may return; the pipeline turns it into an encrypted Error body.
             type Error: Send;
-            #(#handler_methods)*
         }
+
+        #(#area_traits)*
+
+        /// Every area's handler: what [`dispatch`] needs. Implemented for
+        /// any type that implements all the area traits.
+        pub trait Handler: #(#area_names)+* {}
+
+        impl<T: #(#area_names)+*> Handler for T {}
 
         /// Routes a typed request to its [`Handler`] method.
         pub async fn dispatch<H: Handler>(handler: &H, caller: &H::Caller, request: Request) -> Result<Response, H::Error> {

@@ -151,13 +151,19 @@ fn adding_a_body_type_needs_no_hand_edit() {
         "Request::EchoPing(decode_payload(body_type.as_str(), payload)?)",
     );
 
-    // server.rs: a Handler method and a dispatch arm.
+    // server.rs: a new area trait with the method, required by Handler,
+    // and a dispatch arm.
     assert_eq!(
-        trait_method(&after.server, "Handler", "echo_ping"),
+        trait_method(&after.server, "EchoHandler", "echo_ping"),
         squash(
             "fn echo_ping(&self, caller: &Self::Caller, payload: crate::models::Ping) \
              -> impl std::future::Future<Output = Result<crate::models::Pong, Self::Error>> + Send"
         )
+    );
+    assert_has(
+        "server.rs",
+        &after.server,
+        "pub trait Handler: EchoHandler + GreetingHandler {}",
     );
     assert_has(
         "server.rs",
@@ -182,8 +188,8 @@ fn adding_a_body_type_needs_no_hand_edit() {
     // The existing types are untouched.
     for method in ["greeting_send", "greeting_count"] {
         assert_eq!(
-            trait_method(&before.server, "Handler", method),
-            trait_method(&after.server, "Handler", method)
+            trait_method(&before.server, "GreetingHandler", method),
+            trait_method(&after.server, "GreetingHandler", method)
         );
         assert_eq!(
             trait_method(&before.client, "Bodies", method),

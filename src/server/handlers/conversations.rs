@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::api::ConversationHandler;
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::error::Failure;
@@ -20,141 +21,211 @@ use crate::wire::Bytes;
 /// Messages in the page `conversation.get` returns.
 pub const FIRST_PAGE: i64 = 50;
 
-pub async fn create(
-    state: &State,
-    caller: &Caller,
-    payload: CreateConversation,
-) -> Result<MessageConversation, Failure> {
-    let others: BTreeSet<String> = payload
-        .members
-        .into_iter()
-        .filter(|m| *m != caller.username)
-        .collect();
-    if others.is_empty() {
-        return Err(Failure::bad_request(
-            "a conversation needs at least one other member",
-        ));
-    }
-    rules::member_count(state, others.len() + 1)?;
-    let others: Vec<String> = others.into_iter().collect();
-    let _order = state.conversation_lock(payload.id).await;
-    let name = match payload.name {
-        Some(name) => {
-            let everyone: Vec<String> = others
-                .iter()
-                .cloned()
-                .chain([caller.username.to_string()])
-                .collect();
-            let readers = reader_keys(state, &everyone, &everyone).await?;
-            Some(names::check_sealed_name(state, caller, payload.id, name, 1, &readers).await?)
+impl ConversationHandler for State {
+    async fn conversation_create(
+        &self,
+        caller: &Caller,
+        payload: CreateConversation,
+    ) -> Result<MessageConversation, Failure> {
+        let others: BTreeSet<String> = payload
+            .members
+            .into_iter()
+            .filter(|m| *m != caller.username)
+            .collect();
+        if others.is_empty() {
+            return Err(Failure::bad_request(
+                "a conversation needs at least one other member",
+            ));
         }
-        None => None,
-    };
-    let record = state
-        .store
-        .create_conversation(
-            payload.id,
-            name.as_ref(),
-            &caller.username,
-            &others,
-            unix_ms(caller.now),
-        )
-        .await?;
-    let view = views::conversation(record, Vec::new(), None);
-    // Every member's sockets, the caller's included: their other devices
-    // learn of it too.
-    fan_out(state, &view, Event::ConversationCreated).await?;
-    Ok(view)
-}
-
-pub async fn update(
-    state: &State,
-    caller: &Caller,
-    payload: Conversation,
-) -> Result<MessageConversation, Failure> {
-    let _order = state.conversation_lock(payload.id).await;
-    let current = rules::membership(state, caller, payload.id).await?;
-    let now = unix_ms(caller.now);
-    // Validate everything before the first write, so a refused update
-    // changes nothing.
-    let remove_name = payload.remove_name.unwrap_or(false);
-    if remove_name && payload.name.is_some() {
-        return Err(Failure::bad_request(
-            "name and remove_name exclude each other",
-        ));
-    }
-    let current_members: BTreeSet<String> =
-        current.members.iter().map(|m| m.username.clone()).collect();
-    let members = match payload.members {
-        Some(members) => {
-            rules::owner_only(state, caller, &current.owner, "change the members")?;
-            let members: BTreeSet<String> = members.into_iter().collect();
-            if !members.contains(&current.owner) {
-                return Err(Failure::bad_request(
-                    "the owner must stay a member; leave or delete the conversation instead",
-                ));
-            }
-            if members.len() < 2 {
-                return Err(Failure::bad_request(
-                    "a conversation needs at least one other member",
-                ));
-            }
-            rules::member_count(state, members.len())?;
-            // The same list is no change, and needs no re-sealed name.
-            (members != current_members).then_some(members)
-        }
-        None => None,
-    };
-    rules::name_follows_members(
-        state,
-        members.is_some() && current.name.is_some(),
-        payload.name.is_some() || remove_name,
-    )?;
-    let name = match payload.name {
-        Some(name) => {
-            let readers = match &members {
-                Some(new) => {
-                    let new: Vec<String> = new.iter().cloned().collect();
-                    let added: Vec<String> = new
-                        .iter()
-                        .filter(|m| !current_members.contains(*m))
-                        .cloned()
-                        .collect();
-                    reader_keys(state, &new, &added).await?
-                }
-                None => current
-                    .members
+        rules::member_count(self, others.len() + 1)?;
+        let others: Vec<String> = others.into_iter().collect();
+        let _order = self.conversation_lock(payload.id).await;
+        let name = match payload.name {
+            Some(name) => {
+                let everyone: Vec<String> = others
                     .iter()
-                    .map(|m| (m.username.clone(), m.public_key.clone()))
-                    .collect(),
-            };
-            let next = current.name_revision + 1;
-            let sealed =
-                names::check_sealed_name(state, caller, payload.id, name, next, &readers).await?;
-            NameChange::Set(sealed)
+                    .cloned()
+                    .chain([caller.username.to_string()])
+                    .collect();
+                let readers = reader_keys(self, &everyone, &everyone).await?;
+                Some(names::check_sealed_name(self, caller, payload.id, name, 1, &readers).await?)
+            }
+            None => None,
+        };
+        let record = self
+            .store
+            .create_conversation(
+                payload.id,
+                name.as_ref(),
+                &caller.username,
+                &others,
+                unix_ms(caller.now),
+            )
+            .await?;
+        let view = views::conversation(record, Vec::new(), None);
+        // Every member's sockets, the caller's included: their other devices
+        // learn of it too.
+        fan_out(self, &view, Event::ConversationCreated).await?;
+        Ok(view)
+    }
+
+    async fn conversation_update(
+        &self,
+        caller: &Caller,
+        payload: Conversation,
+    ) -> Result<MessageConversation, Failure> {
+        let _order = self.conversation_lock(payload.id).await;
+        let current = rules::membership(self, caller, payload.id).await?;
+        let now = unix_ms(caller.now);
+        // Validate everything before the first write, so a refused update
+        // changes nothing.
+        let remove_name = payload.remove_name.unwrap_or(false);
+        if remove_name && payload.name.is_some() {
+            return Err(Failure::bad_request(
+                "name and remove_name exclude each other",
+            ));
         }
-        None if remove_name => NameChange::Remove,
-        None => NameChange::Keep,
-    };
-    let members: Option<Vec<String>> = members.map(|m| m.into_iter().collect());
-    let (current, _, removed) = state
-        .store
-        .update_conversation(payload.id, &name, members.as_deref(), &caller.username, now)
-        .await?;
-    let view = page(state, caller, current).await?;
-    // Others get the conversation without messages: the page holds the
-    // caller's own wrapped keys, and each reader fetches their own.
-    let event = MessageConversation {
-        messages: Vec::new(),
-        next_cursor: None,
-        ..view.clone()
-    };
-    fan_out(state, &event, Event::ConversationUpdated).await?;
-    state.hub.send_all(
-        removed.iter().map(String::as_str),
-        &Event::ConversationDeleted(BaseConversation { id: payload.id }),
-    );
-    Ok(view)
+        let current_members: BTreeSet<String> =
+            current.members.iter().map(|m| m.username.clone()).collect();
+        let members = match payload.members {
+            Some(members) => {
+                rules::owner_only(self, caller, &current.owner, "change the members")?;
+                let members: BTreeSet<String> = members.into_iter().collect();
+                if !members.contains(&current.owner) {
+                    return Err(Failure::bad_request(
+                        "the owner must stay a member; leave or delete the conversation instead",
+                    ));
+                }
+                if members.len() < 2 {
+                    return Err(Failure::bad_request(
+                        "a conversation needs at least one other member",
+                    ));
+                }
+                rules::member_count(self, members.len())?;
+                // The same list is no change, and needs no re-sealed name.
+                (members != current_members).then_some(members)
+            }
+            None => None,
+        };
+        rules::name_follows_members(
+            self,
+            members.is_some() && current.name.is_some(),
+            payload.name.is_some() || remove_name,
+        )?;
+        let name = match payload.name {
+            Some(name) => {
+                let readers = match &members {
+                    Some(new) => {
+                        let new: Vec<String> = new.iter().cloned().collect();
+                        let added: Vec<String> = new
+                            .iter()
+                            .filter(|m| !current_members.contains(*m))
+                            .cloned()
+                            .collect();
+                        reader_keys(self, &new, &added).await?
+                    }
+                    None => current
+                        .members
+                        .iter()
+                        .map(|m| (m.username.clone(), m.public_key.clone()))
+                        .collect(),
+                };
+                let next = current.name_revision + 1;
+                let sealed =
+                    names::check_sealed_name(self, caller, payload.id, name, next, &readers)
+                        .await?;
+                NameChange::Set(sealed)
+            }
+            None if remove_name => NameChange::Remove,
+            None => NameChange::Keep,
+        };
+        let members: Option<Vec<String>> = members.map(|m| m.into_iter().collect());
+        let (current, _, removed) = self
+            .store
+            .update_conversation(payload.id, &name, members.as_deref(), &caller.username, now)
+            .await?;
+        let view = page(self, caller, current).await?;
+        // Others get the conversation without messages: the page holds the
+        // caller's own wrapped keys, and each reader fetches their own.
+        let event = MessageConversation {
+            messages: Vec::new(),
+            next_cursor: None,
+            ..view.clone()
+        };
+        fan_out(self, &event, Event::ConversationUpdated).await?;
+        self.hub.send_all(
+            removed.iter().map(String::as_str),
+            &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+        );
+        Ok(view)
+    }
+
+    async fn conversation_leave(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<Empty, Failure> {
+        let _order = self.conversation_lock(payload.id).await;
+        rules::membership(self, caller, payload.id).await?;
+        match self
+            .store
+            .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
+            .await?
+        {
+            LeaveOutcome::Left { remaining, .. } => {
+                let event = Event::ConversationLeft(MemberLeft {
+                    conversation_id: payload.id,
+                    username: caller.username.to_string(),
+                });
+                let told = remaining.iter().map(String::as_str);
+                self.hub
+                    .send_all(told.chain([caller.username.as_str()]), &event);
+            }
+            LeaveOutcome::Deleted => {
+                let event = Event::ConversationDeleted(BaseConversation { id: payload.id });
+                self.hub.send(&caller.username, &event);
+            }
+        }
+        Ok(Empty {})
+    }
+
+    async fn conversation_delete(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<Empty, Failure> {
+        let _order = self.conversation_lock(payload.id).await;
+        let current = rules::membership(self, caller, payload.id).await?;
+        rules::owner_only(self, caller, &current.owner, "delete the conversation")?;
+        let members = self.store.delete_conversation(payload.id).await?;
+        self.hub.send_all(
+            members.iter().map(String::as_str),
+            &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+        );
+        Ok(Empty {})
+    }
+
+    async fn conversation_get(
+        &self,
+        caller: &Caller,
+        payload: BaseConversation,
+    ) -> Result<MessageConversation, Failure> {
+        let conversation = rules::membership(self, caller, payload.id).await?;
+        page(self, caller, conversation).await
+    }
+
+    async fn conversation_list(&self, caller: &Caller) -> Result<List, Failure> {
+        let conversations = self.store.list_conversations(&caller.username).await?;
+        let mut latest = self.store.latest_messages(&caller.username).await?;
+        let items = conversations
+            .into_iter()
+            .map(|c| {
+                let message = latest.remove(&c.id);
+                views::conversation(c, message.into_iter().collect(), None)
+            })
+            .collect();
+        Ok(List { items })
+    }
 }
 
 /// The public key of each of `members` (empty for a member reset by the
@@ -202,74 +273,6 @@ async fn fan_out(
         state.hub.send(&member.username, &event(own));
     }
     Ok(())
-}
-
-pub async fn leave(
-    state: &State,
-    caller: &Caller,
-    payload: BaseConversation,
-) -> Result<Empty, Failure> {
-    let _order = state.conversation_lock(payload.id).await;
-    rules::membership(state, caller, payload.id).await?;
-    match state
-        .store
-        .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
-        .await?
-    {
-        LeaveOutcome::Left { remaining, .. } => {
-            let event = Event::ConversationLeft(MemberLeft {
-                conversation_id: payload.id,
-                username: caller.username.to_string(),
-            });
-            let told = remaining.iter().map(String::as_str);
-            state
-                .hub
-                .send_all(told.chain([caller.username.as_str()]), &event);
-        }
-        LeaveOutcome::Deleted => {
-            let event = Event::ConversationDeleted(BaseConversation { id: payload.id });
-            state.hub.send(&caller.username, &event);
-        }
-    }
-    Ok(Empty {})
-}
-
-pub async fn delete(
-    state: &State,
-    caller: &Caller,
-    payload: BaseConversation,
-) -> Result<Empty, Failure> {
-    let _order = state.conversation_lock(payload.id).await;
-    let current = rules::membership(state, caller, payload.id).await?;
-    rules::owner_only(state, caller, &current.owner, "delete the conversation")?;
-    let members = state.store.delete_conversation(payload.id).await?;
-    state.hub.send_all(
-        members.iter().map(String::as_str),
-        &Event::ConversationDeleted(BaseConversation { id: payload.id }),
-    );
-    Ok(Empty {})
-}
-
-pub async fn get(
-    state: &State,
-    caller: &Caller,
-    payload: BaseConversation,
-) -> Result<MessageConversation, Failure> {
-    let conversation = rules::membership(state, caller, payload.id).await?;
-    page(state, caller, conversation).await
-}
-
-pub async fn list(state: &State, caller: &Caller) -> Result<List, Failure> {
-    let conversations = state.store.list_conversations(&caller.username).await?;
-    let mut latest = state.store.latest_messages(&caller.username).await?;
-    let items = conversations
-        .into_iter()
-        .map(|c| {
-            let message = latest.remove(&c.id);
-            views::conversation(c, message.into_iter().collect(), None)
-        })
-        .collect();
-    Ok(List { items })
 }
 
 /// The conversation with its latest page of messages, as the caller sees it.

@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use uuid::Uuid;
 
+use crate::api::MessageHandler;
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::error::Failure;
@@ -34,128 +35,129 @@ struct Upload {
     signature: Bytes,
 }
 
-pub async fn create(state: &State, caller: &Caller, p: CreateMessage) -> Result<Message, Failure> {
-    let upload = Upload {
-        conversation_id: p.conversation_id,
-        id: p.id,
-        content_iv: p.content_iv,
-        content: p.content,
-        attachment: p.attachment,
-        keys: p.keys,
-        signature: p.signature,
-    };
-    // Members are read and the message written under the conversation's
-    // lock: a concurrent membership change cannot slip in between.
-    let _order = state.conversation_lock(upload.conversation_id).await;
-    let members = rules::membership_members(state, caller, upload.conversation_id).await?;
-    let message = check_upload(state, caller, &members, upload).await?;
-    let stored = state
-        .store
-        .insert_message(&message, unix_ms(caller.now))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                Failure::new(ErrorCode::Conflict, "a message with this id already exists")
-            }
-            other => other.into(),
-        })?;
-    let view = views::message(stored);
-    fan_out(state, &members, &message, &view, Event::MessageCreated);
-    Ok(view)
-}
-
-pub async fn update(state: &State, caller: &Caller, p: UpdateMessage) -> Result<Message, Failure> {
-    let upload = Upload {
-        conversation_id: p.conversation_id,
-        id: p.id,
-        content_iv: p.content_iv,
-        content: p.content,
-        attachment: p.attachment,
-        keys: p.keys,
-        signature: p.signature,
-    };
-    let sender = state
-        .store
-        .get_message_sender(upload.conversation_id, upload.id)
-        .await?;
-    // Members are read and the message written under the conversation's
-    // lock: a concurrent membership change cannot slip in between.
-    let _order = state.conversation_lock(upload.conversation_id).await;
-    let members = rules::membership_members(state, caller, upload.conversation_id).await?;
-    // Cheapest first: a non-sender is refused before any RSA work.
-    rules::sender_only(state, caller, sender.as_deref(), "edit")?;
-    let message = check_upload(state, caller, &members, upload).await?;
-    let stored = state
-        .store
-        .update_message(&message, unix_ms(caller.now))
-        .await?;
-    let view = views::message(stored);
-    fan_out(state, &members, &message, &view, Event::MessageUpdated);
-    Ok(view)
-}
-
-pub async fn delete(state: &State, caller: &Caller, p: BaseMessage) -> Result<Empty, Failure> {
-    let _order = state.conversation_lock(p.conversation_id).await;
-    let members = rules::membership_members(state, caller, p.conversation_id).await?;
-    let sender = state
-        .store
-        .get_message_sender(p.conversation_id, p.id)
-        .await?;
-    rules::sender_only(state, caller, sender.as_deref(), "delete")?;
-    state
-        .store
-        .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
-        .await?;
-    let told = members.iter().map(|m| m.username.as_str());
-    state.hub.send_all(told, &Event::MessageDeleted(p));
-    Ok(Empty {})
-}
-
-pub async fn list(state: &State, caller: &Caller, p: ListMessages) -> Result<MessagePage, Failure> {
-    rules::membership_point(state, caller, p.conversation_id).await?;
-    let max = state.config.limits.max_page_size;
-    let limit = p.limit.unwrap_or(DEFAULT_PAGE.min(max));
-    if !(1..=max).contains(&limit) {
-        return Err(Failure::bad_request(format!(
-            "limit must be between 1 and {max}"
-        )));
+impl MessageHandler for State {
+    async fn message_create(&self, caller: &Caller, p: CreateMessage) -> Result<Message, Failure> {
+        let upload = Upload {
+            conversation_id: p.conversation_id,
+            id: p.id,
+            content_iv: p.content_iv,
+            content: p.content,
+            attachment: p.attachment,
+            keys: p.keys,
+            signature: p.signature,
+        };
+        // Members are read and the message written under the conversation's
+        // lock: a concurrent membership change cannot slip in between.
+        let _order = self.conversation_lock(upload.conversation_id).await;
+        let members = rules::membership_members(self, caller, upload.conversation_id).await?;
+        let message = check_upload(self, caller, &members, upload).await?;
+        let stored = self
+            .store
+            .insert_message(&message, unix_ms(caller.now))
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    Failure::new(ErrorCode::Conflict, "a message with this id already exists")
+                }
+                other => other.into(),
+            })?;
+        let view = views::message(stored);
+        fan_out(self, &members, &message, &view, Event::MessageCreated);
+        Ok(view)
     }
-    let before = match p.before {
-        Some(cursor) => Some(
-            cursor
-                .parse::<i64>()
-                .map_err(|_| Failure::bad_request("before is not a cursor this server issued"))?,
-        ),
-        None => None,
-    };
-    let (messages, next) = state
-        .store
-        .list_messages(p.conversation_id, &caller.username, before, limit)
-        .await?;
-    Ok(MessagePage {
-        messages: messages.into_iter().map(views::message).collect(),
-        next_cursor: next.map(|c| c.to_string()),
-    })
-}
 
-pub async fn attachment(
-    state: &State,
-    caller: &Caller,
-    p: BaseMessage,
-) -> Result<Attachment, Failure> {
-    rules::membership_point(state, caller, p.conversation_id).await?;
-    let found = state
-        .store
-        .get_attachment(p.conversation_id, p.id, &caller.username)
-        .await?;
-    let found = found
-        .ok_or_else(|| Failure::not_found("no attachment for this message is visible to you"))?;
-    Ok(Attachment {
-        conversation_id: found.conversation_id,
-        message_id: found.message_id,
-        iv: found.iv.into(),
-        data: found.data.into(),
-    })
+    async fn message_update(&self, caller: &Caller, p: UpdateMessage) -> Result<Message, Failure> {
+        let upload = Upload {
+            conversation_id: p.conversation_id,
+            id: p.id,
+            content_iv: p.content_iv,
+            content: p.content,
+            attachment: p.attachment,
+            keys: p.keys,
+            signature: p.signature,
+        };
+        let sender = self
+            .store
+            .get_message_sender(upload.conversation_id, upload.id)
+            .await?;
+        // Members are read and the message written under the conversation's
+        // lock: a concurrent membership change cannot slip in between.
+        let _order = self.conversation_lock(upload.conversation_id).await;
+        let members = rules::membership_members(self, caller, upload.conversation_id).await?;
+        // Cheapest first: a non-sender is refused before any RSA work.
+        rules::sender_only(self, caller, sender.as_deref(), "edit")?;
+        let message = check_upload(self, caller, &members, upload).await?;
+        let stored = self
+            .store
+            .update_message(&message, unix_ms(caller.now))
+            .await?;
+        let view = views::message(stored);
+        fan_out(self, &members, &message, &view, Event::MessageUpdated);
+        Ok(view)
+    }
+
+    async fn message_delete(&self, caller: &Caller, p: BaseMessage) -> Result<Empty, Failure> {
+        let _order = self.conversation_lock(p.conversation_id).await;
+        let members = rules::membership_members(self, caller, p.conversation_id).await?;
+        let sender = self
+            .store
+            .get_message_sender(p.conversation_id, p.id)
+            .await?;
+        rules::sender_only(self, caller, sender.as_deref(), "delete")?;
+        self.store
+            .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
+            .await?;
+        let told = members.iter().map(|m| m.username.as_str());
+        self.hub.send_all(told, &Event::MessageDeleted(p));
+        Ok(Empty {})
+    }
+
+    async fn message_list(&self, caller: &Caller, p: ListMessages) -> Result<MessagePage, Failure> {
+        rules::membership_point(self, caller, p.conversation_id).await?;
+        let max = self.config.limits.max_page_size;
+        let limit = p.limit.unwrap_or(DEFAULT_PAGE.min(max));
+        if !(1..=max).contains(&limit) {
+            return Err(Failure::bad_request(format!(
+                "limit must be between 1 and {max}"
+            )));
+        }
+        let before =
+            match p.before {
+                Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {
+                    Failure::bad_request("before is not a cursor this server issued")
+                })?),
+                None => None,
+            };
+        let (messages, next) = self
+            .store
+            .list_messages(p.conversation_id, &caller.username, before, limit)
+            .await?;
+        Ok(MessagePage {
+            messages: messages.into_iter().map(views::message).collect(),
+            next_cursor: next.map(|c| c.to_string()),
+        })
+    }
+
+    async fn message_attachment(
+        &self,
+        caller: &Caller,
+        p: BaseMessage,
+    ) -> Result<Attachment, Failure> {
+        rules::membership_point(self, caller, p.conversation_id).await?;
+        let found = self
+            .store
+            .get_attachment(p.conversation_id, p.id, &caller.username)
+            .await?;
+        let found = found.ok_or_else(|| {
+            Failure::not_found("no attachment for this message is visible to you")
+        })?;
+        Ok(Attachment {
+            conversation_id: found.conversation_id,
+            message_id: found.message_id,
+            iv: found.iv.into(),
+            data: found.data.into(),
+        })
+    }
 }
 
 /// Every rule of an upload by a member, in order: sizes, exact members,

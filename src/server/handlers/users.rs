@@ -6,6 +6,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::api::UserHandler;
 use crate::bodies::Event;
 use crate::crypto::key_rotation_bytes;
 use crate::models::*;
@@ -21,265 +22,260 @@ const MAX_DISPLAY_NAME: usize = 64;
 /// Shortest sync password accepted, in characters.
 const MIN_SYNC_PASSWORD: usize = 8;
 
-pub async fn complete(
-    state: &State,
-    caller: &Caller,
-    payload: CompleteUser,
-) -> Result<PublicUser, Failure> {
-    let display_name = check_display_name(&payload.display_name)?;
-    // The pipeline verified the request's signature with this key; parsing
-    // it again applies the size policy with a precise error.
-    state.client_key(&payload.public_key)?;
-    let (private_key, sync_password) = match (payload.private_key, payload.sync_password) {
-        (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(password)),
-        (Some(_), None) => {
-            return Err(Failure::bad_request(
-                "a stored private key needs a sync_password",
+impl UserHandler for State {
+    async fn user_complete(
+        &self,
+        caller: &Caller,
+        payload: CompleteUser,
+    ) -> Result<PublicUser, Failure> {
+        let display_name = check_display_name(&payload.display_name)?;
+        // The pipeline verified the request's signature with this key; parsing
+        // it again applies the size policy with a precise error.
+        self.client_key(&payload.public_key)?;
+        let (private_key, sync_password) = match (payload.private_key, payload.sync_password) {
+            (Some(key), Some(password)) => (Some(check_private_key(&key)?), Some(password)),
+            (Some(_), None) => {
+                return Err(Failure::bad_request(
+                    "a stored private key needs a sync_password",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Failure::bad_request(
+                    "a sync_password is only meaningful with a private_key",
+                ));
+            }
+            (None, None) => (None, None),
+        };
+        let token_hash: [u8; 32] = Sha256::digest(payload.token.expose().as_bytes()).into();
+        // Compare the hash in constant time before asking the database to
+        // consume it, so the lookup itself never reveals how close a guess was;
+        // and before any Argon2id work, which only a token holder may cause.
+        let user = self.store.get_user(&caller.username).await?;
+        let matches = user
+            .as_ref()
+            .and_then(|u| u.token_hash.as_deref())
+            .is_some_and(|stored| bool::from(stored.ct_eq(token_hash.as_slice())));
+        if !matches {
+            return Err(Failure::new(
+                ErrorCode::InvalidToken,
+                "the complete token is unknown, expired or already used",
             ));
         }
-        (None, Some(_)) => {
-            return Err(Failure::bad_request(
-                "a sync_password is only meaningful with a private_key",
-            ));
-        }
-        (None, None) => (None, None),
-    };
-    let token_hash: [u8; 32] = Sha256::digest(payload.token.expose().as_bytes()).into();
-    // Compare the hash in constant time before asking the database to
-    // consume it, so the lookup itself never reveals how close a guess was;
-    // and before any Argon2id work, which only a token holder may cause.
-    let user = state.store.get_user(&caller.username).await?;
-    let matches = user
-        .as_ref()
-        .and_then(|u| u.token_hash.as_deref())
-        .is_some_and(|stored| bool::from(stored.ct_eq(token_hash.as_slice())));
-    if !matches {
-        return Err(Failure::new(
-            ErrorCode::InvalidToken,
-            "the complete token is unknown, expired or already used",
-        ));
+        let sync_hash = match sync_password {
+            Some(password) => Some(hash_sync_password(self, password).await?),
+            None => None,
+        };
+        let rules = self.config.rules();
+        let user = self
+            .store
+            .complete_user_under(
+                TokenRules {
+                    expiry: rules.token_expiry,
+                    single_use: rules.token_single_use,
+                },
+                &caller.username,
+                &token_hash,
+                unix_ms(caller.now),
+                &display_name,
+                payload.public_key.as_slice(),
+                private_key,
+                sync_hash,
+            )
+            .await?;
+        self.key_changed();
+        tracing::info!(username = %caller.username, "user completed");
+        let public = views::public_user(user).ok_or_else(|| {
+            Failure::internal("completing the user", "no public key after completion")
+        })?;
+        // A user reset by the operator comes back with a new key: the members
+        // of their conversations must hear of it (and warn) like any rotation.
+        let contacts = self.store.shared_contacts(&caller.username).await?;
+        self.hub.send_all(
+            contacts.iter().map(String::as_str),
+            &Event::UserKeyChanged(public.clone()),
+        );
+        Ok(public)
     }
-    let sync_hash = match sync_password {
-        Some(password) => Some(hash_sync_password(state, password).await?),
-        None => None,
-    };
-    let rules = state.config.rules();
-    let user = state
-        .store
-        .complete_user_under(
-            TokenRules {
-                expiry: rules.token_expiry,
-                single_use: rules.token_single_use,
-            },
-            &caller.username,
-            &token_hash,
-            unix_ms(caller.now),
-            &display_name,
-            payload.public_key.as_slice(),
-            private_key,
-            sync_hash,
-        )
-        .await?;
-    state.key_changed();
-    tracing::info!(username = %caller.username, "user completed");
-    let public = views::public_user(user).ok_or_else(|| {
-        Failure::internal("completing the user", "no public key after completion")
-    })?;
-    // A user reset by the operator comes back with a new key: the members
-    // of their conversations must hear of it (and warn) like any rotation.
-    let contacts = state.store.shared_contacts(&caller.username).await?;
-    state.hub.send_all(
-        contacts.iter().map(String::as_str),
-        &Event::UserKeyChanged(public.clone()),
-    );
-    Ok(public)
-}
 
-pub async fn sync(
-    state: &State,
-    caller: &Caller,
-    payload: SyncUser,
-) -> Result<PrivateKeyUser, Failure> {
-    let peer_key = caller
-        .peer
-        .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
-    let user_key = format!("user:{}", caller.username);
-    let keys: Vec<(&str, u32)> = [
-        Some((user_key.as_str(), state.config.sync_failures_allowed)),
-        peer_key
-            .as_deref()
-            .map(|k| (k, state.config.sync_failures_per_peer)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if state.config.rules().sync_limit && !state.sync_limiter.reserve(&keys) {
-        // Never the username beside the address: the envelope hides who is
-        // asking from the network, and the log must not undo that.
-        tracing::warn!(username = %caller.username, "user.sync rate limited");
-        return Err(Failure::new(
-            ErrorCode::RateLimited,
-            "too many failed sync attempts; try again later",
-        ));
-    }
-    let user = state
-        .store
-        .get_user(&caller.username)
-        .await?
-        .filter(|u| u.is_complete());
-    let stored = user
-        .as_ref()
-        .and_then(|u| Some((u.private_key.clone()?, u.sync_password_hash.clone()?)));
-    let verified = match stored {
-        Some((_, hash)) => {
-            let password = payload.sync_password;
-            state
-                .argon2(move || {
+    async fn user_sync(
+        &self,
+        caller: &Caller,
+        payload: SyncUser,
+    ) -> Result<PrivateKeyUser, Failure> {
+        let peer_key = caller
+            .peer
+            .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
+        let user_key = format!("user:{}", caller.username);
+        let keys: Vec<(&str, u32)> = [
+            Some((user_key.as_str(), self.config.sync_failures_allowed)),
+            peer_key
+                .as_deref()
+                .map(|k| (k, self.config.sync_failures_per_peer)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if self.config.rules().sync_limit && !self.sync_limiter.reserve(&keys) {
+            // Never the username beside the address: the envelope hides who is
+            // asking from the network, and the log must not undo that.
+            tracing::warn!(username = %caller.username, "user.sync rate limited");
+            return Err(Failure::new(
+                ErrorCode::RateLimited,
+                "too many failed sync attempts; try again later",
+            ));
+        }
+        let user = self
+            .store
+            .get_user(&caller.username)
+            .await?
+            .filter(|u| u.is_complete());
+        let stored = user
+            .as_ref()
+            .and_then(|u| Some((u.private_key.clone()?, u.sync_password_hash.clone()?)));
+        let verified = match stored {
+            Some((_, hash)) => {
+                let password = payload.sync_password;
+                self.argon2(move || {
                     Argon2::default()
                         .verify_password(password.expose().as_bytes(), hash.as_str())
                         .is_ok()
                 })
                 .await?
-        }
-        None => false,
-    };
-    let (Some(user), true) = (user, verified) else {
-        // The reserved attempt stays counted as a failure.
-        tracing::warn!(username = %caller.username, "user.sync failed");
-        return Err(Failure::new(
-            ErrorCode::WrongPassword,
-            "wrong sync password, or no private key is stored for this user",
-        ));
-    };
-    state.sync_limiter.release(&keys);
-    state.sync_limiter.clear(&user_key);
-    let private_key: EncryptedPrivateKey =
-        serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
-            .map_err(|e| Failure::internal("reading the stored private key", e))?;
-    Ok(PrivateKeyUser {
-        username: user.username,
-        display_name: user.display_name.unwrap_or_default(),
-        public_key: user.public_key.unwrap_or_default().into(),
-        private_key,
-    })
-}
-
-pub async fn get(
-    state: &State,
-    _caller: &Caller,
-    payload: BaseUser,
-) -> Result<PublicUser, Failure> {
-    let user = state
-        .store
-        .get_user(&payload.username)
-        .await?
-        .filter(|u| u.is_complete());
-    user.and_then(views::public_user)
-        .ok_or_else(|| Failure::not_found(format!("no user is called {:?}", payload.username)))
-}
-
-pub async fn update(
-    state: &State,
-    caller: &Caller,
-    payload: UpdateUser,
-) -> Result<PublicUser, Failure> {
-    let mut change = UserUpdate::default();
-    if let Some(name) = &payload.display_name {
-        change.display_name = Some(check_display_name(name)?);
-    }
-    if let Some(new_key) = &payload.public_key {
-        let key = state.client_key(new_key)?;
-        let proof = payload
-            .public_key_signature
-            .as_ref()
-            .ok_or_else(|| Failure::bad_request("a new public_key needs public_key_signature"))?;
-        let message = key_rotation_bytes(&caller.username, new_key);
-        // Inline, like every public-key operation (see the pipeline).
-        key.verify_pss(&message, proof).map_err(|_| {
-            Failure::new(
-                ErrorCode::BadSignature,
-                "public_key_signature does not verify with the new key",
-            )
-        })?;
-        change.public_key = Some(new_key.to_vec());
-    }
-    let current = state
-        .store
-        .get_user(&caller.username)
-        .await?
-        .ok_or_else(|| Failure::not_found("no such user"))?;
-    if payload.remove_private_key == Some(true) {
-        if payload.private_key.is_some() {
-            return Err(Failure::bad_request(
-                "remove_private_key and private_key contradict each other",
+            }
+            None => false,
+        };
+        let (Some(user), true) = (user, verified) else {
+            // The reserved attempt stays counted as a failure.
+            tracing::warn!(username = %caller.username, "user.sync failed");
+            return Err(Failure::new(
+                ErrorCode::WrongPassword,
+                "wrong sync password, or no private key is stored for this user",
             ));
+        };
+        self.sync_limiter.release(&keys);
+        self.sync_limiter.clear(&user_key);
+        let private_key: EncryptedPrivateKey =
+            serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
+                .map_err(|e| Failure::internal("reading the stored private key", e))?;
+        Ok(PrivateKeyUser {
+            username: user.username,
+            display_name: user.display_name.unwrap_or_default(),
+            public_key: user.public_key.unwrap_or_default().into(),
+            private_key,
+        })
+    }
+
+    async fn user_get(&self, _caller: &Caller, payload: BaseUser) -> Result<PublicUser, Failure> {
+        let user = self
+            .store
+            .get_user(&payload.username)
+            .await?
+            .filter(|u| u.is_complete());
+        user.and_then(views::public_user)
+            .ok_or_else(|| Failure::not_found(format!("no user is called {:?}", payload.username)))
+    }
+
+    async fn user_update(
+        &self,
+        caller: &Caller,
+        payload: UpdateUser,
+    ) -> Result<PublicUser, Failure> {
+        let mut change = UserUpdate::default();
+        if let Some(name) = &payload.display_name {
+            change.display_name = Some(check_display_name(name)?);
         }
-        change.private_key = Some(None);
-        change.sync_password_hash = Some(None);
-    } else {
-        if let Some(key) = &payload.private_key {
-            if payload.sync_password.is_none() && current.sync_password_hash.is_none() {
+        if let Some(new_key) = &payload.public_key {
+            let key = self.client_key(new_key)?;
+            let proof = payload.public_key_signature.as_ref().ok_or_else(|| {
+                Failure::bad_request("a new public_key needs public_key_signature")
+            })?;
+            let message = key_rotation_bytes(&caller.username, new_key);
+            // Inline, like every public-key operation (see the pipeline).
+            key.verify_pss(&message, proof).map_err(|_| {
+                Failure::new(
+                    ErrorCode::BadSignature,
+                    "public_key_signature does not verify with the new key",
+                )
+            })?;
+            change.public_key = Some(new_key.to_vec());
+        }
+        let current = self
+            .store
+            .get_user(&caller.username)
+            .await?
+            .ok_or_else(|| Failure::not_found("no such user"))?;
+        if payload.remove_private_key == Some(true) {
+            if payload.private_key.is_some() {
                 return Err(Failure::bad_request(
-                    "a stored private key needs a sync_password",
+                    "remove_private_key and private_key contradict each other",
                 ));
             }
-            change.private_key = Some(Some(check_private_key(key)?));
-        } else if change.public_key.is_some() && current.private_key.is_some() {
-            // A stored private key for the old public key is useless after a
-            // rotation and would hand the old key to whoever knows the sync
-            // password: drop it.
             change.private_key = Some(None);
             change.sync_password_hash = Some(None);
-        }
-        if let Some(password) = payload.sync_password {
-            if change.private_key == Some(None)
-                || (current.private_key.is_none() && payload.private_key.is_none())
-            {
-                return Err(Failure::bad_request(
-                    "a sync_password is only meaningful with a stored private_key",
-                ));
+        } else {
+            if let Some(key) = &payload.private_key {
+                if payload.sync_password.is_none() && current.sync_password_hash.is_none() {
+                    return Err(Failure::bad_request(
+                        "a stored private key needs a sync_password",
+                    ));
+                }
+                change.private_key = Some(Some(check_private_key(key)?));
+            } else if change.public_key.is_some() && current.private_key.is_some() {
+                // A stored private key for the old public key is useless after a
+                // rotation and would hand the old key to whoever knows the sync
+                // password: drop it.
+                change.private_key = Some(None);
+                change.sync_password_hash = Some(None);
             }
-            change.sync_password_hash = Some(Some(hash_sync_password(state, password).await?));
+            if let Some(password) = payload.sync_password {
+                if change.private_key == Some(None)
+                    || (current.private_key.is_none() && payload.private_key.is_none())
+                {
+                    return Err(Failure::bad_request(
+                        "a sync_password is only meaningful with a stored private_key",
+                    ));
+                }
+                change.sync_password_hash = Some(Some(hash_sync_password(self, password).await?));
+            }
         }
+        let key_changed = change.public_key.is_some();
+        let user = self
+            .store
+            .update_user(&caller.username, unix_ms(caller.now), change)
+            .await?;
+        let public = views::public_user(user)
+            .ok_or_else(|| Failure::internal("updating the user", "no public key"))?;
+        if key_changed {
+            self.key_changed();
+            tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
+            let contacts = self.store.shared_contacts(&caller.username).await?;
+            let told = contacts.iter().map(String::as_str);
+            self.hub.send_all(
+                told.chain([caller.username.as_str()]),
+                &Event::UserKeyChanged(public.clone()),
+            );
+        }
+        Ok(public)
     }
-    let key_changed = change.public_key.is_some();
-    let user = state
-        .store
-        .update_user(&caller.username, unix_ms(caller.now), change)
-        .await?;
-    let public = views::public_user(user)
-        .ok_or_else(|| Failure::internal("updating the user", "no public key"))?;
-    if key_changed {
-        state.key_changed();
-        tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
-        let contacts = state.store.shared_contacts(&caller.username).await?;
-        let told = contacts.iter().map(String::as_str);
-        state.hub.send_all(
-            told.chain([caller.username.as_str()]),
-            &Event::UserKeyChanged(public.clone()),
-        );
-    }
-    Ok(public)
-}
 
-pub async fn delete(state: &State, caller: &Caller) -> Result<Empty, Failure> {
-    let deleted = state
-        .store
-        .delete_user(&caller.username, unix_ms(caller.now))
-        .await?;
-    for (conversation_id, remaining) in deleted.left {
-        let event = Event::ConversationLeft(MemberLeft {
-            conversation_id,
-            username: caller.username.to_string(),
-        });
-        state
-            .hub
-            .send_all(remaining.iter().map(String::as_str), &event);
+    async fn user_delete(&self, caller: &Caller) -> Result<Empty, Failure> {
+        let deleted = self
+            .store
+            .delete_user(&caller.username, unix_ms(caller.now))
+            .await?;
+        for (conversation_id, remaining) in deleted.left {
+            let event = Event::ConversationLeft(MemberLeft {
+                conversation_id,
+                username: caller.username.to_string(),
+            });
+            self.hub
+                .send_all(remaining.iter().map(String::as_str), &event);
+        }
+        self.key_changed();
+        self.hub.disconnect(&caller.username);
+        tracing::info!(username = %caller.username, "user deleted");
+        Ok(Empty {})
     }
-    state.key_changed();
-    state.hub.disconnect(&caller.username);
-    tracing::info!(username = %caller.username, "user deleted");
-    Ok(Empty {})
 }
 
 fn check_display_name(name: &str) -> Result<String, Failure> {
