@@ -13,27 +13,12 @@ use nanochat::crypto::{
     EncryptedPrivateKey, PrivateKey, PublicKey, RsaBackend, backend, open_message, open_name,
     seal_message, seal_name, seal_request,
 };
+use nanochat_conformance::FixtureKey;
 use uuid::Uuid;
 
-fn key(pem: &str) -> PrivateKey {
-    PrivateKey::from_pkcs8_pem(pem).expect("fixture key")
-}
-
+/// One fixture key per size the policy accepts.
 fn keys() -> [(usize, PrivateKey); 3] {
-    [
-        (
-            2048,
-            key(include_str!("../conformance/fixtures/keys/dave-2048.pem")),
-        ),
-        (
-            3072,
-            key(include_str!("../conformance/fixtures/keys/server-3072.pem")),
-        ),
-        (
-            4096,
-            key(include_str!("../conformance/fixtures/keys/erin-4096.pem")),
-        ),
-    ]
+    [FixtureKey::Dave, FixtureKey::Server, FixtureKey::Erin].map(|k| (k.bits(), k.private_key()))
 }
 
 const BODY: &[u8] = br#"{"type":"message.create","created_at":"2026-01-01T00:00:00Z","request_id":"00000000-0000-4000-8000-000000000001","username":"alice","payload":{"conversation_id":"6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f","content":"....................................................................................................................................."}}"#;
@@ -57,10 +42,10 @@ fn envelope(c: &mut Criterion) {
 }
 
 fn content(c: &mut Criterion) {
-    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
+    let alice = FixtureKey::Alice.private_key();
     let others = [
-        key(include_str!("../conformance/fixtures/keys/bob-3072.pem")),
-        key(include_str!("../conformance/fixtures/keys/carol-3072.pem")),
+        FixtureKey::Bob.private_key(),
+        FixtureKey::Carol.private_key(),
     ];
     let conv = Uuid::from_u128(1);
     let msg = Uuid::from_u128(2);
@@ -100,8 +85,8 @@ fn content(c: &mut Criterion) {
 }
 
 fn name(c: &mut Criterion) {
-    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
-    let bob = key(include_str!("../conformance/fixtures/keys/bob-3072.pem"));
+    let alice = FixtureKey::Alice.private_key();
+    let bob = FixtureKey::Bob.private_key();
     let conv = Uuid::from_u128(1);
     let names: Vec<String> = (0..10).map(|i| format!("user{i:03}")).collect();
     // user000 is alice, user001 is bob, the rest share bob's key: the cost is
@@ -131,7 +116,7 @@ fn name(c: &mut Criterion) {
 }
 
 fn password(c: &mut Criterion) {
-    let alice = key(include_str!("../conformance/fixtures/keys/alice-3072.pem"));
+    let alice = FixtureKey::Alice.private_key();
     let blob = EncryptedPrivateKey::encrypt(&alice, b"correct horse battery staple").unwrap();
     let mut g = c.benchmark_group("password");
     g.sample_size(10);

@@ -306,7 +306,7 @@ fn a_changed_server_key_is_refused_until_trusted() {
     // The same address now answers with another server key.
     std::fs::write(
         dir.path().join("nanochat-server-key.pem"),
-        nanochat_conformance::fixture_key_pem("carol").unwrap(),
+        nanochat_conformance::FixtureKey::Carol.pem(),
     )
     .unwrap();
     let address = url.trim_start_matches("http://");

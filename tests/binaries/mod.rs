@@ -8,14 +8,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use nanochat::crypto::PrivateKey;
+use nanochat_conformance::FixtureKey;
 
 mod secrets;
 
 /// The server binary.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_nanochat");
 
+/// The fixture key of the user called `name`.
 pub fn key(name: &str) -> PrivateKey {
-    PrivateKey::from_pkcs8_pem(nanochat_conformance::fixture_key_pem(name).unwrap()).unwrap()
+    FixtureKey::from_name(name)
+        .unwrap_or_else(|| panic!("no fixture key {name}"))
+        .private_key()
 }
 
 /// Everything a server process wrote to stderr.
@@ -101,11 +105,7 @@ pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
 pub fn server_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("nanochat-server-key.pem");
-    std::fs::write(
-        &key_path,
-        nanochat_conformance::fixture_key_pem("server").unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&key_path, FixtureKey::Server.pem()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
     dir

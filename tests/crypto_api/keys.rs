@@ -21,7 +21,7 @@ fn key_encodings_round_trip() {
         pk
     );
     // Our PEM output is byte-identical to the committed fixture.
-    assert_eq!(k.to_pkcs8_pem().unwrap().as_str(), ALICE_3072);
+    assert_eq!(k.to_pkcs8_pem().unwrap().as_str(), FixtureKey::Alice.pem());
     for (key, bits) in [(dave(), 2048), (erin(), 4096), (server(), 3072)] {
         assert_eq!(key.public_key().bits(), bits);
     }
@@ -67,18 +67,18 @@ fn debug_never_shows_secrets() {
 #[test]
 fn size_and_exponent_policy() {
     assert_eq!(
-        PrivateKey::from_pkcs8_pem(WEAK_1024).unwrap_err(),
+        PrivateKey::from_pkcs8_pem(FixtureKey::Weak.pem()).unwrap_err(),
         CryptoError::KeySize(1024)
     );
     assert_eq!(
-        PrivateKey::from_pkcs8_pem(EXP3_2048).unwrap_err(),
+        PrivateKey::from_pkcs8_pem(FixtureKey::Exp3.pem()).unwrap_err(),
         CryptoError::PublicExponent
     );
     // The public halves are rejected too (extracted with the rsa crate).
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
     for (pem, err) in [
-        (WEAK_1024, CryptoError::KeySize(1024)),
-        (EXP3_2048, CryptoError::PublicExponent),
+        (FixtureKey::Weak.pem(), CryptoError::KeySize(1024)),
+        (FixtureKey::Exp3.pem(), CryptoError::PublicExponent),
     ] {
         let raw = rsa::PrivateKey::from_pkcs8_pem(pem).unwrap();
         let spki = raw.to_public_key().to_public_key_der().unwrap();

@@ -3,51 +3,29 @@
 //! as a test of its own.)
 #![allow(dead_code)]
 
-use std::sync::OnceLock;
-
 use nanochat::crypto::PrivateKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-pub const SERVER_3072: &str = include_str!("../../conformance/fixtures/keys/server-3072.pem");
-pub const ALICE_3072: &str = include_str!("../../conformance/fixtures/keys/alice-3072.pem");
-pub const BOB_3072: &str = include_str!("../../conformance/fixtures/keys/bob-3072.pem");
-pub const CAROL_3072: &str = include_str!("../../conformance/fixtures/keys/carol-3072.pem");
-pub const DAVE_2048: &str = include_str!("../../conformance/fixtures/keys/dave-2048.pem");
-pub const ERIN_4096: &str = include_str!("../../conformance/fixtures/keys/erin-4096.pem");
-/// Rejected by the size policy.
-pub const WEAK_1024: &str = include_str!("../../conformance/fixtures/keys/weak-1024.pem");
-/// Rejected by the exponent policy (e = 3).
-pub const EXP3_2048: &str = include_str!("../../conformance/fixtures/keys/exp3-2048.pem");
-
-fn load(cell: &'static OnceLock<PrivateKey>, pem: &str) -> PrivateKey {
-    cell.get_or_init(|| PrivateKey::from_pkcs8_pem(pem).expect("fixture key"))
-        .clone()
-}
+pub use nanochat_conformance::FixtureKey;
 
 pub fn server() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, SERVER_3072)
+    FixtureKey::Server.private_key()
 }
 pub fn alice() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, ALICE_3072)
+    FixtureKey::Alice.private_key()
 }
 pub fn bob() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, BOB_3072)
+    FixtureKey::Bob.private_key()
 }
 pub fn carol() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, CAROL_3072)
+    FixtureKey::Carol.private_key()
 }
 pub fn dave() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, DAVE_2048)
+    FixtureKey::Dave.private_key()
 }
 pub fn erin() -> PrivateKey {
-    static K: OnceLock<PrivateKey> = OnceLock::new();
-    load(&K, ERIN_4096)
+    FixtureKey::Erin.private_key()
 }
 
 /// The deterministic RNG of the known-answer vectors: ChaCha20 seeded with

@@ -13,13 +13,14 @@ use nanochat::crypto::PrivateKey;
 use nanochat::models::{CompleteUser, PublicUser};
 use nanochat::server::Config;
 use nanochat::wire::Secret;
+use nanochat_conformance::FixtureKey;
 use tokio::sync::oneshot;
 
-/// A fixture key from `conformance/fixtures/keys/` (no key generation in tests).
+/// The fixture key of the user called `name` (no key generation in tests).
 pub fn key(name: &str) -> PrivateKey {
-    let pem = nanochat_conformance::fixture_key_pem(name)
-        .unwrap_or_else(|| panic!("no fixture key {name}"));
-    PrivateKey::from_pkcs8_pem(pem).expect("fixture key parses")
+    FixtureKey::from_name(name)
+        .unwrap_or_else(|| panic!("no fixture key {name}"))
+        .private_key()
 }
 
 /// A server running in this process on 127.0.0.1 with a random port.
@@ -44,11 +45,7 @@ impl TestServer {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let key_path = dir.path().join("nanochat-server-key.pem");
-        std::fs::write(
-            &key_path,
-            nanochat_conformance::fixture_key_pem("server").unwrap(),
-        )
-        .unwrap();
+        std::fs::write(&key_path, FixtureKey::Server.pem()).unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut config = Config::default_in(dir.path());
         // Tests send many requests from one address; the limiter gets its own test.

@@ -104,7 +104,7 @@ async fn complete_must_be_signed_by_the_key_it_carries() {
 /// The SPKI DER of the 1024-bit fixture, which our own key types refuse to load.
 fn weak_public_key() -> Vec<u8> {
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    let pem = nanochat_conformance::fixture_key_pem("weak").unwrap();
+    let pem = nanochat_conformance::FixtureKey::Weak.pem();
     let key = rsa::PrivateKey::from_pkcs8_pem(pem).unwrap();
     key.to_public_key()
         .to_public_key_der()
