@@ -1,5 +1,5 @@
 // @generated from api.yml by nanochat-codegen: do not edit.
-// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
+// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test offline generated::`.
 
 /// An encrypted Body: a response (no key) or an event (with seq), and the shape of every WebSocket frame (a request frame has the fields of EncryptedRequest). See the info description for the construction. No other fields are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -1,5 +1,5 @@
 // @generated from api.yml by nanochat-codegen: do not edit.
-// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.
+// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test offline generated::`.
 
 use crate::bodies::{Request, Response};
 /// `info.title` of api.yml.

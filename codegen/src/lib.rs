@@ -31,7 +31,7 @@ pub mod typescript;
 use proc_macro2::TokenStream;
 
 /// The header every emitted file starts with.
-pub const HEADER: &str = "// @generated from api.yml by nanochat-codegen: do not edit.\n// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated`.\n\n";
+pub const HEADER: &str = "// @generated from api.yml by nanochat-codegen: do not edit.\n// Refresh the committed copies with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test offline generated::`.\n\n";
 
 /// The emitted source files, formatted and headed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::Result;
 use crate::spec::Spec;
 
 /// The header of the emitted declarations.
-pub const TS_HEADER: &str = "// @generated from api.yml by nanochat-codegen: do not edit.\n// Refresh with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated_web`.\n\n";
+pub const TS_HEADER: &str = "// @generated from api.yml by nanochat-codegen: do not edit.\n// Refresh with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test offline generated_web`.\n\n";
 
 /// Emits `bodies.d.ts` from the YAML text of the OpenAPI document.
 pub fn bodies_dts(spec_yaml: &str) -> Result<String> {

@@ -34,7 +34,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use uuid::Uuid;
 
-use super::*;
+use crate::support::*;
 
 /// The server key's file in the data directory: the one place where the
 /// server's own private key belongs.

@@ -1,5 +1,5 @@
 // @generated from api.yml by nanochat-codegen: do not edit.
-// Refresh with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test generated_web`.
+// Refresh with `NANOCHAT_UPDATE_GENERATED=1 cargo test --test offline generated_web`.
 
 import type { components } from './api.js';
 

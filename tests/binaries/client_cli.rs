@@ -1,0 +1,332 @@
+//! `nanochat-client` as people and scripts use it: three users converse end
+//! to end through the binary against the real `nanochat` binary on
+//! loopback, each with their own home directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::support::*;
+use serde_json::Value;
+
+const CLIENT: &str = env!("CARGO_BIN_EXE_nanochat-client");
+
+/// One person on one device: a home directory and a password file.
+struct Device {
+    url: String,
+    user: String,
+    home: tempfile::TempDir,
+    password_file: PathBuf,
+}
+
+impl Device {
+    fn new(url: &str, user: &str, password: &str) -> Device {
+        let home = tempfile::tempdir().unwrap();
+        let password_file = home.path().join("password");
+        std::fs::write(&password_file, format!("{password}\n")).unwrap();
+        Device {
+            url: url.to_owned(),
+            user: user.to_owned(),
+            home,
+            password_file,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(CLIENT);
+        command
+            .args(["--server", &self.url, "--user", &self.user, "--home"])
+            .arg(self.home.path())
+            .arg("--password-file")
+            .arg(&self.password_file)
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn output(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "{} {args:?} failed: {}",
+            self.user,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command with `--json` that must succeed; returns its document.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(!out.status.success(), "{} {args:?} succeeded", self.user);
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.home.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn three_people_chat_through_the_command_line() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
+
+    // alice keeps her key on this machine only; bob also on the server.
+    let alice = Device::new(&url, "alice", "alice's key password");
+    let alice_token = token("alice");
+    let done = alice.json(&[
+        "complete",
+        "--token",
+        &alice_token,
+        "--display-name",
+        "Alice",
+    ]);
+    assert_eq!(done["username"], "alice");
+    let bob = Device::new(&url, "bob", "bob's key password");
+    let sync = bob.file("sync", b"bob's sync password\n");
+    bob.ok(&[
+        "complete",
+        "--token",
+        &token("bob"),
+        "--display-name",
+        "Bob",
+        "--store-on-server",
+        "--sync-password-file",
+        path(&sync),
+    ]);
+    let carol = Device::new(&url, "carol", "carol's key password");
+    carol.ok(&[
+        "complete",
+        "--token",
+        &token("carol"),
+        "--display-name",
+        "Carol",
+    ]);
+    // A used token is refused with a sentence, not a stack trace.
+    let again = alice.fails(&["complete", "--token", &alice_token, "--display-name", "A"]);
+    assert!(again.contains("invalid_token"), "{again}");
+
+    // bob's second device has no key until it logs in through sync.
+    let bob_phone = Device::new(&url, "bob", "bob's key password");
+    let no_key = bob_phone.fails(&["conversation", "list"]);
+    assert!(no_key.contains("no key for bob"), "{no_key}");
+    let phone_sync = bob_phone.file("sync", b"bob's sync password\n");
+    bob_phone.ok(&["login", "--sync-password-file", path(&phone_sync)]);
+    let wrong = Device::new(&url, "bob", "not bob's password");
+    let wrong_sync = wrong.file("sync", b"bob's sync password\n");
+    let refused = wrong.fails(&["login", "--sync-password-file", path(&wrong_sync)]);
+    assert!(refused.contains("wrong password"), "{refused}");
+
+    // A named group conversation.
+    let created = alice.json(&["conversation", "create", "bob", "carol", "--name", "Launch"]);
+    let conversation = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["name"], "Launch");
+    let listed = carol.json(&["conversation", "list"]);
+    assert_eq!(listed["conversations"][0]["name"], "Launch");
+
+    // bob's phone watches; events arrive in order, as NDJSON.
+    let mut watcher = bob_phone
+        .command(&["--json", "watch", &conversation, "--count", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut events = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&events.next().unwrap().unwrap()).unwrap();
+    assert_eq!(ready["event"], "ready");
+
+    // A text with a file; the file downloads byte-identical.
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let report = alice.file("report.pdf", &bytes);
+    let sent = alice.json(&[
+        "message",
+        "send",
+        &conversation,
+        "--text",
+        "the report",
+        "--file",
+        path(&report),
+    ]);
+    let message = sent["messages"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(sent["messages"][0]["verified"], true);
+    let page = carol.json(&["message", "list", &conversation]);
+    let seen = &page["messages"][0];
+    assert_eq!(
+        (&seen["text"], &seen["file_name"], &seen["verified"]),
+        (
+            &Value::from("the report"),
+            &Value::from("report.pdf"),
+            &Value::from(true)
+        )
+    );
+    let output = bob_phone.home.path().join("downloaded.pdf");
+    bob_phone.ok(&[
+        "message",
+        "download",
+        &conversation,
+        &message,
+        "--output",
+        path(&output),
+    ]);
+    assert!(std::fs::read(&output).unwrap() == bytes, "the file changed");
+
+    // Edit, then delete; carol replies; then carol leaves.
+    alice.ok(&[
+        "message",
+        "edit",
+        &conversation,
+        &message,
+        "--text",
+        "the final report",
+    ]);
+    let page = carol.json(&["message", "list", &conversation]);
+    assert_eq!(page["messages"][0]["text"], "the final report");
+    assert!(page["messages"][0]["edited_at"].is_string());
+    let reply = carol.json(&["message", "send", &conversation, "--text", "thanks"]);
+    let not_hers = carol.fails(&["message", "delete", &conversation, &message]);
+    assert!(not_hers.contains("forbidden"), "{not_hers}");
+    alice.ok(&["message", "delete", &conversation, &message]);
+    carol.ok(&["conversation", "leave", &conversation]);
+
+    let kinds: Vec<Value> = (0..5)
+        .map(|_| serde_json::from_str(&events.next().unwrap().unwrap()).unwrap())
+        .collect();
+    let names: Vec<&str> = kinds.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "event.message.created",
+            "event.message.updated",
+            "event.message.created",
+            "event.message.deleted",
+            "event.conversation.left"
+        ]
+    );
+    assert_eq!(kinds[0]["text"], "the report");
+    assert_eq!(kinds[1]["text"], "the final report");
+    assert_eq!(kinds[2]["id"], reply["messages"][0]["id"]);
+    assert!(watcher.wait().unwrap().success());
+
+    // Export the key encrypted; a fresh device imports it and is alice.
+    let exported = alice.home.path().join("alice-key.json");
+    let file_password = alice.file("file-password", b"key file password\n");
+    alice.ok(&[
+        "keys",
+        "export",
+        path(&exported),
+        "--encrypt",
+        "--file-password-file",
+        path(&file_password),
+    ]);
+    let laptop = Device::new(&url, "alice", "laptop password");
+    let laptop_file_password = laptop.file("file-password", b"key file password\n");
+    laptop.ok(&[
+        "keys",
+        "import",
+        path(&exported),
+        "--file-password-file",
+        path(&laptop_file_password),
+    ]);
+    assert_eq!(
+        laptop.json(&["keys", "fingerprint"])["fingerprint"],
+        alice.json(&["keys", "fingerprint"])["fingerprint"]
+    );
+    let history = laptop.json(&["message", "list", &conversation]);
+    assert_eq!(history["messages"][0]["text"], "thanks");
+
+    // carol loses her key: the operator resets her and she completes again
+    // with a new one. alice's pinned key no longer matches: refused until
+    // she accepts the new fingerprint.
+    let pinned = alice.json(&["user", "show", "carol"])["fingerprint"].clone();
+    let reset = token_in(&run(dir.path(), &["user", "reset", "carol"]));
+    let carol_again = Device::new(&url, "carol", "carol's new password");
+    let new_key = carol_again.json(&["complete", "--token", &reset, "--display-name", "Carol"]);
+    let changed = alice.fails(&["user", "show", "carol"]);
+    assert!(
+        changed.contains("the key of carol")
+            && changed.contains(pinned.as_str().unwrap())
+            && changed.contains(new_key["fingerprint"].as_str().unwrap()),
+        "{changed}"
+    );
+    alice.ok(&[
+        "trust",
+        "user",
+        "carol",
+        new_key["fingerprint"].as_str().unwrap(),
+    ]);
+    assert_eq!(
+        alice.json(&["user", "show", "carol"])["fingerprint"],
+        new_key["fingerprint"]
+    );
+
+    // Scripts get clear errors and a non-zero exit.
+    let unknown = alice.fails(&["conversation", "create", "zed"]);
+    assert!(unknown.contains("not found"), "{unknown}");
+    let no_user = Command::new(CLIENT)
+        .args(["--server", &url, "conversation", "list"])
+        .env_remove("NANOCHAT_USER")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&no_user.stderr).contains("--user"));
+    assert!(terminate(&mut server).success());
+}
+
+#[test]
+fn a_changed_server_key_is_refused_until_trusted() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let alice = Device::new(&url, "alice", "pw");
+    let token = token_in(&run(dir.path(), &["user", "create", "alice"]));
+    alice.ok(&["complete", "--token", &token, "--display-name", "Alice"]);
+    assert!(terminate(&mut server).success());
+
+    // The same address now answers with another server key.
+    std::fs::write(
+        dir.path().join("nanochat-server-key.pem"),
+        nanochat_conformance::FixtureKey::Carol.pem(),
+    )
+    .unwrap();
+    let address = url.trim_start_matches("http://");
+    let mut other = Command::new(BINARY)
+        .args(["serve", "--listen", address])
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut refused = String::new();
+    for _ in 0..100 {
+        refused = alice.fails(&["conversation", "list"]);
+        if refused.contains("changed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let new = key("carol").fingerprint().to_string();
+    assert!(
+        refused.contains("the server key") && refused.contains(&new),
+        "{refused}"
+    );
+    alice.ok(&["trust", "server", &new]);
+    alice.ok(&["conversation", "list"]);
+    assert!(terminate(&mut other).success());
+}
