@@ -188,8 +188,8 @@ mod mutants {
     use nanochat_conformance::runner::Verdict;
     use nanochat_conformance::suite;
 
-    use crate::support::{server_dir, token_in};
     use super::{MUTANTS, options};
+    use crate::support::{server_dir, token_in};
 
     /// Creates users in an in-process server's database with the operator CLI.
     struct Operator(PathBuf);
