@@ -8,11 +8,12 @@ use std::sync::Mutex;
 
 use uuid::Uuid;
 
+use crate::client::error::ClientError;
 use crate::client::generated::Bodies as _;
 use crate::client::keystore::{self, Home};
 use crate::client::messages::{self, ChatMessage, FileToSend};
 use crate::client::pins::PinStore;
-use crate::client::session::{ClientError, Session};
+use crate::client::session::Session;
 use crate::crypto::{
     CryptoError, EncryptedPrivateKey, Fingerprint, KeyFile, MessageContent, PrivateKey, PublicKey,
     SealedAttachment, key_rotation_bytes,

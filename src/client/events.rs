@@ -15,8 +15,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::bodies::Event;
+use crate::client::error::ClientError;
 use crate::client::generated::Bodies as _;
-use crate::client::session::{ClientError, Session};
+use crate::client::session::Session;
 use crate::client::socket::Socket;
 use crate::models::{ListMessages, Message};
 

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::Path;
 
-use crate::client::session::ClientError;
+use crate::client::error::ClientError;
 
 /// Writes `bytes` to `path` with mode 0600 (parent directories 0700): into
 /// a temporary file beside it, synced, then renamed over `path`, so a crash

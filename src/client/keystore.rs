@@ -9,9 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::client::error::ClientError;
 use crate::client::files::write_private;
 use crate::client::pins::{PinStore, normalise};
-use crate::client::session::ClientError;
 use crate::crypto::{EncryptedPrivateKey, PrivateKey};
 
 /// The client's home: its key store and its pins.

@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::client::session::ClientError;
+use crate::client::error::ClientError;
 use crate::crypto::{self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage};
 use crate::models::{CreateMessage, Message, SealedAttachment, UpdateMessage};
 

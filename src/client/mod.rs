@@ -3,6 +3,7 @@
 //! [`Session`] that seals, sends, opens and validates each exchange.
 
 pub mod chat;
+mod error;
 pub mod events;
 mod files;
 pub mod keystore;
@@ -19,9 +20,10 @@ pub mod generated {
 }
 
 pub use chat::Chat;
+pub use error::ClientError;
 pub use events::EventStream;
 pub use files::write_private;
 pub use generated::{Bodies, Exchange, http};
 pub use keystore::Home;
-pub use session::{ClientError, Session};
+pub use session::Session;
 pub use socket::Socket;

@@ -5,8 +5,9 @@
 
 use uuid::Uuid;
 
+use crate::client::error::ClientError;
 use crate::client::generated::Bodies as _;
-use crate::client::session::{ClientError, Session};
+use crate::client::session::Session;
 use crate::crypto::{self, CryptoError, PrivateKey, PublicKey, ReceivedName, RecipientDigest};
 use crate::models::{
     BaseUser, Conversation, CreateConversation, ErrorCode, Member, MessageConversation, SealedName,

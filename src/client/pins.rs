@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::error::ClientError;
+pub use crate::client::error::PinSubject;
 use crate::client::files::write_private;
-use crate::client::session::ClientError;
 use crate::crypto::{Fingerprint, PublicKey};
 
 /// What is pinned for one server.
@@ -26,24 +27,6 @@ struct ServerPins {
     /// Each user's key fingerprint, by username.
     #[serde(default)]
     users: BTreeMap<String, String>,
-}
-
-/// Whose key a [`ClientError::KeyChanged`] is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PinSubject {
-    /// The server's own key.
-    Server(String),
-    /// A user's key on a server: (server URL, username).
-    User(String, String),
-}
-
-impl std::fmt::Display for PinSubject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PinSubject::Server(url) => write!(f, "the server key of {url}"),
-            PinSubject::User(url, user) => write!(f, "the key of {user} on {url}"),
-        }
-    }
 }
 
 /// The pinned fingerprints, loaded from and saved to one file (mode 0600).

@@ -13,9 +13,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::bodies::Request;
+use crate::client::error::ClientError;
 use crate::client::generated::{Exchange, http};
 use crate::crypto::{
-    CryptoError, Fingerprint, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
+    Fingerprint, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
 };
 use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, References};
 
@@ -75,47 +76,6 @@ pub fn wire_request(envelope: crate::crypto::RequestEnvelope) -> EncryptedBody {
         signature: envelope.signature.map(Into::into),
         seq: None,
     }
-}
-
-/// Why an exchange failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The server answered with an error code (encrypted, or in clear for an envelope it could not open).
-    #[error("server refused the request: {0}")]
-    Api(Error),
-    /// The transport failed (connection, unexpected status).
-    #[error("transport: {0}")]
-    Transport(String),
-    /// A cryptographic check failed: the response is not authentic or not for us.
-    #[error("crypto: {0}")]
-    Crypto(#[from] CryptoError),
-    /// The response does not echo our request, or its time is out of the window.
-    #[error("invalid response: {0}")]
-    InvalidResponse(String),
-    /// A payload does not match its schema.
-    #[error("payload: {0}")]
-    Payload(#[from] serde_json::Error),
-    /// A key differs from the one pinned on first use: accept the new one
-    /// explicitly (after comparing fingerprints) or stop.
-    #[error("{subject} changed: pinned {pinned}, now announced {announced}")]
-    KeyChanged {
-        /// Whose key changed.
-        subject: crate::client::pins::PinSubject,
-        /// The pinned fingerprint.
-        pinned: String,
-        /// The fingerprint announced now.
-        announced: String,
-    },
-    /// A message failed its checks (signature, digests, content): it is
-    /// not shown as genuine.
-    #[error("the message does not verify: {0}")]
-    Unverified(String),
-    /// The password does not decrypt the private key.
-    #[error("wrong password: it does not decrypt the private key")]
-    WrongPassword,
-    /// A local file (key store, pins, key file) could not be read or written.
-    #[error("{0}")]
-    Local(String),
 }
 
 /// A session with one server as one user.

@@ -10,7 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::bodies::{Event, Request};
-use crate::client::session::{ClientError, RateLimitBackoff, Session};
+use crate::client::error::ClientError;
+use crate::client::session::{RateLimitBackoff, Session};
 use crate::crypto::{EventEnvelope, EventReceiver};
 use crate::models::{Body, EncryptedBody, Error};
 

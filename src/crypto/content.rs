@@ -23,6 +23,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN};
+pub use super::sealing::{RecipientDigest, RecipientKey};
 use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
@@ -57,44 +58,6 @@ impl MessageContent {
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self> {
         serde_json::from_slice(bytes).map_err(|_| CryptoError::Malformed("invalid content JSON"))
     }
-}
-
-/// One member's wrapped content key, as the sender produces it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RecipientKey {
-    /// The member's username.
-    pub username: String,
-    /// `C` wrapped with RSA-OAEP under the member's public key.
-    pub wrapped_key: Vec<u8>,
-}
-
-impl RecipientKey {
-    /// The signed form of this entry.
-    pub fn digest(&self) -> RecipientDigest {
-        RecipientDigest {
-            username: self.username.clone(),
-            key_digest: sha256(&self.wrapped_key),
-        }
-    }
-}
-
-impl fmt::Debug for RecipientKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecipientKey")
-            .field("username", &self.username)
-            .field("wrapped_key_len", &self.wrapped_key.len())
-            .finish()
-    }
-}
-
-/// One entry of the signed recipient list: a username and the SHA-256 of the
-/// key wrapped for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecipientDigest {
-    /// The member's username.
-    pub username: String,
-    /// SHA-256 of the member's wrapped key.
-    pub key_digest: [u8; 32],
 }
 
 /// The separately encrypted attachment.

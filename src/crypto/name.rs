@@ -23,7 +23,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN};
-use super::content::{RecipientDigest, RecipientKey};
+use super::sealing::{RecipientDigest, RecipientKey};
 use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,

@@ -4,12 +4,52 @@
 //! recipient list, the per-member key wraps and the reader's check of its own
 //! entry.
 
+use std::fmt;
+
 use rand_core::TryCryptoRng;
 use uuid::Uuid;
 
 use super::aead::KEY_LEN;
-use super::content::{RecipientDigest, RecipientKey};
 use super::{CryptoError, Draws, PrivateKey, PublicKey, Result, sha256};
+
+/// One member's wrapped key (of a message's content or a conversation's
+/// name), as the sender produces it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecipientKey {
+    /// The member's username.
+    pub username: String,
+    /// `C` wrapped with RSA-OAEP under the member's public key.
+    pub wrapped_key: Vec<u8>,
+}
+
+impl RecipientKey {
+    /// The signed form of this entry.
+    pub fn digest(&self) -> RecipientDigest {
+        RecipientDigest {
+            username: self.username.clone(),
+            key_digest: sha256(&self.wrapped_key),
+        }
+    }
+}
+
+impl fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientKey")
+            .field("username", &self.username)
+            .field("wrapped_key_len", &self.wrapped_key.len())
+            .finish()
+    }
+}
+
+/// One entry of the signed recipient list: a username and the SHA-256 of the
+/// key wrapped for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientDigest {
+    /// The member's username.
+    pub username: String,
+    /// SHA-256 of the member's wrapped key.
+    pub key_digest: [u8; 32],
+}
 
 /// Appends `field` as its length (u32 big-endian) followed by the bytes.
 pub(crate) fn put_field(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {

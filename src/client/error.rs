@@ -1,0 +1,65 @@
+//! The client's failures: [`ClientError`], and [`PinSubject`], whose key a
+//! pin mismatch is about. Below every other client module: they all
+//! return these, none of them is imported here.
+
+use crate::crypto::CryptoError;
+use crate::models::Error;
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error code (encrypted, or in clear for an envelope it could not open).
+    #[error("server refused the request: {0}")]
+    Api(Error),
+    /// The transport failed (connection, unexpected status).
+    #[error("transport: {0}")]
+    Transport(String),
+    /// A cryptographic check failed: the response is not authentic or not for us.
+    #[error("crypto: {0}")]
+    Crypto(#[from] CryptoError),
+    /// The response does not echo our request, or its time is out of the window.
+    #[error("invalid response: {0}")]
+    InvalidResponse(String),
+    /// A payload does not match its schema.
+    #[error("payload: {0}")]
+    Payload(#[from] serde_json::Error),
+    /// A key differs from the one pinned on first use: accept the new one
+    /// explicitly (after comparing fingerprints) or stop.
+    #[error("{subject} changed: pinned {pinned}, now announced {announced}")]
+    KeyChanged {
+        /// Whose key changed.
+        subject: PinSubject,
+        /// The pinned fingerprint.
+        pinned: String,
+        /// The fingerprint announced now.
+        announced: String,
+    },
+    /// A message failed its checks (signature, digests, content): it is
+    /// not shown as genuine.
+    #[error("the message does not verify: {0}")]
+    Unverified(String),
+    /// The password does not decrypt the private key.
+    #[error("wrong password: it does not decrypt the private key")]
+    WrongPassword,
+    /// A local file (key store, pins, key file) could not be read or written.
+    #[error("{0}")]
+    Local(String),
+}
+
+/// Whose key a [`ClientError::KeyChanged`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinSubject {
+    /// The server's own key.
+    Server(String),
+    /// A user's key on a server: (server URL, username).
+    User(String, String),
+}
+
+impl std::fmt::Display for PinSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PinSubject::Server(url) => write!(f, "the server key of {url}"),
+            PinSubject::User(url, user) => write!(f, "the key of {user} on {url}"),
+        }
+    }
+}
