@@ -23,11 +23,11 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN};
-pub use super::sealing::{RecipientDigest, RecipientKey};
 use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
 };
+pub use super::sealing::{RecipientDigest, RecipientKey};
 use super::{CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, key_from_unwrapped, sha256};
 
 /// Domain-separation string, the first field of the signed bytes.
