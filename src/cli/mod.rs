@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::server::{self, Config};
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 use crate::username::Username;
 
 /// NanoChat: a self-hosted, end-to-end encrypted chat server.
@@ -53,9 +53,11 @@ pub enum Command {
 /// Where the database is.
 #[derive(Debug, Args)]
 pub struct DatabaseArg {
-    /// The SQLite database file.
+    /// The database: a SQLite file path (or sqlite://PATH), or a
+    /// postgres:// URL for a PostgreSQL database shared by several
+    /// instances.
     #[arg(long, env = "NANOCHAT_DATABASE", default_value = "nanochat.db")]
-    pub database: PathBuf,
+    pub database: Location,
 }
 
 /// `nanochat serve`.

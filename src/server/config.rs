@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::models::Limits;
+use crate::store::Location;
 
 /// Everything `nanochat serve` can be told (flags and `NANOCHAT_*`
 /// variables map onto this).
@@ -13,8 +14,8 @@ use crate::models::Limits;
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// The SQLite database file.
-    pub database: PathBuf,
+    /// The database: a SQLite file (the default) or a PostgreSQL URL.
+    pub database: Location,
     /// The server's private key (PKCS#8 PEM, created with mode 0600 on first start).
     pub server_key: PathBuf,
     /// How far a request's `created_at` may be from the server clock.
@@ -62,7 +63,7 @@ impl Config {
         let dir = dir.into();
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: dir.join("nanochat.db"),
+            database: Location::Sqlite(dir.join("nanochat.db")),
             server_key: dir.join("nanochat-server-key.pem"),
             freshness_window: Duration::from_secs(300),
             limits: Limits {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use super::{Conn, DbRow};
 use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ struct MemberRow {
 }
 
 /// A member row; `owner` is filled in by the caller.
-fn member_from_row(row: &SqliteRow) -> Result<MemberRecord> {
+fn member_from_row(row: &DbRow) -> Result<MemberRecord> {
     let row = MemberRow::from_row(row)?;
     Ok(MemberRecord {
         display_name: row.display_name.unwrap_or_else(|| row.username.clone()),
@@ -57,7 +57,7 @@ struct ConversationRow {
 /// A conversation row with its members (sorted by username, owner flagged);
 /// the name is filled in by the caller.
 fn conversation_from_row(
-    row: &SqliteRow,
+    row: &DbRow,
     mut members: Vec<MemberRecord>,
 ) -> Result<ConversationRecord> {
     let row = ConversationRow::from_row(row)?;
@@ -79,7 +79,7 @@ fn conversation_from_row(
 /// One conversation with its members and name as `reader` sees it, read on
 /// `conn`.
 pub(super) async fn load_conversation(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     reader: &str,
 ) -> Result<Option<ConversationRecord>> {
@@ -105,7 +105,7 @@ pub(super) async fn load_conversation(
 }
 
 /// The member usernames of a conversation, sorted.
-pub(super) async fn member_names(conn: &mut SqliteConnection, id: &str) -> Result<Vec<String>> {
+pub(super) async fn member_names(conn: &mut Conn, id: &str) -> Result<Vec<String>> {
     let mut names =
         sqlx::query_scalar::<_, String>("SELECT username FROM members WHERE conversation_id = $1")
             .bind(id)
@@ -122,7 +122,7 @@ pub(super) async fn member_names(conn: &mut SqliteConnection, id: &str) -> Resul
 /// [`StoreError::NotFound`] if the conversation does not exist or the user
 /// is not a member.
 pub(super) async fn remove_member(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     username: &str,
     now: i64,
@@ -148,7 +148,7 @@ pub(super) async fn remove_member(
 
 /// The owner of conversation `id`; [`StoreError::NotFound`] if there is
 /// no such conversation.
-pub(super) async fn owner_of(conn: &mut SqliteConnection, id: &str) -> Result<String> {
+pub(super) async fn owner_of(conn: &mut Conn, id: &str) -> Result<String> {
     sqlx::query_scalar::<_, String>("SELECT owner FROM conversations WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -159,7 +159,7 @@ pub(super) async fn owner_of(conn: &mut SqliteConnection, id: &str) -> Result<St
 /// Removes `username` from conversation `id` and forgets the name key held
 /// for them (a later name is sealed without them); false if they were not
 /// a member. Ownership and `updated_at` are the caller's.
-async fn delete_member(conn: &mut SqliteConnection, id: &str, username: &str) -> Result<bool> {
+async fn delete_member(conn: &mut Conn, id: &str, username: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND username = $2")
         .bind(id)
         .bind(username)
@@ -173,7 +173,7 @@ async fn delete_member(conn: &mut SqliteConnection, id: &str, username: &str) ->
 }
 
 /// Bumps the conversation's `updated_at`; false if it does not exist.
-pub(super) async fn touch(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<bool> {
+pub(super) async fn touch(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -186,7 +186,7 @@ pub(super) async fn touch(conn: &mut SqliteConnection, id: &str, now: i64) -> Re
 /// the longest-standing member (earliest `joined_at`, then username), or
 /// deletes the conversation if nobody is left.
 pub(super) async fn transfer_or_delete(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     now: i64,
 ) -> Result<LeaveOutcome> {
@@ -216,7 +216,7 @@ pub(super) async fn transfer_or_delete(
 
 /// Deletes a conversation row (members and messages cascade); whether it
 /// existed.
-async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Result<bool> {
+async fn delete_conversation_row(conn: &mut Conn, id: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM conversations WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -224,12 +224,7 @@ async fn delete_conversation_row(conn: &mut SqliteConnection, id: &str) -> Resul
     Ok(done.rows_affected() > 0)
 }
 
-async fn insert_member(
-    conn: &mut SqliteConnection,
-    id: &str,
-    username: &str,
-    now: i64,
-) -> Result<()> {
+async fn insert_member(conn: &mut Conn, id: &str, username: &str, now: i64) -> Result<()> {
     sqlx::query("INSERT INTO members (conversation_id, username, joined_at) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(username)
@@ -489,7 +484,7 @@ impl Store {
 
 /// The member-list replacement of [`Store::set_members`], inside `tx`.
 async fn apply_members(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Conn,
     id: &str,
     members: &[String],
     now: i64,

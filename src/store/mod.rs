@@ -28,9 +28,11 @@
 
 mod conversations;
 mod digest;
+mod location;
 mod messages;
 mod names;
 mod replay;
+pub mod scratch;
 mod users;
 
 pub use digest::Digest;
@@ -38,27 +40,42 @@ pub use users::TokenRules;
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
+use sqlx::ConnectOptions as _;
 use sqlx::Row as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous, SqliteTransaction,
-};
+use sqlx::sqlite::SqliteConnectOptions;
 use uuid::Uuid;
 
-/// The embedded migrations (`migrations/sqlite/` at the repository root).
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub use location::{Backend, Location};
 
-/// How long a statement waits for a lock held by another connection.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The store speaks to both engines through sqlx's `Any` driver, so one set
+/// of queries serves SQLite and PostgreSQL.
+type Conn = sqlx::AnyConnection;
+/// A row of either engine.
+type DbRow = sqlx::any::AnyRow;
+/// The connection pool.
+type DbPool = sqlx::AnyPool;
+/// An open transaction.
+type DbTransaction = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The embedded SQLite migrations (`migrations/sqlite/`).
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The embedded PostgreSQL migrations (`migrations/postgres/`): the same
+/// schema in PostgreSQL's types.
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Connections in the pool of a file database (SQLite serialises writers
 /// anyway; readers run in parallel under WAL).
 const MAX_FILE_CONNECTIONS: u32 = 8;
+
+/// Connections each instance keeps to PostgreSQL: enough for the requests
+/// one instance's cores can run at once (RSA bounds them), few enough that
+/// several instances stay under PostgreSQL's default `max_connections`
+/// (100).
+const MAX_POSTGRES_CONNECTIONS: u32 = 16;
 
 /// Largest number of values bound in one `IN (...)` list; longer lists are
 /// split (SQLite's and PostgreSQL's limits on bound values are far above).
@@ -476,7 +493,8 @@ pub enum LeaveOutcome {
 /// The storage handle: cheap to clone, shares one connection pool.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: DbPool,
+    backend: Backend,
     /// This process's writers take turns here. SQLite has one writer at a
     /// time anyway; queueing in process replaces its busy handler, which
     /// sleeps 1 to 100 ms between retries and made the write path's tail
@@ -490,7 +508,7 @@ pub struct Store {
 /// A write transaction (`BEGIN IMMEDIATE`) holding this process's writer
 /// turn until it commits or is dropped (rolled back).
 struct WriteTx {
-    tx: SqliteTransaction<'static>,
+    tx: DbTransaction,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -501,74 +519,91 @@ impl WriteTx {
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = SqliteConnection;
+    type Target = Conn;
 
-    fn deref(&self) -> &SqliteConnection {
+    fn deref(&self) -> &Conn {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut Conn {
         &mut self.tx
     }
 }
 
 impl Store {
-    /// Opens (creating it if missing) the SQLite database at `path` in WAL
-    /// mode with foreign keys on, a 5 s busy timeout and `synchronous =
-    /// FULL`, and applies the embedded migrations.
-    pub async fn open(path: &Path) -> Result<Store> {
-        restrict_permissions(path)?;
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_FILE_CONNECTIONS)
-            .connect_with(options)
-            .await?;
-        Self::migrated(pool).await
+    /// Opens the database at `location` and applies the embedded
+    /// migrations. A SQLite file is created if missing (mode 0600) and runs
+    /// in WAL mode with foreign keys on, a 5 s busy timeout and
+    /// `synchronous = FULL`. PostgreSQL must exist; several instances may
+    /// start against it at once (sqlx's migrator holds an advisory lock).
+    pub async fn open(location: impl Into<Location>) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        match location.into() {
+            Location::Sqlite(path) => {
+                restrict_permissions(&path)?;
+                let url = SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true)
+                    .to_url_lossy();
+                let pool = sqlite_pool_options(MAX_FILE_CONNECTIONS, true)
+                    .connect_with(AnyConnectOptions::from_url(&url)?)
+                    .await?;
+                Self::migrated(pool, Backend::Sqlite).await
+            }
+            Location::Postgres(url) => {
+                let options = AnyConnectOptions::from_url(&url.parse().map_err(|e| {
+                    StoreError::Invalid(format!("the PostgreSQL URL does not parse: {e}"))
+                })?)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(MAX_POSTGRES_CONNECTIONS)
+                    .connect_with(options)
+                    .await?;
+                Self::migrated(pool, Backend::Postgres).await
+            }
+        }
     }
 
-    /// Opens a fresh in-memory database (for tests): a pool of exactly one
-    /// connection that is never recycled, so the database lives as long as
-    /// the store.
+    /// Opens a fresh in-memory SQLite database (for tests): a pool of
+    /// exactly one connection that is never recycled, so the database lives
+    /// as long as the store.
     pub async fn open_in_memory() -> Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
+        sqlx::any::install_default_drivers();
+        let pool = sqlite_pool_options(1, false)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options)
+            .connect("sqlite::memory:")
             .await?;
-        Self::migrated(pool).await
+        Self::migrated(pool, Backend::Sqlite).await
     }
 
-    async fn migrated(pool: SqlitePool) -> Result<Store> {
-        // The server and an operator command may open a fresh database at
-        // the same moment; SQLite does not serialise two migrators, so the
-        // loser sees "table already exists". Running again after the winner
-        // committed finds the migration applied and does nothing.
-        let plain_names = plain_names(&pool).await?;
+    async fn migrated(pool: DbPool, backend: Backend) -> Result<Store> {
+        let store = Store {
+            pool,
+            backend,
+            writers: Arc::new(tokio::sync::Mutex::new(())),
+            conversations_per_user: i64::MAX,
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        // The server and an operator command may open a fresh SQLite
+        // database at the same moment; SQLite does not serialise two
+        // migrators, so the loser sees "table already exists". Running again
+        // after the winner committed finds the migration applied and does
+        // nothing. (PostgreSQL migrators queue on an advisory lock.)
+        let plain_names = store.plain_names().await?;
         let mut attempt = 0;
         loop {
-            match MIGRATOR.run(&pool).await {
+            match migrator.run(&store.pool).await {
                 Ok(()) => {
                     if plain_names > 0 {
-                        scrub_plain_names(&pool, plain_names).await?;
+                        store.scrub_plain_names(plain_names).await?;
                     }
-                    return Ok(Store {
-                        pool,
-                        writers: Arc::new(tokio::sync::Mutex::new(())),
-                        conversations_per_user: i64::MAX,
-                    });
+                    return Ok(store);
                 }
                 Err(e) if attempt < 3 => {
                     attempt += 1;
@@ -576,11 +611,16 @@ impl Store {
                     tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
                 }
                 Err(e) => {
-                    pool.close().await;
+                    store.pool.close().await;
                     return Err(e.into());
                 }
             }
         }
+    }
+
+    /// The engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// From now on, a conversation may not be created with, nor gain, a
@@ -601,7 +641,11 @@ impl Store {
     /// SQLite's `PRAGMA integrity_check` and `PRAGMA foreign_key_check`:
     /// every problem they report, one line each; empty when the file is
     /// sound (for crash tests and an operator's after-the-fact check).
+    /// PostgreSQL checks its own pages and constraints: always empty there.
     pub async fn integrity_problems(&self) -> Result<Vec<String>> {
+        if self.backend == Backend::Postgres {
+            return Ok(Vec::new());
+        }
         let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_all(&self.pool)
             .await?
@@ -628,14 +672,17 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Begins a write transaction (`BEGIN IMMEDIATE`: takes the write lock up
-    /// front, waiting up to the busy timeout for it).
+    /// Begins a write transaction. On SQLite, `BEGIN IMMEDIATE` takes the
+    /// write lock up front, waiting up to the busy timeout for it; on
+    /// PostgreSQL a plain `BEGIN` (READ COMMITTED), with the rows a change
+    /// depends on locked by the change itself.
     async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.writers.clone().lock_owned().await;
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _turn: turn,
-        })
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// This process's writer turn, for a single-statement write outside a
@@ -645,45 +692,71 @@ impl Store {
     }
 
     /// Begins a read transaction: one consistent snapshot for several queries.
-    async fn begin_read(&self) -> Result<SqliteTransaction<'static>> {
+    async fn begin_read(&self) -> Result<DbTransaction> {
         Ok(self.pool.begin().await?)
     }
 }
 
-/// How many plain conversation names a database from before sealed names
-/// holds: migration 2 drops them, since the server cannot seal them for the
-/// members.
-async fn plain_names(pool: &SqlitePool) -> Result<i64> {
-    let has_column = sqlx::query_scalar::<_, i64>(
-        "SELECT 1 FROM pragma_table_info('conversations') WHERE name = 'name'",
-    )
-    .fetch_optional(pool)
-    .await?;
-    if has_column.is_none() {
-        return Ok(0);
+impl Store {
+    /// How many plain conversation names a SQLite database from before
+    /// sealed names holds: migration 2 drops them, since the server cannot
+    /// seal them for the members. (PostgreSQL support came after: never.)
+    async fn plain_names(&self) -> Result<i64> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
+        let has_column = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM pragma_table_info('conversations') WHERE name = 'name'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if has_column.is_none() {
+            return Ok(0);
+        }
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM conversations WHERE name IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
-    Ok(
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM conversations WHERE name IS NOT NULL")
-            .fetch_one(pool)
-            .await?,
-    )
+
+    /// After migration 2 dropped `count` plain names: says so, and rewrites
+    /// the database file and empties the WAL, so the names do not linger in
+    /// free pages or old frames.
+    async fn scrub_plain_names(&self, count: i64) -> Result<()> {
+        tracing::warn!(
+            count,
+            "dropped plain conversation names: names are now end-to-end encrypted and the server \
+             cannot seal these for the members; the conversations are unnamed until a member names \
+             them again"
+        );
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
-/// After migration 2 dropped `count` plain names: says so, and rewrites the
-/// database file and empties the WAL, so the names do not linger in free
-/// pages or old frames.
-async fn scrub_plain_names(pool: &SqlitePool, count: i64) -> Result<()> {
-    tracing::warn!(
-        count,
-        "dropped plain conversation names: names are now end-to-end encrypted and the server \
-         cannot seal these for the members; the conversations are unnamed until a member names \
-         them again"
-    );
-    sqlx::query("VACUUM").execute(pool).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Pool options for SQLite: every connection gets the durability and
+/// journal settings (the `Any` driver's URL cannot carry them); `wal` is
+/// off for an in-memory database, which has no journal file.
+fn sqlite_pool_options(connections: u32, wal: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                use sqlx::Executor as _;
+                if wal {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                }
+                // busy_timeout: how long a statement waits for a lock held
+                // by another connection (5 s).
+                conn.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000")
+                    .await?;
+                Ok(())
+            })
+        })
 }
 
 /// A UUID as stored: lowercase hyphenated.
@@ -730,7 +803,7 @@ fn sorted_unique(names: impl IntoIterator<Item = String>) -> Vec<String> {
 /// Fails with [`StoreError::TooManyConversations`], naming them, if any of
 /// `names` is already in `most` conversations: one grouped count per
 /// [`IN_CHUNK`] names, as [`require_completed`] does.
-async fn require_room(conn: &mut SqliteConnection, names: &[String], most: i64) -> Result<()> {
+async fn require_room(conn: &mut Conn, names: &[String], most: i64) -> Result<()> {
     if most == i64::MAX || names.is_empty() {
         return Ok(());
     }
@@ -758,7 +831,7 @@ async fn require_room(conn: &mut SqliteConnection, names: &[String], most: i64) 
 
 /// Fails with [`StoreError::UnknownUsers`] unless every name is a completed
 /// user. `names` must be sorted and unique.
-async fn require_completed(conn: &mut SqliteConnection, names: &[String]) -> Result<()> {
+async fn require_completed(conn: &mut Conn, names: &[String]) -> Result<()> {
     let mut found = std::collections::HashSet::with_capacity(names.len());
     for chunk in names.chunks(IN_CHUNK) {
         let sql = format!(

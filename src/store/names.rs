@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::Conn;
 use sqlx::Row;
-use sqlx::sqlite::SqliteConnection;
 
 use super::{NameRecipient, NameRecord, NewName, Result, StoreError, is_unique_violation};
 
@@ -15,12 +15,7 @@ use super::{NameRecipient, NameRecord, NewName, Result, StoreError, is_unique_vi
 ///
 /// [`StoreError::Conflict`] if the revision is not the next one;
 /// [`StoreError::NotFound`] if the conversation does not exist.
-pub(super) async fn set_name(
-    conn: &mut SqliteConnection,
-    id: &str,
-    name: &NewName,
-    now: i64,
-) -> Result<()> {
+pub(super) async fn set_name(conn: &mut Conn, id: &str, name: &NewName, now: i64) -> Result<()> {
     bump_revision(conn, id, Some(name.revision), now).await?;
     sqlx::query("DELETE FROM conversation_names WHERE conversation_id = $1")
         .bind(id)
@@ -68,7 +63,7 @@ pub(super) async fn set_name(
 /// Removes the conversation's name (its keys cascade) and increments
 /// `name_revision`, so a sealed name prepared before the removal cannot
 /// bring the old name back.
-pub(super) async fn remove_name(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<()> {
+pub(super) async fn remove_name(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     bump_revision(conn, id, None, now).await?;
     sqlx::query("DELETE FROM conversation_names WHERE conversation_id = $1")
         .bind(id)
@@ -79,12 +74,7 @@ pub(super) async fn remove_name(conn: &mut SqliteConnection, id: &str, now: i64)
 
 /// Increments `name_revision` (to `expected` exactly, when given) and bumps
 /// `updated_at`.
-async fn bump_revision(
-    conn: &mut SqliteConnection,
-    id: &str,
-    expected: Option<i64>,
-    now: i64,
-) -> Result<()> {
+async fn bump_revision(conn: &mut Conn, id: &str, expected: Option<i64>, now: i64) -> Result<()> {
     let current =
         sqlx::query_scalar::<_, i64>("SELECT name_revision FROM conversations WHERE id = $1")
             .bind(id)
@@ -114,11 +104,7 @@ async fn bump_revision(
 
 /// Forgets the name key wrapped for `username` in one conversation (they
 /// left or were removed); the signed digest stays.
-pub(super) async fn forget_name_key(
-    conn: &mut SqliteConnection,
-    id: &str,
-    username: &str,
-) -> Result<()> {
+pub(super) async fn forget_name_key(conn: &mut Conn, id: &str, username: &str) -> Result<()> {
     sqlx::query(
         "UPDATE conversation_name_keys SET wrapped_key = NULL \
          WHERE conversation_id = $1 AND username = $2",
@@ -131,10 +117,7 @@ pub(super) async fn forget_name_key(
 }
 
 /// Forgets every name key wrapped for `username` (reset or deleted).
-pub(super) async fn forget_all_name_keys(
-    conn: &mut SqliteConnection,
-    username: &str,
-) -> Result<()> {
+pub(super) async fn forget_all_name_keys(conn: &mut Conn, username: &str) -> Result<()> {
     sqlx::query("UPDATE conversation_name_keys SET wrapped_key = NULL WHERE username = $1")
         .bind(username)
         .execute(conn)
@@ -148,14 +131,16 @@ const NAME_COLUMNS: &str = "n.conversation_id, n.revision, n.iv, n.ciphertext, n
 
 /// Recipient columns; the wrapped key itself is selected only for `reader`
 /// (bound as `$2`), so loading a name never copies other members' keys.
+/// `holds_key` is 0 or 1 on both engines (a boolean expression would be an
+/// integer in SQLite and a boolean in PostgreSQL).
 const KEY_COLUMNS: &str = "k.conversation_id, k.username, k.key_digest, k.recipient_key_digest, \
-     k.wrapped_key IS NOT NULL AS holds_key, \
+     CASE WHEN k.wrapped_key IS NOT NULL THEN 1 ELSE 0 END AS holds_key, \
      CASE WHEN k.username = $2 THEN k.wrapped_key END AS reader_key";
 
 /// The names of the conversations selected by `filter` (a condition on
 /// `conversation_id` with `$1`), as `reader` (`$2`) sees them.
 async fn load_names(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     filter: &str,
     key: &str,
     reader: &str,
@@ -205,7 +190,7 @@ async fn load_names(
             username: row.try_get("username")?,
             key_digest: row.try_get("key_digest")?,
             recipient_key_digest: row.try_get("recipient_key_digest")?,
-            holds_key: row.try_get("holds_key")?,
+            holds_key: row.try_get::<i64, _>("holds_key")? != 0,
         });
     }
     for name in out.values_mut() {
@@ -217,7 +202,7 @@ async fn load_names(
 
 /// The name of one conversation as `reader` sees it, if it has one.
 pub(super) async fn load_name(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     reader: &str,
 ) -> Result<Option<NameRecord>> {
@@ -226,7 +211,7 @@ pub(super) async fn load_name(
 
 /// The names of every conversation `reader` is a member of, by id.
 pub(super) async fn load_member_names(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     reader: &str,
 ) -> Result<HashMap<String, NameRecord>> {
     load_names(

@@ -6,9 +6,19 @@ use super::*;
 /// A fixed "now" (unix ms) so tests are deterministic.
 pub(super) const T0: i64 = 1_790_000_000_000;
 
-/// A fresh in-memory store.
+/// A fresh store: in-memory SQLite, or a new PostgreSQL database when
+/// `NANOCHAT_TEST_POSTGRES` names a server (`.ci/run` runs these tests on
+/// both engines).
 pub(super) async fn store() -> Store {
-    Store::open_in_memory().await.expect("in-memory store")
+    match super::scratch::test_postgres() {
+        Some(admin) => {
+            let location = super::scratch::scratch_postgres(&admin)
+                .await
+                .expect("a scratch PostgreSQL database");
+            Store::open(location).await.expect("PostgreSQL store")
+        }
+        None => Store::open_in_memory().await.expect("in-memory store"),
+    }
 }
 
 /// Creates and completes `name` (display name `Display {name}`, public key
@@ -85,7 +95,9 @@ async fn file_store_uses_wal_foreign_keys_full_sync_and_busy_timeout() {
 #[tokio::test]
 async fn foreign_keys_are_enforced() {
     let s = store().await;
-    assert_eq!(pragma_text(&s, "foreign_keys").await, "1");
+    if s.backend() == Backend::Sqlite {
+        assert_eq!(pragma_text(&s, "foreign_keys").await, "1");
+    }
     let err = sqlx::query(
         "INSERT INTO conversations (id, owner, created_at, updated_at) \
          VALUES ($1, $2, $3, $3)",
@@ -113,7 +125,9 @@ async fn foreign_keys_are_enforced() {
 
 #[tokio::test]
 async fn integrity_problems_reports_orphans_and_nothing_on_a_sound_file() {
-    let s = store().await;
+    // SQLite's own checks (PostgreSQL has no foreign-key switch to leave an
+    // orphan with).
+    let s = Store::open_in_memory().await.unwrap();
     new_user(&s, "alice").await;
     new_user(&s, "bob").await;
     s.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
@@ -262,6 +276,7 @@ async fn plain_names_of_an_old_database_are_dropped_without_a_trace() {
         first_only.join("0001_initial.sql"),
     )
     .unwrap();
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
     let options = SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true)
@@ -317,7 +332,7 @@ async fn plain_names_of_an_old_database_are_dropped_without_a_trace() {
         !dir_contains(dir.path(), b"Layoffs 2027"),
         "a dropped plain name lingers in the database files"
     );
-    assert_eq!(plain_names(&store.pool).await.unwrap(), 0);
+    assert_eq!(store.plain_names().await.unwrap(), 0);
     let conversation = store.get_conversation(named, "bob").await.unwrap().unwrap();
     assert_eq!((conversation.name, conversation.name_revision), (None, 0));
     assert_eq!(store.list_conversations("bob").await.unwrap().len(), 2);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::conversations::{remove_member, transfer_or_delete};
 use super::names::forget_all_name_keys;
 use super::{
-    DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord, UserUpdate,
+    Conn, DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord, UserUpdate,
     is_unique_violation, parse_uuid, placeholders,
 };
 
@@ -351,7 +351,7 @@ impl Store {
 
 /// Drops the wrapped content and name keys addressed to `username`,
 /// keeping their digests in the signed recipient lists.
-async fn forget_wrapped_keys(tx: &mut sqlx::SqliteConnection, username: &str) -> Result<()> {
+async fn forget_wrapped_keys(tx: &mut Conn, username: &str) -> Result<()> {
     sqlx::query("UPDATE message_keys SET wrapped_key = NULL WHERE username = $1")
         .bind(username)
         .execute(&mut *tx)

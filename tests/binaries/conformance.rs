@@ -177,9 +177,9 @@ fn the_catalogue_covers_every_body_type_and_rule() {
 /// in `mutants` builds).
 #[cfg(feature = "mutants")]
 mod mutants {
+    use nanochat::store::Location;
     use std::collections::BTreeSet;
     use std::future::Future;
-    use std::path::PathBuf;
     use std::pin::Pin;
     use std::sync::Arc;
 
@@ -192,7 +192,7 @@ mod mutants {
     use crate::support::{server_dir, token_in};
 
     /// Creates users in an in-process server's database with the operator CLI.
-    struct Operator(PathBuf);
+    struct Operator(Location);
 
     impl Operator {
         async fn user_create(&self, username: &str, ttl: &str) -> Result<Pending, String> {
@@ -204,7 +204,7 @@ mod mutants {
                 "--ttl",
                 ttl,
                 "--database",
-                self.0.to_str().unwrap(),
+                &self.0.to_arg(),
             ])
             .map_err(|e| e.to_string())?;
             let mut out = Vec::new();
@@ -242,7 +242,7 @@ mod mutants {
         off: fn(&mut Rules),
     ) -> (
         String,
-        PathBuf,
+        Location,
         tokio::sync::oneshot::Sender<()>,
         tempfile::TempDir,
     ) {

@@ -2,7 +2,6 @@
 //! users completed through the real protocol.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -12,6 +11,7 @@ use nanochat::client::{Bodies, Session};
 use nanochat::crypto::PrivateKey;
 use nanochat::models::{CompleteUser, PublicUser};
 use nanochat::server::Config;
+use nanochat::store::{Location, scratch};
 use nanochat::wire::Secret;
 use nanochat_conformance::FixtureKey;
 use tokio::sync::oneshot;
@@ -48,6 +48,11 @@ impl TestServer {
         std::fs::write(&key_path, FixtureKey::Server.pem()).unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut config = Config::default_in(dir.path());
+        if let Some(admin) = scratch::test_postgres() {
+            config.database = scratch::scratch_postgres(&admin)
+                .await
+                .expect("a scratch PostgreSQL database");
+        }
         // Tests send many requests from one address; the limiter gets its own test.
         config.peer_burst = 100_000;
         config.peer_rate_per_second = 100_000;
@@ -142,8 +147,9 @@ impl TestServer {
         TestServer::run_on(dir, config, listener).await
     }
 
-    /// The database path.
-    pub fn database(&self) -> PathBuf {
+    /// The database: a SQLite file in the data directory, or its own
+    /// PostgreSQL database when `NANOCHAT_TEST_POSTGRES` is set.
+    pub fn database(&self) -> Location {
         self.config.database.clone()
     }
 
@@ -154,7 +160,8 @@ impl TestServer {
         let database = self.database();
         let mut argv = vec!["nanochat"];
         argv.extend_from_slice(args);
-        argv.extend(["--database", database.to_str().unwrap()]);
+        let database = database.to_arg();
+        argv.extend(["--database", &database]);
         let cli = Cli::try_parse_from(argv)?;
         let mut out = Vec::new();
         nanochat::cli::run(cli.command, &mut out).await?;
