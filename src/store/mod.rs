@@ -26,6 +26,7 @@
 //! per commit is affordable, and it keeps the replay guard and accepted
 //! messages durable.
 
+mod attempts;
 mod conversations;
 mod digest;
 mod location;

@@ -102,27 +102,44 @@ impl UserHandler for State {
         caller: &Caller,
         payload: SyncUser,
     ) -> Result<PrivateKeyUser, Failure> {
+        // The per-user count lives in the database, so that every instance
+        // sharing it counts the same guesses; the per-address one is this
+        // process's (README: "More than one machine").
         let peer_key = caller
             .peer
             .map(|p| format!("peer:{}", crate::server::ratelimit::bucket_of(p.ip())));
-        let user_key = format!("user:{}", caller.username);
-        let keys: Vec<(&str, u32)> = [
-            Some((user_key.as_str(), self.config.sync_failures_allowed)),
-            peer_key
-                .as_deref()
-                .map(|k| (k, self.config.sync_failures_per_peer)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if self.config.rules().sync_limit && !self.sync_limiter.reserve(&keys) {
-            // Never the username beside the address: the envelope hides who is
-            // asking from the network, and the log must not undo that.
-            tracing::warn!(username = %caller.username, "user.sync rate limited");
-            return Err(Failure::new(
-                ErrorCode::RateLimited,
-                "too many failed sync attempts; try again later",
-            ));
+        let peer_keys: Vec<(&str, u32)> = peer_key
+            .as_deref()
+            .map(|k| (k, self.config.sync_failures_per_peer))
+            .into_iter()
+            .collect();
+        if self.config.rules().sync_limit {
+            let window_ms =
+                i64::try_from(self.config.sync_failure_window.as_millis()).unwrap_or(i64::MAX);
+            let peer_allowed = self.sync_limiter.reserve(&peer_keys);
+            let user_allowed = peer_allowed
+                && self
+                    .store
+                    .reserve_sync_attempt(
+                        &caller.username,
+                        self.config.sync_failures_allowed,
+                        window_ms,
+                        unix_ms(caller.now),
+                    )
+                    .await?;
+            if !user_allowed {
+                if peer_allowed {
+                    self.sync_limiter.release(&peer_keys);
+                }
+                // Never the username beside the address: the envelope hides
+                // who is asking from the network, and the log must not undo
+                // that.
+                tracing::warn!(username = %caller.username, "user.sync rate limited");
+                return Err(Failure::new(
+                    ErrorCode::RateLimited,
+                    "too many failed sync attempts; try again later",
+                ));
+            }
         }
         let user = self
             .store
@@ -152,8 +169,8 @@ impl UserHandler for State {
                 "wrong sync password, or no private key is stored for this user",
             ));
         };
-        self.sync_limiter.release(&keys);
-        self.sync_limiter.clear(&user_key);
+        self.sync_limiter.release(&peer_keys);
+        self.store.release_sync_attempt(&caller.username).await?;
         let private_key: EncryptedPrivateKey =
             serde_json::from_str(user.private_key.as_deref().unwrap_or_default())
                 .map_err(|e| Failure::internal("reading the stored private key", e))?;
