@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Conn, DbRow};
+use super::{Backend, Conn, DbRow};
 use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
@@ -260,7 +260,13 @@ impl Store {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         require_completed(&mut tx, &everyone).await?;
-        require_room(&mut tx, &everyone, self.conversations_per_user).await?;
+        require_room(
+            &mut tx,
+            self.backend,
+            &everyone,
+            self.conversations_per_user,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO conversations (id, name_revision, owner, created_at, updated_at) \
              VALUES ($1, 0, $2, $3, $3)",
@@ -396,9 +402,18 @@ impl Store {
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
+        tx.lock_conversation(self.backend, &id).await?;
         let (added, removed) = match members {
             Some(members) => {
-                apply_members(&mut tx, &id, members, now, self.conversations_per_user).await?
+                apply_members(
+                    &mut tx,
+                    &id,
+                    members,
+                    self.backend,
+                    now,
+                    self.conversations_per_user,
+                )
+                .await?
             }
             None => (Vec::new(), Vec::new()),
         };
@@ -449,8 +464,10 @@ impl Store {
         username: &str,
         now: i64,
     ) -> Result<LeaveOutcome> {
+        let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        let outcome = remove_member(&mut tx, &uuid_text(id), username, now).await?;
+        tx.lock_conversation(self.backend, &id).await?;
+        let outcome = remove_member(&mut tx, &id, username, now).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -462,6 +479,7 @@ impl Store {
     pub async fn delete_conversation(&self, id: Uuid) -> Result<Vec<String>> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
+        tx.lock_conversation(self.backend, &id).await?;
         let members = member_names(&mut tx, &id).await?;
         if !delete_conversation_row(&mut tx, &id).await? {
             return Err(StoreError::NotFound);
@@ -487,6 +505,7 @@ async fn apply_members(
     tx: &mut Conn,
     id: &str,
     members: &[String],
+    backend: Backend,
     now: i64,
     conversations_per_user: i64,
 ) -> Result<(Vec<String>, Vec<String>)> {
@@ -509,7 +528,7 @@ async fn apply_members(
         .cloned()
         .collect();
     require_completed(&mut *tx, &added).await?;
-    require_room(&mut *tx, &added, conversations_per_user).await?;
+    require_room(&mut *tx, backend, &added, conversations_per_user).await?;
     for name in &removed {
         delete_member(&mut *tx, id, name).await?;
     }

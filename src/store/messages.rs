@@ -269,6 +269,8 @@ impl Store {
     /// twice.
     pub async fn insert_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
         let mut tx = self.begin_write().await?;
+        tx.lock_conversation(self.backend, &uuid_text(msg.conversation_id))
+            .await?;
         let cursor = insert_one(&mut tx, msg, now).await?;
         tx.commit().await?;
         Ok(record_for(
@@ -286,6 +288,15 @@ impl Store {
     /// history; the checks and errors are those of [`Store::insert_message`].
     pub async fn insert_messages(&self, messages: &[(NewMessage, i64)]) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let mut conversations: Vec<String> = messages
+            .iter()
+            .map(|(m, _)| uuid_text(m.conversation_id))
+            .collect();
+        conversations.sort();
+        conversations.dedup();
+        for id in &conversations {
+            tx.lock_conversation(self.backend, id).await?;
+        }
         for (msg, created_at) in messages {
             insert_one(&mut tx, msg, *created_at).await?;
         }
@@ -310,6 +321,7 @@ impl Store {
         let id = uuid_text(msg.id);
         let conversation_id = uuid_text(msg.conversation_id);
         let mut tx = self.begin_write().await?;
+        tx.lock_conversation(self.backend, &conversation_id).await?;
         let row = sqlx::query(
             "UPDATE messages SET content_iv = $1, content = $2, signature = $3, \
              attachment_iv = $4, attachment = $5, attachment_digest = $6, attachment_size = $7, \
@@ -355,6 +367,7 @@ impl Store {
     pub async fn delete_message(&self, conversation_id: Uuid, id: Uuid, now: i64) -> Result<()> {
         let conversation_id = uuid_text(conversation_id);
         let mut tx = self.begin_write().await?;
+        tx.lock_conversation(self.backend, &conversation_id).await?;
         let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id = $2")
             .bind(&conversation_id)
             .bind(uuid_text(id))

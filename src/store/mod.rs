@@ -517,6 +517,36 @@ impl WriteTx {
     async fn commit(self) -> Result<()> {
         Ok(self.tx.commit().await?)
     }
+
+    /// Takes conversation `id`'s row lock until the transaction ends, so
+    /// that changes to one conversation apply one at a time across every
+    /// instance, in the order PostgreSQL commits them. On SQLite the write
+    /// transaction already excludes every other writer: nothing to do.
+    async fn lock_conversation(&mut self, backend: Backend, id: &str) -> Result<()> {
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the row locks of every conversation `username` is in, in id
+    /// order (one order for every transaction, so two cannot deadlock), for
+    /// changes that touch them all (deleting or resetting the user).
+    async fn lock_conversations_of(&mut self, backend: Backend, username: &str) -> Result<()> {
+        if backend == Backend::Postgres {
+            sqlx::query(
+                "SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id \
+                 WHERE m.username = $1 ORDER BY c.id FOR UPDATE OF c",
+            )
+            .bind(username)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 impl std::ops::Deref for WriteTx {
@@ -804,9 +834,30 @@ fn sorted_unique(names: impl IntoIterator<Item = String>) -> Vec<String> {
 /// Fails with [`StoreError::TooManyConversations`], naming them, if any of
 /// `names` is already in `most` conversations: one grouped count per
 /// [`IN_CHUNK`] names, as [`require_completed`] does.
-async fn require_room(conn: &mut Conn, names: &[String], most: i64) -> Result<()> {
+async fn require_room(
+    conn: &mut Conn,
+    backend: Backend,
+    names: &[String],
+    most: i64,
+) -> Result<()> {
     if most == i64::MAX || names.is_empty() {
         return Ok(());
+    }
+    if backend == Backend::Postgres {
+        // Two instances adding the same user to two conversations at once
+        // must not both see room for one: the users' rows are locked (in
+        // name order) until the transaction ends.
+        for chunk in names.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT username FROM users WHERE username IN ({}) ORDER BY username FOR UPDATE",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for name in chunk {
+                query = query.bind(name);
+            }
+            query.fetch_all(&mut *conn).await?;
+        }
     }
     let mut full = Vec::new();
     for chunk in names.chunks(IN_CHUNK) {

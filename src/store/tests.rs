@@ -363,3 +363,81 @@ async fn the_database_and_its_wal_are_private_to_the_server() {
     assert_eq!(mode(&old), 0o600);
     drop(s);
 }
+
+/// Two stores on one database, as two `nanochat` instances would open it:
+/// the same SQLite file, or the same PostgreSQL database when
+/// `NANOCHAT_TEST_POSTGRES` is set. The directory must outlive them.
+async fn two_instances() -> (Store, Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let location = match super::scratch::test_postgres() {
+        Some(admin) => super::scratch::scratch_postgres(&admin).await.unwrap(),
+        None => Location::Sqlite(dir.path().join("shared.db")),
+    };
+    let a = Store::open(location.clone()).await.unwrap();
+    let b = Store::open(location).await.unwrap();
+    (a, b, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_sharing_a_database_keep_its_rules() {
+    let (a, b, _dir) = two_instances().await;
+    for name in ["alice", "bob", "carol", "dave"] {
+        new_user(&a, name).await;
+    }
+    let (mut a, mut b) = (a, b);
+    a.limit_conversations(2);
+    b.limit_conversations(2);
+    // bob is in one conversation; each instance tries to add him to two
+    // more at once: exactly one of the four may succeed.
+    a.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for (i, store) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let store = store.clone();
+        let owner = ["alice", "carol", "dave", "carol"][i];
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_conversation(Uuid::new_v4(), None, owner, &["bob".into()], T0)
+                .await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::TooManyConversations(names)) => assert_eq!(names, ["bob"]),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(b.list_conversations("bob").await.unwrap().len(), 2);
+
+    // Messages written through both instances into one conversation get
+    // cursors in one order, and every one of them is there.
+    let shared = a
+        .create_conversation(Uuid::new_v4(), None, "carol", &["dave".into()], T0)
+        .await
+        .unwrap()
+        .id;
+    let mut writers = Vec::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        writers.push(tokio::spawn(async move {
+            store
+                .insert_message(&message(shared, "carol", &["carol", "dave"]), T0 + i)
+                .await
+                .unwrap()
+                .cursor
+        }));
+    }
+    let mut cursors = Vec::new();
+    for w in writers {
+        cursors.push(w.await.unwrap());
+    }
+    cursors.sort_unstable();
+    cursors.dedup();
+    assert_eq!(cursors.len(), 20);
+    let (page, _) = b.list_messages(shared, "dave", None, 100).await.unwrap();
+    assert_eq!(page.len(), 20);
+}
