@@ -44,6 +44,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sqlx::ConnectOptions as _;
+use sqlx::Connection as _;
 use sqlx::Row as _;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -78,6 +79,10 @@ const MAX_FILE_CONNECTIONS: u32 = 8;
 /// (100).
 const MAX_POSTGRES_CONNECTIONS: u32 = 16;
 
+/// How long opening a PostgreSQL store, or waiting for a pooled
+/// connection, may take before it is an error.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Largest number of values bound in one `IN (...)` list; longer lists are
 /// split (SQLite's and PostgreSQL's limits on bound values are far above).
 const IN_CHUNK: usize = 500;
@@ -111,13 +116,30 @@ pub enum StoreError {
     TooManyConversations(Vec<String>),
     /// The database failed (`unavailable`, or an internal error).
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    // Not `#[from]`/`#[source]`: the message already carries the cause, and
+    // an error chain would print it twice.
+    Database(sqlx::Error),
     /// The embedded migrations could not be applied.
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
+    /// PostgreSQL did not answer in time.
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
     /// The database file could not be created or its mode set.
     #[error("database file: {0}")]
     Io(std::io::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(error)
+    }
 }
 
 /// Result of every store operation.
@@ -587,8 +609,24 @@ impl Store {
                 let options = AnyConnectOptions::from_url(&url.parse().map_err(|e| {
                     StoreError::Invalid(format!("the PostgreSQL URL does not parse: {e}"))
                 })?)?;
+                // One plain attempt first: the pool would retry an
+                // unreachable server until its acquire timeout and then
+                // report only the timeout.
+                let first = tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    sqlx::AnyConnection::connect_with(&options),
+                )
+                .await
+                .map_err(|_| {
+                    StoreError::Unreachable(format!(
+                        "no answer from PostgreSQL within {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    ))
+                })??;
+                first.close().await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(MAX_POSTGRES_CONNECTIONS)
+                    .acquire_timeout(CONNECT_TIMEOUT)
                     .connect_with(options)
                     .await?;
                 Self::migrated(pool, Backend::Postgres).await

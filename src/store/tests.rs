@@ -205,6 +205,19 @@ async fn open_reports_errors_instead_of_panicking() {
     // A directory is not a database file.
     let err = Store::open(dir.path()).await.unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    // Nothing listens on port 1: the refusal itself is reported (not a pool
+    // timeout after retrying), and the password stays out of it.
+    let err = Store::open(Location::Postgres(
+        "postgres://chat:s3cret@127.0.0.1:1/nanochat".into(),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{err}"
+    );
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert!(!format!("{err} {err:?}").contains("s3cret"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
