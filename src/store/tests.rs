@@ -212,10 +212,6 @@ async fn open_reports_errors_instead_of_panicking() {
     ))
     .await
     .unwrap_err();
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "{err}"
-    );
     assert!(err.to_string().contains("refused"), "{err}");
     assert!(!format!("{err} {err:?}").contains("s3cret"));
 }
