@@ -25,6 +25,9 @@ pub struct Outgoing {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Payload {
+    /// Not an event: the socket re-checks its user's key now (another
+    /// process changed it) and closes if it no longer holds.
+    Recheck,
     /// The same JSON for everyone.
     Whole(Arc<str>),
     /// A message's JSON around this reader's wrapped key.
@@ -49,9 +52,16 @@ impl Outgoing {
         self.event_type
     }
 
+    /// Whether this asks the socket to re-check its key rather than
+    /// carrying an event ([`Hub::recheck`]).
+    pub fn is_recheck(&self) -> bool {
+        self.payload == Payload::Recheck
+    }
+
     /// Appends the payload JSON to `out`.
     pub fn write_payload(&self, out: &mut String) {
         match &self.payload {
+            Payload::Recheck => out.push_str("null"),
             Payload::Whole(json) => out.push_str(json),
             Payload::WithKey { head, key, tail } => {
                 out.push_str(head);
@@ -167,6 +177,18 @@ impl Hub {
                 sockets.remove(username);
             }
         }
+    }
+
+    /// Asks every socket of `username` to re-check the user's key before
+    /// anything else (its key changed in another process).
+    pub fn recheck(&self, username: &str) {
+        self.queue(
+            username,
+            Outgoing {
+                event_type: EventType::UserKeyChanged,
+                payload: Payload::Recheck,
+            },
+        );
     }
 
     /// Closes every socket of `username` (the user was deleted).

@@ -28,6 +28,7 @@ pub mod config;
 pub mod error;
 mod handlers;
 pub mod hub;
+mod key_changes;
 pub mod pipeline;
 pub mod protocol;
 pub mod ratelimit;
@@ -245,6 +246,13 @@ pub async fn serve(
     let grace = config.shutdown_grace;
     let state = State::new(config, store.clone(), server_key, stop_rx);
     let purge = tokio::spawn(purge_replay_guard(state.clone()));
+    let key_changes = match &state.config.database {
+        crate::store::Location::Postgres(url) => Some(tokio::spawn(key_changes::listen(
+            state.clone(),
+            url.clone(),
+        ))),
+        crate::store::Location::Sqlite(_) => None,
+    };
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let acceptor = NoDelay(poem::listener::TcpAcceptor::from_tokio(listener)?);
@@ -257,6 +265,9 @@ pub async fn serve(
         .run_with_graceful_shutdown(app(state), signal, Some(grace))
         .await?;
     purge.abort();
+    if let Some(task) = key_changes {
+        task.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -108,6 +108,7 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 };
                 let Some(current) = session.as_mut() else { break };
                 if !still_valid(&state, current).await { break; }
+                if event.is_recheck() { continue; }
                 let honest_seq = state.config.rules().event_seq;
                 let Some(frame) = seal_event(current, &event, honest_seq) else { break };
                 if !send(&mut sink, Message::Text(frame), interval).await { break; }

@@ -37,7 +37,7 @@ pub mod scratch;
 mod users;
 
 pub use digest::Digest;
-pub use users::TokenRules;
+pub use users::{KEY_CHANGES_CHANNEL, TokenRules};
 
 use std::fmt;
 use std::path::Path;

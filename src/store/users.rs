@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use super::conversations::{remove_member, transfer_or_delete};
 use super::names::forget_all_name_keys;
 use super::{
-    Conn, DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord, UserUpdate,
-    is_unique_violation, parse_uuid, placeholders,
+    Backend, Conn, DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord,
+    UserUpdate, is_unique_violation, parse_uuid, placeholders,
 };
 
 /// The columns of [`UserRecord`] (its `sqlx::FromRow`), in a form `concat!` accepts.
@@ -103,6 +103,7 @@ impl Store {
         // Keys wrapped for the lost key pair are useless to the user's next
         // key and must not be handed to it.
         forget_wrapped_keys(&mut tx, username).await?;
+        announce_key_change(&mut tx, self.backend, username).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -221,6 +222,8 @@ impl Store {
             Some(value) => (true, value),
             None => (false, None),
         };
+        let key_changes = update.public_key.is_some();
+        let mut conn = self.pool.acquire().await?;
         let row: Option<UserRecord> = sqlx::query_as(concat!(
             "UPDATE users SET display_name = COALESCE($1, display_name), \
              public_key = COALESCE($2, public_key), \
@@ -238,10 +241,17 @@ impl Store {
         .bind(sync_password_hash)
         .bind(now)
         .bind(username)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
         match row {
-            Some(user) => Ok(user),
+            Some(user) => {
+                if key_changes {
+                    // After the change, not inside it: a listener that
+                    // re-reads at once must find the new key.
+                    announce_key_change(&mut conn, self.backend, username).await?;
+                }
+                Ok(user)
+            }
             None => Err(StoreError::NotFound),
         }
     }
@@ -309,6 +319,7 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
+        announce_key_change(&mut tx, self.backend, username).await?;
         tx.commit().await?;
 
         deleted.left.sort_by_key(|entry| entry.0);
@@ -359,6 +370,27 @@ async fn forget_wrapped_keys(tx: &mut Conn, username: &str) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     forget_all_name_keys(tx, username).await
+}
+
+/// The PostgreSQL channel on which every change to a user's key (a
+/// rotation, an operator reset, a deletion) is announced when it commits,
+/// with the username as payload, from whichever process made it: each
+/// instance then re-checks its sockets of that user at once.
+pub const KEY_CHANGES_CHANNEL: &str = "nanochat_key_changes";
+
+/// Announces a key change of `username` on [`KEY_CHANGES_CHANNEL`]
+/// (PostgreSQL delivers it at commit; nothing on SQLite, where one process
+/// serves and finds out itself).
+async fn announce_key_change(conn: &mut Conn, backend: Backend, username: &str) -> Result<()> {
+    if backend == Backend::Postgres {
+        // pg_notify returns void, which the Any driver cannot decode: count it.
+        sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS n")
+            .bind(KEY_CHANGES_CHANNEL)
+            .bind(username)
+            .fetch_one(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

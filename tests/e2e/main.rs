@@ -5,6 +5,7 @@
 mod broken;
 mod conversations;
 mod events;
+mod instances;
 mod messages;
 mod names;
 mod pipeline;
