@@ -9,6 +9,7 @@
 
 mod client_cli;
 mod conformance;
+mod instances;
 mod secrets;
 mod serve;
 mod support;

@@ -29,7 +29,21 @@ pub fn serve(dir: &std::path::Path) -> (Child, String, Log) {
 
 /// [`serve`] with `filter` as the `NANOCHAT_LOG` directive.
 pub fn serve_logging(dir: &std::path::Path, filter: &str) -> (Child, String, Log) {
-    let mut child = Command::new(BINARY)
+    serve_on(dir, filter, None)
+}
+
+/// [`serve_logging`] on `database` (a `--database` value) instead of the
+/// SQLite file in `dir`.
+pub fn serve_on(
+    dir: &std::path::Path,
+    filter: &str,
+    database: Option<&str>,
+) -> (Child, String, Log) {
+    let mut command = Command::new(BINARY);
+    if let Some(database) = database {
+        command.env("NANOCHAT_DATABASE", database);
+    }
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("NANOCHAT_LOG", filter)
         .current_dir(dir)
