@@ -104,8 +104,10 @@ pub fn bucket_of(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Counts failed attempts per key (a username or a peer address) over a
-/// sliding window; each key kind has its own allowance.
+/// Counts failed attempts per key over a sliding window, in this process;
+/// each key kind has its own allowance. `user.sync` uses it per peer
+/// address; its per-user count is in the database
+/// (`Store::reserve_sync_attempt`), shared by every instance.
 #[derive(Debug)]
 pub struct FailureLimiter {
     window: Duration,
