@@ -236,6 +236,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let mut store = Store::open(&config.database).await?;
     store.limit_conversations(config.limits.max_conversations);
+    // The location as Display prints it: a PostgreSQL URL without its password.
+    tracing::info!(database = %config.database, "database open");
     let server_key = server_key::load_or_create(&config.server_key).await?;
     tracing::info!(
         fingerprint = %server_key.fingerprint(),
