@@ -26,13 +26,15 @@
 
 pub mod config;
 pub mod error;
+pub mod fanout;
 mod handlers;
 pub mod hub;
-mod key_changes;
+mod listener;
 pub mod pipeline;
 pub mod protocol;
 pub mod ratelimit;
 pub mod rules;
+pub mod sequencer;
 pub mod server_key;
 pub mod state;
 pub mod web;
@@ -248,11 +250,10 @@ pub async fn serve(
     let grace = config.shutdown_grace;
     let state = State::new(config, store.clone(), server_key, stop_rx);
     let purge = tokio::spawn(purge_replay_guard(state.clone()));
-    let key_changes = match &state.config.database {
-        crate::store::Location::Postgres(url) => Some(tokio::spawn(key_changes::listen(
-            state.clone(),
-            url.clone(),
-        ))),
+    let listener_task = match &state.config.database {
+        crate::store::Location::Postgres(url) => {
+            Some(tokio::spawn(listener::listen(state.clone(), url.clone())))
+        }
         crate::store::Location::Sqlite(_) => None,
     };
     let address = listener.local_addr()?;
@@ -267,7 +268,7 @@ pub async fn serve(
         .run_with_graceful_shutdown(app(state), signal, Some(grace))
         .await?;
     purge.abort();
-    if let Some(task) = key_changes {
+    if let Some(task) = listener_task {
         task.abort();
     }
     store.close().await;
@@ -304,17 +305,19 @@ impl poem::listener::Acceptor for NoDelay {
     }
 }
 
-/// Forgets request ids once they could no longer pass the freshness check.
+/// Forgets request ids once they could no longer pass the freshness check,
+/// and recorded events once no listener can need them.
 async fn purge_replay_guard(state: Arc<State>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        if let Err(e) = state
-            .store
-            .purge_requests(protocol::unix_ms(OffsetDateTime::now_utc()))
-            .await
-        {
+        let now = protocol::unix_ms(OffsetDateTime::now_utc());
+        if let Err(e) = state.store.purge_requests(now).await {
             tracing::warn!(%e, "purging the replay guard failed");
+        }
+        let kept = listener::EVENT_RETENTION.as_millis() as i64;
+        if let Err(e) = state.store.purge_events(now - kept).await {
+            tracing::warn!(%e, "purging recorded events failed");
         }
     }
 }

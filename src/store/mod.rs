@@ -29,6 +29,7 @@
 mod attempts;
 mod conversations;
 mod digest;
+mod events;
 mod location;
 mod messages;
 mod names;
@@ -37,6 +38,7 @@ pub mod scratch;
 mod users;
 
 pub use digest::Digest;
+pub use events::{ConversationTurn, EVENTS_CHANNEL, EventRecord};
 pub use users::{KEY_CHANGES_CHANNEL, TokenRules};
 
 use std::fmt;
@@ -78,6 +80,11 @@ const MAX_FILE_CONNECTIONS: u32 = 8;
 /// several instances stay under PostgreSQL's default `max_connections`
 /// (100).
 const MAX_POSTGRES_CONNECTIONS: u32 = 16;
+
+/// Connections each instance keeps for conversation turns (changes to
+/// different conversations in flight at once). With the pool above and the
+/// two listeners, one instance uses at most 26 of PostgreSQL's 100.
+const MAX_TURN_CONNECTIONS: u32 = 8;
 
 /// How long opening a PostgreSQL store, or waiting for a pooled
 /// connection, may take before it is an error.
@@ -526,6 +533,10 @@ pub struct Store {
     /// Most conversations one user may be a member of (see
     /// [`Store::limit_conversations`]).
     conversations_per_user: i64,
+    /// PostgreSQL only: connections for [`ConversationTurn`]s, apart from
+    /// `pool` because a turn stays open across the change's own
+    /// transaction, which then needs a connection of its own.
+    turns: Option<DbPool>,
 }
 
 /// A write transaction (`BEGIN IMMEDIATE`) holding this process's writer
@@ -627,9 +638,15 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(MAX_POSTGRES_CONNECTIONS)
                     .acquire_timeout(CONNECT_TIMEOUT)
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await?;
-                Self::migrated(pool, Backend::Postgres).await
+                let turns = AnyPoolOptions::new()
+                    .max_connections(MAX_TURN_CONNECTIONS)
+                    .acquire_timeout(CONNECT_TIMEOUT)
+                    .connect_lazy_with(options);
+                let mut store = Self::migrated(pool, Backend::Postgres).await?;
+                store.turns = Some(turns);
+                Ok(store)
             }
         }
     }
@@ -654,6 +671,7 @@ impl Store {
             backend,
             writers: Arc::new(tokio::sync::Mutex::new(())),
             conversations_per_user: i64::MAX,
+            turns: None,
         };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATOR,
@@ -738,6 +756,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        if let Some(turns) = &self.turns {
+            turns.close().await;
+        }
         self.pool.close().await;
     }
 

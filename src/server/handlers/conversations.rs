@@ -11,12 +11,12 @@ use crate::api::ConversationHandler;
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::error::Failure;
+use crate::server::fanout::Fanout;
 use crate::server::handlers::{names, views};
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::rules;
 use crate::server::state::State;
 use crate::store::{ConversationRecord, LeaveOutcome, NameChange};
-use crate::wire::Bytes;
 
 /// Messages in the page `conversation.get` returns.
 pub const FIRST_PAGE: i64 = 50;
@@ -39,7 +39,7 @@ impl ConversationHandler for State {
         }
         rules::member_count(self, others.len() + 1)?;
         let others: Vec<String> = others.into_iter().collect();
-        let _order = self.conversation_lock(payload.id).await;
+        let turn = self.conversation_turn(payload.id).await?;
         let name = match payload.name {
             Some(name) => {
                 let everyone: Vec<String> = others
@@ -65,7 +65,8 @@ impl ConversationHandler for State {
         let view = views::conversation(record, Vec::new(), None);
         // Every member's sockets, the caller's included: their other devices
         // learn of it too.
-        fan_out(self, &view, Event::ConversationCreated).await?;
+        let events = fan_out(self, Fanout::new(), &view, Event::ConversationCreated).await?;
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(view)
     }
 
@@ -74,7 +75,7 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: Conversation,
     ) -> Result<MessageConversation, Failure> {
-        let _order = self.conversation_lock(payload.id).await;
+        let turn = self.conversation_turn(payload.id).await?;
         let current = rules::membership(self, caller, payload.id).await?;
         let now = unix_ms(caller.now);
         // Validate everything before the first write, so a refused update
@@ -152,11 +153,13 @@ impl ConversationHandler for State {
             next_cursor: None,
             ..view.clone()
         };
-        fan_out(self, &event, Event::ConversationUpdated).await?;
-        self.hub.send_all(
-            removed.iter().map(String::as_str),
-            &Event::ConversationDeleted(BaseConversation { id: payload.id }),
-        );
+        let events = fan_out(self, Fanout::new(), &event, Event::ConversationUpdated)
+            .await?
+            .to(
+                removed.iter().map(String::as_str),
+                &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+            );
+        self.publish(turn, events, now).await;
         Ok(view)
     }
 
@@ -165,9 +168,9 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: BaseConversation,
     ) -> Result<Empty, Failure> {
-        let _order = self.conversation_lock(payload.id).await;
+        let turn = self.conversation_turn(payload.id).await?;
         rules::membership(self, caller, payload.id).await?;
-        match self
+        let events = match self
             .store
             .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
             .await?
@@ -178,14 +181,14 @@ impl ConversationHandler for State {
                     username: caller.username.to_string(),
                 });
                 let told = remaining.iter().map(String::as_str);
-                self.hub
-                    .send_all(told.chain([caller.username.as_str()]), &event);
+                Fanout::new().to(told.chain([caller.username.as_str()]), &event)
             }
             LeaveOutcome::Deleted => {
                 let event = Event::ConversationDeleted(BaseConversation { id: payload.id });
-                self.hub.send(&caller.username, &event);
+                Fanout::new().to([caller.username.as_str()], &event)
             }
-        }
+        };
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(Empty {})
     }
 
@@ -194,14 +197,15 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: BaseConversation,
     ) -> Result<Empty, Failure> {
-        let _order = self.conversation_lock(payload.id).await;
+        let turn = self.conversation_turn(payload.id).await?;
         let current = rules::membership(self, caller, payload.id).await?;
         rules::owner_only(self, caller, &current.owner, "delete the conversation")?;
         let members = self.store.delete_conversation(payload.id).await?;
-        self.hub.send_all(
+        let events = Fanout::new().to(
             members.iter().map(String::as_str),
             &Event::ConversationDeleted(BaseConversation { id: payload.id }),
         );
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(Empty {})
     }
 
@@ -254,25 +258,19 @@ async fn reader_keys(
         .collect())
 }
 
-/// Sends every member of `view` (the actor's other devices included) the
-/// conversation with the name key wrapped for them.
+/// Adds to `events` that every member of `view` (the actor's other devices
+/// included) hears of the conversation, with the name key wrapped for them.
 async fn fan_out(
     state: &State,
+    events: Fanout,
     view: &MessageConversation,
     event: fn(MessageConversation) -> Event,
-) -> Result<(), Failure> {
-    let mut keys = match view.name {
+) -> Result<Fanout, Failure> {
+    let keys = match view.name {
         Some(_) => state.store.name_keys(view.id).await?,
         None => Default::default(),
     };
-    for member in &view.members {
-        let mut own = view.clone();
-        if let Some(name) = &mut own.name {
-            name.key = keys.remove(&member.username).map(Bytes);
-        }
-        state.hub.send(&member.username, &event(own));
-    }
-    Ok(())
+    Ok(events.conversation(view, keys, event))
 }
 
 /// The conversation with its latest page of messages, as the caller sees it.

@@ -3,7 +3,7 @@
 //! the sender's signature over the canonical message bytes. Only the sender
 //! may edit or delete a message.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
@@ -11,8 +11,8 @@ use crate::api::MessageHandler;
 use crate::bodies::Event;
 use crate::models::*;
 use crate::server::error::Failure;
+use crate::server::fanout::Fanout;
 use crate::server::handlers::views;
-use crate::server::hub::PerReader;
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::rules;
 use crate::server::state::State;
@@ -46,9 +46,9 @@ impl MessageHandler for State {
             keys: p.keys,
             signature: p.signature,
         };
-        // Members are read and the message written under the conversation's
-        // lock: a concurrent membership change cannot slip in between.
-        let _order = self.conversation_lock(upload.conversation_id).await;
+        // Members are read and the message written in the conversation's
+        // turn: a concurrent membership change cannot slip in between.
+        let turn = self.conversation_turn(upload.conversation_id).await?;
         let members = rules::membership_members(self, caller, upload.conversation_id).await?;
         let message = check_upload(self, caller, &members, upload).await?;
         let stored = self
@@ -62,7 +62,8 @@ impl MessageHandler for State {
                 other => other.into(),
             })?;
         let view = views::message(stored);
-        fan_out(self, &members, &message, &view, Event::MessageCreated);
+        let events = fan_out(self, &members, &message, &view, Event::MessageCreated);
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(view)
     }
 
@@ -80,9 +81,9 @@ impl MessageHandler for State {
             .store
             .get_message_sender(upload.conversation_id, upload.id)
             .await?;
-        // Members are read and the message written under the conversation's
-        // lock: a concurrent membership change cannot slip in between.
-        let _order = self.conversation_lock(upload.conversation_id).await;
+        // Members are read and the message written in the conversation's
+        // turn: a concurrent membership change cannot slip in between.
+        let turn = self.conversation_turn(upload.conversation_id).await?;
         let members = rules::membership_members(self, caller, upload.conversation_id).await?;
         // Cheapest first: a non-sender is refused before any RSA work.
         rules::sender_only(self, caller, sender.as_deref(), "edit")?;
@@ -92,12 +93,13 @@ impl MessageHandler for State {
             .update_message(&message, unix_ms(caller.now))
             .await?;
         let view = views::message(stored);
-        fan_out(self, &members, &message, &view, Event::MessageUpdated);
+        let events = fan_out(self, &members, &message, &view, Event::MessageUpdated);
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(view)
     }
 
     async fn message_delete(&self, caller: &Caller, p: BaseMessage) -> Result<Empty, Failure> {
-        let _order = self.conversation_lock(p.conversation_id).await;
+        let turn = self.conversation_turn(p.conversation_id).await?;
         let members = rules::membership_members(self, caller, p.conversation_id).await?;
         let sender = self
             .store
@@ -108,7 +110,8 @@ impl MessageHandler for State {
             .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
             .await?;
         let told = members.iter().map(|m| m.username.as_str());
-        self.hub.send_all(told, &Event::MessageDeleted(p));
+        let events = Fanout::new().to(told, &Event::MessageDeleted(p));
+        self.publish(turn, events, unix_ms(caller.now)).await;
         Ok(Empty {})
     }
 
@@ -223,7 +226,7 @@ async fn check_upload(
     Ok(message)
 }
 
-/// Sends every member (the sender's other devices included) the message as
+/// Every member (the sender's other devices included) hears the message as
 /// they see it: with their own wrapped key only.
 fn fan_out(
     state: &State,
@@ -231,39 +234,7 @@ fn fan_out(
     message: &NewMessage,
     sender_view: &Message,
     event: fn(Message) -> Event,
-) {
-    let keys: HashMap<&str, &Vec<u8>> = message
-        .keys
-        .iter()
-        .map(|k| (k.username.as_str(), &k.wrapped_key))
-        .collect();
-    let keyless = Message {
-        key: Bytes(Vec::new()),
-        ..sender_view.clone()
-    };
-    // Serialised once; only each reader's key differs. Should the payload
-    // ever lose its one key slot, each reader's event is serialised whole.
-    let template = PerReader::new(&event(keyless));
-    for member in members {
-        if let Some(key) = keys.get(member.username.as_str()) {
-            match &template {
-                Some(template) => state.hub.queue(&member.username, template.for_key(key)),
-                None => {
-                    let own = Message {
-                        key: Bytes((*key).clone()),
-                        ..sender_view.clone()
-                    };
-                    state.hub.send(&member.username, &event(own));
-                }
-            }
-        }
-    }
-    if !state.config.rules().event_members_only {
-        // The deliberately broken server: everyone online hears it.
-        for username in state.hub.online_users() {
-            if !members.iter().any(|m| m.username == username) {
-                state.hub.send(&username, &event(sender_view.clone()));
-            }
-        }
-    }
+) -> Fanout {
+    let members_only = state.config.rules().event_members_only;
+    Fanout::new().message(members, message, sender_view, event, members_only)
 }

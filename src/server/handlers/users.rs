@@ -11,6 +11,7 @@ use crate::bodies::Event;
 use crate::crypto::key_rotation_bytes;
 use crate::models::*;
 use crate::server::error::Failure;
+use crate::server::fanout::Fanout;
 use crate::server::handlers::views;
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
@@ -90,10 +91,11 @@ impl UserHandler for State {
         // A user reset by the operator comes back with a new key: the members
         // of their conversations must hear of it (and warn) like any rotation.
         let contacts = self.store.shared_contacts(&caller.username).await?;
-        self.hub.send_all(
+        let events = Fanout::new().to(
             contacts.iter().map(String::as_str),
             &Event::UserKeyChanged(public.clone()),
         );
+        self.publish_user_event(events, unix_ms(caller.now)).await;
         Ok(public)
     }
 
@@ -267,10 +269,11 @@ impl UserHandler for State {
             tracing::info!(username = %caller.username, fingerprint = %public.fingerprint, "public key rotated");
             let contacts = self.store.shared_contacts(&caller.username).await?;
             let told = contacts.iter().map(String::as_str);
-            self.hub.send_all(
+            let events = Fanout::new().to(
                 told.chain([caller.username.as_str()]),
                 &Event::UserKeyChanged(public.clone()),
             );
+            self.publish_user_event(events, unix_ms(caller.now)).await;
         }
         Ok(public)
     }
@@ -280,14 +283,16 @@ impl UserHandler for State {
             .store
             .delete_user(&caller.username, unix_ms(caller.now))
             .await?;
+        let mut events = Fanout::new();
         for (conversation_id, remaining) in deleted.left {
             let event = Event::ConversationLeft(MemberLeft {
                 conversation_id,
                 username: caller.username.to_string(),
             });
-            self.hub
-                .send_all(remaining.iter().map(String::as_str), &event);
+            events = events.to(remaining.iter().map(String::as_str), &event);
         }
+        // Several conversations at once, so outside any one's order.
+        self.publish_user_event(events, unix_ms(caller.now)).await;
         self.key_changed();
         self.hub.disconnect(&caller.username);
         tracing::info!(username = %caller.username, "user deleted");

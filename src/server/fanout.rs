@@ -1,0 +1,289 @@
+//! What a committed change tells whom, and how it gets there.
+//!
+//! Handlers describe a change's events as a [`Fanout`] and publish it in
+//! the conversation's [`Turn`]. On SQLite (one process) the fan-out goes
+//! straight to this process's sockets. On PostgreSQL it is recorded in the
+//! database with the conversation's next seq and announced, and every
+//! instance, this one included, delivers it from its listener
+//! ([`crate::server::listener`]) in seq order: sockets on every instance
+//! hear a conversation's changes in the order the database applied them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bodies::Event;
+use crate::models::{Message, MessageConversation};
+use crate::server::error::Failure;
+use crate::server::hub::{Hub, PerReader};
+use crate::server::state::State;
+use crate::store::{ConversationTurn, MemberRecord, NewMessage};
+use crate::wire::Bytes;
+
+/// The events of one change: each to its recipients.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fanout {
+    deliveries: Vec<Delivery>,
+}
+
+/// One event and who hears it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Delivery {
+    #[serde(rename = "type")]
+    event_type: String,
+    payload: serde_json::Value,
+    to: Vec<String>,
+    /// Each recipient's own wrapped key, for an event that carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keys: Option<ReaderKeys>,
+    /// The deliberately broken server (`event_members_only` off): everyone
+    /// online hears the event as it stands, members or not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    everyone_online: bool,
+}
+
+/// Where a recipient's own key goes, and each recipient's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "slot", content = "by_reader", rename_all = "snake_case")]
+enum ReaderKeys {
+    /// The message's `key`; a recipient without one hears nothing.
+    Message(BTreeMap<String, Bytes>),
+    /// The conversation name's `key`; a recipient without one (reset by
+    /// the operator) hears the conversation with no key.
+    Name(BTreeMap<String, Bytes>),
+}
+
+impl Fanout {
+    /// No events.
+    pub fn new() -> Fanout {
+        Fanout::default()
+    }
+
+    /// `event`, the same for each of `to`.
+    pub fn to<'a>(mut self, to: impl IntoIterator<Item = &'a str>, event: &Event) -> Fanout {
+        self.push(
+            event,
+            to.into_iter().map(str::to_owned).collect(),
+            None,
+            false,
+        );
+        self
+    }
+
+    /// A message event for every member holding a wrapped key (the sender's
+    /// other devices included), each with only their own key.
+    /// `sender_view` is the message as the sender sees it.
+    pub fn message(
+        mut self,
+        members: &[MemberRecord],
+        message: &NewMessage,
+        sender_view: &Message,
+        event: fn(Message) -> Event,
+        members_only: bool,
+    ) -> Fanout {
+        let keys: BTreeMap<String, Bytes> = message
+            .keys
+            .iter()
+            .map(|k| (k.username.clone(), Bytes(k.wrapped_key.clone())))
+            .collect();
+        let to = members.iter().map(|m| m.username.clone()).collect();
+        self.push(
+            &event(sender_view.clone()),
+            to,
+            Some(ReaderKeys::Message(keys)),
+            !members_only,
+        );
+        self
+    }
+
+    /// A conversation event for each of its members, with the name key
+    /// wrapped for them (`name_keys`, by username).
+    pub fn conversation(
+        mut self,
+        view: &MessageConversation,
+        name_keys: HashMap<String, Vec<u8>>,
+        event: fn(MessageConversation) -> Event,
+    ) -> Fanout {
+        let to = view.members.iter().map(|m| m.username.clone()).collect();
+        let keys = name_keys.into_iter().map(|(u, k)| (u, Bytes(k))).collect();
+        let keys = view.name.is_some().then_some(ReaderKeys::Name(keys));
+        self.push(&event(view.clone()), to, keys, false);
+        self
+    }
+
+    fn push(
+        &mut self,
+        event: &Event,
+        to: Vec<String>,
+        keys: Option<ReaderKeys>,
+        everyone_online: bool,
+    ) {
+        match event.payload_json() {
+            Ok(payload) => self.deliveries.push(Delivery {
+                event_type: event.event_type().as_str().to_owned(),
+                payload,
+                to,
+                keys,
+                everyone_online,
+            }),
+            Err(e) => tracing::error!(%e, "cannot serialise an event"),
+        }
+    }
+
+    /// As recorded for other instances.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"deliveries\":[]}"))
+    }
+
+    /// Reads a recorded fan-out.
+    pub fn from_json(json: &str) -> Result<Fanout, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Queues every event for this process's sockets of its recipients.
+    pub fn deliver(&self, hub: &Hub) {
+        for delivery in &self.deliveries {
+            match Event::from_parts(&delivery.event_type, Some(delivery.payload.clone())) {
+                Ok(event) => delivery.deliver(hub, &event),
+                Err(e) => tracing::error!(%e, "a recorded event does not decode; dropped"),
+            }
+        }
+    }
+}
+
+impl Delivery {
+    fn deliver(&self, hub: &Hub, event: &Event) {
+        match &self.keys {
+            None => hub.send_all(self.to.iter().map(String::as_str), event),
+            Some(ReaderKeys::Message(keys)) => {
+                // Serialised once; only each reader's key differs. Should the
+                // payload ever lose its one key slot, each reader's event is
+                // serialised whole.
+                let template = with_message_key(event, None).and_then(|e| PerReader::new(&e));
+                for username in &self.to {
+                    let Some(key) = keys.get(username) else {
+                        continue;
+                    };
+                    match &template {
+                        Some(template) => hub.queue(username, template.for_key(key.as_slice())),
+                        None => {
+                            if let Some(own) = with_message_key(event, Some(key)) {
+                                hub.send(username, &own);
+                            }
+                        }
+                    }
+                }
+            }
+            Some(ReaderKeys::Name(keys)) => {
+                for username in &self.to {
+                    hub.send(username, &with_name_key(event, keys.get(username)));
+                }
+            }
+        }
+        if self.everyone_online {
+            for username in hub.online_users() {
+                if !self.to.contains(&username) {
+                    hub.send(&username, event);
+                }
+            }
+        }
+    }
+}
+
+/// The message event with `key` (empty for `None`) as the message's key;
+/// `None` if it is not a message event.
+fn with_message_key(event: &Event, key: Option<&Bytes>) -> Option<Event> {
+    let own = |message: &Message| Message {
+        key: key.cloned().unwrap_or_default(),
+        ..message.clone()
+    };
+    match event {
+        Event::MessageCreated(m) => Some(Event::MessageCreated(own(m))),
+        Event::MessageUpdated(m) => Some(Event::MessageUpdated(own(m))),
+        _ => None,
+    }
+}
+
+/// The conversation event with `key` as its name's key.
+fn with_name_key(event: &Event, key: Option<&Bytes>) -> Event {
+    let own = |view: &MessageConversation| {
+        let mut own = view.clone();
+        if let Some(name) = &mut own.name {
+            name.key = key.cloned();
+        }
+        own
+    };
+    match event {
+        Event::ConversationCreated(v) => Event::ConversationCreated(own(v)),
+        Event::ConversationUpdated(v) => Event::ConversationUpdated(own(v)),
+        other => other.clone(),
+    }
+}
+
+/// A conversation's turn: changes to one conversation, and their events,
+/// take turns in this process and, on PostgreSQL, across every instance.
+pub struct Turn<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    shared: Option<ConversationTurn>,
+}
+
+impl State {
+    /// Waits for conversation `id`'s turn. Take it before reading what the
+    /// change depends on, and publish the change's events in it.
+    pub async fn conversation_turn(&self, id: uuid::Uuid) -> Result<Turn<'_>, Failure> {
+        let local = self.conversation_lock(id).await;
+        let shared = self.store.conversation_turn(id).await?;
+        Ok(Turn {
+            _local: local,
+            shared,
+        })
+    }
+
+    /// Publishes the events of a change committed in `turn` and ends the
+    /// turn. The change stands whatever happens here: should PostgreSQL
+    /// fail to record the events, this process's sockets still hear them
+    /// and the failure is logged.
+    pub async fn publish(&self, turn: Turn<'_>, fanout: Fanout, now: i64) {
+        match turn.shared {
+            None => fanout.deliver(&self.hub),
+            Some(shared) => {
+                if let Err(e) = shared.record(&fanout.to_json(), now).await {
+                    tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
+                    fanout.deliver(&self.hub);
+                }
+            }
+        }
+    }
+
+    /// Publishes events that belong to no conversation's order (a user's
+    /// key change).
+    pub async fn publish_user_event(&self, fanout: Fanout, now: i64) {
+        if self.store.backend() == crate::store::Backend::Sqlite {
+            fanout.deliver(&self.hub);
+            return;
+        }
+        if let Err(e) = self.store.record_user_event(&fanout.to_json(), now).await {
+            tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
+            fanout.deliver(&self.hub);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::BaseConversation;
+
+    #[test]
+    fn a_fanout_survives_its_record() {
+        let fanout = Fanout::new().to(
+            ["alice", "bob"],
+            &Event::ConversationDeleted(BaseConversation {
+                id: uuid::Uuid::nil(),
+            }),
+        );
+        let back = Fanout::from_json(&fanout.to_json()).unwrap();
+        assert_eq!(back, fanout);
+        assert_eq!(back.deliveries[0].to, ["alice", "bob"]);
+    }
+}

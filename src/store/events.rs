@@ -1,0 +1,187 @@
+//! Events recorded for every instance sharing a PostgreSQL database.
+//!
+//! A change commits first; its event is then recorded (with the
+//! conversation's next seq) and announced on [`EVENTS_CHANNEL`] with the
+//! row id, inside a [`ConversationTurn`]: a transaction holding the
+//! conversation's advisory lock from before the change until the event is
+//! recorded. Changes to one conversation therefore take turns across every
+//! instance, seqs follow the order the database applied the changes, and a
+//! seq is only ever allocated after the one before it committed, so a
+//! listener that sees a gap can read what it missed at once.
+//!
+//! SQLite has one process: it records nothing, the server delivers directly.
+
+use uuid::Uuid;
+
+use super::{Backend, DbPool, DbTransaction, Result, Store, uuid_text};
+
+/// The PostgreSQL channel on which each recorded event's id is announced.
+pub const EVENTS_CHANNEL: &str = "nanochat_events";
+
+/// One recorded event: what a committed change tells whom, as the server
+/// serialised it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRecord {
+    /// Row id, as announced.
+    pub id: i64,
+    /// The conversation whose order it belongs to; `None` for an event
+    /// about a user (a key change), which has no order to keep.
+    pub conversation_id: Option<String>,
+    /// Position in the conversation's order, from 1 (0 without one).
+    pub seq: i64,
+    /// The server's serialised delivery list.
+    pub body: String,
+}
+
+/// The columns [`EventRecord`] reads.
+macro_rules! event_columns {
+    () => {
+        "SELECT id, conversation_id, seq, body FROM events "
+    };
+}
+
+/// A conversation's turn across instances: held from before a change until
+/// its event is recorded ([`ConversationTurn::record`]); dropping it
+/// records nothing and hands the turn on.
+#[derive(Debug)]
+pub struct ConversationTurn {
+    tx: DbTransaction,
+    conversation_id: String,
+}
+
+impl Store {
+    /// Waits for conversation `id`'s turn: `None` on SQLite, where the one
+    /// process orders its own changes.
+    pub async fn conversation_turn(&self, id: Uuid) -> Result<Option<ConversationTurn>> {
+        let Some(turns) = &self.turns else {
+            return Ok(None);
+        };
+        let conversation_id = uuid_text(id);
+        let mut tx = turns.begin().await?;
+        // pg_advisory_xact_lock returns void, which the Any driver cannot
+        // decode: count it.
+        sqlx::query(
+            "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l",
+        )
+        .bind(format!("nanochat conversation {conversation_id}"))
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(Some(ConversationTurn {
+            tx,
+            conversation_id,
+        }))
+    }
+
+    /// Records and announces an event about a user (no conversation order);
+    /// nothing on SQLite.
+    pub async fn record_user_event(&self, body: &str, now: i64) -> Result<()> {
+        let Some(turns) = &self.turns else {
+            return Ok(());
+        };
+        let mut tx = turns.begin().await?;
+        insert_event(&mut tx, None, 0, body, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The event with row id `id`, unless it was purged.
+    pub async fn event(&self, id: i64) -> Result<Option<EventRecord>> {
+        Ok(sqlx::query_as(concat!(event_columns!(), "WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.events_pool())
+            .await?)
+    }
+
+    /// Conversation `conversation_id`'s events with `after < seq < before`,
+    /// in order: what a listener missed before the one it just heard of.
+    pub async fn events_between(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        before: i64,
+    ) -> Result<Vec<EventRecord>> {
+        Ok(sqlx::query_as(concat!(
+            event_columns!(),
+            "WHERE conversation_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq"
+        ))
+        .bind(conversation_id)
+        .bind(after)
+        .bind(before)
+        .fetch_all(self.events_pool())
+        .await?)
+    }
+
+    /// Every event recorded at or after `since` (unix ms, the recording
+    /// instance's clock), each conversation's in order: what a listener
+    /// re-reads after reconnecting.
+    pub async fn events_since(&self, since: i64) -> Result<Vec<EventRecord>> {
+        Ok(sqlx::query_as(concat!(
+            event_columns!(),
+            "WHERE created_at >= $1 ORDER BY conversation_id, seq, id"
+        ))
+        .bind(since)
+        .fetch_all(self.events_pool())
+        .await?)
+    }
+
+    /// Deletes events recorded before `before` (unix ms); their seqs stay.
+    pub async fn purge_events(&self, before: i64) -> Result<u64> {
+        if self.backend != Backend::Postgres {
+            return Ok(0);
+        }
+        let done = sqlx::query("DELETE FROM events WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    fn events_pool(&self) -> &DbPool {
+        self.turns.as_ref().unwrap_or(&self.pool)
+    }
+}
+
+impl ConversationTurn {
+    /// Records the event of the change made in this turn with the
+    /// conversation's next seq, announces it, and ends the turn.
+    pub async fn record(mut self, body: &str, now: i64) -> Result<()> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO event_seqs (conversation_id, seq) VALUES ($1, 1) \
+             ON CONFLICT (conversation_id) DO UPDATE SET seq = event_seqs.seq + 1 RETURNING seq",
+        )
+        .bind(&self.conversation_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let conversation_id = self.conversation_id.clone();
+        insert_event(&mut self.tx, Some(&conversation_id), seq, body, now).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Inserts an event row and announces its id (at commit).
+async fn insert_event(
+    tx: &mut DbTransaction,
+    conversation_id: Option<&str>,
+    seq: i64,
+    body: &str,
+    now: i64,
+) -> Result<()> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (conversation_id, seq, body, created_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(body)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    // pg_notify returns void, which the Any driver cannot decode: count it.
+    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS n")
+        .bind(EVENTS_CHANNEL)
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(())
+}
