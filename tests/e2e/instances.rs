@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use nanochat::client::{ClientError, Socket};
+use nanochat::bodies::Event;
+use nanochat::client::{Bodies, Chat, ClientError, Home, Socket};
 use nanochat::store::scratch;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, key};
 
 /// Whether PostgreSQL is there; prints why a test is skipped when not.
 fn postgres_or_skip(test: &str) -> bool {
@@ -71,4 +72,217 @@ async fn a_key_change_ends_the_users_sessions_on_every_instance() {
         Ok(Err(ClientError::Transport(_))) => {}
         other => panic!("alice's session on the other instance survived the delete: {other:?}"),
     }
+}
+
+/// A chat for `name` on `server` using its fixture key.
+async fn chat(server: &TestServer, home: &std::path::Path, name: &str) -> Chat {
+    let mut chat = Chat::connect(Home::new(home), &server.url, name)
+        .await
+        .unwrap();
+    chat.use_key(key(name));
+    chat
+}
+
+/// The next event, bounded so that a lost event fails the test instead of
+/// hanging it.
+async fn next(socket: &mut Socket<'_>) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), socket.next_event())
+        .await
+        .expect("no event within 20 s")
+        .expect("the socket failed")
+}
+
+#[tokio::test]
+async fn events_cross_instances() {
+    if !postgres_or_skip("events_cross_instances") {
+        return;
+    }
+    let (a, b) = two_instances().await;
+    a.user("alice").await;
+    a.user("bob").await;
+    let homes = tempfile::tempdir().unwrap();
+    // alice uses instance a, bob instance b; each listens where they talk.
+    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
+    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    let mut alice_socket = Socket::open(alice.session()).await.unwrap();
+    let mut bob_socket = Socket::open(bob.session()).await.unwrap();
+
+    let c = alice
+        .create_conversation(&["alice", "bob"], Some("Across"))
+        .await
+        .unwrap();
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        match next(socket).await {
+            Event::ConversationCreated(v) => {
+                assert_eq!(v.id, c.id);
+                // Each member gets the name key wrapped for them.
+                assert!(v.name.and_then(|n| n.key).is_some());
+            }
+            other => panic!("expected the new conversation, got {other:?}"),
+        }
+    }
+
+    let sent = alice.send(c.id, Some("from a"), None).await.unwrap();
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        match next(socket).await {
+            Event::MessageCreated(m) => assert_eq!(m.id, sent.id),
+            other => panic!("expected alice's message, got {other:?}"),
+        }
+    }
+    let reply = bob.send(c.id, Some("from b"), None).await.unwrap();
+    bob.edit(c.id, reply.id, Some("from b, edited"), None)
+        .await
+        .unwrap();
+    bob.delete_message(c.id, reply.id).await.unwrap();
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        assert!(matches!(next(socket).await, Event::MessageCreated(m) if m.id == reply.id));
+        assert!(matches!(next(socket).await, Event::MessageUpdated(m) if m.id == reply.id));
+        assert!(matches!(next(socket).await, Event::MessageDeleted(m) if m.id == reply.id));
+    }
+    // The event carries bob's own key: his client opens alice's message.
+    let (page, _) = bob.history(c.id, None, None).await.unwrap();
+    assert_eq!(page[0].content().unwrap().text.as_deref(), Some("from a"));
+
+    alice
+        .session()
+        .conversation_delete(nanochat::models::BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut bob_socket).await, Event::ConversationDeleted(d) if d.id == c.id));
+    let quiet = tokio::time::timeout(Duration::from_millis(500), bob_socket.next_event()).await;
+    assert!(quiet.is_err(), "bob heard more than once: {quiet:?}");
+}
+
+#[tokio::test]
+async fn concurrent_changes_reach_every_socket_in_the_databases_order() {
+    if !postgres_or_skip("concurrent_changes_reach_every_socket_in_the_databases_order") {
+        return;
+    }
+    let (a, b) = two_instances().await;
+    a.user("alice").await;
+    a.user("bob").await;
+    a.user("carol").await;
+    let homes = tempfile::tempdir().unwrap();
+    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
+    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    let carol_a = chat(&a, &homes.path().join("carol-a"), "carol").await;
+    let carol_b = chat(&b, &homes.path().join("carol-b"), "carol").await;
+    let c = alice
+        .create_conversation(&["alice", "bob", "carol"], None)
+        .await
+        .unwrap();
+    // carol listens on both instances.
+    let mut on_a = Socket::open(carol_a.session()).await.unwrap();
+    let mut on_b = Socket::open(carol_b.session()).await.unwrap();
+
+    // alice (through a) and bob (through b) write at the same time, three
+    // requests in flight each.
+    const EACH: usize = 12;
+    const LANES: usize = 3;
+    let (alice, bob): (&'static Chat, &'static Chat) =
+        (Box::leak(Box::new(alice)), Box::leak(Box::new(bob)));
+    let mut writers = Vec::new();
+    for (chat, who) in [(alice, "alice"), (bob, "bob")] {
+        for lane in 0..LANES {
+            writers.push(tokio::spawn(async move {
+                for i in 0..EACH / LANES {
+                    chat.send(c.id, Some(&format!("{who} {lane}.{i}")), None)
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let mut orders = Vec::new();
+    for socket in [&mut on_a, &mut on_b] {
+        let mut order = Vec::new();
+        while order.len() < 2 * EACH {
+            match next(socket).await {
+                Event::MessageCreated(m) => order.push(m.id),
+                other => panic!("expected a message, got {other:?}"),
+            }
+        }
+        orders.push(order);
+    }
+    // The order the database applied them: history by cursor, oldest first.
+    let (page, _) = carol_a.history(c.id, None, Some(100)).await.unwrap();
+    let applied: Vec<_> = page.iter().rev().map(|m| m.id).collect();
+    assert_eq!(orders[0], applied, "carol's socket on a");
+    assert_eq!(orders[1], applied, "carol's socket on b");
+}
+
+#[tokio::test]
+async fn events_sent_while_a_listener_reconnects_are_read_again_once() {
+    if !postgres_or_skip("events_sent_while_a_listener_reconnects_are_read_again_once") {
+        return;
+    }
+    let (a, b) = two_instances().await;
+    a.user("alice").await;
+    a.user("bob").await;
+    let homes = tempfile::tempdir().unwrap();
+    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
+    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    let c = alice
+        .create_conversation(&["alice", "bob"], None)
+        .await
+        .unwrap();
+    let mut bob_socket = Socket::open(bob.session()).await.unwrap();
+
+    // Keep cutting every instance's listening connection while the messages
+    // go out and a moment after, so that their notifications are lost and
+    // only the re-read after the last reconnect can bring them.
+    let url = match a.database() {
+        nanochat::store::Location::Postgres(url) => url,
+        other => panic!("not PostgreSQL: {other}"),
+    };
+    let cutting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let cutter = tokio::spawn({
+        let cutting = cutting.clone();
+        async move {
+            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let mut cuts = 0;
+            while cutting.load(std::sync::atomic::Ordering::Relaxed) {
+                cuts += sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND query LIKE 'LISTEN%' \
+                     AND pid <> pg_backend_pid()) AS t",
+                )
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            cuts
+        }
+    });
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        sent.push(
+            alice
+                .send(c.id, Some(&format!("{i}")), None)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cutting.store(false, std::sync::atomic::Ordering::Relaxed);
+    let cuts = cutter.await.unwrap();
+    assert!(cuts >= 2, "the listeners were cut {cuts} times");
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        match next(&mut bob_socket).await {
+            Event::MessageCreated(m) => heard.push(m.id),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+    assert_eq!(heard, sent);
+    let quiet = tokio::time::timeout(Duration::from_millis(500), bob_socket.next_event()).await;
+    assert!(quiet.is_err(), "a message arrived twice: {quiet:?}");
 }
