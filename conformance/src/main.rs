@@ -19,9 +19,11 @@ use nanochat_conformance::suite::{self, Options, Summary};
 #[derive(Debug, Parser)]
 #[command(name = "nanochat-conformance", version)]
 struct Args {
-    /// The server's base URL.
-    #[arg(long, env = "NANOCHAT_SERVER")]
-    server: Option<String>,
+    /// The server's base URL. Repeat it (or separate URLs with commas) for
+    /// several instances sharing one database: each case's users are dealt
+    /// out to them in turn, so events and rules must cross instances.
+    #[arg(long, env = "NANOCHAT_SERVER", value_delimiter = ',')]
+    server: Vec<String>,
     /// A command that creates a pending user, `{username}` replaced, and
     /// prints its complete token (e.g. 'nanochat user create {username}').
     #[arg(long)]
@@ -95,9 +97,9 @@ async fn run() -> anyhow::Result<bool> {
         println!("{} cases", cases.len());
         return Ok(true);
     }
-    let Some(server) = args.server else {
+    if args.server.is_empty() {
         bail!("which server? pass --server URL");
-    };
+    }
     let provisioner: Arc<dyn Provisioner> = match (&args.provision_cmd, &args.users) {
         (Some(command), _) => {
             let mut provisioner = CommandProvisioner::new(command, &args.token_pattern)
@@ -145,7 +147,7 @@ async fn run() -> anyhow::Result<bool> {
         jobs: args.jobs,
         prefix,
     };
-    let results = suite::run(&server, provisioner, &cases, &options).await;
+    let results = suite::run(&args.server, provisioner, &cases, &options).await;
     if let Some(path) = &args.ndjson {
         std::fs::write(path, suite::ndjson_report(&results))
             .with_context(|| format!("cannot write {}", path.display()))?;

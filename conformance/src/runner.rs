@@ -100,25 +100,30 @@ enum Outcome {
 struct Actor {
     key: PrivateKey,
     session: Session,
+    /// The server this user talks to (one of several instances).
+    url: String,
 }
 
-/// Runs `case` against `url`, provisioning users named `{prefix}{name}`.
+/// Runs `case` against `servers` (several instances of one deployment:
+/// the case's users are dealt out to them in turn, so that what one user
+/// does reaches the others through another instance), provisioning users
+/// named `{prefix}{name}`.
 pub async fn run_case(
-    url: &str,
+    servers: &[String],
     provisioner: &dyn Provisioner,
     case: &Case,
     prefix: &str,
 ) -> CaseResult {
     let started = Instant::now();
     let mut transcript = Vec::new();
-    let verdict = match setup(url, provisioner, case, prefix).await {
+    let verdict = match setup(servers, provisioner, case, prefix).await {
         Err(why) => Verdict::SetupError(why),
         Ok(None) => Verdict::Skip(
             "the provisioner cannot make expired tokens (pass --provision-expired-cmd, \
              or `expired` lines in --users)"
                 .into(),
         ),
-        Ok(Some((actors, vars))) => match play(url, case, &actors, vars, &mut transcript).await {
+        Ok(Some((actors, vars))) => match play(case, &actors, vars, &mut transcript).await {
             Ok(()) => Verdict::Pass,
             Err(why) => Verdict::Fail(why),
         },
@@ -134,17 +139,22 @@ pub async fn run_case(
 /// Creates and completes the case's users, and creates its pending ones;
 /// `None` when the case needs expired tokens the provisioner cannot make.
 async fn setup(
-    url: &str,
+    servers: &[String],
     provisioner: &dyn Provisioner,
     case: &Case,
     prefix: &str,
 ) -> Result<Option<(HashMap<String, Actor>, Vars)>, String> {
+    if servers.is_empty() {
+        return Err("no server to run against".into());
+    }
     let mut vars = Vars::default();
     let mut actors = HashMap::new();
+    let mut dealt = servers.iter().cycle().cloned();
     for name in &case.users {
+        let url = dealt.next().unwrap_or_default();
         let (username, token) = provisioner.create(&format!("{prefix}{name}")).await?;
         let key = fixture(name)?;
-        let session = Session::connect(url, &username, Some(key.clone()))
+        let session = Session::connect(&url, &username, Some(key.clone()))
             .await
             .map_err(|e| format!("connecting as {username}: {e}"))?;
         nanochat::client::Bodies::user_complete(
@@ -160,7 +170,7 @@ async fn setup(
         .await
         .map_err(|e| format!("completing {username}: {e}"))?;
         vars.users.insert(name.clone(), username);
-        actors.insert(name.clone(), Actor { key, session });
+        actors.insert(name.clone(), Actor { key, session, url });
     }
     let mut pending = Vec::new();
     for name in &case.pending {
@@ -177,12 +187,13 @@ async fn setup(
     }
     for (name, (username, token)) in pending {
         let key = fixture(name)?;
-        let session = Session::connect(url, &username, Some(key.clone()))
+        let url = dealt.next().unwrap_or_default();
+        let session = Session::connect(&url, &username, Some(key.clone()))
             .await
             .map_err(|e| format!("connecting as {username}: {e}"))?;
         vars.users.insert(name.clone(), username);
         vars.tokens.insert(name.clone(), token);
-        actors.insert(name.clone(), Actor { key, session });
+        actors.insert(name.clone(), Actor { key, session, url });
     }
     Ok(Some((actors, vars)))
 }
@@ -194,7 +205,6 @@ fn fixture(name: &str) -> Result<PrivateKey, String> {
 }
 
 async fn play(
-    url: &str,
     case: &Case,
     actors: &HashMap<String, Actor>,
     mut vars: Vars,
@@ -284,10 +294,9 @@ async fn play(
             }
         } else {
             let previous = last_ids.get(&step.actor).copied();
-            let (outcome, request_id) =
-                exchange(url, actor, body_type, payload.clone(), step, previous)
-                    .await
-                    .map_err(fail)?;
+            let (outcome, request_id) = exchange(actor, body_type, payload.clone(), step, previous)
+                .await
+                .map_err(fail)?;
             if let Some(id) = request_id {
                 last_ids.insert(step.actor.clone(), id);
             }
@@ -498,7 +507,6 @@ async fn seal_name(
 
 /// Seals, tampers, sends and opens one `POST /encrypted` exchange.
 async fn exchange(
-    url: &str,
     actor: &Actor,
     body_type: &str,
     payload: Option<Value>,
@@ -584,7 +592,7 @@ async fn exchange(
     let mut backoff = RateLimitBackoff::new();
     let (status, bytes) = loop {
         let response = client
-            .post(format!("{}/encrypted", url.trim_end_matches('/')))
+            .post(format!("{}/encrypted", actor.url.trim_end_matches('/')))
             .header("content-type", "application/json")
             .body(text.clone())
             .send()

@@ -43,10 +43,11 @@ pub struct Options {
     pub prefix: String,
 }
 
-/// Runs the selected cases of `cases` against `url`, `options.jobs` at a
-/// time; results come back in catalogue order.
+/// Runs the selected cases of `cases` against `servers` (one server, or
+/// several instances sharing one database: see [`run_case`]),
+/// `options.jobs` at a time; results come back in catalogue order.
 pub async fn run(
-    url: &str,
+    servers: &[String],
     provisioner: Arc<dyn Provisioner>,
     cases: &[Case],
     options: &Options,
@@ -71,8 +72,8 @@ pub async fn run(
             }));
             continue;
         }
-        let (url, provisioner, semaphore, case) = (
-            url.to_owned(),
+        let (servers, provisioner, semaphore, case) = (
+            servers.to_vec(),
             provisioner.clone(),
             semaphore.clone(),
             case.clone(),
@@ -80,7 +81,7 @@ pub async fn run(
         let prefix = format!("{}{index}-", options.prefix);
         tasks.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            run_case(&url, provisioner.as_ref(), &case, &prefix).await
+            run_case(&servers, provisioner.as_ref(), &case, &prefix).await
         }));
     }
     let mut results = Vec::with_capacity(tasks.len());

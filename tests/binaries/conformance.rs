@@ -36,14 +36,14 @@ async fn the_binary_passes_every_case() {
             .unwrap(),
     );
     let cases = suite::catalogue().unwrap();
-    let results = suite::run(&url, provisioner, &cases, &options("bin")).await;
+    let results = suite::run(&[url.clone()], provisioner, &cases, &options("bin")).await;
     let report = suite::text_report(&results, &BTreeSet::new());
     let summary = Summary::of(&results, &BTreeSet::new());
     assert!(summary.success(), "{report}");
     assert_eq!(summary.passed, cases.len(), "{report}");
     // A second run against the same server works: fresh usernames.
     let again = suite::run(
-        &url,
+        &[url],
         Arc::new(CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN).unwrap()),
         &cases[..3],
         &options("again"),
@@ -288,7 +288,7 @@ mod mutants {
                 .cloned()
                 .collect();
             let results = suite::run(
-                &url,
+                &[url],
                 Arc::new(Operator(database)),
                 &selected,
                 &options(&format!("m{}", name.len())),

@@ -172,3 +172,46 @@ async fn an_instance_killed_mid_conversation_loses_nothing() {
     );
     assert!(terminate(&mut b).success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformance_suite_passes_across_two_instances() {
+    let Some(admin) = scratch::test_postgres() else {
+        eprintln!(
+            "SKIPPED the_conformance_suite_passes_across_two_instances: it needs PostgreSQL; \
+             set {} (scripts/postgres.sh start DIR prints a URL)",
+            scratch::TEST_POSTGRES_VAR
+        );
+        return;
+    };
+    use nanochat_conformance::provision::{CommandProvisioner, DEFAULT_TOKEN_PATTERN};
+    use nanochat_conformance::suite::{self, Options, Summary};
+
+    let database = scratch::scratch_postgres(&admin).await.unwrap().to_arg();
+    let (dir_a, dir_b) = (server_dir(), server_dir());
+    let (mut a, url_a, _) = serve_on(dir_a.path(), "info", Some(&database));
+    let (mut b, url_b, _) = serve_on(dir_b.path(), "info", Some(&database));
+    // The operator's command runs against the shared database.
+    let command = format!("NANOCHAT_DATABASE='{database}' '{BINARY}' user create {{username}}");
+    let provisioner = Arc::new(
+        CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN)
+            .unwrap()
+            .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
+            .unwrap(),
+    );
+    let cases = suite::catalogue().unwrap();
+    let options = Options {
+        select: Vec::new(),
+        strict: true,
+        jobs: 4,
+        prefix: "two-".into(),
+    };
+    // Each case's users are dealt out to a and b in turn: what one does
+    // must reach the other through the other instance.
+    let results = suite::run(&[url_a, url_b], provisioner, &cases, &options).await;
+    let report = suite::text_report(&results, &BTreeSet::new());
+    let summary = Summary::of(&results, &BTreeSet::new());
+    assert!(summary.success(), "{report}");
+    assert_eq!(summary.passed, cases.len(), "{report}");
+    assert!(terminate(&mut a).success());
+    assert!(terminate(&mut b).success());
+}
