@@ -36,7 +36,13 @@ async fn the_binary_passes_every_case() {
             .unwrap(),
     );
     let cases = suite::catalogue().unwrap();
-    let results = suite::run(&[url.clone()], provisioner, &cases, &options("bin")).await;
+    let results = suite::run(
+        std::slice::from_ref(&url),
+        provisioner,
+        &cases,
+        &options("bin"),
+    )
+    .await;
     let report = suite::text_report(&results, &BTreeSet::new());
     let summary = Summary::of(&results, &BTreeSet::new());
     assert!(summary.success(), "{report}");
