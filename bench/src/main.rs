@@ -50,6 +50,9 @@ pub enum Scenario {
     /// Reliability: flooding addresses against a legitimate client's
     /// latency (see RELIABILITY.md).
     Flood,
+    /// One and two instances on one PostgreSQL database: events crossing
+    /// instances, their latency and the rates (needs --postgres).
+    Instances,
 }
 
 /// Command-line options.
@@ -116,6 +119,10 @@ pub struct Cli {
     /// SIGKILLs of the crash scenario.
     #[arg(long)]
     pub kills: Option<usize>,
+    /// A PostgreSQL server the instances scenario may create databases on
+    /// (`scripts/postgres.sh start DIR` prints one).
+    #[arg(long, env = "NANOCHAT_TEST_POSTGRES")]
+    pub postgres: Option<String>,
     /// Where result files and plots go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
@@ -248,6 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Scenario::Crash => scenarios::crash::run(&mut ctx).await,
             Scenario::Soak => scenarios::soak::run(&mut ctx).await,
             Scenario::Flood => scenarios::flood::run(&mut ctx).await,
+            Scenario::Instances => scenarios::instances::run(&mut ctx).await,
             Scenario::All => unreachable!("expanded above"),
         };
         if let Err(e) = result {

@@ -39,7 +39,11 @@ pub struct Target {
 
 #[derive(Clone)]
 enum Provision {
-    Binary { bin: PathBuf, database: PathBuf },
+    /// The operator CLI on `database` (a file path or a PostgreSQL URL).
+    Binary {
+        bin: PathBuf,
+        database: std::ffi::OsString,
+    },
     Command(String),
 }
 
@@ -90,14 +94,39 @@ impl Target {
         key_pem: &str,
         dir: tempfile::TempDir,
     ) -> anyhow::Result<Target> {
-        let (child, url, _) = spawn(&spec.bin, dir.path(), options, key_pem)?;
+        let database = dir.path().join("nanochat.db").into_os_string();
+        Target::start_on(spec, options, key_pem, dir, database).await
+    }
+
+    /// Starts one instance of the server binary on a shared PostgreSQL
+    /// database (`url`), in a fresh directory of its own.
+    pub async fn start_on_postgres(
+        spec: &ServerSpec,
+        options: &StartOptions,
+        key_pem: &str,
+        url: &str,
+    ) -> anyhow::Result<Target> {
+        let dir = tempfile::Builder::new()
+            .prefix("nanochat-bench-")
+            .tempdir()?;
+        Target::start_on(spec, options, key_pem, dir, url.into()).await
+    }
+
+    async fn start_on(
+        spec: &ServerSpec,
+        options: &StartOptions,
+        key_pem: &str,
+        dir: tempfile::TempDir,
+        database: std::ffi::OsString,
+    ) -> anyhow::Result<Target> {
+        let (child, url, _) = spawn_on(&spec.bin, dir.path(), options, key_pem, &database)?;
         let mut target = Target {
             url,
             backend: Some(options.backend),
             child: Some(child),
             provision: Provision::Binary {
                 bin: spec.bin.clone(),
-                database: dir.path().join("nanochat.db"),
+                database,
             },
             dir: Some(dir),
         };
@@ -232,6 +261,23 @@ pub fn spawn(
     options: &StartOptions,
     key_pem: &str,
 ) -> anyhow::Result<(Child, String, Instant)> {
+    spawn_on(
+        bin,
+        dir,
+        options,
+        key_pem,
+        dir.join("nanochat.db").as_os_str(),
+    )
+}
+
+/// Like [`spawn`], on `database` (a file path or a PostgreSQL URL).
+pub fn spawn_on(
+    bin: &Path,
+    dir: &Path,
+    options: &StartOptions,
+    key_pem: &str,
+    database: &std::ffi::OsStr,
+) -> anyhow::Result<(Child, String, Instant)> {
     let key_path = dir.join("key.pem");
     if !key_path.exists() {
         std::fs::write(&key_path, key_pem)?;
@@ -241,7 +287,7 @@ pub fn spawn(
     let mut child = Command::new(bin)
         .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
         .arg("--database")
-        .arg(dir.join("nanochat.db"))
+        .arg(database)
         .arg("--server-key")
         .arg(&key_path)
         .args(if options.shipped_rate_limits {

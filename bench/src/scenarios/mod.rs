@@ -8,5 +8,6 @@ pub mod durable;
 pub mod fanout;
 pub mod flood;
 pub mod history;
+pub mod instances;
 pub mod soak;
 pub mod throughput;
