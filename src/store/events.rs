@@ -185,3 +185,6 @@ async fn insert_event(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
