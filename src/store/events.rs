@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use super::{Backend, DbPool, DbTransaction, Result, Store, uuid_text};
+use super::{Backend, DbTransaction, Result, Store, uuid_text};
 
 /// The PostgreSQL channel on which each recorded event's id is announced.
 pub const EVENTS_CHANNEL: &str = "nanochat_events";
@@ -88,7 +88,7 @@ impl Store {
     pub async fn event(&self, id: i64) -> Result<Option<EventRecord>> {
         Ok(sqlx::query_as(concat!(event_columns!(), "WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.events_pool())
+            .fetch_optional(&self.pool)
             .await?)
     }
 
@@ -107,7 +107,7 @@ impl Store {
         .bind(conversation_id)
         .bind(after)
         .bind(before)
-        .fetch_all(self.events_pool())
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -120,7 +120,7 @@ impl Store {
             "WHERE created_at >= $1 ORDER BY conversation_id, seq, id"
         ))
         .bind(since)
-        .fetch_all(self.events_pool())
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -134,10 +134,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    fn events_pool(&self) -> &DbPool {
-        self.turns.as_ref().unwrap_or(&self.pool)
     }
 }
 
