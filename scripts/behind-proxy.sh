@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # README's "More than one machine" example, on loopback: two `nanochat serve`
 # instances on one PostgreSQL database, sharing one server key file, behind
-# nginx with the README's configuration (TLS left out), and the whole
-# conformance suite run through the proxy. Checks that the proxy spread the
-# requests over both instances.
+# nginx with the README's configuration (TLS left out). Through the proxy:
+# the whole conformance suite, then the soak (bench/src/scenarios/soak.rs:
+# clients on both instances, every event checked for loss, duplication and
+# order). Checks that the proxy spread the requests over both instances.
 #
 #   scripts/behind-proxy.sh [POSTGRES_ADMIN_URL]
 #
 # Without a URL (or NANOCHAT_TEST_POSTGRES) it starts a throwaway cluster
 # with scripts/postgres.sh. Installs Debian's nginx if missing (as root).
-# NANOCHAT_BIN and NANOCHAT_CONFORMANCE_BIN choose the binaries (default
-# target/debug/...).
+# NANOCHAT_BIN, NANOCHAT_CONFORMANCE_BIN and NANOCHAT_BENCH_BIN choose the
+# binaries (default target/debug/...); NANOCHAT_SOAK="CLIENTS OPS" sizes
+# the soak (default "20 50").
 set -euo pipefail
 
 bin=$(realpath "${NANOCHAT_BIN:-target/debug/nanochat}")
 conformance=$(realpath "${NANOCHAT_CONFORMANCE_BIN:-target/debug/nanochat-conformance}")
+bench=$(realpath "${NANOCHAT_BENCH_BIN:-target/debug/nanochat-bench}")
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -48,8 +51,11 @@ export NANOCHAT_DATABASE="$database"
 port_a=$(free_port); port_b=$(free_port); port_proxy=$(free_port)
 mkdir -p "$work/a" "$work/b" "$work/nginx"
 start() { # DIR PORT
+    # Every client here comes from 127.0.0.1: the per-address limit is
+    # lifted (the conformance suite would wait it out; the soak would not).
     (cd "$1" && exec "$bin" serve --listen "127.0.0.1:$2" \
-        --server-key "$1/nanochat-server-key.pem" --trusted-proxy 127.0.0.1) 2>"$1/server.log" &
+        --server-key "$1/nanochat-server-key.pem" --trusted-proxy 127.0.0.1 \
+        --peer-rate 1000000 --peer-burst 1000000) 2>"$1/server.log" &
     pids+=($!)
     for _ in $(seq 100); do
         curl -fs "http://127.0.0.1:$2/health" >/dev/null 2>&1 && return 0
@@ -109,6 +115,11 @@ fi
     --provision-cmd "'$bin' user create {username}" \
     --provision-expired-cmd "'$bin' user create {username} --ttl 1s && sleep 1.2" \
     --strict || { echo "nginx's error log:" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
+
+read -r soak_clients soak_ops <<<"${NANOCHAT_SOAK:-20 50}"
+"$bench" soak --server "http://127.0.0.1:$port_proxy" \
+    --provision-cmd "'$bin' user create {username}" \
+    --soak-clients "$soak_clients" --soak-ops "$soak_ops" --quick --out "$work/bench"
 
 served_a=$(grep -c "127.0.0.1:$port_a " "$work/nginx/access.log" || true)
 served_b=$(grep -c "127.0.0.1:$port_b " "$work/nginx/access.log" || true)
