@@ -21,23 +21,34 @@ use crate::store::{ConversationTurn, MemberRecord, NewMessage};
 use crate::wire::Bytes;
 
 /// The events of one change: each to its recipients.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fanout {
     deliveries: Vec<Delivery>,
 }
 
 /// One event and who hears it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Delivery {
+    /// As the actor sees it (their own keys in it).
+    event: Event,
+    to: Vec<String>,
+    /// Each recipient's own wrapped key, for an event that carries one.
+    keys: Option<ReaderKeys>,
+    /// The deliberately broken server (`event_members_only` off): everyone
+    /// online hears the event as it stands, members or not.
+    everyone_online: bool,
+}
+
+/// A [`Delivery`] as recorded for other instances: the event as its type
+/// and payload JSON.
+#[derive(Serialize, Deserialize)]
+struct Recorded {
     #[serde(rename = "type")]
     event_type: String,
     payload: serde_json::Value,
     to: Vec<String>,
-    /// Each recipient's own wrapped key, for an event that carries one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     keys: Option<ReaderKeys>,
-    /// The deliberately broken server (`event_members_only` off): everyone
-    /// online hears the event as it stands, members or not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     everyone_online: bool,
 }
@@ -118,41 +129,61 @@ impl Fanout {
         keys: Option<ReaderKeys>,
         everyone_online: bool,
     ) {
-        match event.payload_json() {
-            Ok(payload) => self.deliveries.push(Delivery {
-                event_type: event.event_type().as_str().to_owned(),
-                payload,
-                to,
-                keys,
-                everyone_online,
-            }),
-            Err(e) => tracing::error!(%e, "cannot serialise an event"),
-        }
+        self.deliveries.push(Delivery {
+            event: event.clone(),
+            to,
+            keys,
+            everyone_online,
+        });
     }
 
     /// As recorded for other instances.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"deliveries\":[]}"))
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let recorded = self
+            .deliveries
+            .iter()
+            .map(|d| {
+                Ok(Recorded {
+                    event_type: d.event.event_type().as_str().to_owned(),
+                    payload: d.event.payload_json()?,
+                    to: d.to.clone(),
+                    keys: d.keys.clone(),
+                    everyone_online: d.everyone_online,
+                })
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        serde_json::to_string(&recorded)
     }
 
     /// Reads a recorded fan-out.
-    pub fn from_json(json: &str) -> Result<Fanout, serde_json::Error> {
-        serde_json::from_str(json)
+    pub fn from_json(json: &str) -> Result<Fanout, String> {
+        let recorded: Vec<Recorded> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let deliveries = recorded
+            .into_iter()
+            .map(|r| {
+                Ok(Delivery {
+                    event: Event::from_parts(&r.event_type, Some(r.payload))
+                        .map_err(|e| e.to_string())?,
+                    to: r.to,
+                    keys: r.keys,
+                    everyone_online: r.everyone_online,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Fanout { deliveries })
     }
 
     /// Queues every event for this process's sockets of its recipients.
     pub fn deliver(&self, hub: &Hub) {
         for delivery in &self.deliveries {
-            match Event::from_parts(&delivery.event_type, Some(delivery.payload.clone())) {
-                Ok(event) => delivery.deliver(hub, &event),
-                Err(e) => tracing::error!(%e, "a recorded event does not decode; dropped"),
-            }
+            delivery.deliver(hub);
         }
     }
 }
 
 impl Delivery {
-    fn deliver(&self, hub: &Hub, event: &Event) {
+    fn deliver(&self, hub: &Hub) {
+        let event = &self.event;
         match &self.keys {
             None => hub.send_all(self.to.iter().map(String::as_str), event),
             Some(ReaderKeys::Message(keys)) => {
@@ -247,7 +278,11 @@ impl State {
         match turn.shared {
             None => fanout.deliver(&self.hub),
             Some(shared) => {
-                if let Err(e) = shared.record(&fanout.to_json(), now).await {
+                let recorded = match fanout.to_json() {
+                    Ok(json) => shared.record(&json, now).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = recorded {
                     tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
                     fanout.deliver(&self.hub);
                 }
@@ -262,7 +297,15 @@ impl State {
             fanout.deliver(&self.hub);
             return;
         }
-        if let Err(e) = self.store.record_user_event(&fanout.to_json(), now).await {
+        let recorded = match fanout.to_json() {
+            Ok(json) => self
+                .store
+                .record_user_event(&json, now)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = recorded {
             tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
             fanout.deliver(&self.hub);
         }
@@ -282,7 +325,7 @@ mod tests {
                 id: uuid::Uuid::nil(),
             }),
         );
-        let back = Fanout::from_json(&fanout.to_json()).unwrap();
+        let back = Fanout::from_json(&fanout.to_json().unwrap()).unwrap();
         assert_eq!(back, fanout);
         assert_eq!(back.deliveries[0].to, ["alice", "bob"]);
     }
