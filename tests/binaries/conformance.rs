@@ -12,13 +12,25 @@ use nanochat_conformance::provision::{CommandProvisioner, DEFAULT_TOKEN_PATTERN}
 use nanochat_conformance::runner::Verdict;
 use nanochat_conformance::suite::{self, Options, Summary};
 
-fn options(prefix: &str) -> Options {
+/// Every case, SHOULD ones too, 4 at a time, usernames under `prefix`.
+pub fn options(prefix: &str) -> Options {
     Options {
         select: Vec::new(),
         strict: true,
         jobs: 4,
         prefix: prefix.to_owned(),
     }
+}
+
+/// Users made by the operator command `command` (`{username}` replaced),
+/// and expired ones by the same with a 1 s token.
+pub fn provisioner(command: &str) -> Arc<CommandProvisioner> {
+    Arc::new(
+        CommandProvisioner::new(command, DEFAULT_TOKEN_PATTERN)
+            .unwrap()
+            .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
+            .unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,12 +41,7 @@ async fn the_binary_passes_every_case() {
         "cd '{}' && '{BINARY}' user create {{username}}",
         dir.path().display()
     );
-    let provisioner = Arc::new(
-        CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN)
-            .unwrap()
-            .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
-            .unwrap(),
-    );
+    let provisioner = provisioner(&command);
     let cases = suite::catalogue().unwrap();
     let results = suite::run(
         std::slice::from_ref(&url),

@@ -16,6 +16,19 @@ use uuid::Uuid;
 
 use crate::support::*;
 
+/// The PostgreSQL server to test against; says loudly that `test` is
+/// skipped when there is none.
+fn postgres_or_skip(test: &str) -> Option<String> {
+    let admin = scratch::test_postgres();
+    if admin.is_none() {
+        eprintln!(
+            "SKIPPED {test}: it needs PostgreSQL; set {} (scripts/postgres.sh start DIR prints a URL)",
+            scratch::TEST_POSTGRES_VAR
+        );
+    }
+    admin
+}
+
 /// `nanochat` with `args` against `database`; its stdout.
 fn run_on(database: &str, args: &[&str]) -> String {
     let output = Command::new(BINARY)
@@ -53,12 +66,7 @@ async fn send(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_killed_mid_conversation_loses_nothing() {
-    let Some(admin) = scratch::test_postgres() else {
-        eprintln!(
-            "SKIPPED an_instance_killed_mid_conversation_loses_nothing: it needs PostgreSQL; \
-             set {} (scripts/postgres.sh start DIR prints a URL)",
-            scratch::TEST_POSTGRES_VAR
-        );
+    let Some(admin) = postgres_or_skip("an_instance_killed_mid_conversation_loses_nothing") else {
         return;
     };
     let database = scratch::scratch_postgres(&admin).await.unwrap().to_arg();
@@ -175,16 +183,10 @@ async fn an_instance_killed_mid_conversation_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conformance_suite_passes_across_two_instances() {
-    let Some(admin) = scratch::test_postgres() else {
-        eprintln!(
-            "SKIPPED the_conformance_suite_passes_across_two_instances: it needs PostgreSQL; \
-             set {} (scripts/postgres.sh start DIR prints a URL)",
-            scratch::TEST_POSTGRES_VAR
-        );
+    let Some(admin) = postgres_or_skip("the_conformance_suite_passes_across_two_instances") else {
         return;
     };
-    use nanochat_conformance::provision::{CommandProvisioner, DEFAULT_TOKEN_PATTERN};
-    use nanochat_conformance::suite::{self, Options, Summary};
+    use nanochat_conformance::suite::{self, Summary};
 
     let database = scratch::scratch_postgres(&admin).await.unwrap().to_arg();
     let (dir_a, dir_b) = (server_dir(), server_dir());
@@ -192,19 +194,9 @@ async fn the_conformance_suite_passes_across_two_instances() {
     let (mut b, url_b, _) = serve_on(dir_b.path(), "info", Some(&database));
     // The operator's command runs against the shared database.
     let command = format!("NANOCHAT_DATABASE='{database}' '{BINARY}' user create {{username}}");
-    let provisioner = Arc::new(
-        CommandProvisioner::new(&command, DEFAULT_TOKEN_PATTERN)
-            .unwrap()
-            .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
-            .unwrap(),
-    );
+    let provisioner = crate::conformance::provisioner(&command);
     let cases = suite::catalogue().unwrap();
-    let options = Options {
-        select: Vec::new(),
-        strict: true,
-        jobs: 4,
-        prefix: "two-".into(),
-    };
+    let options = crate::conformance::options("two-");
     // Each case's users are dealt out to a and b in turn: what one does
     // must reach the other through the other instance.
     let results = suite::run(&[url_a, url_b], provisioner, &cases, &options).await;

@@ -4,18 +4,9 @@
 use std::time::Duration;
 
 use nanochat::bodies::Event;
-use nanochat::client::{Chat, EventStream, Home};
+use nanochat::client::EventStream;
 
-use crate::support::{TestServer, duo, key};
-
-/// A chat for `name` on `server` using its fixture key.
-async fn chat(server: &TestServer, home: &std::path::Path, name: &str) -> Chat {
-    let mut chat = Chat::connect(Home::new(home), &server.url, name)
-        .await
-        .unwrap();
-    chat.use_key(key(name));
-    chat
-}
+use crate::support::{TestServer, chat, duo};
 
 fn text_of(event: Event) -> String {
     match event {

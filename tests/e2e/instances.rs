@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use nanochat::bodies::Event;
-use nanochat::client::{Bodies, Chat, ClientError, Home, Socket};
+use nanochat::client::{Bodies, Chat, ClientError, Socket};
 use nanochat::store::scratch;
 
-use crate::support::{TestServer, key};
+use crate::support::{TestServer, chat};
 
 /// Whether PostgreSQL is there; prints why a test is skipped when not.
 fn postgres_or_skip(test: &str) -> bool {
@@ -74,13 +74,15 @@ async fn a_key_change_ends_the_users_sessions_on_every_instance() {
     }
 }
 
-/// A chat for `name` on `server` using its fixture key.
-async fn chat(server: &TestServer, home: &std::path::Path, name: &str) -> Chat {
-    let mut chat = Chat::connect(Home::new(home), &server.url, name)
-        .await
-        .unwrap();
-    chat.use_key(key(name));
-    chat
+/// Two instances; alice completed and chatting on a, bob on b.
+async fn alice_on_a_bob_on_b() -> (TestServer, TestServer, tempfile::TempDir, Chat, Chat) {
+    let (a, b) = two_instances().await;
+    a.user("alice").await;
+    a.user("bob").await;
+    let homes = tempfile::tempdir().unwrap();
+    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
+    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    (a, b, homes, alice, bob)
 }
 
 /// The next event, bounded so that a lost event fails the test instead of
@@ -97,13 +99,8 @@ async fn events_cross_instances() {
     if !postgres_or_skip("events_cross_instances") {
         return;
     }
-    let (a, b) = two_instances().await;
-    a.user("alice").await;
-    a.user("bob").await;
-    let homes = tempfile::tempdir().unwrap();
     // alice uses instance a, bob instance b; each listens where they talk.
-    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
-    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    let (_a, _b, _homes, alice, bob) = alice_on_a_bob_on_b().await;
     let mut alice_socket = Socket::open(alice.session()).await.unwrap();
     let mut bob_socket = Socket::open(bob.session()).await.unwrap();
 
@@ -220,12 +217,7 @@ async fn events_sent_while_a_listener_reconnects_are_read_again_once() {
     if !postgres_or_skip("events_sent_while_a_listener_reconnects_are_read_again_once") {
         return;
     }
-    let (a, b) = two_instances().await;
-    a.user("alice").await;
-    a.user("bob").await;
-    let homes = tempfile::tempdir().unwrap();
-    let alice = chat(&a, &homes.path().join("alice"), "alice").await;
-    let bob = chat(&b, &homes.path().join("bob"), "bob").await;
+    let (a, _b, _homes, alice, bob) = alice_on_a_bob_on_b().await;
     let c = alice
         .create_conversation(&["alice", "bob"], None)
         .await

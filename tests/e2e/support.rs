@@ -16,6 +16,20 @@ use nanochat::wire::Secret;
 use nanochat_conformance::FixtureKey;
 use tokio::sync::oneshot;
 
+/// A chat for `name` on `server` using its fixture key, its state in `home`.
+pub async fn chat(
+    server: &TestServer,
+    home: &std::path::Path,
+    name: &str,
+) -> nanochat::client::Chat {
+    let mut chat =
+        nanochat::client::Chat::connect(nanochat::client::Home::new(home), &server.url, name)
+            .await
+            .unwrap();
+    chat.use_key(key(name));
+    chat
+}
+
 /// The fixture key of the user called `name` (no key generation in tests).
 pub fn key(name: &str) -> PrivateKey {
     FixtureKey::from_name(name)
