@@ -5,8 +5,12 @@
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # Defaults: 600 seconds, every target in fuzz/fuzz_targets/. Needs a nightly
-# toolchain (`rustup toolchain install nightly`); installs cargo-fuzz into
-# target/cargo-fuzz/ if it is not there. Each target starts from its
+# toolchain (`rustup toolchain install nightly`). Builds the targets the way
+# `cargo fuzz build` does (the same SanitizerCoverage flags, `--cfg
+# fuzzing`, debug assertions and overflow checks, for the host target only
+# so that build scripts and proc macros stay uninstrumented), without
+# installing cargo-fuzz, so that a fresh machine saves its build. Each
+# target starts from its
 # committed seeds (fuzz/corpus/<target>/, only read) and keeps what it finds
 # in fuzz/target/corpus/<target>/, so a run leaves git clean. Crashes,
 # timeouts and OOMs land in fuzz/artifacts/<target>/ (reproduce one with
@@ -21,9 +25,11 @@
 #
 # Environment: FUZZ_TOOLCHAIN (nightly), FUZZ_SANITIZER (none: the crate
 # forbids unsafe code, so AddressSanitizer mostly halves the speed; use
-# `address` to check the C dependencies' allocations too), FUZZ_MAX_LEN
-# (65536 bytes), FUZZ_RSS_LIMIT_MB (2048), FUZZ_TIMEOUT (10 seconds for one
-# input).
+# `address` to check the C dependencies' allocations too), FUZZ_PROFILE
+# (release; `smoke` compiles in about half the time at opt-level 1, for the
+# short runs of CI), FUZZ_MAX_LEN (65536 bytes), FUZZ_RSS_LIMIT_MB (2048),
+# FUZZ_TIMEOUT (10 seconds for one input), FUZZ_BUILD_ONLY (1: build the
+# targets and stop, so a caller can build early and run later).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +52,7 @@ fi
 
 toolchain=${FUZZ_TOOLCHAIN:-nightly}
 sanitizer=${FUZZ_SANITIZER:-none}
+profile=${FUZZ_PROFILE:-release}
 max_len=${FUZZ_MAX_LEN:-65536}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
 timeout=${FUZZ_TIMEOUT:-10}
@@ -54,21 +61,45 @@ if ! cargo "+$toolchain" --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: no $toolchain toolchain; rustup toolchain install $toolchain" >&2
     exit 2
 fi
-export PATH="$root/target/cargo-fuzz/bin:$PATH"
-if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    echo "== installing cargo-fuzz into target/cargo-fuzz"
-    cargo install --locked cargo-fuzz --version 0.13.2 --root "$root/target/cargo-fuzz"
+triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
+# cargo-fuzz 0.13's flags for `cargo fuzz build --sanitizer none`.
+flags=(
+    -Cpasses=sancov-module
+    -Cllvm-args=-sanitizer-coverage-level=4
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters
+    -Cllvm-args=-sanitizer-coverage-pc-table
+    -Cllvm-args=-sanitizer-coverage-trace-compares
+    -Cllvm-args=-simplifycfg-branch-fold-threshold=0
+    --cfg fuzzing
+    -Cdebug-assertions
+    -Coverflow-checks
+)
+case "$sanitizer" in
+none) ;;
+address | memory | thread | leak) flags+=("-Zsanitizer=$sanitizer") ;;
+*)
+    echo "fuzz/run.sh: unknown sanitizer $sanitizer" >&2
+    exit 2
+    ;;
+esac
+
+echo "== building ${targets[*]} (sanitizer: $sanitizer, profile: $profile)"
+build_start=$SECONDS
+bin_args=()
+for target in "${targets[@]}"; do
+    bin_args+=(--bin "$target")
+done
+(
+    cd "$root/fuzz"
+    RUSTFLAGS="${flags[*]}" cargo "+$toolchain" build --locked --profile "$profile" \
+        --target "$triple" "${bin_args[@]}"
+)
+echo "== built in $((SECONDS - build_start)) s"
+if [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]]; then
+    exit 0
 fi
 
-echo "== building ${targets[*]} (sanitizer: $sanitizer)"
-build_start=$SECONDS
-for target in "${targets[@]}"; do
-    cargo "+$toolchain" fuzz build --sanitizer "$sanitizer" "$target"
-done
-echo "== built in $((SECONDS - build_start)) s"
-
-triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
-bin_dir="$root/fuzz/target/$triple/release"
+bin_dir="$root/fuzz/target/$triple/$profile"
 summary="$root/target/fuzz-summary.txt"
 mkdir -p "$root/target"
 : >"$summary"
