@@ -78,11 +78,11 @@ async fn answer(session: &Session, key: &PrivateKey, line: &str) -> anyhow::Resu
     match command["cmd"].as_str() {
         Some("list") => {
             let list = session.conversation_list().await?;
-            let items: Vec<Value> = list
-                .items
-                .iter()
-                .map(|c| json!({"id": c.id, "name": session.open_name(c).ok().flatten()}))
-                .collect();
+            let mut items: Vec<Value> = Vec::with_capacity(list.items.len());
+            for c in &list.items {
+                let name = session.open_name(c).await.ok().flatten();
+                items.push(json!({"id": c.id, "name": name}));
+            }
             Ok(json!({"conversations": items}))
         }
         Some("send") => {
@@ -110,7 +110,7 @@ async fn answer(session: &Session, key: &PrivateKey, line: &str) -> anyhow::Resu
                 .rev()
                 .map(|m| read(session.username(), key, &conversation, m))
                 .collect();
-            let name = session.open_name(&conversation)?;
+            let name = session.open_name(&conversation).await?;
             Ok(json!({"name": name, "messages": messages}))
         }
         other => anyhow::bail!("unknown command {other:?}"),
@@ -151,9 +151,13 @@ fn seal(
             .map(|r| WrappedKey {
                 username: r.username,
                 key: r.wrapped_key.into(),
+                key_index: None,
             })
             .collect(),
         signature: sealed.signature.into(),
+        // This peer signs the version 1 bytes on purpose, as the web app
+        // still does: the server and both clients keep accepting them.
+        signature_version: None,
     })
 }
 
@@ -198,6 +202,10 @@ fn read(reader: &str, key: &PrivateKey, conversation: &MessageConversation, m: &
                 .collect::<anyhow::Result<Vec<_>>>()?,
             wrapped_key: m.key.to_vec(),
             signature: m.signature.to_vec(),
+            version: nanochat::crypto::SignatureVersion::for_signer(
+                m.signature_version.unwrap_or(1),
+                &sender_key,
+            )?,
         };
         let opened = open_message(&received, reader, key, &sender_key)?;
         Ok(MessageContent::from_json_bytes(&opened.content)?)

@@ -12,7 +12,9 @@ pub enum BodyType {
     UserSync,
     /// `user.get`: Looks up a user's display name and public key (to pin it and check its fingerprint).
     UserGet,
-    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes.
+    /// `user.keys`: A user's key history, oldest first (see Key history in the info description), to verify a rotation or an earlier key from a pinned one. A pending user (reset by the operator) has one, without a current key; an unknown user gets not_found.
+    UserKeys,
+    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. A new public_key (a rotation) needs succession_signature and public_key_signature (see Key history) and becomes the next entry of the caller's key history; every session of the caller ends (close code 4001; the rotating client opens a new one with its new key). Members of shared conversations get event.user.key_changed when the public key changes.
     UserUpdate,
     /// `user.delete`: Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted.
     UserDelete,
@@ -46,6 +48,7 @@ impl BodyType {
         BodyType::UserComplete,
         BodyType::UserSync,
         BodyType::UserGet,
+        BodyType::UserKeys,
         BodyType::UserUpdate,
         BodyType::UserDelete,
         BodyType::ConversationCreate,
@@ -67,6 +70,7 @@ impl BodyType {
             BodyType::UserComplete => "user.complete",
             BodyType::UserSync => "user.sync",
             BodyType::UserGet => "user.get",
+            BodyType::UserKeys => "user.keys",
             BodyType::UserUpdate => "user.update",
             BodyType::UserDelete => "user.delete",
             BodyType::ConversationCreate => "conversation.create",
@@ -89,6 +93,7 @@ impl BodyType {
             "user.complete" => Some(BodyType::UserComplete),
             "user.sync" => Some(BodyType::UserSync),
             "user.get" => Some(BodyType::UserGet),
+            "user.keys" => Some(BodyType::UserKeys),
             "user.update" => Some(BodyType::UserUpdate),
             "user.delete" => Some(BodyType::UserDelete),
             "conversation.create" => Some(BodyType::ConversationCreate),
@@ -112,6 +117,7 @@ impl BodyType {
             BodyType::UserComplete => true,
             BodyType::UserSync => false,
             BodyType::UserGet => true,
+            BodyType::UserKeys => true,
             BodyType::UserUpdate => true,
             BodyType::UserDelete => true,
             BodyType::ConversationCreate => true,
@@ -151,6 +157,12 @@ impl BodyType {
                 ]
             }
             BodyType::UserGet => {
+                &[
+                    crate::models::ErrorCode::NotFound,
+                    crate::models::ErrorCode::BadRequest,
+                ]
+            }
+            BodyType::UserKeys => {
                 &[
                     crate::models::ErrorCode::NotFound,
                     crate::models::ErrorCode::BadRequest,
@@ -234,6 +246,7 @@ impl BodyType {
             BodyType::UserComplete => Some("CompleteUser"),
             BodyType::UserSync => Some("SyncUser"),
             BodyType::UserGet => Some("BaseUser"),
+            BodyType::UserKeys => Some("BaseUser"),
             BodyType::UserUpdate => Some("UpdateUser"),
             BodyType::UserDelete => None,
             BodyType::ConversationCreate => Some("CreateConversation"),
@@ -256,6 +269,7 @@ impl BodyType {
             BodyType::UserComplete => "PublicUser",
             BodyType::UserSync => "PrivateKeyUser",
             BodyType::UserGet => "PublicUser",
+            BodyType::UserKeys => "KeyHistory",
             BodyType::UserUpdate => "PublicUser",
             BodyType::UserDelete => "Empty",
             BodyType::ConversationCreate => "MessageConversation",
@@ -278,6 +292,7 @@ impl BodyType {
             BodyType::UserComplete => "user_complete",
             BodyType::UserSync => "user_sync",
             BodyType::UserGet => "user_get",
+            BodyType::UserKeys => "user_keys",
             BodyType::UserUpdate => "user_update",
             BodyType::UserDelete => "user_delete",
             BodyType::ConversationCreate => "conversation_create",
@@ -352,6 +367,8 @@ pub enum Request {
     UserSync(crate::models::SyncUser),
     /// `user.get`
     UserGet(crate::models::BaseUser),
+    /// `user.keys`
+    UserKeys(crate::models::BaseUser),
     /// `user.update`
     UserUpdate(crate::models::UpdateUser),
     /// `user.delete`
@@ -387,6 +404,7 @@ impl Request {
             Request::UserComplete(_) => BodyType::UserComplete,
             Request::UserSync(_) => BodyType::UserSync,
             Request::UserGet(_) => BodyType::UserGet,
+            Request::UserKeys(_) => BodyType::UserKeys,
             Request::UserUpdate(_) => BodyType::UserUpdate,
             Request::UserDelete => BodyType::UserDelete,
             Request::ConversationCreate(_) => BodyType::ConversationCreate,
@@ -423,6 +441,9 @@ impl Request {
                 }
                 BodyType::UserGet => {
                     Request::UserGet(decode_payload(body_type.as_str(), payload)?)
+                }
+                BodyType::UserKeys => {
+                    Request::UserKeys(decode_payload(body_type.as_str(), payload)?)
                 }
                 BodyType::UserUpdate => {
                     Request::UserUpdate(decode_payload(body_type.as_str(), payload)?)
@@ -488,6 +509,7 @@ impl Request {
                 Request::UserComplete(p) => Some(serde_json::to_value(p)?),
                 Request::UserSync(p) => Some(serde_json::to_value(p)?),
                 Request::UserGet(p) => Some(serde_json::to_value(p)?),
+                Request::UserKeys(p) => Some(serde_json::to_value(p)?),
                 Request::UserUpdate(p) => Some(serde_json::to_value(p)?),
                 Request::UserDelete => None,
                 Request::ConversationCreate(p) => Some(serde_json::to_value(p)?),
@@ -516,6 +538,8 @@ pub enum Response {
     UserSync(crate::models::PrivateKeyUser),
     /// The response to `user.get`
     UserGet(crate::models::PublicUser),
+    /// The response to `user.keys`
+    UserKeys(crate::models::KeyHistory),
     /// The response to `user.update`
     UserUpdate(crate::models::PublicUser),
     /// The response to `user.delete`
@@ -551,6 +575,7 @@ impl Response {
             Response::UserComplete(_) => BodyType::UserComplete,
             Response::UserSync(_) => BodyType::UserSync,
             Response::UserGet(_) => BodyType::UserGet,
+            Response::UserKeys(_) => BodyType::UserKeys,
             Response::UserUpdate(_) => BodyType::UserUpdate,
             Response::UserDelete(_) => BodyType::UserDelete,
             Response::ConversationCreate(_) => BodyType::ConversationCreate,
@@ -573,6 +598,7 @@ impl Response {
             Response::UserComplete(p) => serde_json::to_value(p),
             Response::UserSync(p) => serde_json::to_value(p),
             Response::UserGet(p) => serde_json::to_value(p),
+            Response::UserKeys(p) => serde_json::to_value(p),
             Response::UserUpdate(p) => serde_json::to_value(p),
             Response::UserDelete(p) => serde_json::to_value(p),
             Response::ConversationCreate(p) => serde_json::to_value(p),
@@ -612,6 +638,11 @@ impl Response {
                 }
                 BodyType::UserGet => {
                     Response::UserGet(decode_payload(body_type.as_str(), Some(payload))?)
+                }
+                BodyType::UserKeys => {
+                    Response::UserKeys(
+                        decode_payload(body_type.as_str(), Some(payload))?,
+                    )
                 }
                 BodyType::UserUpdate => {
                     Response::UserUpdate(
@@ -699,7 +730,7 @@ pub enum EventType {
     ConversationDeleted,
     /// `event.conversation.left`: A member left a conversation (or was deleted).
     ConversationLeft,
-    /// `event.user.key_changed`: A member of a shared conversation changed their public key; clients must warn loudly and re-pin.
+    /// `event.user.key_changed`: A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly.
     UserKeyChanged,
 }
 impl EventType {
@@ -759,7 +790,7 @@ pub enum Event {
     ConversationDeleted(crate::models::BaseConversation),
     /// `event.conversation.left`: A member left a conversation (or was deleted).
     ConversationLeft(crate::models::MemberLeft),
-    /// `event.user.key_changed`: A member of a shared conversation changed their public key; clients must warn loudly and re-pin.
+    /// `event.user.key_changed`: A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly.
     UserKeyChanged(crate::models::PublicUser),
 }
 impl Event {

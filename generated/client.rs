@@ -171,10 +171,11 @@ encrypted error, and in all three cases the socket is then closed.
 `session.open` anywhere else, over `POST /encrypted` or as a later frame
 of a socket whose session is open, gets an encrypted `bad_request` and
 changes nothing: the socket stays open with its first session. A
-session ends (the socket closes) when its user's key changes or the user
-is reset or deleted; a change the operator makes outside the serving
-process may take the server up to a second to notice, for sessions and
-for the signature check alike. Its `K` and `iv` give
+session ends (the socket closes, with the close codes of "Key
+history") when its user's key changes or the user is reset or deleted;
+a change the operator makes outside the serving process may take the
+server up to a second to notice, for sessions and for the signature
+check alike. Its `K` and `iv` give
 `K_events = HKDF-SHA-256(ikm = K, salt = iv, info = "nanochat/v1 events")`.
 Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 `data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = "nanochat/v1 event" || seq as 8-byte big-endian)`.
@@ -266,28 +267,162 @@ it. A leave, a removal or a deletion needs nothing: the server forgets
 the leaver's wrapped key, and any later name is sealed to the members of
 that time only.
 
-Re-sealing: a member whose key changed (rotation, operator reset)
-cannot unwrap the name key wrapped for their old key, and a name whose
-sealer's key changed no longer verifies. The server marks such a name
-`reseal: true` (some current member with a key has no key wrapped for
-that key, or the sealer has left or changed key). A member whose client
-can read and verify the name re-seals the unchanged name for the current
-keys with `conversation.update` (`name` only, `revision + 1`) when it
-sees `reseal` on a fetched or pushed conversation, which it does after
-`event.user.key_changed` (re-fetch the shared named conversations).
+Re-sealing: readers keep their earlier private keys (see "Key
+history"), so a member who rotated still opens the name key wrapped for
+their earlier key, and a sealer's earlier key verifies through their key
+history. A name is still re-sealed whenever it is not sealed for every
+member's current key, so that it stays readable for clients that keep
+only the current key and for a device that lost its ring: the server
+marks it `reseal: true` when a current member with a key holds no key
+wrapped for that key (they rotated, were added, or were reset and
+completed again), or the sealer has left or changed key. A member whose
+client can read and verify the name re-seals the unchanged name for the
+current keys with `conversation.update` (`name` only, `revision + 1`)
+when it sees `reseal` on a fetched or pushed conversation, which it does
+after `event.user.key_changed` (re-fetch the shared named
+conversations).
 Concurrent re-seals resolve by the revision: the first one applied wins,
 the others get `conflict`, re-fetch, and find `reseal: false`. A rename
 racing a re-seal resolves the same way: whoever loses re-fetches and
 decides again, so a re-seal never resurrects an older name.
 
-Key rotation proof (`UpdateUser.public_key_signature`): RSA-PSS by the new
-private key over three fields, each a 4-byte big-endian length followed
-by the bytes, as in the canonical message bytes: ASCII `nanochat/v1 key
-rotation` (24 bytes), the username (UTF-8, as in the Body) and the new
-public key (SPKI DER, the exact bytes of `public_key`). For `alice` the
-bytes start `00 00 00 18 "nanochat/v1 key rotation" 00 00 00 05
-"alice"`, then the SPKI's length and bytes. A proof that does not verify
-gets `bad_signature`.
+## Key history
+
+Every user has a key history: every public key they have had, in
+order, each with its `index` (0 for the first key the server knew of,
+then one more per change; never reused while the user exists), when it
+became current (`since`) and when it stopped (`until`, absent for the
+current key). `user.keys` returns it, oldest first (`KeyHistory`). The
+server never removes or changes an entry, except that a deleted user's
+history is deleted with them. `PublicUser.key_index` and
+`Member.key_index` name the current key's index.
+
+A key either continues its predecessor's chain or starts a new one:
+- A successor, set by `user.update` with a new `public_key` (a
+  rotation), carries two signatures over the succession bytes below:
+  `succession_signature` by the previous private key (the previous key
+  vouches for its successor) and `public_key_signature` by the new
+  private key (proof of possession). The server verifies both against
+  the caller's current key and the new key, and refuses the rotation
+  with `bad_signature` if either does not verify (`bad_request` if
+  either is missing), before it changes anything. The proof of earlier
+  versions of this document (label `nanochat/v1 key rotation`, which
+  named neither the index nor the previous key) is no longer accepted.
+- A chain start carries neither: the key `user.complete` sets, after
+  the operator created the user or reset them (`nanochat user reset`).
+  Nothing the user signed before vouches for it. This, and only this,
+  is an unexplained key change: clients warn about it and ask the
+  person to compare fingerprints. A rotation is not an unexplained
+  change and needs no warning.
+
+Succession bytes: each field is a 4-byte big-endian length followed by
+the bytes, in this order:
+1. ASCII `nanochat/v1 key succession` (26 bytes)
+2. the username (UTF-8)
+3. the new key's index, 8-byte big-endian unsigned integer (the
+   previous key's index plus one)
+4. the previous public key (SPKI DER, as stored)
+5. the new public key (SPKI DER, the exact bytes of `public_key`)
+
+For `alice` rotating to index 1 the bytes start `00 00 00 1a
+"nanochat/v1 key succession" 00 00 00 05 "alice" 00 00 00 08 00 00 00
+00 00 00 00 01`, then the two keys, each length-prefixed.
+
+A reader verifies a history from a key it pinned (its index and
+fingerprint), in this order, and refuses the whole history on any
+failure:
+1. The entries are in strictly increasing, consecutive index order
+   starting at the first entry's index (no gap, no repeat, no
+   reordering), and every entry but the last has `until`.
+2. The entry at the pinned index has the pinned fingerprint (a server
+   that rewrites history is caught here).
+3. Forward: for each later entry with a `succession_signature`, both
+   signatures verify over its succession bytes with the previous
+   entry's key and its own. The walk stops at the first chain start.
+4. Backward: for the pinned entry and each earlier one, while the entry
+   has a `succession_signature`, the same check makes its predecessor
+   trusted. The walk stops at a chain start.
+The keys so reached form the reader's trusted chain of that user: every
+key in it is the user's as surely as the pinned one. A reader who first
+pinned a later key (a new member, a second device) walks backward to
+verify older messages; one who pinned an early key walks forward to
+follow rotations without a warning. A key beyond a chain start is
+trusted only once the person accepts it (an unexplained change).
+
+Which key signed: `Message.sender_key_index` and
+`ConversationName.sealer_key_index` name the entry of the sender's (or
+sealer's) history whose key the server verified the signature with when
+it accepted the message or name. A reader checks that entry is in its
+trusted chain of that user, and verifies the signature with that key
+only. Messages and names signed with `signature_version` 2 bind the
+signer's key into the signed bytes (below), so the signature itself says
+which key made it. A server that names a key outside the chain, or
+another key than the one that signed, is detected: the entry is not in
+the trusted chain, or the signature does not verify. A reader also
+checks that the message's `created_at` (or name's `sealed_at`) lies
+within the key's `since` and `until`, and does not show as verified a
+message that claims a key retired before it was accepted.
+
+Keyed signatures (`signature_version` 2): the canonical message bytes
+and canonical name bytes above, with their first field replaced by two:
+1. ASCII `nanochat/v1 keyed message` (or `nanochat/v1 keyed
+   conversation name` for names)
+2. the signer's key fingerprint: SHA-256 of its SPKI DER (32 bytes)
+followed by every other field exactly as in version 1. A request sets
+`signature_version: 2` on `CreateMessage`, `UpdateMessage` or
+`SealedName` to use it; without it (or with 1) the version 1 bytes
+apply. A server verifies the signature with the caller's current key
+under the version named, and serves the version with the message or
+name. Clients send version 2; version 1 stays accepted for clients
+written before it.
+
+Which key a wrapped key is for: `WrappedKey.key_index` (in requests)
+names the recipient's key index the content or name key was wrapped
+for. When present it must be the recipient's current index, else
+`members_mismatch` (the recipient rotated since the sender fetched the
+members: fetch again and re-seal). The server records, for every
+wrapped key, the recipient's index it was wrapped for (the current one
+when the request omits it), and serves it to the reader as
+`Message.key_index` and `ConversationName.key_index`, so a reader opens
+it with exactly that key of theirs, never by trying each.
+
+Readers keep their keys: after a rotation a client keeps every earlier
+private key of its user (its key ring), encrypted as before, so content
+and names wrapped for an earlier key still open. The server-stored
+copy (`EncryptedPrivateKey` version 2) and key files (version 2) hold
+the whole ring.
+
+What a rotation cannot undo: someone who holds a retired private key
+can still sign bytes with it. The server refuses every request whose
+envelope is not signed by the current key and every message or name not
+signed by it, so they cannot post; but a dishonest server could, with
+that key, add messages signed by it and claim they were accepted before
+the rotation (with a `created_at` inside the key's period). Readers
+cannot tell those from genuine ones. A rotation after a key was stolen
+protects what follows it, not what the thief and the server together
+claim preceded it.
+
+Messages and names accepted before the server kept key history (a
+server upgraded from an earlier version) have no `sender_key_index`
+or `sealer_key_index` (and no `key_index`): they were signed with
+version 1 bytes by whatever key the sender had then. The history of
+every user then starts with the key they had at the upgrade (index 0,
+a chain start). A reader verifies such a message or name with the key
+at index 0 of the sender's history, and opens its wrapped key with its
+own key at index 0. When the sender had rotated before the upgrade,
+that key did not sign it and the earlier key is gone: the reader shows
+it as signed by a key the server no longer has, not as verified.
+
+Sessions of a user whose key changes end: a rotation, an operator reset
+and a deletion close every WebSocket of that user, within a second even
+when the change was made by another process (the operator command line,
+another instance), with close code 4001 (the key was replaced: the
+reason says whether by a rotation or by completing again after a
+reset), 4002 (the operator reset the user; they must complete again)
+or 4003 (the user was deleted). A client whose session closed with 4001
+after a rotation on another device has an earlier key only: it logs in
+again (`user.sync` fetches the ring when the server holds a copy) or
+imports a key file made after the rotation.
 
 ## Password-encrypted private keys
 
@@ -299,6 +434,20 @@ blob stores no Argon2 version: format `version: 1` fixes 0x13, and any
 other Argon2 version would be a new format version. The password is its
 UTF-8 bytes. The server stores the blob as it is; it never sees the
 password. The sync password is stored as an Argon2id PHC string.
+
+Format `version: 2` holds a key ring instead of one key: the same
+Argon2id and AES-256-GCM construction with `aad = "nanochat/v1
+private-key ring"`, over the ring bytes: the number of keys as a 4-byte
+big-endian integer, then each key's PKCS#8 DER as a 4-byte big-endian
+length followed by the bytes, oldest first. The last key is the
+current one; the others are the user's earlier keys, which a reader
+picks by fingerprint (a ring holds at most 256 keys, each at most
+16384 bytes). A ring of one key is what version 1 held. A server stores
+and serves either version as it is; a client that writes one after a
+rotation writes version 2 with every earlier key it holds. A client
+that reads only version 1 refuses a version 2 blob (unknown version);
+a client that reads version 2 reads a version 1 blob as a ring of one
+key.
 
 ## Not provided by v1
 
@@ -632,7 +781,16 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::UserGet(payload)).await?) }
     }
-    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes.
+    /// `user.keys`: A user's key history, oldest first (see Key history in the info description), to verify a rotation or an earlier key from a pinned one. A pending user (reset by the operator) has one, without a current key; an unknown user gets not_found.
+    fn user_keys(
+        &self,
+        payload: crate::models::BaseUser,
+    ) -> impl std::future::Future<
+        Output = Result<crate::models::KeyHistory, Self::Error>,
+    > + Send {
+        async move { decode(self.exchange(Request::UserKeys(payload)).await?) }
+    }
+    /// `user.update`: Changes the caller's display name, key pair, server-stored private key or sync password. A new public_key (a rotation) needs succession_signature and public_key_signature (see Key history) and becomes the next entry of the caller's key history; every session of the caller ends (close code 4001; the rotating client opens a new one with its new key). Members of shared conversations get event.user.key_changed when the public key changes.
     fn user_update(
         &self,
         payload: crate::models::UpdateUser,

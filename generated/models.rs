@@ -412,11 +412,11 @@ impl Empty {
     /// The example of `Empty` in api.yml, as JSON.
     pub const EXAMPLE_JSON: &'static str = "{}";
 }
-/// A private key (PKCS#8 DER) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key"). Format version 1 fixes the Argon2 version, so it is not stored.
+/// A private key (PKCS#8 DER, version 1) or a key ring (version 2) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key") for version 1, AES-256-GCM(key, iv, ring bytes, aad = "nanochat/v1 private-key ring") for version 2 (see Password-encrypted private keys in the info description). The format version fixes the Argon2 version, so it is not stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptedPrivateKey {
-    /// Format version; 1 (Argon2id version 0x13, 32-byte key).
+    /// Format version; 1 (one key) or 2 (a key ring), both with Argon2id version 0x13 and a 32-byte key.
     pub version: i32,
     /// Always "argon2id".
     pub kdf: String,
@@ -485,7 +485,7 @@ impl PrivateKeyUser {
     /// The example of `PrivateKeyUser` in api.yml, as JSON.
     pub const EXAMPLE_JSON: &'static str = "{\"display_name\":\"Alice\",\"private_key\":{\"ciphertext\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"kdf\":\"argon2id\",\"m_cost\":19456,\"p_cost\":1,\"salt\":\"AAECAwQFBgcICQoLDA0ODw==\",\"t_cost\":2,\"version\":1},\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"username\":\"alice\"}";
 }
-/// Payload of user.update; every field is optional. A new public_key needs public_key_signature; a new private_key needs a sync_password unless one is already set.
+/// Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature; a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[derive(Default)]
 #[serde(deny_unknown_fields)]
@@ -496,9 +496,12 @@ pub struct UpdateUser {
     /// New public key, DER SubjectPublicKeyInfo. The request itself is signed with the current key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<crate::wire::Bytes>,
-    /// Proof of possession of the new key (see Key rotation proof in the info description).
+    /// RSA-PSS by the new private key over the succession bytes (proof of possession; see Key history in the info description).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_signature: Option<crate::wire::Bytes>,
+    /// RSA-PSS by the current (previous) private key over the succession bytes, vouching for the new key (see Key history in the info description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succession_signature: Option<crate::wire::Bytes>,
     /// See [`EncryptedPrivateKey`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key: Option<EncryptedPrivateKey>,
@@ -535,10 +538,54 @@ pub struct PublicUser {
     pub public_key: crate::wire::Bytes,
     /// SHA-256 of the public key DER, grouped hex; clients pin it.
     pub fingerprint: String,
+    /// The index of this key in the user's key history (see Key history in the info description).
+    pub key_index: i64,
 }
 impl PublicUser {
     /// The example of `PublicUser` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"display_name\":\"Bob\",\"fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"username\":\"bob\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"display_name\":\"Bob\",\"fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"key_index\":0,\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"username\":\"bob\"}";
+}
+/// Response of user.keys; every key the user has had, oldest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeyHistory {
+    /// The user.
+    pub username: String,
+    /// The entries in index order, each index one more than the one before. The last is the current key unless the user is pending (reset by the operator), when every entry has until.
+    pub keys: Vec<KeyRecord>,
+}
+impl KeyHistory {
+    /// The example of `KeyHistory` in api.yml, as JSON.
+    pub const EXAMPLE_JSON: &'static str = "{\"keys\":[{\"fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"index\":0,\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"since\":\"2026-11-25T09:00:00Z\"}],\"username\":\"bob\"}";
+}
+/// One entry of a key history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeyRecord {
+    /// The entry's index, 0 for the first key the server knew of.
+    pub index: i64,
+    /// The key, DER SubjectPublicKeyInfo.
+    pub public_key: crate::wire::Bytes,
+    /// SHA-256 of the key DER, grouped hex.
+    pub fingerprint: String,
+    /// When it became the user's key.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: time::OffsetDateTime,
+    /// When it stopped being the user's key (the next entry's since, or the operator's reset); absent for the current key.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<time::OffsetDateTime>,
+    /// RSA-PSS by the previous entry's key over the succession bytes; absent for a chain start (a key set by user.complete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succession_signature: Option<crate::wire::Bytes>,
+    /// RSA-PSS by this key over the same succession bytes; present exactly when succession_signature is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_signature: Option<crate::wire::Bytes>,
+}
+impl KeyRecord {
+    /// The example of `KeyRecord` in api.yml, as JSON.
+    pub const EXAMPLE_JSON: &'static str = "{\"fingerprint\":\"3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d\",\"index\":1,\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"public_key_signature\":\"q83vEjRWeJA=\",\"since\":\"2026-11-26T09:00:00Z\",\"succession_signature\":\"q83vEjRWeJA=\"}";
 }
 /// Payload of conversation.create.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -590,6 +637,9 @@ pub struct SealedName {
     pub keys: Vec<WrappedKey>,
     /// RSA-PSS by the caller over the canonical name bytes.
     pub signature: crate::wire::Bytes,
+    /// Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_version: Option<i32>,
 }
 impl SealedName {
     /// The example of `SealedName` in api.yml, as JSON.
@@ -616,7 +666,16 @@ pub struct ConversationName {
     pub recipients: Vec<RecipientDigest>,
     /// RSA-PSS by the sealer over the canonical name bytes.
     pub signature: crate::wire::Bytes,
-    /// The server's hint that the name should be re-sealed: a current member with a key holds no key wrapped for it, or the sealer has left or changed key. Not authenticated; it only tells clients when to act.
+    /// The signed bytes the signature covers, 1 or 2 (see Key history in the info description); absent means 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_version: Option<i32>,
+    /// The index of the sealer's key the server verified the signature with; absent for a name sealed before the server kept key history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealer_key_index: Option<i64>,
+    /// The index of the reader's key that key is wrapped for; absent with key, or for a key recorded before the server kept key history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_index: Option<i64>,
+    /// The server's hint that the name should be re-sealed: a current member with a key holds no key wrapped for that key, or the sealer has left or changed key (see Re-sealing in the info description). Not authenticated; it only tells clients when to act.
     pub reseal: bool,
 }
 impl ConversationName {
@@ -645,6 +704,9 @@ pub struct Member {
     pub public_key: crate::wire::Bytes,
     /// SHA-256 of the public key DER, grouped hex; empty when public_key is.
     pub fingerprint: String,
+    /// The index of public_key in the member's key history; absent when public_key is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_index: Option<i64>,
     /// Whether this member owns the conversation.
     pub owner: bool,
     /// When the member joined.
@@ -703,10 +765,13 @@ pub struct WrappedKey {
     pub username: String,
     /// RSA-OAEP-SHA-256 of the 32-byte content key under the member's public key.
     pub key: crate::wire::Bytes,
+    /// The index of the member's key this is wrapped for; when present it must be the member's current index (members_mismatch otherwise). See Key history in the info description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_index: Option<i64>,
 }
 impl WrappedKey {
     /// The example of `WrappedKey` in api.yml, as JSON.
-    pub const EXAMPLE_JSON: &'static str = "{\"key\":\"q83vEjRWeJA=\",\"username\":\"bob\"}";
+    pub const EXAMPLE_JSON: &'static str = "{\"key\":\"q83vEjRWeJA=\",\"key_index\":0,\"username\":\"bob\"}";
 }
 /// An attachment encrypted under the message content key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -740,6 +805,9 @@ pub struct CreateMessage {
     pub keys: Vec<WrappedKey>,
     /// RSA-PSS by the sender over the canonical message bytes.
     pub signature: crate::wire::Bytes,
+    /// Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_version: Option<i32>,
 }
 impl CreateMessage {
     /// The example of `CreateMessage` in api.yml, as JSON.
@@ -764,6 +832,9 @@ pub struct UpdateMessage {
     pub keys: Vec<WrappedKey>,
     /// RSA-PSS by the sender over the canonical message bytes.
     pub signature: crate::wire::Bytes,
+    /// Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_version: Option<i32>,
 }
 impl UpdateMessage {
     /// The example of `UpdateMessage` in api.yml, as JSON.
@@ -840,6 +911,15 @@ pub struct Message {
     pub recipients: Vec<RecipientDigest>,
     /// RSA-PSS by the sender over the canonical message bytes.
     pub signature: crate::wire::Bytes,
+    /// The signed bytes the signature covers, 1 or 2 (see Key history in the info description); absent means 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_version: Option<i32>,
+    /// The index of the sender's key the server verified the signature with; absent for a message accepted before the server kept key history (see Key history in the info description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_key_index: Option<i64>,
+    /// The index of the reader's key that key is wrapped for; absent for a key recorded before the server kept key history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_index: Option<i64>,
     /// Stable position of this message in the history (pass as ListMessages.before). An opaque string issued by the server; clients never build, parse or compare cursors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,

@@ -8,8 +8,9 @@ use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use nanochat::bodies::Request;
 use nanochat::client::messages;
+use nanochat::client::names::Reader;
 use nanochat::client::{Bodies, Session, http};
-use nanochat::crypto::{EventEnvelope, EventReceiver, PrivateKey, PublicKey, RequestSecret};
+use nanochat::crypto::{EventEnvelope, EventReceiver, PrivateKey, RequestSecret};
 use nanochat::models::{Body, CompleteUser, CreateConversation, EncryptedBody, References};
 use nanochat::wire::Secret;
 use tokio_tungstenite::WebSocketStream;
@@ -128,10 +129,7 @@ pub async fn provision(
 
 /// `owner` creates a conversation with `others`; returns its id and the
 /// readers (every member with its key) to seal messages for.
-pub async fn conversation(
-    owner: &User,
-    others: &[&str],
-) -> anyhow::Result<(Uuid, Vec<(String, PublicKey)>)> {
+pub async fn conversation(owner: &User, others: &[&str]) -> anyhow::Result<(Uuid, Vec<Reader>)> {
     let created = owner
         .session
         .conversation_create(CreateConversation {
@@ -197,7 +195,7 @@ pub fn message_text(i: usize) -> String {
 pub fn seal_messages(
     sender: &User,
     conversation: Uuid,
-    readers: &[(String, PublicKey)],
+    readers: &[Reader],
     count: usize,
 ) -> anyhow::Result<Vec<Sealed>> {
     par_map((0..count).collect(), |i| -> anyhow::Result<Sealed> {

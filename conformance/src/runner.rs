@@ -16,7 +16,7 @@ use nanochat::bodies::{Event, Request};
 use nanochat::client::names;
 use nanochat::client::session::RateLimitBackoff;
 use nanochat::client::{ClientError, Session, Socket};
-use nanochat::crypto::{self, PrivateKey, PublicKey, RequestSecret};
+use nanochat::crypto::{self, PrivateKey, RequestSecret};
 use nanochat::models::{Body, CompleteUser, EncryptedBody, Error};
 use nanochat::wire::Secret;
 
@@ -98,6 +98,8 @@ enum Outcome {
 
 /// A user taking part in a case.
 struct Actor {
+    /// The user's name in the case (`alice`), not the provisioned username.
+    name: String,
     key: PrivateKey,
     session: Session,
     /// The server this user talks to (one of several instances).
@@ -170,7 +172,15 @@ async fn setup(
         .await
         .map_err(|e| format!("completing {username}: {e}"))?;
         vars.users.insert(name.clone(), username);
-        actors.insert(name.clone(), Actor { key, session, url });
+        actors.insert(
+            name.clone(),
+            Actor {
+                name: name.clone(),
+                key,
+                session,
+                url,
+            },
+        );
     }
     let mut pending = Vec::new();
     for name in &case.pending {
@@ -193,7 +203,15 @@ async fn setup(
             .map_err(|e| format!("connecting as {username}: {e}"))?;
         vars.users.insert(name.clone(), username);
         vars.tokens.insert(name.clone(), token);
-        actors.insert(name.clone(), Actor { key, session, url });
+        actors.insert(
+            name.clone(),
+            Actor {
+                name: name.clone(),
+                key,
+                session,
+                url,
+            },
+        );
     }
     Ok(Some((actors, vars)))
 }
@@ -355,6 +373,7 @@ async fn expand(
             match directive.as_str() {
                 "$message" => seal_message(actor, actors, vars, &args).await,
                 "$name" => seal_name(actor, actors, vars, &args).await,
+                "$rotation" => rotation(actor, vars, &args),
                 other => Err(format!("unknown directive {other}")),
             }
         }
@@ -376,7 +395,7 @@ async fn readers(
     actors: &HashMap<String, Actor>,
     vars: &Vars,
     args: &Value,
-) -> Result<(Uuid, Vec<(String, PublicKey)>), String> {
+) -> Result<(Uuid, Vec<names::Reader>), String> {
     let conversation: Uuid = args["conversation"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -387,7 +406,11 @@ async fn readers(
             .map(|n| {
                 let name = n.as_str().ok_or("readers are user names")?;
                 let user = actors.get(name).ok_or(format!("no user {name}"))?;
-                Ok((vars.users[name].clone(), user.key.public_key().clone()))
+                Ok(names::Reader {
+                    username: vars.users[name].clone(),
+                    key: user.key.public_key().clone(),
+                    key_index: None,
+                })
             })
             .collect::<Result<Vec<_>, String>>()?,
         _ => {
@@ -403,13 +426,17 @@ async fn readers(
     if let Some(Value::Array(dropped)) = args.get("drop") {
         for name in dropped.iter().filter_map(Value::as_str) {
             let username = vars.users.get(name).ok_or(format!("no user {name}"))?;
-            readers.retain(|(u, _)| u != username);
+            readers.retain(|r| &r.username != username);
         }
     }
     if let Some(Value::Array(added)) = args.get("add") {
         for name in added.iter().filter_map(Value::as_str) {
             let user = actors.get(name).ok_or(format!("no user {name}"))?;
-            readers.push((vars.users[name].clone(), user.key.public_key().clone()));
+            readers.push(names::Reader {
+                username: vars.users[name].clone(),
+                key: user.key.public_key().clone(),
+                key_index: None,
+            });
         }
     }
     Ok((conversation, readers))
@@ -503,6 +530,59 @@ async fn seal_name(
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("sealing the name: {e}"))?;
     serde_json::to_value(sealed).map_err(|e| e.to_string())
+}
+
+/// The `user.update` payload of a rotation of the actor's key to fixture
+/// key `to` as key `index` (default 1) of their history: `public_key` and
+/// both succession proofs (api.yml, "Key history"). `vouch_with: NAME`
+/// signs the succession proof with another fixture key than the actor's
+/// (a forged vouching); `omit: succession` or `omit: possession` leaves
+/// one proof out.
+fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
+    let to = fixture(
+        args["to"]
+            .as_str()
+            .ok_or("a rotation needs to: <fixture key>")?,
+    )?;
+    let index = args.get("index").and_then(Value::as_u64).unwrap_or(1);
+    let username = vars
+        .users
+        .get(&actor.name)
+        .ok_or(format!("no user {}", actor.name))?;
+    let bytes = nanochat::crypto::key_succession_bytes(
+        username,
+        index,
+        actor.key.public_key().to_spki_der(),
+        to.public_key().to_spki_der(),
+    );
+    let voucher = match args.get("vouch_with").and_then(Value::as_str) {
+        Some(name) => fixture(name)?,
+        None => actor.key.clone(),
+    };
+    let succession = voucher.sign_pss(&bytes).map_err(|e| e.to_string())?;
+    let possession = to.sign_pss(&bytes).map_err(|e| e.to_string())?;
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut payload = json!({
+        "public_key": b64(to.public_key().to_spki_der()),
+        "succession_signature": b64(&succession),
+        "public_key_signature": b64(&possession),
+    });
+    match args.get("omit").and_then(Value::as_str) {
+        Some("succession") => {
+            payload
+                .as_object_mut()
+                .map(|o| o.remove("succession_signature"));
+        }
+        Some("possession") => {
+            payload
+                .as_object_mut()
+                .map(|o| o.remove("public_key_signature"));
+        }
+        Some(other) => return Err(format!("omit is succession or possession, not {other}")),
+        None => {}
+    }
+    Ok(payload)
 }
 
 /// Seals, tampers, sends and opens one `POST /encrypted` exchange.

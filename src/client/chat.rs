@@ -1,28 +1,36 @@
 //! [`Chat`]: one user on one server, as a frontend needs it. It pins the
-//! server key and every user's key on first use, keeps the private key
-//! only encrypted on disk ([`Home`]), and turns conversations and messages
-//! into checked, decrypted values.
+//! server key and every user's key on first use, follows each user's key
+//! history from the pinned key (a rotation is followed silently, only an
+//! unexplained change warns), keeps the user's key ring only encrypted on
+//! disk ([`Home`]), and turns conversations and messages into checked,
+//! decrypted values, each verified with the key its sender had.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::client::error::ClientError;
+use crate::client::error::{ClientError, PinSubject};
 use crate::client::generated::Bodies as _;
+use crate::client::history::{self, TrustedChain};
 use crate::client::keystore::{self, Home};
 use crate::client::messages::{self, ChatMessage, FileToSend};
+use crate::client::names::{self, Reader};
 use crate::client::pins::PinStore;
 use crate::client::session::Session;
 use crate::crypto::{
-    CryptoError, EncryptedPrivateKey, Fingerprint, KeyFile, MessageContent, PrivateKey, PublicKey,
-    SealedAttachment, key_rotation_bytes,
+    CryptoError, EncryptedPrivateKey, Fingerprint, KeyFile, KeyRing, MessageContent, PrivateKey,
+    PublicKey, SealedAttachment, Succession,
 };
 use crate::models::{
-    self, BaseConversation, BaseMessage, BaseUser, CompleteUser, ListMessages, MessageConversation,
-    PublicUser, SyncUser, UpdateUser,
+    self, BaseConversation, BaseMessage, BaseUser, CompleteUser, KeyHistory, ListMessages,
+    MessageConversation, PublicUser, SyncUser, UpdateUser,
 };
 use crate::wire::Secret;
+
+/// What to run when this device holds an earlier key than the account's.
+const ROTATED_ELSEWHERE: &str = "this device holds only keys the account no longer uses (it rotated on another device, or was reset and completed again): log in again with the sync password to fetch the new key ring (if the server keeps a copy), or import a key file exported after the change";
 
 /// One user on one server.
 pub struct Chat {
@@ -30,6 +38,8 @@ pub struct Chat {
     home: Home,
     server: String,
     pins: Mutex<PinStore>,
+    /// Each user's trusted chain, as verified in this session.
+    chains: Mutex<HashMap<String, Arc<TrustedChain>>>,
 }
 
 /// What [`Chat::complete`] should do with the key pair.
@@ -57,6 +67,7 @@ impl Chat {
             home,
             server: server.to_owned(),
             pins: Mutex::new(pins),
+            chains: Mutex::new(HashMap::new()),
         })
     }
 
@@ -121,28 +132,41 @@ impl Chat {
         };
         self.home
             .save_key(&self.server, self.username(), &encrypted)?;
-        self.pin_user(&user.username, key.public_key())?;
+        self.lock_pins().pin_user_at(
+            &self.server,
+            &user.username,
+            &key.fingerprint(),
+            user.key_index,
+        )?;
+        self.forget_chain(&user.username);
+        self.learn_own_history().await?;
         Ok(user)
     }
 
-    /// Logs in: decrypts the key kept in the home with `password`, or,
-    /// when this home has none, fetches the server copy with `user.sync`
-    /// (which needs `sync_password`) and keeps it locally.
+    /// Logs in: decrypts the key ring kept in the home with `password`,
+    /// or, when this home has none (or holds only keys older than the
+    /// account's current one, after a rotation on another device), fetches
+    /// the server copy with `user.sync` (which needs `sync_password`),
+    /// merges it with what the home holds and keeps it locally.
     pub async fn login(
         &mut self,
         password: &[u8],
         sync_password: Option<&str>,
     ) -> Result<(), ClientError> {
-        let stored = match self.home.load_key(&self.server, self.username())? {
-            Some(stored) => stored,
-            None => {
-                let Some(sync_password) = sync_password else {
-                    return Err(ClientError::Local(format!(
-                        "this device has no key for {} on {}: log in with the sync password to fetch the server copy",
-                        self.username(),
-                        self.server
-                    )));
-                };
+        let local = match self.home.load_key(&self.server, self.username())? {
+            Some(stored) => match keystore::decrypt_ring(&stored, password).await {
+                Ok(ring) => Some(ring),
+                // Fetching the server copy replaces a home copy under
+                // another password.
+                Err(ClientError::WrongPassword) if sync_password.is_some() => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let ring = match (local, sync_password) {
+            (local, Some(sync_password)) => {
+                // The one unsigned request: it works whatever keys this
+                // device holds, and its answer names the current key.
                 let synced = self
                     .session
                     .user_sync(SyncUser {
@@ -150,32 +174,68 @@ impl Chat {
                     })
                     .await?;
                 let encrypted = from_model(&synced.private_key)?;
-                let key = keystore::decrypt(&encrypted, password).await?;
+                let server_ring = keystore::decrypt_ring(&encrypted, password).await?;
                 let public = PublicKey::from_spki_der(&synced.public_key)?;
-                key.check_matches(&public)?;
+                server_ring.current().check_matches(&public).map_err(|_| {
+                    ClientError::Local(
+                        "the server copy does not hold the current key of this account: import a key file that does, or ask the operator for a reset".into(),
+                    )
+                })?;
+                let ring = match &local {
+                    Some(local) => server_ring.merged(local)?,
+                    None => server_ring,
+                };
                 self.home
-                    .save_key(&self.server, self.username(), &encrypted)?;
-                encrypted
+                    .encrypt_and_save_ring(&self.server, self.username(), &ring, password)
+                    .await?;
+                ring
+            }
+            (Some(ring), None) => ring,
+            (None, None) => {
+                return Err(ClientError::Local(format!(
+                    "this device has no key for {} on {}: log in with the sync password to fetch the server copy",
+                    self.username(),
+                    self.server
+                )));
             }
         };
-        let key = keystore::decrypt(&stored, password).await?;
-        self.session.set_signer(Some(key.clone()));
-        // The server must still know this key as ours: after a rotation on
-        // another device, say so rather than fail every request.
-        let me = self.user(self.username()).await;
-        match me {
-            Ok(me) if me.public_key.as_slice() == key.public_key().to_spki_der() => Ok(()),
-            Ok(_) | Err(ClientError::KeyChanged { .. }) => {
-                self.session.set_signer(None);
-                Err(ClientError::Local(
-                    "the server knows another key for this account: import the current key, or ask the operator for a reset".into(),
-                ))
+        self.session.set_keys(Some(ring));
+        // Our own key is pinned as any other user's: a change we did not
+        // make is as suspicious as anyone's. A key the server no longer
+        // accepts (bad_signature) was replaced: by a rotation on another
+        // device, or a reset and a new completion.
+        match self.user(self.username()).await {
+            Ok(_) => {}
+            Err(ClientError::Api(e)) if e.code == models::ErrorCode::BadSignature => {
+                self.session.set_keys(None);
+                return Err(ClientError::RotatedElsewhere {
+                    username: self.username().to_owned(),
+                    what_to_do: ROTATED_ELSEWHERE.to_owned(),
+                });
             }
             Err(e) => {
-                self.session.set_signer(None);
-                Err(e)
+                self.session.set_keys(None);
+                return Err(e);
             }
         }
+        self.learn_own_history().await?;
+        Ok(())
+    }
+
+    /// Fetches this user's own key history and tells the session which key
+    /// each index names.
+    async fn learn_own_history(&self) -> Result<(), ClientError> {
+        let history = self.own_history().await?;
+        self.session.learn_own_history(&history);
+        Ok(())
+    }
+
+    async fn own_history(&self) -> Result<KeyHistory, ClientError> {
+        self.session
+            .user_keys(BaseUser {
+                username: self.username().to_owned(),
+            })
+            .await
     }
 
     /// Uses `key` directly (a key file, a test fixture), without the home.
@@ -183,12 +243,21 @@ impl Chat {
         self.session.set_signer(Some(key));
     }
 
+    /// Uses a key ring directly (a key file), without the home; fetches
+    /// the user's own history so that earlier keys open what was wrapped
+    /// for them.
+    pub async fn use_keys(&mut self, keys: KeyRing) -> Result<(), ClientError> {
+        self.session.set_keys(Some(keys));
+        self.learn_own_history().await
+    }
+
     /// The private key in use, if logged in.
     pub fn key(&self) -> Result<&PrivateKey, ClientError> {
         self.session.require_signer()
     }
 
-    /// A user's public view, with their key checked against the pin.
+    /// A user's public view, with their key checked against the pin (a
+    /// rotation since is followed through their key history).
     pub async fn user(&self, username: &str) -> Result<PublicUser, ClientError> {
         let user = self
             .session
@@ -197,7 +266,8 @@ impl Chat {
             })
             .await?;
         let key = PublicKey::from_spki_der(&user.public_key)?;
-        self.pin_user(&user.username, &key)?;
+        self.check_current(&user.username, &key, Some(user.key_index))
+            .await?;
         Ok(user)
     }
 
@@ -208,8 +278,229 @@ impl Chat {
         username: &str,
         fingerprint: &Fingerprint,
     ) -> Result<(), ClientError> {
+        self.forget_chain(username);
         self.lock_pins()
             .accept_user(&self.server, username, fingerprint)
+    }
+
+    /// The keys of `username` this reader trusts: their key history,
+    /// verified from the pinned key (pinning their current key on first
+    /// use). When their current key continues the chain, the pin moves to
+    /// it. Cached for the session; after a key change,
+    /// [`Chat::forget_chain`] makes the next use verify again.
+    pub async fn trusted_chain(&self, username: &str) -> Result<Arc<TrustedChain>, ClientError> {
+        if let Some(chain) = self.lock_chains().get(username) {
+            return Ok(chain.clone());
+        }
+        let history = self
+            .session
+            .user_keys(BaseUser {
+                username: username.to_owned(),
+            })
+            .await?;
+        if history.username != username {
+            return Err(ClientError::InvalidResponse(format!(
+                "asked for the key history of {username}, got that of {}",
+                history.username
+            )));
+        }
+        let (pinned, index) = {
+            let pins = self.lock_pins();
+            (
+                pins.user(&self.server, username).map(str::to_owned),
+                pins.user_index(&self.server, username),
+            )
+        };
+        let (fingerprint, index) = match (pinned, index) {
+            (Some(pinned), Some(index)) => (parse_fingerprint(&pinned)?, index),
+            (Some(pinned), None) => {
+                // A pin from before key histories: find the pinned key.
+                let fingerprint = parse_fingerprint(&pinned)?;
+                let found = history
+                    .keys
+                    .iter()
+                    .find(|e| Fingerprint::of_spki_der(&e.public_key) == fingerprint);
+                match found {
+                    Some(entry) => (fingerprint, entry.index),
+                    None => return Err(self.changed(username, &pinned, &history)),
+                }
+            }
+            (None, _) => {
+                let current = history::current_entry(&history).ok_or_else(|| {
+                    ClientError::Local(format!("{username} has no key now (reset by the operator)"))
+                })?;
+                let fingerprint = Fingerprint::of_spki_der(&current.public_key);
+                self.lock_pins().pin_user_at(
+                    &self.server,
+                    username,
+                    &fingerprint,
+                    current.index,
+                )?;
+                (fingerprint, current.index)
+            }
+        };
+        let mut chain = history::verify(&history, index, &fingerprint)?;
+        // Keys pinned before an accepted change stay trusted, and so does
+        // what they signed.
+        let earlier = self.lock_pins().earlier_user_pins(&self.server, username);
+        for (index, pinned) in earlier {
+            if let Ok(fingerprint) = parse_fingerprint(&pinned)
+                && let Ok(before) = history::verify(&history, index, &fingerprint)
+            {
+                chain.absorb(before);
+            }
+        }
+        if chain.current_is_trusted()
+            && let Some((newest, key)) = chain.newest()
+            && newest != index
+        {
+            // A rotation (or several) since the pin: follow it.
+            self.lock_pins()
+                .pin_user_at(&self.server, username, &key.key.fingerprint(), newest)?;
+        }
+        let chain = Arc::new(chain);
+        self.lock_chains()
+            .insert(username.to_owned(), chain.clone());
+        Ok(chain)
+    }
+
+    /// Forgets the verified chain of `username` (after their key changed):
+    /// the next use verifies their history again.
+    pub fn forget_chain(&self, username: &str) {
+        self.lock_chains().remove(username);
+    }
+
+    /// Checks that `key` (at `index`) is `username`'s key as this reader
+    /// trusts it: the pinned key, or a successor the history links to it.
+    /// An unexplained change is [`ClientError::KeyChanged`].
+    async fn check_current(
+        &self,
+        username: &str,
+        key: &PublicKey,
+        index: Option<i64>,
+    ) -> Result<(), ClientError> {
+        let announced = key.fingerprint();
+        let pinned = self
+            .lock_pins()
+            .user(&self.server, username)
+            .map(str::to_owned);
+        if pinned.as_deref() == Some(announced.to_string().as_str()) {
+            return Ok(());
+        }
+        let trusted = |chain: &TrustedChain| {
+            chain
+                .current_index()
+                .filter(|i| index.is_none_or(|wanted| wanted == *i))
+                .and_then(|i| chain.key(i))
+                .is_some_and(|k| k.key.fingerprint() == announced)
+        };
+        let mut chain = self.trusted_chain(username).await?;
+        if !trusted(&chain) {
+            // A cached chain may predate a rotation: verify once more.
+            self.forget_chain(username);
+            chain = self.trusted_chain(username).await?;
+        }
+        if trusted(&chain) {
+            return Ok(());
+        }
+        Err(ClientError::KeyChanged {
+            subject: PinSubject::User(self.server.clone(), username.to_owned()),
+            pinned: pinned.unwrap_or_default(),
+            announced: announced.to_string(),
+        })
+    }
+
+    fn changed(&self, username: &str, pinned: &str, history: &KeyHistory) -> ClientError {
+        ClientError::KeyChanged {
+            subject: PinSubject::User(self.server.clone(), username.to_owned()),
+            pinned: pinned.to_owned(),
+            announced: history::current_entry(history)
+                .map(|e| e.fingerprint.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The key `sender` signed with at `index` (`None`: before the server
+    /// kept key history, which api.yml reads as index 0), if this reader
+    /// trusts it and `at` (when the server accepted what it signed) lies
+    /// within the key's period; else why not, as the reader is told.
+    async fn signing_key(
+        &self,
+        sender: &str,
+        index: Option<i64>,
+        at: OffsetDateTime,
+    ) -> Result<Result<PublicKey, String>, ClientError> {
+        let chain = match self.trusted_chain(sender).await {
+            Ok(chain) => chain,
+            Err(ClientError::Api(e)) if e.code == models::ErrorCode::NotFound => {
+                return Ok(Err(format!("the key of {sender} is unknown")));
+            }
+            Err(ClientError::History(e)) => return Ok(Err(e.to_string())),
+            Err(e) => return Err(e),
+        };
+        Ok(key_in_chain(&chain, index, at))
+    }
+
+    /// Verifies, for the session, the key histories of the sealers of
+    /// these conversations' names, so that [`Chat::name_now`] can open
+    /// them without a request.
+    pub async fn check_sealers(
+        &self,
+        conversations: &[MessageConversation],
+    ) -> Result<(), ClientError> {
+        for conversation in conversations {
+            if let Some(sealer) = names::sealer_member(conversation).ok().flatten() {
+                match self.trusted_chain(&sealer.username).await {
+                    Ok(_) | Err(ClientError::History(_) | ClientError::KeyChanged { .. }) => {}
+                    Err(ClientError::Api(e)) if e.code == models::ErrorCode::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The name of `conversation` as [`Chat::conversation_name`] opens it,
+    /// from the key histories this session already verified
+    /// ([`Chat::check_sealers`]); a sealer whose history was not verified
+    /// yet makes it [`ClientError::Unverified`].
+    pub fn name_now(
+        &self,
+        conversation: &MessageConversation,
+    ) -> Result<Option<String>, ClientError> {
+        let (Some(name), Some(sealer)) = (&conversation.name, names::sealer_member(conversation)?)
+        else {
+            return Ok(None);
+        };
+        let chain = self.lock_chains().get(&sealer.username).cloned();
+        let chain = chain.ok_or_else(|| {
+            ClientError::Unverified(format!(
+                "the key history of {} is not verified",
+                sealer.username
+            ))
+        })?;
+        let key = key_in_chain(&chain, name.sealer_key_index, name.sealed_at)
+            .map_err(ClientError::Unverified)?;
+        let reader_key = self.session.own_key_at(name.key_index)?;
+        names::open(conversation, self.username(), reader_key, &key)
+    }
+
+    /// The name of `conversation`, opened with this reader's key for it and
+    /// verified with the sealer's key from their trusted chain.
+    pub async fn conversation_name(
+        &self,
+        conversation: &MessageConversation,
+    ) -> Result<Option<String>, ClientError> {
+        let (Some(name), Some(sealer)) = (&conversation.name, names::sealer_member(conversation)?)
+        else {
+            return Ok(None);
+        };
+        let key = self
+            .signing_key(&sealer.username, name.sealer_key_index, name.sealed_at)
+            .await?
+            .map_err(ClientError::Unverified)?;
+        let reader_key = self.session.own_key_at(name.key_index)?;
+        names::open(conversation, self.username(), reader_key, &key)
     }
 
     /// Accepts `fingerprint` as the new key of the server.
@@ -223,19 +514,21 @@ impl Chat {
             .session
             .conversation_get(BaseConversation { id })
             .await?;
-        self.readers(&conversation)?;
+        self.readers(&conversation).await?;
         Ok(conversation)
     }
 
     /// The members of `conversation` that have a key, each checked against
-    /// (or pinned as) their pinned key: who content is sealed for.
-    pub fn readers(
+    /// (or pinned as) their pinned key, rotations followed: who content is
+    /// sealed for.
+    pub async fn readers(
         &self,
         conversation: &MessageConversation,
-    ) -> Result<Vec<(String, PublicKey)>, ClientError> {
-        let readers = crate::client::names::member_keys(&conversation.members)?;
-        for (username, key) in &readers {
-            self.pin_user(username, key)?;
+    ) -> Result<Vec<Reader>, ClientError> {
+        let readers = names::member_keys(&conversation.members)?;
+        for reader in &readers {
+            self.check_current(&reader.username, &reader.key, reader.key_index)
+                .await?;
         }
         Ok(readers)
     }
@@ -261,9 +554,19 @@ impl Chat {
         text: Option<&str>,
         file: Option<&FileToSend>,
     ) -> Result<ChatMessage, ClientError> {
-        let conversation = self.conversation(conversation_id).await?;
-        let payload = self.seal(&conversation, Uuid::new_v4(), text, file).await?;
-        let sent = self.session.message_create(payload).await?;
+        let id = Uuid::new_v4();
+        let mut conversation = self.conversation(conversation_id).await?;
+        let payload = self.seal(&conversation, id, text, file).await?;
+        let sent = match self.session.message_create(payload).await {
+            // A member rotated between the fetch and the send: fetch the
+            // members again and seal anew, once.
+            Err(ClientError::Api(e)) if e.code == models::ErrorCode::MembersMismatch => {
+                conversation = self.conversation(conversation_id).await?;
+                let payload = self.seal(&conversation, id, text, file).await?;
+                self.session.message_create(payload).await?
+            }
+            other => other?,
+        };
         Ok(self.open_all(&conversation, vec![sent]).await?.remove(0))
     }
 
@@ -320,35 +623,43 @@ impl Chat {
         Ok((opened, page.next_cursor))
     }
 
-    /// Opens messages of `conversation`; senders who are no longer members
-    /// are looked up (and pinned) with `user.get`.
+    /// Opens messages of `conversation`, each verified with the key its
+    /// sender had (from their trusted chain) and opened with this reader's
+    /// key it was wrapped for. The members' current keys are checked first.
     pub async fn open_all(
         &self,
         conversation: &MessageConversation,
         list: Vec<models::Message>,
     ) -> Result<Vec<ChatMessage>, ClientError> {
-        let mut keys: HashMap<String, Option<PublicKey>> = self
-            .readers(conversation)?
-            .into_iter()
-            .map(|(u, k)| (u, Some(k)))
-            .collect();
-        for message in &list {
-            if !keys.contains_key(&message.sender) {
-                let key = match self.user(&message.sender).await {
-                    Ok(user) => Some(PublicKey::from_spki_der(&user.public_key)?),
-                    Err(ClientError::Api(e)) if e.code == models::ErrorCode::NotFound => None,
-                    Err(e) => return Err(e),
-                };
-                keys.insert(message.sender.clone(), key);
-            }
+        self.readers(conversation).await?;
+        let mut checked = Vec::with_capacity(list.len());
+        for message in list {
+            let sender_key = self
+                .signing_key(
+                    &message.sender,
+                    message.sender_key_index,
+                    message.edited_at.unwrap_or(message.created_at),
+                )
+                .await?;
+            let reader_key = self
+                .session
+                .own_key_at(message.key_index)
+                .cloned()
+                .map_err(|e| e.to_string());
+            checked.push((message, sender_key, reader_key));
         }
-        let reader = self.key()?.clone();
         let username = self.username().to_owned();
         tokio::task::spawn_blocking(move || {
-            list.iter()
-                .map(|m| {
-                    let sender = keys.get(&m.sender).and_then(Option::as_ref);
-                    messages::open(m, &username, &reader, sender).0
+            checked
+                .iter()
+                .map(|(m, sender, reader)| {
+                    let reader = reader.as_ref().map_err(Clone::clone);
+                    let sender = sender.as_ref().map_err(Clone::clone);
+                    let mut opened = messages::open(m, &username, reader, sender).0;
+                    if m.sender_key_index.is_none() {
+                        legacy_reason(&mut opened);
+                    }
+                    opened
                 })
                 .collect()
         })
@@ -370,11 +681,24 @@ impl Chat {
             .ok_or_else(|| ClientError::Local("this message has no file".into()))?
             .digest
             .clone();
-        let sender = self.user(&found.sender).await?;
-        let sender_key = PublicKey::from_spki_der(&sender.public_key)?;
-        let reader = self.key()?.clone();
+        let sender_key = self
+            .signing_key(
+                &found.sender,
+                found.sender_key_index,
+                found.edited_at.unwrap_or(found.created_at),
+            )
+            .await?;
+        let reader = self
+            .session
+            .own_key_at(found.key_index)
+            .map_err(|e| e.to_string());
         let username = self.username().to_owned();
-        let (chat, opened) = messages::open(&found, &username, &reader, Some(&sender_key));
+        let (chat, opened) = messages::open(
+            &found,
+            &username,
+            reader,
+            sender_key.as_ref().map_err(Clone::clone),
+        );
         let (content, opened) = match (chat.verdict, opened) {
             (messages::Verdict::Verified(content), Some(opened)) => (content, opened),
             (messages::Verdict::Unverified(why), _) => return Err(ClientError::Unverified(why)),
@@ -405,9 +729,12 @@ impl Chat {
         Ok((content, bytes))
     }
 
-    /// Rotates the key pair: a new key, proven to the server, kept encrypted
-    /// under `password` in the home (and on the server when a copy is
-    /// stored there, which `update_server_copy` says).
+    /// Rotates the key pair: a new key, vouched for by the current one and
+    /// proven to the server (api.yml, "Key history"). The whole key ring
+    /// (earlier keys included, so history stays readable) is kept
+    /// encrypted under `password` in the home, and on the server when
+    /// `update_server_copy` says so (the server otherwise removes a stored
+    /// copy: it would not hold the new key).
     pub async fn rotate(
         &mut self,
         password: &[u8],
@@ -416,14 +743,43 @@ impl Chat {
         let new_key = tokio::task::spawn_blocking(PrivateKey::generate)
             .await
             .map_err(|e| ClientError::Local(e.to_string()))??;
-        let spki = new_key.public_key().to_spki_der().to_vec();
-        let proof = new_key.sign_pss(&key_rotation_bytes(self.username(), &spki))?;
-        let encrypted = keystore::encrypt(&new_key, password).await?;
+        self.rotate_to(new_key, password, update_server_copy).await
+    }
+
+    /// [`Chat::rotate`] to a key made elsewhere (an imported key pair, or a
+    /// test's fixture key).
+    pub async fn rotate_to(
+        &mut self,
+        new_key: PrivateKey,
+        password: &[u8],
+        update_server_copy: bool,
+    ) -> Result<PublicUser, ClientError> {
+        let me = self.user(self.username()).await?;
+        let ring = self.session.require_keys()?.clone();
+        if ring.current().public_key().to_spki_der() != me.public_key.as_slice() {
+            return Err(ClientError::RotatedElsewhere {
+                username: self.username().to_owned(),
+                what_to_do: ROTATED_ELSEWHERE.to_owned(),
+            });
+        }
+        let index = u64::try_from(me.key_index + 1)
+            .map_err(|_| ClientError::InvalidResponse("negative key index".into()))?;
+        let username = self.username().to_owned();
+        let current = ring.current().clone();
+        let signer = new_key.clone();
+        let link = tokio::task::spawn_blocking(move || {
+            Succession::sign(&username, index, &current, &signer)
+        })
+        .await
+        .map_err(|e| ClientError::Local(e.to_string()))??;
+        let rotated = ring.rotated(new_key.clone())?;
+        let encrypted = keystore::encrypt_ring(&rotated, password).await?;
         let user = self
             .session
             .user_update(UpdateUser {
-                public_key: Some(spki.into()),
-                public_key_signature: Some(proof.into()),
+                public_key: Some(new_key.public_key().to_spki_der().to_vec().into()),
+                public_key_signature: Some(link.public_key_signature.into()),
+                succession_signature: Some(link.succession_signature.into()),
                 private_key: if update_server_copy {
                     Some(to_model(&encrypted)?)
                 } else {
@@ -434,29 +790,37 @@ impl Chat {
             .await?;
         self.home
             .save_key(&self.server, self.username(), &encrypted)?;
-        self.lock_pins()
-            .accept_user(&self.server, self.username(), &new_key.fingerprint())?;
-        self.session.set_signer(Some(new_key));
+        self.lock_pins().pin_user_at(
+            &self.server,
+            self.username(),
+            &new_key.fingerprint(),
+            user.key_index,
+        )?;
+        self.forget_chain(&user.username);
+        self.session.set_keys(Some(rotated));
+        self.learn_own_history().await?;
         Ok(user)
     }
 
-    /// The key pair as a key file, its private key encrypted under
-    /// `password` when given.
+    /// The key ring as a key file, its keys encrypted under `password` when
+    /// given (version 2 when it holds earlier keys).
     pub async fn export_key(&self, password: Option<&[u8]>) -> Result<KeyFile, ClientError> {
-        let key = self.key()?.clone();
+        let ring = self.session.require_keys()?.clone();
         let (server, username) = (self.server.clone(), self.username().to_owned());
         let password = password.map(|p| zeroize::Zeroizing::new(p.to_vec()));
         tokio::task::spawn_blocking(move || match password {
-            Some(password) => KeyFile::new_encrypted(&server, &username, &key, &password),
-            None => KeyFile::new_plain(&server, &username, &key),
+            Some(password) => KeyFile::new_encrypted_ring(&server, &username, &ring, &password),
+            None => KeyFile::new_plain_ring(&server, &username, &ring),
         })
         .await
         .map_err(|e| ClientError::Local(e.to_string()))?
         .map_err(ClientError::from)
     }
 
-    /// Imports a key file for this user on this server: keeps its key
-    /// encrypted under `password` in the home.
+    /// Imports a key file for this user on this server: keeps its key ring,
+    /// with any keys this session already held, encrypted under `password`
+    /// in the home. The file's current key must be the account's current
+    /// key.
     pub async fn import_key(
         &mut self,
         file: &KeyFile,
@@ -470,32 +834,35 @@ impl Chat {
                 self.username()
             )));
         }
-        let key = file.private_key(file_password).map_err(|e| match e {
+        let ring = file.key_ring(file_password).map_err(|e| match e {
             CryptoError::Decrypt => ClientError::WrongPassword,
             other => other.into(),
         })?;
+        let ring = match self.session.require_keys() {
+            Ok(held) => ring.merged(held)?,
+            Err(_) => ring,
+        };
         // The file must hold the key the server knows for this account, or
         // every later request would fail with a bad signature.
-        self.session.set_signer(Some(key.clone()));
-        let server_view = self.user(self.username()).await;
-        match server_view {
-            Ok(me) if me.public_key.as_slice() == key.public_key().to_spki_der() => {}
-            Ok(_) | Err(ClientError::Api(_)) | Err(ClientError::KeyChanged { .. }) => {
-                self.session.set_signer(None);
-                return Err(ClientError::Local(format!(
+        let previous = self.session.require_keys().ok().cloned();
+        self.session.set_keys(Some(ring.clone()));
+        let me = self.user(self.username()).await;
+        let current = matches!(&me, Ok(me) if me.public_key.as_slice() == ring.current().public_key().to_spki_der());
+        if !current {
+            self.session.set_keys(previous);
+            return match me {
+                Ok(_) | Err(ClientError::Api(_)) => Err(ClientError::Local(format!(
                     "the key file does not hold the current key of {} on {}",
                     self.username(),
                     self.server
-                )));
-            }
-            Err(e) => {
-                self.session.set_signer(None);
-                return Err(e);
-            }
+                ))),
+                Err(e) => Err(e),
+            };
         }
         self.home
-            .encrypt_and_save(&self.server, self.username(), &key, password)
+            .encrypt_and_save_ring(&self.server, self.username(), &ring, password)
             .await?;
+        self.learn_own_history().await?;
         Ok(())
     }
 
@@ -506,7 +873,7 @@ impl Chat {
         text: Option<&str>,
         file: Option<&FileToSend>,
     ) -> Result<models::CreateMessage, ClientError> {
-        let readers = self.readers(conversation)?;
+        let readers = self.readers(conversation).await?;
         let signer = self.key()?.clone();
         let (text, file) = (text.map(str::to_owned), file.cloned());
         let conversation_id = conversation.id;
@@ -553,13 +920,70 @@ impl Chat {
         }
     }
 
-    fn pin_user(&self, username: &str, key: &PublicKey) -> Result<(), ClientError> {
-        self.lock_pins().check_user(&self.server, username, key)
-    }
-
     fn lock_pins(&self) -> std::sync::MutexGuard<'_, PinStore> {
         self.pins.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn lock_chains(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TrustedChain>>> {
+        self.chains.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The key of `chain`'s user at `index` (`None`: before the server kept
+/// key history, which api.yml reads as index 0), if the chain reaches it
+/// and `at` (when the server accepted what it signed) lies within the key's
+/// period; else why not, as the reader is told.
+fn key_in_chain(
+    chain: &TrustedChain,
+    index: Option<i64>,
+    at: OffsetDateTime,
+) -> Result<PublicKey, String> {
+    let user = chain.username();
+    let wanted = index.unwrap_or(0);
+    let Some(key) = chain.key(wanted) else {
+        return Err(match index {
+            None => format!(
+                "signed before the server kept key history, by a key of {user} it no longer has"
+            ),
+            Some(i) => format!(
+                "signed with key {i} of {user}, which their verified key history does not reach (an unexplained key change lies between)"
+            ),
+        });
+    };
+    // A legacy message's time says nothing of the history (which began at
+    // the upgrade): only recorded indexes are checked against the period.
+    let slack = time::Duration::SECOND;
+    if index.is_some()
+        && (at < key.since - slack || key.until.is_some_and(|until| at > until + slack))
+    {
+        return Err(format!(
+            "claims key {wanted} of {user}, which was not their key when the server accepted it"
+        ));
+    }
+    Ok(key.key.clone())
+}
+
+/// A message accepted before the server kept key history whose signature
+/// does not verify with the sender's first key of the history was signed
+/// by a key they had rotated away from before the upgrade (api.yml, "Key
+/// history"): say so rather than "bad signature".
+fn legacy_reason(message: &mut ChatMessage) {
+    if let messages::Verdict::Unverified(why) = &mut message.verdict
+        && *why == CryptoError::BadSignature.to_string()
+    {
+        *why = format!(
+            "signed before the server kept key history, by a key of {} it no longer has",
+            message.sender
+        );
+    }
+}
+
+fn parse_fingerprint(text: &str) -> Result<Fingerprint, ClientError> {
+    text.parse().map_err(|_| {
+        ClientError::Local(format!(
+            "the pin file holds a malformed fingerprint {text:?}"
+        ))
+    })
 }
 
 /// The crypto core's encrypted key as the wire model.

@@ -1,7 +1,9 @@
 //! The client's failures: [`ClientError`], and [`PinSubject`], whose key a
-//! pin mismatch is about. Below every other client module: they all
-//! return these, none of them is imported here.
+//! pin mismatch is about. Below every other client module but
+//! [`crate::client::history`] (whose error it wraps): they all return
+//! these.
 
+use crate::client::history::HistoryError;
 use crate::crypto::CryptoError;
 use crate::models::Error;
 
@@ -38,6 +40,29 @@ pub enum ClientError {
     /// not shown as genuine.
     #[error("the message does not verify: {0}")]
     Unverified(String),
+    /// A user's key history does not verify from the key pinned for them:
+    /// nothing is shown as theirs through it.
+    #[error("{0}")]
+    History(#[from] HistoryError),
+    /// The user's key was replaced (rotated on another device, or reset and
+    /// completed again): this device holds earlier keys only.
+    #[error("the key of {username} was replaced: {what_to_do}")]
+    RotatedElsewhere {
+        /// The user.
+        username: String,
+        /// The sentence saying how to get the current key.
+        what_to_do: String,
+    },
+    /// The server ended the event session because the user's key changed
+    /// or the user was reset or deleted (close codes 4001 to 4003 of
+    /// api.yml, "Key history"); `reason` is the server's sentence.
+    #[error("the server ended the session ({code}): {reason}")]
+    SessionEnded {
+        /// The close code.
+        code: u16,
+        /// The server's reason.
+        reason: String,
+    },
     /// The password does not decrypt the private key.
     #[error("wrong password: it does not decrypt the private key")]
     WrongPassword,

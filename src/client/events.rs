@@ -92,6 +92,24 @@ impl<'a> EventStream<'a> {
                     tracing::debug!(%why, "event socket dropped; reconnecting");
                     self.socket = None;
                 }
+                // The key was replaced: by this session's own rotation (a
+                // new socket opens with the new key), or on another device
+                // (this session's key is no longer the account's).
+                Err(ClientError::SessionEnded { code: 4001, .. }) => {
+                    self.socket = None;
+                    match self.reconnect().await {
+                        Ok(()) => {}
+                        Err(ClientError::Api(e))
+                            if e.code == crate::models::ErrorCode::BadSignature =>
+                        {
+                            return Err(ClientError::RotatedElsewhere {
+                                username: self.session.username().to_owned(),
+                                what_to_do: "log in again with the sync password to fetch the new key ring (if the server keeps a copy), or import a key file exported after the rotation".to_owned(),
+                            });
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::client::error::ClientError;
 use crate::client::files::write_private;
 use crate::client::pins::{PinStore, normalise};
-use crate::crypto::{EncryptedPrivateKey, PrivateKey};
+use crate::crypto::{EncryptedPrivateKey, KeyRing, PrivateKey};
 
 /// The client's home: its key store and its pins.
 #[derive(Debug, Clone)]
@@ -96,6 +96,20 @@ impl Home {
         Ok(encrypted)
     }
 
+    /// Encrypts a key ring under `password` (Argon2id, on a blocking
+    /// thread) and stores it: what `login`, `import` and `rotate` keep.
+    pub async fn encrypt_and_save_ring(
+        &self,
+        server: &str,
+        username: &str,
+        ring: &KeyRing,
+        password: &[u8],
+    ) -> Result<EncryptedPrivateKey, ClientError> {
+        let encrypted = encrypt_ring(ring, password).await?;
+        self.save_key(server, username, &encrypted)?;
+        Ok(encrypted)
+    }
+
     /// Removes the stored key of `username` on `server` (after the account
     /// was deleted); nothing to remove is fine.
     pub fn forget_key(&self, server: &str, username: &str) -> Result<(), ClientError> {
@@ -120,6 +134,37 @@ pub async fn encrypt(
         .await
         .map_err(|e| ClientError::Local(e.to_string()))?
         .map_err(ClientError::from)
+}
+
+/// Encrypts a key ring under `password` on a blocking thread (version 1
+/// for one key, version 2 for more).
+pub async fn encrypt_ring(
+    ring: &KeyRing,
+    password: &[u8],
+) -> Result<EncryptedPrivateKey, ClientError> {
+    let ring = ring.clone();
+    let password = zeroize::Zeroizing::new(password.to_vec());
+    tokio::task::spawn_blocking(move || EncryptedPrivateKey::encrypt_ring(&ring, &password))
+        .await
+        .map_err(|e| ClientError::Local(e.to_string()))?
+        .map_err(ClientError::from)
+}
+
+/// Decrypts a key ring (a version 1 blob is a ring of one) with `password`
+/// on a blocking thread; a wrong password is [`ClientError::WrongPassword`].
+pub async fn decrypt_ring(
+    key: &EncryptedPrivateKey,
+    password: &[u8],
+) -> Result<KeyRing, ClientError> {
+    let key = key.clone();
+    let password = zeroize::Zeroizing::new(password.to_vec());
+    tokio::task::spawn_blocking(move || key.decrypt_ring(&password))
+        .await
+        .map_err(|e| ClientError::Local(e.to_string()))?
+        .map_err(|e| match e {
+            crate::crypto::CryptoError::Decrypt => ClientError::WrongPassword,
+            other => other.into(),
+        })
 }
 
 /// Decrypts `key` with `password` on a blocking thread; a wrong password is

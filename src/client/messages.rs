@@ -6,7 +6,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::client::error::ClientError;
-use crate::crypto::{self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage};
+use crate::client::names::Reader;
+use crate::crypto::{
+    self, CryptoError, MessageContent, PrivateKey, PublicKey, ReceivedMessage, SignatureVersion,
+};
 use crate::models::{CreateMessage, Message, SealedAttachment, UpdateMessage};
 
 /// A file to attach: its name, media type and bytes.
@@ -31,15 +34,16 @@ impl std::fmt::Debug for FileToSend {
 }
 
 /// Seals `text` and/or `file` as message `id` of `conversation_id` for
-/// `readers` (every member with a key, the sender included): the payload
-/// of `message.create`. A message needs a text or a file.
+/// `readers` (every member with a key, the sender included), signed over
+/// the keyed bytes (signature version 2): the payload of `message.create`.
+/// A message needs a text or a file.
 pub fn seal(
     sender: &PrivateKey,
     conversation_id: Uuid,
     id: Uuid,
     text: Option<&str>,
     file: Option<&FileToSend>,
-    readers: &[(String, PublicKey)],
+    readers: &[Reader],
 ) -> Result<CreateMessage, ClientError> {
     if text.is_none_or(str::is_empty) && file.is_none() {
         return Err(ClientError::Local(
@@ -51,8 +55,11 @@ pub fn seal(
         file_name: file.map(|f| f.name.clone()),
         file_type: file.and_then(|f| f.media_type.clone()),
     };
-    let members: Vec<(&str, &PublicKey)> = readers.iter().map(|(u, k)| (u.as_str(), k)).collect();
-    let sealed = crypto::seal_message(
+    let members: Vec<(&str, &PublicKey)> = readers
+        .iter()
+        .map(|r| (r.username.as_str(), &r.key))
+        .collect();
+    let sealed = crypto::seal_message_keyed(
         sender,
         conversation_id,
         id,
@@ -69,8 +76,9 @@ pub fn seal(
             iv: a.iv.to_vec().into(),
             data: a.data.into(),
         }),
-        keys: crate::client::names::wrapped_keys(sealed.recipients),
+        keys: crate::client::names::wrapped_keys(sealed.recipients, readers),
         signature: sealed.signature.into(),
+        signature_version: Some(sealed.version.number()),
     })
 }
 
@@ -84,6 +92,7 @@ pub fn as_update(message: CreateMessage) -> UpdateMessage {
         attachment: message.attachment,
         keys: message.keys,
         signature: message.signature,
+        signature_version: message.signature_version,
     }
 }
 
@@ -128,9 +137,11 @@ impl ChatMessage {
     }
 }
 
-/// The parts of a [`Message`] the crypto core checks.
-pub fn received(message: &Message) -> Result<ReceivedMessage, CryptoError> {
+/// The parts of a [`Message`] the crypto core checks, for a signature by
+/// `sender_key`.
+pub fn received(message: &Message, sender_key: &PublicKey) -> Result<ReceivedMessage, CryptoError> {
     Ok(ReceivedMessage {
+        version: SignatureVersion::for_signer(message.signature_version.unwrap_or(1), sender_key)?,
         conversation_id: message.conversation_id,
         message_id: message.id,
         content_iv: message
@@ -154,29 +165,30 @@ pub fn received(message: &Message) -> Result<ReceivedMessage, CryptoError> {
     })
 }
 
-/// Opens `message` as `reader`, checking the signature with `sender_key`
-/// (`None` when the sender's key is unknown: the message is unverified).
-/// Returns the message and, when it verified, its content key (to open the
-/// attachment).
+/// Opens `message` as `reader` with `reader_key` (the reader's key its
+/// content key is wrapped for; `Err` says why there is none), checking the
+/// signature with `sender_key` (`Err` says why the sender's key at
+/// `sender_key_index` is not known or not trusted: the message is
+/// unverified). Returns the message and, when it verified, its content key
+/// (to open the attachment).
 pub fn open(
     message: &Message,
     reader: &str,
-    reader_key: &PrivateKey,
-    sender_key: Option<&PublicKey>,
+    reader_key: Result<&PrivateKey, String>,
+    sender_key: Result<&PublicKey, String>,
 ) -> (ChatMessage, Option<crypto::OpenedMessage>) {
-    let checked = sender_key
-        .ok_or_else(|| format!("the key of {} is unknown", message.sender))
-        .and_then(|key| {
-            let received = received(message).map_err(|e| e.to_string())?;
-            let opened = crypto::open_message(&received, reader, reader_key, key)
-                .map_err(|e| e.to_string())?;
-            let content =
-                MessageContent::from_json_bytes(&opened.content).map_err(|e| e.to_string())?;
-            if content.text.as_deref().is_none_or(str::is_empty) && message.attachment.is_none() {
-                return Err("the message holds neither text nor file".to_owned());
-            }
-            Ok((content, opened))
-        });
+    let checked = sender_key.and_then(|key| {
+        let reader_key = reader_key?;
+        let received = received(message, key).map_err(|e| e.to_string())?;
+        let opened =
+            crypto::open_message(&received, reader, reader_key, key).map_err(|e| e.to_string())?;
+        let content =
+            MessageContent::from_json_bytes(&opened.content).map_err(|e| e.to_string())?;
+        if content.text.as_deref().is_none_or(str::is_empty) && message.attachment.is_none() {
+            return Err("the message holds neither text nor file".to_owned());
+        }
+        Ok((content, opened))
+    });
     let (verdict, opened) = match checked {
         Ok((content, opened)) => (Verdict::Verified(content), Some(opened)),
         Err(why) => (Verdict::Unverified(why), None),

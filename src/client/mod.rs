@@ -6,6 +6,7 @@ pub mod chat;
 mod error;
 pub mod events;
 mod files;
+pub mod history;
 pub mod keystore;
 pub mod messages;
 pub mod names;

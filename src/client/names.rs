@@ -7,34 +7,53 @@ use uuid::Uuid;
 
 use crate::client::error::ClientError;
 use crate::client::generated::Bodies as _;
+use crate::client::history;
 use crate::client::session::Session;
-use crate::crypto::{self, CryptoError, PrivateKey, PublicKey, ReceivedName, RecipientDigest};
+use crate::crypto::{
+    self, CryptoError, PrivateKey, PublicKey, ReceivedName, RecipientDigest, SignatureVersion,
+};
 use crate::models::{
     BaseUser, Conversation, CreateConversation, ErrorCode, Member, MessageConversation, SealedName,
     WrappedKey,
 };
 
-/// Seals `name` at `revision` for `readers` (username and public key of
-/// every member that will read it, the sealer included), signed by
-/// `signer`: the wire form for `conversation.create` and
+/// A member content or a name is sealed for: their current key and its
+/// index in their key history (`None` when the server did not say).
+#[derive(Debug, Clone)]
+pub struct Reader {
+    /// The member.
+    pub username: String,
+    /// Their current public key.
+    pub key: PublicKey,
+    /// Its index in their key history.
+    pub key_index: Option<i64>,
+}
+
+/// Seals `name` at `revision` for `readers` (every member that will read
+/// it, the sealer included), signed by `signer` over the keyed bytes
+/// (signature version 2): the wire form for `conversation.create` and
 /// `conversation.update`.
 pub fn seal(
     signer: &PrivateKey,
     conversation_id: Uuid,
     revision: i64,
     name: &str,
-    readers: &[(String, PublicKey)],
+    readers: &[Reader],
 ) -> Result<SealedName, ClientError> {
     let revision = u64::try_from(revision)
         .map_err(|_| ClientError::InvalidResponse("negative name revision".into()))?;
-    let members: Vec<(&str, &PublicKey)> = readers.iter().map(|(u, k)| (u.as_str(), k)).collect();
-    let sealed = crypto::seal_name(signer, conversation_id, revision, name, &members)?;
+    let members: Vec<(&str, &PublicKey)> = readers
+        .iter()
+        .map(|r| (r.username.as_str(), &r.key))
+        .collect();
+    let sealed = crypto::seal_name_keyed(signer, conversation_id, revision, name, &members)?;
     Ok(SealedName {
         revision: sealed.revision as i64,
         iv: sealed.iv.to_vec().into(),
         ciphertext: sealed.ciphertext.into(),
-        keys: wrapped_keys(sealed.recipients),
+        keys: wrapped_keys(sealed.recipients, readers),
         signature: sealed.signature.into(),
+        signature_version: Some(sealed.version.number()),
     })
 }
 
@@ -58,11 +77,19 @@ pub fn recipient_digests(
         .collect()
 }
 
-/// The wire form of the per-member key wraps the crypto core produced.
-pub fn wrapped_keys(recipients: Vec<crate::crypto::RecipientKey>) -> Vec<WrappedKey> {
+/// The wire form of the per-member key wraps the crypto core produced,
+/// each naming the index of the key it is wrapped for.
+pub fn wrapped_keys(
+    recipients: Vec<crate::crypto::RecipientKey>,
+    readers: &[Reader],
+) -> Vec<WrappedKey> {
     recipients
         .into_iter()
         .map(|r| WrappedKey {
+            key_index: readers
+                .iter()
+                .find(|reader| reader.username == r.username)
+                .and_then(|reader| reader.key_index),
             username: r.username,
             key: r.wrapped_key.into(),
         })
@@ -71,38 +98,54 @@ pub fn wrapped_keys(recipients: Vec<crate::crypto::RecipientKey>) -> Vec<Wrapped
 
 /// The members of a conversation that have a public key, parsed: who a name
 /// or a message is sealed for.
-pub fn member_keys(members: &[Member]) -> Result<Vec<(String, PublicKey)>, ClientError> {
+pub fn member_keys(members: &[Member]) -> Result<Vec<Reader>, ClientError> {
     members
         .iter()
         .filter(|m| !m.public_key.is_empty())
-        .map(|m| Ok((m.username.clone(), PublicKey::from_spki_der(&m.public_key)?)))
+        .map(|m| {
+            Ok(Reader {
+                username: m.username.clone(),
+                key: PublicKey::from_spki_der(&m.public_key)?,
+                key_index: m.key_index,
+            })
+        })
         .collect()
 }
 
-/// Opens the name of `conversation` as `reader`: `Ok(None)` when it has
-/// none. The signature is checked with the sealer's key from the member
-/// list, so a name sealed by someone who is no longer a member (or whose
-/// key has changed since) is refused, never shown as genuine.
-pub fn open(
-    conversation: &MessageConversation,
-    reader: &str,
-    reader_key: &PrivateKey,
-) -> Result<Option<String>, ClientError> {
+/// The member who sealed the name of `conversation`, who must be a member
+/// with a key: a name sealed by someone who left is refused.
+pub fn sealer_member(conversation: &MessageConversation) -> Result<Option<&Member>, ClientError> {
     let Some(name) = &conversation.name else {
         return Ok(None);
     };
-    let key = name.key.as_ref().ok_or(CryptoError::NotARecipient)?;
-    let sealer = conversation
+    conversation
         .members
         .iter()
         .find(|m| m.username == name.sealed_by && !m.public_key.is_empty())
+        .map(Some)
         .ok_or_else(|| {
             ClientError::InvalidResponse(format!(
                 "the name was sealed by {}, who is not a member with a key",
                 name.sealed_by
             ))
-        })?;
-    let sealer_key = PublicKey::from_spki_der(&sealer.public_key)?;
+        })
+}
+
+/// Opens the name of `conversation` as `reader` with `reader_key` (the
+/// reader's key the name key is wrapped for), checking the signature with
+/// `sealer_key` (the sealer's key at `sealer_key_index`, which the caller
+/// found in the sealer's trusted chain): `Ok(None)` when it has none.
+pub fn open(
+    conversation: &MessageConversation,
+    reader: &str,
+    reader_key: &PrivateKey,
+    sealer_key: &PublicKey,
+) -> Result<Option<String>, ClientError> {
+    let Some(name) = &conversation.name else {
+        return Ok(None);
+    };
+    let key = name.key.as_ref().ok_or(CryptoError::NotARecipient)?;
+    let version = SignatureVersion::for_signer(name.signature_version.unwrap_or(1), sealer_key)?;
     let received = ReceivedName {
         conversation_id: conversation.id,
         revision: u64::try_from(name.revision)
@@ -116,12 +159,10 @@ pub fn open(
         recipients: recipient_digests(&name.recipients)?,
         wrapped_key: key.to_vec(),
         signature: name.signature.to_vec(),
+        version,
     };
     Ok(Some(crypto::open_name(
-        &received,
-        reader,
-        reader_key,
-        &sealer_key,
+        &received, reader, reader_key, sealer_key,
     )?))
 }
 
@@ -138,10 +179,9 @@ impl Session {
         let id = Uuid::new_v4();
         let name = match name {
             Some(name) => {
-                let mut readers = self.public_keys(members).await?;
-                readers.push((self.username().to_owned(), self.own_public_key()?));
-                readers.sort_by(|a, b| a.0.cmp(&b.0));
-                readers.dedup_by(|a, b| a.0 == b.0);
+                let mut names: Vec<&str> = members.to_vec();
+                names.push(self.username());
+                let readers = self.public_keys(&names).await?;
                 Some(self.seal_blocking(id, 1, name, readers).await?)
             }
             None => None,
@@ -188,7 +228,7 @@ impl Session {
         conversation: &MessageConversation,
         members: &[&str],
     ) -> Result<MessageConversation, ClientError> {
-        let name = match self.open_name(conversation)? {
+        let name = match self.open_name(conversation).await? {
             Some(name) => {
                 let readers = self.public_keys(members).await?;
                 Some(
@@ -223,7 +263,7 @@ impl Session {
         if !conversation.name.as_ref().is_some_and(|n| n.reseal) {
             return Ok(None);
         }
-        let Some(name) = self.open_name(conversation)? else {
+        let Some(name) = self.open_name(conversation).await? else {
             return Ok(None);
         };
         match self.rename_conversation(conversation, &name).await {
@@ -233,20 +273,48 @@ impl Session {
         }
     }
 
-    /// The name of `conversation`, opened with this session's key
-    /// ([`open`]).
-    pub fn open_name(
+    /// The name of `conversation`, opened with this session's key for it
+    /// ([`Session::own_key_at`]). The sealer's key is their current member
+    /// key, or, for a name they sealed before a rotation, the key their
+    /// history holds at `sealer_key_index`, trusted only when the history
+    /// links it to their current key (walking back from it). Frontends
+    /// that pin keys use [`crate::client::Chat`], which walks from the pin.
+    pub async fn open_name(
         &self,
         conversation: &MessageConversation,
     ) -> Result<Option<String>, ClientError> {
-        open(conversation, self.username(), self.require_signer()?)
+        let (Some(name), Some(sealer)) = (&conversation.name, sealer_member(conversation)?) else {
+            return Ok(None);
+        };
+        let current = PublicKey::from_spki_der(&sealer.public_key)?;
+        let wanted = name.sealer_key_index.unwrap_or(0);
+        let sealer_key = match sealer.key_index {
+            Some(index) if index != wanted => {
+                let history = self
+                    .user_keys(BaseUser {
+                        username: sealer.username.clone(),
+                    })
+                    .await?;
+                let chain = history::verify(&history, index, &current.fingerprint())?;
+                chain
+                    .key(wanted)
+                    .map(|k| k.key.clone())
+                    .ok_or_else(|| {
+                        ClientError::Unverified(format!(
+                            "the name was sealed with key {wanted} of {}, which their current key does not vouch for",
+                            sealer.username
+                        ))
+                    })?
+            }
+            _ => current,
+        };
+        let reader_key = self.own_key_at(name.key_index)?;
+        open(conversation, self.username(), reader_key, &sealer_key)
     }
 
-    /// The public keys of `usernames` from `user.get`, sorted by username.
-    async fn public_keys(
-        &self,
-        usernames: &[&str],
-    ) -> Result<Vec<(String, PublicKey)>, ClientError> {
+    /// The public keys of `usernames` from `user.get` with their indexes,
+    /// sorted by username.
+    async fn public_keys(&self, usernames: &[&str]) -> Result<Vec<Reader>, ClientError> {
         let mut keys = Vec::with_capacity(usernames.len());
         for username in usernames {
             let user = self
@@ -254,15 +322,15 @@ impl Session {
                     username: (*username).to_owned(),
                 })
                 .await?;
-            keys.push((user.username, PublicKey::from_spki_der(&user.public_key)?));
+            keys.push(Reader {
+                key: PublicKey::from_spki_der(&user.public_key)?,
+                key_index: Some(user.key_index),
+                username: user.username,
+            });
         }
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        keys.dedup_by(|a, b| a.0 == b.0);
+        keys.sort_by(|a, b| a.username.cmp(&b.username));
+        keys.dedup_by(|a, b| a.username == b.username);
         Ok(keys)
-    }
-
-    fn own_public_key(&self) -> Result<PublicKey, ClientError> {
-        Ok(self.require_signer()?.public_key().clone())
     }
 
     /// Seals on the blocking pool: one RSA-OAEP wrap per reader and a PSS
@@ -272,7 +340,7 @@ impl Session {
         conversation_id: Uuid,
         revision: i64,
         name: &str,
-        readers: Vec<(String, PublicKey)>,
+        readers: Vec<Reader>,
     ) -> Result<SealedName, ClientError> {
         let signer = self.require_signer()?.clone();
         let name = name.to_owned();

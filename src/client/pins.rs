@@ -27,6 +27,15 @@ struct ServerPins {
     /// Each user's key fingerprint, by username.
     #[serde(default)]
     users: BTreeMap<String, String>,
+    /// The index in each user's key history of the pinned key, when known
+    /// (pins written before key histories have none; the key is then found
+    /// in the history by its fingerprint).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    indexes: BTreeMap<String, i64>,
+    /// Keys of each user pinned before the person accepted an unexplained
+    /// change, as (index, fingerprint): what they signed stays verified.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    earlier: BTreeMap<String, Vec<(i64, String)>>,
 }
 
 /// The pinned fingerprints, loaded from and saved to one file (mode 0600).
@@ -116,12 +125,59 @@ impl PinStore {
         username: &str,
         fingerprint: &Fingerprint,
     ) -> Result<(), ClientError> {
-        self.pins
-            .entry(normalise(url))
-            .or_default()
+        let entry = self.pins.entry(normalise(url)).or_default();
+        let previous = entry
             .users
             .insert(username.to_owned(), fingerprint.to_string());
+        if let (Some(previous), Some(index)) = (previous, entry.indexes.remove(username))
+            && previous != fingerprint.to_string()
+        {
+            let earlier = entry.earlier.entry(username.to_owned()).or_default();
+            if !earlier.contains(&(index, previous.clone())) {
+                earlier.push((index, previous));
+            }
+        }
         self.save()
+    }
+
+    /// The keys of `username` on `url` pinned before an accepted change,
+    /// as (index, fingerprint).
+    pub fn earlier_user_pins(&self, url: &str, username: &str) -> Vec<(i64, String)> {
+        self.pins
+            .get(&normalise(url))
+            .and_then(|p| p.earlier.get(username))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Pins `fingerprint` at `index` of `username`'s key history on `url`,
+    /// replacing any other: after a verified rotation, or on first use.
+    pub fn pin_user_at(
+        &mut self,
+        url: &str,
+        username: &str,
+        fingerprint: &Fingerprint,
+        index: i64,
+    ) -> Result<(), ClientError> {
+        let entry = self.pins.entry(normalise(url)).or_default();
+        let fingerprint = fingerprint.to_string();
+        if entry.users.get(username) == Some(&fingerprint)
+            && entry.indexes.get(username) == Some(&index)
+        {
+            return Ok(());
+        }
+        entry.users.insert(username.to_owned(), fingerprint);
+        entry.indexes.insert(username.to_owned(), index);
+        self.save()
+    }
+
+    /// The index pinned with `username`'s key on `url`, if known.
+    pub fn user_index(&self, url: &str, username: &str) -> Option<i64> {
+        self.pins
+            .get(&normalise(url))?
+            .indexes
+            .get(username)
+            .copied()
     }
 
     /// The fingerprint pinned for the server at `url`, if any.

@@ -7,6 +7,8 @@
 //! check that it echoes the `request_id` and that its `created_at` is within
 //! the freshness window. Only then is the payload handed back.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -16,9 +18,9 @@ use crate::bodies::Request;
 use crate::client::error::ClientError;
 use crate::client::generated::{Exchange, http};
 use crate::crypto::{
-    Fingerprint, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
+    Fingerprint, KeyRing, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
 };
-use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, References};
+use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, KeyHistory, References};
 
 /// Paces retries of requests the server refused with its per-address
 /// limit (a plain `rate_limited`, before it read or handled anything, so
@@ -84,7 +86,12 @@ pub struct Session {
     server_key: PublicKey,
     window: Duration,
     username: String,
-    signer: Option<PrivateKey>,
+    /// The user's key ring: the current key signs, earlier ones open what
+    /// was wrapped for them.
+    keys: Option<KeyRing>,
+    /// Which of the user's keys each index of their history names, as far
+    /// as this session learned it ([`Session::learn_own_history`]).
+    own_indexes: Mutex<BTreeMap<i64, Fingerprint>>,
 }
 
 impl Session {
@@ -123,7 +130,8 @@ impl Session {
             server_key,
             window: Duration::from_secs(references.freshness_window_seconds.max(0) as u64),
             username: username.to_owned(),
-            signer,
+            keys: signer.map(KeyRing::single),
+            own_indexes: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -171,14 +179,58 @@ impl Session {
     /// The signing key, or an error naming what is missing: sealing names
     /// and messages needs the user's private key.
     pub fn require_signer(&self) -> Result<&PrivateKey, ClientError> {
-        self.signer.as_ref().ok_or_else(|| {
+        Ok(self.require_keys()?.current())
+    }
+
+    /// The key ring, or an error naming what is missing.
+    pub fn require_keys(&self) -> Result<&KeyRing, ClientError> {
+        self.keys.as_ref().ok_or_else(|| {
             ClientError::InvalidResponse("this session has no private key to sign with".into())
         })
     }
 
-    /// Replaces the signing key (after `user.complete` or a key rotation).
+    /// Replaces the key ring with this one key (after `user.complete`).
     pub fn set_signer(&mut self, signer: Option<PrivateKey>) {
-        self.signer = signer;
+        self.set_keys(signer.map(KeyRing::single));
+    }
+
+    /// Replaces the key ring (after a login or a key rotation).
+    pub fn set_keys(&mut self, keys: Option<KeyRing>) {
+        self.keys = keys;
+    }
+
+    /// Learns which key each index of the user's own history names, so
+    /// that content wrapped for an earlier key opens with that key
+    /// ([`Session::own_key_at`]). The history need not be verified: a wrong
+    /// one only makes an unwrap fail.
+    pub fn learn_own_history(&self, history: &KeyHistory) {
+        let mut indexes = self.own_indexes.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in &history.keys {
+            indexes.insert(entry.index, Fingerprint::of_spki_der(&entry.public_key));
+        }
+    }
+
+    /// The private key for content wrapped for the user's key at `index`
+    /// (`Message.key_index`, `ConversationName.key_index`): the ring's key
+    /// with that index's fingerprint. `None` (a key recorded before the
+    /// server kept key history) means index 0. Before the session learned
+    /// its history, the current key.
+    pub fn own_key_at(&self, index: Option<i64>) -> Result<&PrivateKey, ClientError> {
+        let ring = self.require_keys()?;
+        let indexes = self.own_indexes.lock().unwrap_or_else(|p| p.into_inner());
+        if indexes.is_empty() {
+            return Ok(ring.current());
+        }
+        let index = index.unwrap_or(0);
+        indexes
+            .get(&index)
+            .and_then(|fingerprint| ring.find(fingerprint))
+            .ok_or_else(|| {
+                ClientError::Local(format!(
+                    "this was sealed for key {index} of {}, which this device does not hold: log in again with the sync password, or import a key file that holds it",
+                    self.username
+                ))
+            })
     }
 
     /// The Body for `request`, with a fresh `request_id` and the current time.
@@ -203,7 +255,11 @@ impl Session {
     ) -> Result<(EncryptedBody, RequestSecret), ClientError> {
         let json = serde_json::to_vec(body)?;
         let server_key = self.server_key.clone();
-        let signer = if sign { self.signer.clone() } else { None };
+        let signer = if sign {
+            self.keys.as_ref().map(|k| k.current().clone())
+        } else {
+            None
+        };
         let (envelope, secret) =
             tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
                 .await

@@ -159,6 +159,10 @@ impl<'a> Socket<'a> {
     }
 }
 
+/// The close codes that end a session for good (api.yml, "Key history"):
+/// 4001 the key was replaced, 4002 the user was reset, 4003 deleted.
+pub const KEY_CLOSE_CODES: std::ops::RangeInclusive<u16> = 4001..=4003;
+
 async fn next_text(stream: &mut Stream) -> Result<String, ClientError> {
     loop {
         match stream.next().await {
@@ -168,6 +172,14 @@ async fn next_text(stream: &mut Stream) -> Result<String, ClientError> {
                 return Err(ClientError::InvalidResponse(
                     "unexpected binary frame".into(),
                 ));
+            }
+            Some(Ok(Message::Close(Some(frame))))
+                if (KEY_CLOSE_CODES).contains(&u16::from(frame.code)) =>
+            {
+                return Err(ClientError::SessionEnded {
+                    code: frame.code.into(),
+                    reason: frame.reason.to_string(),
+                });
             }
             Some(Ok(Message::Close(_))) | None => {
                 return Err(ClientError::Transport(

@@ -23,7 +23,6 @@ use secrets::{read_secret, secret_from};
 use crate::bodies::Event;
 use crate::client::chat::{CompleteOptions, to_model};
 use crate::client::messages::FileToSend;
-use crate::client::names;
 use crate::client::{Bodies as _, Chat, ClientError, EventStream, Home};
 use crate::crypto::{Fingerprint, KeyFile};
 use crate::models::{BaseConversation, ErrorCode, UpdateUser};
@@ -107,9 +106,6 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                     None => read_secret("Sync password")?,
                 })
             };
-            if sync && has_local {
-                home.forget_key(&cli.server, chat.username())?;
-            }
             let password = password_for(&cli.password_file, "Password of your key")?;
             chat.login(
                 password.as_bytes(),
@@ -275,14 +271,21 @@ async fn conversation(
                 .create_conversation(&members, name.as_deref())
                 .await
                 .map_err(explain)?;
+            chat.check_sealers(std::slice::from_ref(&created))
+                .await
+                .map_err(explain)?;
             printer.conversation(chat, &created, false)?;
         }
         ConversationCommand::List => {
             let list = chat.session().conversation_list().await.map_err(explain)?;
+            chat.check_sealers(&list.items).await.map_err(explain)?;
             printer.conversations(chat, &list.items)?;
         }
         ConversationCommand::Show { id } => {
             let conversation = chat.conversation(id).await.map_err(explain)?;
+            chat.check_sealers(std::slice::from_ref(&conversation))
+                .await
+                .map_err(explain)?;
             printer.conversation(chat, &conversation, true)?;
             let opened = chat
                 .open_all(&conversation, conversation.messages.clone())
@@ -295,6 +298,9 @@ async fn conversation(
             let renamed = chat
                 .session()
                 .rename_conversation(&current, &name)
+                .await
+                .map_err(explain)?;
+            chat.check_sealers(std::slice::from_ref(&renamed))
                 .await
                 .map_err(explain)?;
             printer.conversation(chat, &renamed, false)?;
@@ -310,6 +316,9 @@ async fn conversation(
             let updated = chat
                 .session()
                 .set_members(&current, &members)
+                .await
+                .map_err(explain)?;
+            chat.check_sealers(std::slice::from_ref(&updated))
                 .await
                 .map_err(explain)?;
             printer.conversation(chat, &updated, false)?;
@@ -433,7 +442,17 @@ async fn watch(
                     .pop()
             }
             Event::ConversationUpdated(c) | Event::ConversationCreated(c) => {
+                chat.check_sealers(std::slice::from_ref(c))
+                    .await
+                    .map_err(explain)?;
                 conversations.insert(c.id, c.clone());
+                None
+            }
+            Event::UserKeyChanged(user) => {
+                // Verified again on next use: a rotation is followed, an
+                // unexplained change warns then.
+                chat.forget_chain(&user.username);
+                conversations.clear();
                 None
             }
             _ => None,
@@ -606,6 +625,15 @@ fn explain(error: ClientError) -> anyhow::Error {
             "the server's answer is outside the freshness window: {why}; this machine's clock is probably off"
         ),
         ClientError::Transport(why) => anyhow!("cannot reach the server: {why}"),
+        ClientError::RotatedElsewhere { username, .. } => anyhow!(
+            "the key of {username} was rotated on another device, and this machine holds only earlier keys. Run `nanochat-client login --sync` to fetch the new key ring if the server keeps a copy, or `nanochat-client keys import FILE` with a key file exported after the rotation"
+        ),
+        ClientError::SessionEnded { code: 4002, reason } => anyhow!(
+            "the operator reset this account ({reason}); complete it again with `nanochat-client complete` and the new token"
+        ),
+        ClientError::SessionEnded { code: 4003, reason } => {
+            anyhow!("this account was deleted ({reason})")
+        }
         other => anyhow!("{other}"),
     }
 }
@@ -614,7 +642,7 @@ fn explain(error: ClientError) -> anyhow::Error {
 fn name_of(chat: &Chat, conversation: &crate::models::MessageConversation) -> Option<String> {
     conversation.name.as_ref()?;
     Some(match chat.key() {
-        Ok(key) => match names::open(conversation, chat.username(), key) {
+        Ok(_) => match chat.name_now(conversation) {
             Ok(Some(name)) => name,
             Ok(None) => return None,
             Err(e) => format!("(name unreadable: {e})"),

@@ -54,3 +54,40 @@ pub(crate) mod secret {
             .map_err(|_| serde::de::Error::custom("invalid base64"))
     }
 }
+
+/// `#[serde(with = "b64::secrets")]` for a list of `Zeroizing<Vec<u8>>`, as
+/// [`secret`] does for one.
+pub(crate) mod secrets {
+    use serde::ser::SerializeSeq as _;
+
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        v: &[Zeroizing<Vec<u8>>],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for item in v {
+            seq.serialize_element(&*Zeroizing::new(encode(item)))?;
+        }
+        seq.end()
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Zeroizing<Vec<u8>>>, D::Error> {
+        let items: Vec<Zeroizing<String>> = Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(Zeroizing::new)
+            .collect();
+        items
+            .iter()
+            .map(|s| {
+                STANDARD
+                    .decode(s.as_bytes())
+                    .map(Zeroizing::new)
+                    .map_err(|_| serde::de::Error::custom("invalid base64"))
+            })
+            .collect()
+    }
+}

@@ -13,7 +13,13 @@
 //! matches its entry in the signed list ([`open_message`]).
 //!
 //! Editing a message repeats all of this with a fresh `C` (call
-//! [`seal_message`] again with the same message id).
+//! [`seal_message_keyed`] again with the same message id).
+//!
+//! Signature versions ([`SignatureVersion`]): version 1 signs the canonical
+//! bytes; version 2 ([`seal_message_keyed`], what clients send) signs the
+//! keyed bytes, which also bind the signer's key fingerprint, so that a
+//! reader verifying an old message against a user's key history knows
+//! which key made it.
 
 use std::fmt;
 
@@ -27,11 +33,13 @@ use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
 };
-pub use super::sealing::{RecipientDigest, RecipientKey};
+pub use super::sealing::{RecipientDigest, RecipientKey, SignatureVersion};
 use super::{CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, key_from_unwrapped, sha256};
 
 /// Domain-separation string, the first field of the signed bytes.
 pub const MESSAGE_DOMAIN: &[u8] = b"nanochat/v1 message";
+/// Domain-separation string of the keyed bytes (signature version 2).
+pub const KEYED_MESSAGE_DOMAIN: &[u8] = b"nanochat/v1 keyed message";
 
 /// The plaintext of a message's `content` ciphertext.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +109,10 @@ pub struct SealedMessage {
     pub attachment: Option<SealedAttachment>,
     /// One wrapped key per member, sorted by username bytes.
     pub recipients: Vec<RecipientKey>,
-    /// RSA-PSS signature of the sender over [`message_signed_bytes`].
+    /// RSA-PSS signature of the sender over [`message_signed_bytes_as`].
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers.
+    pub version: SignatureVersion,
 }
 
 impl SealedMessage {
@@ -118,7 +128,8 @@ impl SealedMessage {
 
     /// The canonical signed bytes of this message.
     pub fn signed_bytes(&self) -> Result<Vec<u8>> {
-        message_signed_bytes(
+        message_signed_bytes_as(
+            self.version,
             &self.conversation_id,
             &self.message_id,
             &self.content_iv,
@@ -130,7 +141,8 @@ impl SealedMessage {
 
     /// Checks the sender's signature (the server may do this on upload).
     pub fn verify_signature(&self, sender: &PublicKey) -> Result<()> {
-        sender.verify_pss(&self.signed_bytes()?, &self.signature)
+        self.version
+            .verify(sender, &self.signed_bytes()?, &self.signature)
     }
 
     /// What the server returns to reader `username`: its own wrapped key and
@@ -146,6 +158,7 @@ impl SealedMessage {
             recipients: self.recipient_digests(),
             wrapped_key: own.wrapped_key.clone(),
             signature: self.signature.clone(),
+            version: self.version,
         })
     }
 }
@@ -169,12 +182,16 @@ pub struct ReceivedMessage {
     pub wrapped_key: Vec<u8>,
     /// The sender's RSA-PSS signature.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers (for [`SignatureVersion::Keyed`],
+    /// the fingerprint of the key the reader verifies with).
+    pub version: SignatureVersion,
 }
 
 impl ReceivedMessage {
     /// The canonical signed bytes as the reader reconstructs them.
     pub fn signed_bytes(&self) -> Result<Vec<u8>> {
-        message_signed_bytes(
+        message_signed_bytes_as(
+            self.version,
             &self.conversation_id,
             &self.message_id,
             &self.content_iv,
@@ -271,9 +288,33 @@ pub fn message_signed_bytes(
     attachment_digest: Option<&[u8; 32]>,
     recipients: &[RecipientDigest],
 ) -> Result<Vec<u8>> {
+    message_signed_bytes_as(
+        SignatureVersion::V1,
+        conversation_id,
+        message_id,
+        content_iv,
+        content,
+        attachment_digest,
+        recipients,
+    )
+}
+
+/// The signed bytes of `version`: [`message_signed_bytes`] for version 1;
+/// for version 2 (keyed), the same fields with the first replaced by two,
+/// ASCII `nanochat/v1 keyed message` and the signer's key fingerprint (32
+/// bytes).
+pub fn message_signed_bytes_as(
+    version: SignatureVersion,
+    conversation_id: &Uuid,
+    message_id: &Uuid,
+    content_iv: &[u8; IV_LEN],
+    content: &[u8],
+    attachment_digest: Option<&[u8; 32]>,
+    recipients: &[RecipientDigest],
+) -> Result<Vec<u8>> {
     let recipients = CanonicalRecipients::new(recipients)?;
-    let mut out = Vec::with_capacity(200 + content.len() + recipients.encoded_len());
-    put_field(&mut out, MESSAGE_DOMAIN)?;
+    let mut out = Vec::with_capacity(240 + content.len() + recipients.encoded_len());
+    version.put_domain(&mut out, MESSAGE_DOMAIN, KEYED_MESSAGE_DOMAIN)?;
     put_uuid(&mut out, conversation_id)?;
     put_uuid(&mut out, message_id)?;
     put_field(&mut out, content_iv)?;
@@ -295,6 +336,52 @@ pub fn seal_message(
 ) -> Result<SealedMessage> {
     seal_message_from(
         &mut Draws::os(&mut OsRng),
+        false,
+        sender,
+        conversation_id,
+        message_id,
+        content,
+        attachment,
+        members,
+    )
+}
+
+/// [`seal_message`] signing the keyed bytes (signature version 2), which
+/// bind the sender's key: what clients send.
+pub fn seal_message_keyed(
+    sender: &PrivateKey,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    content: &[u8],
+    attachment: Option<&[u8]>,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedMessage> {
+    seal_message_from(
+        &mut Draws::os(&mut OsRng),
+        true,
+        sender,
+        conversation_id,
+        message_id,
+        content,
+        attachment,
+        members,
+    )
+}
+
+/// [`seal_message_keyed`] with an explicit RNG (draws as
+/// [`seal_message_with_rng`]).
+pub fn seal_message_keyed_with_rng<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    sender: &PrivateKey,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    content: &[u8],
+    attachment: Option<&[u8]>,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedMessage> {
+    seal_message_from(
+        &mut Draws::caller(rng),
+        true,
         sender,
         conversation_id,
         message_id,
@@ -323,6 +410,7 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
 ) -> Result<SealedMessage> {
     seal_message_from(
         &mut Draws::caller(rng),
+        false,
         sender,
         conversation_id,
         message_id,
@@ -332,8 +420,10 @@ pub fn seal_message_with_rng<R: TryCryptoRng + ?Sized>(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn seal_message_from<R: TryCryptoRng + ?Sized>(
     draws: &mut Draws<'_, R>,
+    keyed: bool,
     sender: &PrivateKey,
     conversation_id: Uuid,
     message_id: Uuid,
@@ -368,6 +458,11 @@ fn seal_message_from<R: TryCryptoRng + ?Sized>(
         attachment: sealed_attachment,
         recipients,
         signature: Vec::new(),
+        version: if keyed {
+            SignatureVersion::Keyed(sender.fingerprint())
+        } else {
+            SignatureVersion::V1
+        },
     };
     let signed = message.signed_bytes()?;
     message.signature = draws.sign_pss(sender, &signed)?;
@@ -390,7 +485,9 @@ pub fn open_message(
     sender_key: &PublicKey,
 ) -> Result<OpenedMessage> {
     check_own_entry(&message.recipients, reader_username, &message.wrapped_key)?;
-    sender_key.verify_pss(&message.signed_bytes()?, &message.signature)?;
+    message
+        .version
+        .verify(sender_key, &message.signed_bytes()?, &message.signature)?;
     let unwrapped = reader_key.decrypt_oaep(&message.wrapped_key)?;
     let content_key = ContentKey(key_from_unwrapped(&unwrapped)?);
     let content = aead::decrypt(&content_key.0, &message.content_iv, &[], &message.content)?;

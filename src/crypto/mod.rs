@@ -27,6 +27,9 @@
 //! - [`password`]: [`EncryptedPrivateKey`], a private key under an
 //!   Argon2id-derived key.
 //! - [`keyfile`]: [`KeyFile`], the JSON export/import format.
+//! - [`ring`]: [`KeyRing`], a user's current and earlier private keys.
+//! - [`succession`]: the signed bytes of a key rotation and the check of
+//!   one link of a key history.
 //!
 //! Randomness: every function that draws randomness has a `*_with_rng` form
 //! taking any [`TryCryptoRng`] (tests use a seeded ChaCha20 to produce
@@ -43,7 +46,8 @@ pub mod keyfile;
 pub mod keys;
 pub mod name;
 pub mod password;
-pub mod rotation;
+pub mod ring;
+pub mod succession;
 
 mod b64;
 mod rsa_backend;
@@ -52,8 +56,9 @@ mod sealing;
 pub use backend::RsaBackend;
 pub use content::{
     MessageContent, OpenedMessage, ReceivedMessage, RecipientDigest, RecipientKey,
-    SealedAttachment, SealedMessage, message_signed_bytes, open_message, seal_message,
-    seal_message_with_rng,
+    SealedAttachment, SealedMessage, SignatureVersion, message_signed_bytes,
+    message_signed_bytes_as, open_message, seal_message, seal_message_keyed,
+    seal_message_keyed_with_rng, seal_message_with_rng,
 };
 pub use envelope::{
     EventEnvelope, EventKey, EventReceiver, EventSealer, OpenedRequest, RequestEnvelope,
@@ -64,10 +69,12 @@ pub use keyfile::{KeyFile, KeyFilePrivateKey};
 pub use keys::{Fingerprint, PrivateKey, PublicKey};
 pub use name::{
     MAX_NAME_CHARS, NAME_DOMAIN, ReceivedName, SealedName, check_name, name_signed_bytes,
-    open_name, seal_name, seal_name_with_rng,
+    name_signed_bytes_as, open_name, seal_name, seal_name_keyed, seal_name_keyed_with_rng,
+    seal_name_with_rng,
 };
 pub use password::{EncryptedPrivateKey, KdfParams};
-pub use rotation::key_rotation_bytes;
+pub use ring::KeyRing;
+pub use succession::{Succession, key_succession_bytes, verify_link};
 
 /// The operating system's CSPRNG (getrandom). Fallible: a failure surfaces as
 /// [`CryptoError::Rng`], never as a panic.

@@ -27,12 +27,14 @@ use super::sealing::{
     CanonicalRecipients, check_own_entry, own_key, put_field, put_uuid, sorted_members,
     wrap_for_members,
 };
-use super::sealing::{RecipientDigest, RecipientKey};
+use super::sealing::{RecipientDigest, RecipientKey, SignatureVersion};
 use super::{CryptoError, Draws, OsRng, PrivateKey, PublicKey, Result, key_from_unwrapped};
 
 /// Domain-separation string, the first field of the signed bytes: a
 /// signature over a name can never be replayed as a message signature.
 pub const NAME_DOMAIN: &[u8] = b"nanochat/v1 conversation name";
+/// Domain-separation string of the keyed bytes (signature version 2).
+pub const KEYED_NAME_DOMAIN: &[u8] = b"nanochat/v1 keyed conversation name";
 
 /// The longest accepted name, in Unicode scalar values (not bytes, so that a
 /// non-Latin name gets the same room as a Latin one).
@@ -81,8 +83,10 @@ pub struct SealedName {
     pub ciphertext: Vec<u8>,
     /// One wrapped key per member, sorted by username bytes.
     pub recipients: Vec<RecipientKey>,
-    /// RSA-PSS signature of the sealer over [`name_signed_bytes`].
+    /// RSA-PSS signature of the sealer over [`name_signed_bytes_as`].
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers.
+    pub version: SignatureVersion,
 }
 
 impl SealedName {
@@ -93,7 +97,8 @@ impl SealedName {
 
     /// The canonical signed bytes of this name.
     pub fn signed_bytes(&self) -> Result<Vec<u8>> {
-        name_signed_bytes(
+        name_signed_bytes_as(
+            self.version,
             &self.conversation_id,
             self.revision,
             &self.iv,
@@ -104,7 +109,8 @@ impl SealedName {
 
     /// Checks the sealer's signature (the server may do this on upload).
     pub fn verify_signature(&self, sealer: &PublicKey) -> Result<()> {
-        sealer.verify_pss(&self.signed_bytes()?, &self.signature)
+        self.version
+            .verify(sealer, &self.signed_bytes()?, &self.signature)
     }
 
     /// What the server returns to reader `username`: its own wrapped key and
@@ -119,6 +125,7 @@ impl SealedName {
             recipients: self.recipient_digests(),
             wrapped_key: own.wrapped_key.clone(),
             signature: self.signature.clone(),
+            version: self.version,
         })
     }
 }
@@ -151,12 +158,16 @@ pub struct ReceivedName {
     pub wrapped_key: Vec<u8>,
     /// The sealer's RSA-PSS signature.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers (for [`SignatureVersion::Keyed`],
+    /// the fingerprint of the key the reader verifies with).
+    pub version: SignatureVersion,
 }
 
 impl ReceivedName {
     /// The canonical signed bytes as the reader reconstructs them.
     pub fn signed_bytes(&self) -> Result<Vec<u8>> {
-        name_signed_bytes(
+        name_signed_bytes_as(
+            self.version,
             &self.conversation_id,
             self.revision,
             &self.iv,
@@ -209,18 +220,41 @@ pub fn name_signed_bytes(
     ciphertext: &[u8],
     recipients: &[RecipientDigest],
 ) -> Result<Vec<u8>> {
+    name_signed_bytes_as(
+        SignatureVersion::V1,
+        conversation_id,
+        revision,
+        iv,
+        ciphertext,
+        recipients,
+    )
+}
+
+/// The signed bytes of `version`: [`name_signed_bytes`] for version 1; for
+/// version 2 (keyed), the same fields with the first replaced by two, ASCII
+/// `nanochat/v1 keyed conversation name` and the sealer's key fingerprint
+/// (32 bytes).
+pub fn name_signed_bytes_as(
+    version: SignatureVersion,
+    conversation_id: &Uuid,
+    revision: u64,
+    iv: &[u8; IV_LEN],
+    ciphertext: &[u8],
+    recipients: &[RecipientDigest],
+) -> Result<Vec<u8>> {
     check_revision(revision)?;
     let recipients = CanonicalRecipients::new(recipients)?;
     let mut out = Vec::with_capacity(
-        4 * 5
-            + NAME_DOMAIN.len()
+        4 * 6
+            + 32
+            + KEYED_NAME_DOMAIN.len()
             + uuid::fmt::Hyphenated::LENGTH
             + 8
             + IV_LEN
             + ciphertext.len()
             + recipients.encoded_len(),
     );
-    put_field(&mut out, NAME_DOMAIN)?;
+    version.put_domain(&mut out, NAME_DOMAIN, KEYED_NAME_DOMAIN)?;
     put_uuid(&mut out, conversation_id)?;
     put_field(&mut out, &revision.to_be_bytes())?;
     put_field(&mut out, iv)?;
@@ -248,6 +282,47 @@ pub fn seal_name(
 ) -> Result<SealedName> {
     seal_name_from(
         &mut Draws::os(&mut OsRng),
+        false,
+        sealer,
+        conversation_id,
+        revision,
+        name,
+        members,
+    )
+}
+
+/// [`seal_name`] signing the keyed bytes (signature version 2), which bind
+/// the sealer's key: what clients send.
+pub fn seal_name_keyed(
+    sealer: &PrivateKey,
+    conversation_id: Uuid,
+    revision: u64,
+    name: &str,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedName> {
+    seal_name_from(
+        &mut Draws::os(&mut OsRng),
+        true,
+        sealer,
+        conversation_id,
+        revision,
+        name,
+        members,
+    )
+}
+
+/// [`seal_name_keyed`] with an explicit RNG (draws as [`seal_name_with_rng`]).
+pub fn seal_name_keyed_with_rng<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    sealer: &PrivateKey,
+    conversation_id: Uuid,
+    revision: u64,
+    name: &str,
+    members: &[(&str, &PublicKey)],
+) -> Result<SealedName> {
+    seal_name_from(
+        &mut Draws::caller(rng),
+        true,
         sealer,
         conversation_id,
         revision,
@@ -274,6 +349,7 @@ pub fn seal_name_with_rng<R: TryCryptoRng + ?Sized>(
 ) -> Result<SealedName> {
     seal_name_from(
         &mut Draws::caller(rng),
+        false,
         sealer,
         conversation_id,
         revision,
@@ -284,6 +360,7 @@ pub fn seal_name_with_rng<R: TryCryptoRng + ?Sized>(
 
 fn seal_name_from<R: TryCryptoRng + ?Sized>(
     draws: &mut Draws<'_, R>,
+    keyed: bool,
     sealer: &PrivateKey,
     conversation_id: Uuid,
     revision: u64,
@@ -307,6 +384,11 @@ fn seal_name_from<R: TryCryptoRng + ?Sized>(
         ciphertext,
         recipients,
         signature: Vec::new(),
+        version: if keyed {
+            SignatureVersion::Keyed(sealer.fingerprint())
+        } else {
+            SignatureVersion::V1
+        },
     };
     let signed = sealed.signed_bytes()?;
     sealed.signature = draws.sign_pss(sealer, &signed)?;
@@ -335,7 +417,8 @@ pub fn open_name(
     sealer_key: &PublicKey,
 ) -> Result<String> {
     check_own_entry(&name.recipients, reader_username, &name.wrapped_key)?;
-    sealer_key.verify_pss(&name.signed_bytes()?, &name.signature)?;
+    name.version
+        .verify(sealer_key, &name.signed_bytes()?, &name.signature)?;
     let unwrapped = reader_key.decrypt_oaep(&name.wrapped_key)?;
     let n = key_from_unwrapped(&unwrapped)?;
     let plaintext = aead::decrypt(&n, &name.iv, &[], &name.ciphertext)?;
@@ -538,6 +621,7 @@ mod tests {
                 recipients,
                 wrapped_key,
                 signature: alice().sign_pss(&signed).unwrap(),
+                version: SignatureVersion::V1,
             };
             assert!(
                 matches!(open_as_bob(&r), Err(CryptoError::Malformed(_))),

@@ -10,6 +10,11 @@
 //! above 2 GiB, [`KdfParams::MAX_WORK`]) before running Argon2, so a crafted
 //! blob can neither weaken nor stall the client.
 //!
+//! Version 2 holds a [`KeyRing`] instead of one key: the same construction
+//! over the ring bytes, with AAD `"nanochat/v1 private-key ring"`. A ring
+//! of one key is written as version 1, which clients that predate rings
+//! still read.
+//!
 //! JSON (base64 standard with padding for binary fields):
 //! `{"version":1,"kdf":"argon2id","m_cost":19456,"t_cost":2,"p_cost":1,
 //! "salt":"<16 bytes>","iv":"<12 bytes>","ciphertext":"<PKCS#8 + tag>"}`.
@@ -22,12 +27,16 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::aead::{self, IV_LEN, KEY_LEN, TAG_LEN};
-use super::{CryptoError, OsRng, PrivateKey, Result, b64, fill_random};
+use super::{CryptoError, KeyRing, OsRng, PrivateKey, Result, b64, fill_random};
 
-/// AES-GCM AAD of an encrypted private key.
+/// AES-GCM AAD of an encrypted private key (version 1).
 pub const PRIVATE_KEY_AAD: &[u8] = b"nanochat/v1 private-key";
-/// The only format version.
+/// AES-GCM AAD of an encrypted key ring (version 2).
+pub const KEY_RING_AAD: &[u8] = b"nanochat/v1 private-key ring";
+/// The format version of one encrypted key.
 pub const ENCRYPTED_PRIVATE_KEY_VERSION: u32 = 1;
+/// The format version of an encrypted key ring.
+pub const ENCRYPTED_KEY_RING_VERSION: u32 = 2;
 /// Salt length in bytes.
 pub const SALT_LEN: usize = 16;
 
@@ -121,7 +130,7 @@ pub enum Kdf {
 /// Fields are public for transport; [`Self::decrypt`] validates all of them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncryptedPrivateKey {
-    /// Format version, 1.
+    /// Format version: 1 (one key) or 2 (a key ring).
     pub version: u32,
     /// Always [`Kdf::Argon2id`].
     pub kdf: Kdf,
@@ -158,6 +167,38 @@ impl EncryptedPrivateKey {
         password: &[u8],
         params: KdfParams,
     ) -> Result<Self> {
+        let der = key.to_pkcs8_der()?;
+        Self::seal(rng, ENCRYPTED_PRIVATE_KEY_VERSION, &der, password, params)
+    }
+
+    /// Encrypts a key ring under `password` (default parameters, OS RNG):
+    /// version 1 when it holds one key, version 2 otherwise.
+    pub fn encrypt_ring(ring: &KeyRing, password: &[u8]) -> Result<Self> {
+        Self::encrypt_ring_with_rng(&mut OsRng, ring, password, KdfParams::DEFAULT)
+    }
+
+    /// [`Self::encrypt_ring`] with explicit parameters and RNG (draws as
+    /// [`Self::encrypt_with_rng`]).
+    pub fn encrypt_ring_with_rng<R: TryCryptoRng + ?Sized>(
+        rng: &mut R,
+        ring: &KeyRing,
+        password: &[u8],
+        params: KdfParams,
+    ) -> Result<Self> {
+        if ring.len() == 1 {
+            return Self::encrypt_with_rng(rng, ring.current(), password, params);
+        }
+        let bytes = ring.to_bytes()?;
+        Self::seal(rng, ENCRYPTED_KEY_RING_VERSION, &bytes, password, params)
+    }
+
+    fn seal<R: TryCryptoRng + ?Sized>(
+        rng: &mut R,
+        version: u32,
+        plaintext: &[u8],
+        password: &[u8],
+        params: KdfParams,
+    ) -> Result<Self> {
         if password.is_empty() {
             return Err(CryptoError::Malformed("empty password"));
         }
@@ -167,10 +208,9 @@ impl EncryptedPrivateKey {
         let mut iv = [0u8; IV_LEN];
         fill_random(rng, &mut iv)?;
         let aes_key = params.derive_key(password, &salt)?;
-        let der = key.to_pkcs8_der()?;
-        let ciphertext = aead::encrypt(&aes_key, &iv, PRIVATE_KEY_AAD, &der)?;
+        let ciphertext = aead::encrypt(&aes_key, &iv, aad_of(version)?, plaintext)?;
         Ok(Self {
-            version: ENCRYPTED_PRIVATE_KEY_VERSION,
+            version,
             kdf: Kdf::Argon2id,
             m_cost: params.m_cost,
             t_cost: params.t_cost,
@@ -193,9 +233,7 @@ impl EncryptedPrivateKey {
     /// Checks version, parameters and lengths without running Argon2 (cheap;
     /// the server can call it before storing a blob).
     pub fn validate(&self) -> Result<()> {
-        if self.version != ENCRYPTED_PRIVATE_KEY_VERSION {
-            return Err(CryptoError::UnsupportedVersion(self.version));
-        }
+        aad_of(self.version)?;
         self.params().check()?;
         if self.salt.len() != SALT_LEN {
             return Err(CryptoError::BadLength {
@@ -215,20 +253,32 @@ impl EncryptedPrivateKey {
         Ok(())
     }
 
+    /// Decrypts with `password` and returns the current key (the only one
+    /// of a version 1 blob): see [`Self::decrypt_ring`].
+    pub fn decrypt(&self, password: &[u8]) -> Result<PrivateKey> {
+        Ok(self.decrypt_ring(password)?.current().clone())
+    }
+
     /// Decrypts with `password`: [`Self::validate`], Argon2id, AES-GCM
     /// ([`CryptoError::Decrypt`] for a wrong password or any tampering), then
-    /// the PKCS#8 import with its size policy.
-    pub fn decrypt(&self, password: &[u8]) -> Result<PrivateKey> {
+    /// the PKCS#8 import of every key with its size policy. A version 1
+    /// blob is a ring of one key.
+    pub fn decrypt_ring(&self, password: &[u8]) -> Result<KeyRing> {
         self.validate()?;
         let iv = aead::iv_from_slice(&self.iv)?;
         let aes_key = self.params().derive_key(password, &self.salt)?;
-        let der = Zeroizing::new(aead::decrypt(
+        let plain = Zeroizing::new(aead::decrypt(
             &aes_key,
             &iv,
-            PRIVATE_KEY_AAD,
+            aad_of(self.version)?,
             &self.ciphertext,
         )?);
-        PrivateKey::from_pkcs8_der(&der)
+        match self.version {
+            ENCRYPTED_PRIVATE_KEY_VERSION => {
+                Ok(KeyRing::single(PrivateKey::from_pkcs8_der(&plain)?))
+            }
+            _ => KeyRing::from_bytes(&plain),
+        }
     }
 
     /// Compact JSON.
@@ -240,6 +290,16 @@ impl EncryptedPrivateKey {
     pub fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str(json)
             .map_err(|_| CryptoError::Malformed("invalid EncryptedPrivateKey JSON"))
+    }
+}
+
+/// The AAD of a format version; any other version is
+/// [`CryptoError::UnsupportedVersion`].
+fn aad_of(version: u32) -> Result<&'static [u8]> {
+    match version {
+        ENCRYPTED_PRIVATE_KEY_VERSION => Ok(PRIVATE_KEY_AAD),
+        ENCRYPTED_KEY_RING_VERSION => Ok(KEY_RING_AAD),
+        other => Err(CryptoError::UnsupportedVersion(other)),
     }
 }
 

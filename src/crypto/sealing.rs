@@ -10,7 +10,67 @@ use rand_core::TryCryptoRng;
 use uuid::Uuid;
 
 use super::aead::KEY_LEN;
-use super::{CryptoError, Draws, PrivateKey, PublicKey, Result, sha256};
+use super::{CryptoError, Draws, Fingerprint, PrivateKey, PublicKey, Result, sha256};
+
+/// Which signed bytes a message or name signature covers (api.yml, "Keyed
+/// signatures").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SignatureVersion {
+    /// Version 1: the canonical bytes, which name no key.
+    #[default]
+    V1,
+    /// Version 2: the keyed bytes, which bind the signer's key fingerprint.
+    Keyed(Fingerprint),
+}
+
+impl SignatureVersion {
+    /// The wire number: 1 or 2.
+    pub fn number(&self) -> i32 {
+        match self {
+            SignatureVersion::V1 => 1,
+            SignatureVersion::Keyed(_) => 2,
+        }
+    }
+
+    /// The version `number` names for a signature by `signer` (1, 2, or
+    /// [`CryptoError::UnsupportedVersion`]).
+    pub fn for_signer(number: i32, signer: &PublicKey) -> Result<Self> {
+        match number {
+            1 => Ok(SignatureVersion::V1),
+            2 => Ok(SignatureVersion::Keyed(signer.fingerprint())),
+            other => Err(CryptoError::UnsupportedVersion(other.max(0) as u32)),
+        }
+    }
+
+    /// Appends the leading fields: `v1_domain`, or `keyed_domain` and the
+    /// fingerprint.
+    pub(crate) fn put_domain(
+        &self,
+        out: &mut Vec<u8>,
+        v1_domain: &[u8],
+        keyed_domain: &[u8],
+    ) -> Result<()> {
+        match self {
+            SignatureVersion::V1 => put_field(out, v1_domain),
+            SignatureVersion::Keyed(fingerprint) => {
+                put_field(out, keyed_domain)?;
+                put_field(out, fingerprint.as_bytes())
+            }
+        }
+    }
+
+    /// Verifies `signature` over `signed` with `signer`; a keyed version
+    /// must bind `signer`'s own fingerprint ([`CryptoError::BadSignature`]
+    /// otherwise, before any RSA work).
+    pub(crate) fn verify(&self, signer: &PublicKey, signed: &[u8], signature: &[u8]) -> Result<()> {
+        if let SignatureVersion::Keyed(fingerprint) = self
+            && *fingerprint != signer.fingerprint()
+        {
+            return Err(CryptoError::BadSignature);
+        }
+        signer.verify_pss(signed, signature)
+    }
+}
 
 /// One member's wrapped key (of a message's content or a conversation's
 /// name), as the sender produces it.

@@ -29,7 +29,7 @@ use super::{fixtures, mode};
 use crate::client::{messages, names};
 use crate::crypto::{
     self, CryptoError, MessageContent, OpenedMessage, RecipientKey, SealedAttachment,
-    SealedMessage, aead, message_signed_bytes, open_message,
+    SealedMessage, SignatureVersion, aead, message_signed_bytes_as, open_message,
 };
 use crate::models::{CreateMessage, Message, MessageConversation};
 
@@ -56,7 +56,12 @@ pub fn run(data: &[u8]) {
         3 => attachment(rest),
         _ => {
             if let Ok(conversation) = serde_json::from_slice::<MessageConversation>(rest) {
-                let _ = names::open(&conversation, "bob", &fixtures().bob);
+                let _ = names::open(
+                    &conversation,
+                    "bob",
+                    &fixtures().bob,
+                    fixtures().alice.public_key(),
+                );
                 for message in &conversation.messages {
                     received(message);
                 }
@@ -78,15 +83,15 @@ fn content_plaintext(data: &[u8]) {
 /// What a reader does with a message it received.
 fn received(message: &Message) {
     let f = fixtures();
-    if let Ok(parts) = messages::received(message) {
+    if let Ok(parts) = messages::received(message, f.alice.public_key()) {
         let _ = parts.signed_bytes();
     }
     for (reader, key) in [("bob", &f.bob), ("alice", &f.alice)] {
-        let (shown, opened) = messages::open(message, reader, key, Some(f.alice.public_key()));
+        let (shown, opened) = messages::open(message, reader, Ok(key), Ok(f.alice.public_key()));
         // Content is shown as genuine only with the key that opens it.
         assert_eq!(shown.content().is_some(), opened.is_some());
     }
-    let (shown, _) = messages::open(message, "bob", &f.bob, None);
+    let (shown, _) = messages::open(message, "bob", Ok(&f.bob), Err("unknown".into()));
     assert!(
         shown.content().is_none(),
         "no sender key, no verified content"
@@ -124,9 +129,17 @@ fn uploaded(upload: &CreateMessage) {
             })
             .collect(),
         signature: upload.signature.to_vec(),
+        version: match SignatureVersion::for_signer(
+            upload.signature_version.unwrap_or(1),
+            f.alice.public_key(),
+        ) {
+            Ok(version) => version,
+            Err(_) => return,
+        },
     };
     // The server's form of the signed bytes: digests it computed itself.
-    let server_bytes = message_signed_bytes(
+    let server_bytes = message_signed_bytes_as(
+        sealed.version,
         &sealed.conversation_id,
         &sealed.message_id,
         &sealed.content_iv,

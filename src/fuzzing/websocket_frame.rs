@@ -107,6 +107,8 @@ fn server() -> &'static Server {
             content_iv: sealed.content_iv.to_vec(),
             content: sealed.content.clone(),
             signature: sealed.signature.clone(),
+            signature_version: 1,
+            sender_key_index: Some(0),
             attachment: None,
             keys: sealed
                 .recipients
@@ -115,6 +117,7 @@ fn server() -> &'static Server {
                     username: r.username.clone(),
                     key_digest: crate::store::Digest::of(&r.wrapped_key),
                     wrapped_key: r.wrapped_key.clone(),
+                    key_index: Some(0),
                 })
                 .collect(),
         };

@@ -140,6 +140,11 @@ pub struct Rules {
     pub key_size: bool,
     /// Failed `user.sync` attempts are limited per user and per address.
     pub sync_limit: bool,
+    /// A rotation's succession proofs (by the current and the new key)
+    /// must verify.
+    pub key_succession: bool,
+    /// `user.keys` serves the history as stored, in index order.
+    pub key_history: bool,
 }
 
 impl Default for Rules {
@@ -161,6 +166,8 @@ impl Default for Rules {
             token_single_use: true,
             key_size: true,
             sync_limit: true,
+            key_succession: true,
+            key_history: true,
         }
     }
 }

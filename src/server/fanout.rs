@@ -53,15 +53,24 @@ struct Recorded {
     everyone_online: bool,
 }
 
-/// Where a recipient's own key goes, and each recipient's key.
+/// Where a recipient's own key goes, and each recipient's key with the
+/// index of the recipient's key it is wrapped for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "slot", content = "by_reader", rename_all = "snake_case")]
 enum ReaderKeys {
     /// The message's `key`; a recipient without one hears nothing.
-    Message(BTreeMap<String, Bytes>),
+    Message(BTreeMap<String, ReaderKey>),
     /// The conversation name's `key`; a recipient without one (reset by
     /// the operator) hears the conversation with no key.
-    Name(BTreeMap<String, Bytes>),
+    Name(BTreeMap<String, ReaderKey>),
+}
+
+/// One reader's wrapped key and the index of their key it is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ReaderKey {
+    key: Bytes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index: Option<i64>,
 }
 
 impl Fanout {
@@ -92,10 +101,16 @@ impl Fanout {
         event: fn(Message) -> Event,
         members_only: bool,
     ) -> Fanout {
-        let keys: BTreeMap<String, Bytes> = message
+        let keys: BTreeMap<String, ReaderKey> = message
             .keys
             .iter()
-            .map(|k| (k.username.clone(), Bytes(k.wrapped_key.clone())))
+            .map(|k| {
+                let key = ReaderKey {
+                    key: Bytes(k.wrapped_key.clone()),
+                    index: k.key_index,
+                };
+                (k.username.clone(), key)
+            })
             .collect();
         let to = members.iter().map(|m| m.username.clone()).collect();
         self.push(
@@ -108,15 +123,25 @@ impl Fanout {
     }
 
     /// A conversation event for each of its members, with the name key
-    /// wrapped for them (`name_keys`, by username).
+    /// wrapped for them (`name_keys`, by username, with the index of the key
+    /// it is wrapped for).
     pub fn conversation(
         mut self,
         view: &MessageConversation,
-        name_keys: HashMap<String, Vec<u8>>,
+        name_keys: HashMap<String, (Vec<u8>, Option<i64>)>,
         event: fn(MessageConversation) -> Event,
     ) -> Fanout {
         let to = view.members.iter().map(|m| m.username.clone()).collect();
-        let keys = name_keys.into_iter().map(|(u, k)| (u, Bytes(k))).collect();
+        let keys = name_keys
+            .into_iter()
+            .map(|(u, (key, index))| {
+                let key = ReaderKey {
+                    key: Bytes(key),
+                    index,
+                };
+                (u, key)
+            })
+            .collect();
         let keys = view.name.is_some().then_some(ReaderKeys::Name(keys));
         self.push(&event(view.clone()), to, keys, false);
         self
@@ -196,7 +221,9 @@ impl Delivery {
                         continue;
                     };
                     match &template {
-                        Some(template) => hub.queue(username, template.for_key(key.as_slice())),
+                        Some(template) => {
+                            hub.queue(username, template.for_key(key.key.as_slice(), key.index))
+                        }
                         None => {
                             if let Some(own) = with_message_key(event, Some(key)) {
                                 hub.send(username, &own);
@@ -223,9 +250,10 @@ impl Delivery {
 
 /// The message event with `key` (empty for `None`) as the message's key;
 /// `None` if it is not a message event.
-fn with_message_key(event: &Event, key: Option<&Bytes>) -> Option<Event> {
+fn with_message_key(event: &Event, key: Option<&ReaderKey>) -> Option<Event> {
     let own = |message: &Message| Message {
-        key: key.cloned().unwrap_or_default(),
+        key: key.map(|k| k.key.clone()).unwrap_or_default(),
+        key_index: key.and_then(|k| k.index),
         ..message.clone()
     };
     match event {
@@ -236,11 +264,12 @@ fn with_message_key(event: &Event, key: Option<&Bytes>) -> Option<Event> {
 }
 
 /// The conversation event with `key` as its name's key.
-fn with_name_key(event: &Event, key: Option<&Bytes>) -> Event {
+fn with_name_key(event: &Event, key: Option<&ReaderKey>) -> Event {
     let own = |view: &MessageConversation| {
         let mut own = view.clone();
         if let Some(name) = &mut own.name {
-            name.key = key.cloned();
+            name.key = key.map(|k| k.key.clone());
+            name.key_index = key.and_then(|k| k.index);
         }
         own
     };

@@ -97,30 +97,39 @@ pub struct PerReader {
 const KEY_SLOT: &str = "\"key\":\"\"";
 
 impl PerReader {
-    /// Prepares `event` (a message event whose message has an empty `key`).
-    /// `None` when its JSON does not have exactly one empty `key` field.
+    /// Prepares `event` (a message event whose message has an empty `key`
+    /// and no `key_index`). `None` when its JSON does not have exactly one
+    /// empty `key` field, or has a `key_index`.
     pub fn new(event: &Event) -> Option<PerReader> {
         let json = serde_json::to_string(&event.payload_json().ok()?).ok()?;
         let at = json.find(KEY_SLOT)?;
-        if json[at + KEY_SLOT.len()..].contains(KEY_SLOT) {
+        if json[at + KEY_SLOT.len()..].contains(KEY_SLOT) || json.contains("\"key_index\":") {
             return None;
         }
+        // The head ends with the key's opening quote; the tail starts after
+        // its closing one, so the reader's key index can follow the key.
         let value_at = at + KEY_SLOT.len() - 1;
         Some(PerReader {
             event_type: event.event_type(),
             head: json[..value_at].into(),
-            tail: json[value_at..].into(),
+            tail: json[value_at + 1..].into(),
         })
     }
 
-    /// The event for the reader whose wrapped key is `key`.
-    pub fn for_key(&self, key: &[u8]) -> Outgoing {
+    /// The event for the reader whose wrapped key is `key`, wrapped for
+    /// their key at `key_index`.
+    pub fn for_key(&self, key: &[u8], key_index: Option<i64>) -> Outgoing {
         use base64::Engine;
+        let mut value = base64::engine::general_purpose::STANDARD.encode(key);
+        value.push('"');
+        if let Some(index) = key_index {
+            value.push_str(&format!(",\"key_index\":{index}"));
+        }
         Outgoing {
             event_type: self.event_type,
             payload: Payload::WithKey {
                 head: self.head.clone(),
-                key: base64::engine::general_purpose::STANDARD.encode(key),
+                key: value,
                 tail: self.tail.clone(),
             },
         }
@@ -283,10 +292,11 @@ mod tests {
         let event = |m: crate::models::Message| Event::MessageCreated(m);
         message.key = crate::wire::Bytes(Vec::new());
         let template = PerReader::new(&event(message.clone())).unwrap();
-        for key in [vec![1u8, 2, 3], vec![0xff; 384]] {
+        for (key, index) in [(vec![1u8, 2, 3], None), (vec![0xff; 384], Some(7))] {
             let mut own = message.clone();
             own.key = crate::wire::Bytes(key.clone());
-            let spliced = template.for_key(&key);
+            own.key_index = index;
+            let spliced = template.for_key(&key, index);
             assert_eq!(spliced.event_type(), EventType::MessageCreated);
             assert_eq!(
                 spliced.payload_value(),

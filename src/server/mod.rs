@@ -29,6 +29,7 @@ pub mod error;
 pub mod fanout;
 mod handlers;
 pub mod hub;
+mod key_watch;
 mod listener;
 pub mod pipeline;
 pub mod protocol;
@@ -254,7 +255,7 @@ pub async fn serve(
         crate::store::Location::Postgres(url) => {
             Some(tokio::spawn(listener::listen(state.clone(), url.clone())))
         }
-        crate::store::Location::Sqlite(_) => None,
+        crate::store::Location::Sqlite(_) => Some(tokio::spawn(key_watch::watch(state.clone()))),
     };
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");

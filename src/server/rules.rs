@@ -18,7 +18,9 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::crypto::{RecipientDigest, message_signed_bytes, name_signed_bytes};
+use crate::crypto::{
+    PublicKey, RecipientDigest, SignatureVersion, message_signed_bytes_as, name_signed_bytes_as,
+};
 use crate::models::{ErrorCode, WrappedKey};
 use crate::server::error::Failure;
 use crate::server::protocol::Caller;
@@ -201,7 +203,9 @@ pub fn message_signature(
         .as_slice()
         .try_into()
         .map_err(|_| Failure::bad_request("IVs are 12 bytes"))?;
-    let signed = message_signed_bytes(
+    let version = signature_version(m.signature_version, &key)?;
+    let signed = message_signed_bytes_as(
+        version,
         &m.conversation_id,
         &m.id,
         &content_iv,
@@ -216,6 +220,49 @@ pub fn message_signature(
             "the message signature does not verify with the sender's key",
         )
     })
+}
+
+/// The signature version a request names (1 when it names none), for a
+/// signature by `signer`; any other number is `bad_request`.
+fn signature_version(number: i64, signer: &PublicKey) -> Result<SignatureVersion, Failure> {
+    i32::try_from(number)
+        .ok()
+        .and_then(|n| SignatureVersion::for_signer(n, signer).ok())
+        .ok_or_else(|| Failure::bad_request(format!("signature_version {number} is not 1 or 2")))
+}
+
+/// Rule (current keys): a wrapped key that names the recipient's key index
+/// (`WrappedKey.key_index`) names their current one (`members_mismatch`:
+/// the recipient rotated since the sender fetched the members). Returns,
+/// for each wrapped key, the index it is recorded as wrapped for: the one
+/// named, or the recipient's current one.
+pub fn wrapped_for_current_keys(
+    state: &State,
+    members: &[MemberRecord],
+    keys: &[WrappedKey],
+) -> Result<Vec<Option<i64>>, Failure> {
+    keys.iter()
+        .map(|k| {
+            let current = members
+                .iter()
+                .find(|m| m.username == k.username)
+                .and_then(|m| m.key_index);
+            match k.key_index {
+                Some(named) if state.config.rules().members_match && Some(named) != current => {
+                    Err(Failure::new(
+                        ErrorCode::MembersMismatch,
+                        format!(
+                            "the key for {} is wrapped for their key {named}, but their current key is {}: fetch the members again and seal anew",
+                            k.username,
+                            current.map_or_else(|| "none".to_owned(), |c| c.to_string())
+                        ),
+                    ))
+                }
+                Some(named) => Ok(Some(named)),
+                None => Ok(current),
+            }
+        })
+        .collect()
 }
 
 /// Rule (name signature): the sealer's RSA-PSS signature covers the
@@ -246,7 +293,9 @@ pub fn name_signature(
         .map_err(|_| Failure::bad_request("the name iv is 12 bytes"))?;
     let revision = u64::try_from(name.revision)
         .map_err(|_| Failure::bad_request("the name revision is positive"))?;
-    let signed = name_signed_bytes(
+    let version = signature_version(name.signature_version, &key)?;
+    let signed = name_signed_bytes_as(
+        version,
         &conversation_id,
         revision,
         &iv,

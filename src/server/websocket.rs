@@ -102,12 +102,17 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
             }
             event = next_event(&mut session) => {
                 let Some(event) = event else {
-                    // The hub dropped this socket: too slow, or the user is gone.
-                    let _ = send(&mut sink, Message::close_with(CloseCode::Again, "the event queue is full: read events faster"), interval).await;
+                    // The hub dropped this socket: the user is gone, or too slow.
+                    let ended = match &session { Some(current) => ended(&state, current).await, None => None };
+                    let (code, reason) = ended.unwrap_or((CloseCode::Again, "the event queue is full: read events faster".to_owned()));
+                    let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
                     break;
                 };
                 let Some(current) = session.as_mut() else { break };
-                if !still_valid(&state, current).await { break; }
+                if let Some((code, reason)) = ended(&state, current).await {
+                    let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
+                    break;
+                }
                 if event.is_recheck() { continue; }
                 let honest_seq = state.config.rules().event_seq;
                 let Some(frame) = seal_event(current, &event, honest_seq) else { break };
@@ -117,7 +122,10 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 // A socket gets one ping interval to open its session, and
                 // three of silence in all.
                 if session.is_none() || last_seen.elapsed() > interval * 3 { break; }
-                if let Some(current) = &session && !still_valid(&state, current).await { break; }
+                if let Some(current) = &session && let Some((code, reason)) = ended(&state, current).await {
+                    let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
+                    break;
+                }
                 if !send(&mut sink, Message::Ping(Vec::new()), interval).await { break; }
             }
             _ = shutdown.changed() => {
@@ -133,18 +141,46 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
     }
 }
 
-/// Whether the session's user still exists with the key it opened with.
-/// Operator commands (`user reset`, `user delete`) change the database from
-/// another process, so the socket asks the database (through a cache of at
-/// most a second, which this process's own key changes clear at once)
-/// rather than the hub.
-async fn still_valid(state: &State, session: &Session) -> bool {
+/// Close code: the user's key was replaced (a rotation, or completing
+/// again after a reset) since the session opened (api.yml, "Key history").
+pub const CLOSE_KEY_REPLACED: u16 = 4001;
+/// Close code: the operator reset the user, who must complete again.
+pub const CLOSE_USER_RESET: u16 = 4002;
+/// Close code: the user was deleted.
+pub const CLOSE_USER_DELETED: u16 = 4003;
+
+/// Why the session must end, as a close code and reason (at most 123
+/// bytes, as a close frame allows); `None` while its
+/// user still exists with the key it opened with. Operator commands (`user
+/// reset`, `user delete`) change the database from another process, so the
+/// socket asks the database (through a cache of at most a second, which
+/// this process's own key changes and the key-change watchers clear at
+/// once) rather than the hub.
+async fn ended(state: &State, session: &Session) -> Option<(CloseCode, String)> {
+    let closing = |code: u16, reason: &str| Some((CloseCode::from(code), reason.to_owned()));
     match state.current_key(&session.username).await {
-        Ok(Some(key)) => *key == session.public_key,
-        Ok(None) => false,
+        Ok(Some(key)) if *key == session.public_key => None,
+        Ok(Some(_)) => closing(
+            CLOSE_KEY_REPLACED,
+            "key replaced (rotated on another device, or completed again): log in with the current key",
+        ),
+        Ok(None) => match state.store.get_user(&session.username).await {
+            Ok(Some(_)) => closing(
+                CLOSE_USER_RESET,
+                "user reset by the operator: complete the account again with a new token",
+            ),
+            Ok(None) => closing(
+                CLOSE_USER_DELETED,
+                "user deleted: the account no longer exists",
+            ),
+            Err(e) => {
+                tracing::warn!(%e, "cannot re-check a WebSocket session; closing it");
+                closing(1011, "the server cannot check this session")
+            }
+        },
         Err(e) => {
             tracing::warn!(%e, "cannot re-check a WebSocket session; closing it");
-            false
+            closing(1011, "the server cannot check this session")
         }
     }
 }

@@ -18,7 +18,8 @@ const CONVERSATION_COLUMNS: &str = "c.id, c.name_revision, c.owner, c.created_at
 /// Member columns joined with the user; `conversation_id` comes first.
 macro_rules! member_select {
     () => {
-        "SELECT m.conversation_id, m.username, m.joined_at, u.display_name, u.public_key \
+        "SELECT m.conversation_id, m.username, m.joined_at, u.display_name, u.public_key, \
+         u.key_index \
          FROM members m JOIN users u ON u.username = m.username "
     };
 }
@@ -29,6 +30,7 @@ struct MemberRow {
     username: String,
     display_name: Option<String>,
     public_key: Option<Vec<u8>>,
+    key_index: Option<i64>,
     joined_at: i64,
 }
 
@@ -37,6 +39,8 @@ fn member_from_row(row: &DbRow) -> Result<MemberRecord> {
     let row = MemberRow::from_row(row)?;
     Ok(MemberRecord {
         display_name: row.display_name.unwrap_or_else(|| row.username.clone()),
+        // A pending member has no current key, whatever the column says.
+        key_index: row.public_key.as_ref().and(row.key_index),
         public_key: row.public_key,
         joined_at: row.joined_at,
         owner: false,

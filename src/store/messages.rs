@@ -26,7 +26,7 @@ macro_rules! message_select {
     () => {
         "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
          m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \
-         m.attachment_size, k.wrapped_key \
+         m.attachment_size, m.signature_version, m.sender_key_index, k.wrapped_key, k.key_index \
          FROM messages m JOIN message_keys k ON k.message_id = m.id AND k.username = $1 \
          AND k.wrapped_key IS NOT NULL "
     };
@@ -47,7 +47,10 @@ struct MessageRow {
     attachment_iv: Option<Vec<u8>>,
     attachment_digest: Option<Digest>,
     attachment_size: Option<i64>,
+    signature_version: i64,
+    sender_key_index: Option<i64>,
     wrapped_key: Vec<u8>,
+    key_index: Option<i64>,
 }
 
 /// A message row; `recipients` is filled in by [`fill_recipients`].
@@ -71,8 +74,11 @@ fn message_from_row(row: &DbRow) -> Result<MessageRecord> {
         content_iv: row.content_iv,
         content: row.content,
         signature: row.signature,
+        signature_version: row.signature_version,
+        sender_key_index: row.sender_key_index,
         attachment,
         key: row.wrapped_key,
+        key_index: row.key_index,
         recipients: Vec::new(),
     })
 }
@@ -121,7 +127,7 @@ fn check_keys(keys: &[NewKey]) -> Result<()> {
     Ok(())
 }
 
-/// Rows per multi-row `INSERT` of wrapped keys: 4 parameters each, far
+/// Rows per multi-row `INSERT` of wrapped keys: 5 parameters each, far
 /// under SQLite's limit, and a 1,000-member message takes 5 statements
 /// instead of 1,000.
 const KEYS_PER_INSERT: usize = 200;
@@ -130,12 +136,20 @@ async fn insert_keys(conn: &mut Conn, message_id: &str, keys: &[NewKey]) -> Resu
     for chunk in keys.chunks(KEYS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let n = i * 4;
-                format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+                let n = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                )
             })
             .collect();
         let sql = format!(
-            "INSERT INTO message_keys (message_id, username, wrapped_key, key_digest) VALUES {}",
+            "INSERT INTO message_keys (message_id, username, wrapped_key, key_digest, key_index) \
+             VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -144,7 +158,8 @@ async fn insert_keys(conn: &mut Conn, message_id: &str, keys: &[NewKey]) -> Resu
                 .bind(message_id)
                 .bind(&key.username)
                 .bind(&key.wrapped_key)
-                .bind(key.key_digest);
+                .bind(key.key_digest)
+                .bind(key.key_index);
         }
         query.execute(&mut *conn).await?;
     }
@@ -190,6 +205,7 @@ fn record_for(
         .map(|k| (k.username.clone(), k.key_digest))
         .collect();
     recipients.sort();
+    let own = msg.keys.iter().find(|k| k.username == reader);
     MessageRecord {
         cursor,
         id: msg.id,
@@ -200,17 +216,15 @@ fn record_for(
         content_iv: msg.content_iv.clone(),
         content: msg.content.clone(),
         signature: msg.signature.clone(),
+        signature_version: msg.signature_version,
+        sender_key_index: msg.sender_key_index,
         attachment: msg.attachment.as_ref().map(|a| AttachmentMeta {
             iv: a.iv.clone(),
             digest: a.digest,
             size: i64::try_from(a.data.len()).unwrap_or(i64::MAX),
         }),
-        key: msg
-            .keys
-            .iter()
-            .find(|k| k.username == reader)
-            .map(|k| k.wrapped_key.clone())
-            .unwrap_or_default(),
+        key: own.map(|k| k.wrapped_key.clone()).unwrap_or_default(),
+        key_index: own.and_then(|k| k.key_index),
         recipients,
     }
 }
@@ -228,8 +242,9 @@ async fn insert_one(conn: &mut Conn, msg: &NewMessage, now: i64) -> Result<i64> 
     }
     let cursor = sqlx::query_scalar::<_, i64>(
         "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
-         signature, attachment_iv, attachment, attachment_digest, attachment_size) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING cursor",
+         signature, attachment_iv, attachment, attachment_digest, attachment_size, \
+         signature_version, sender_key_index) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING cursor",
     )
     .bind(&id)
     .bind(&conversation_id)
@@ -242,6 +257,8 @@ async fn insert_one(conn: &mut Conn, msg: &NewMessage, now: i64) -> Result<i64> 
     .bind(attachment)
     .bind(attachment_digest)
     .bind(attachment_size)
+    .bind(msg.signature_version)
+    .bind(msg.sender_key_index)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
@@ -325,7 +342,8 @@ impl Store {
         let row = sqlx::query(
             "UPDATE messages SET content_iv = $1, content = $2, signature = $3, \
              attachment_iv = $4, attachment = $5, attachment_digest = $6, attachment_size = $7, \
-             edited_at = $8 WHERE conversation_id = $9 AND id = $10 \
+             edited_at = $8, signature_version = $11, sender_key_index = $12 \
+             WHERE conversation_id = $9 AND id = $10 \
              RETURNING cursor, sender, created_at",
         )
         .bind(&msg.content_iv)
@@ -338,6 +356,8 @@ impl Store {
         .bind(now)
         .bind(&conversation_id)
         .bind(&id)
+        .bind(msg.signature_version)
+        .bind(msg.sender_key_index)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -465,7 +485,8 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
              m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \
-             m.attachment_size, k.wrapped_key \
+             m.attachment_size, m.signature_version, m.sender_key_index, k.wrapped_key, \
+             k.key_index \
              FROM (SELECT (SELECT m2.cursor FROM messages m2 \
              WHERE m2.conversation_id = mb.conversation_id AND EXISTS (SELECT 1 FROM message_keys k2 \
              WHERE k2.message_id = m2.id AND k2.username = $1 AND k2.wrapped_key IS NOT NULL) \

@@ -39,7 +39,7 @@ mod users;
 
 pub use digest::Digest;
 pub use events::{ConversationTurn, EVENTS_CHANNEL, EventRecord};
-pub use users::{KEY_CHANGES_CHANNEL, TokenRules};
+pub use users::{KEY_CHANGES_CHANNEL, KeyChange, TokenRules};
 
 use std::fmt;
 use std::path::Path;
@@ -180,6 +180,9 @@ pub struct UserRecord {
     /// When the pending user's complete token expires (unix ms); `None` once
     /// completed.
     pub token_expires_at: Option<i64>,
+    /// The index of `public_key` in the user's key history; `None` while
+    /// pending.
+    pub key_index: Option<i64>,
 }
 
 impl UserRecord {
@@ -216,8 +219,41 @@ impl fmt::Debug for UserRecord {
                 &self.token_hash.as_ref().map(|_| "<redacted>"),
             )
             .field("token_expires_at", &self.token_expires_at)
+            .field("key_index", &self.key_index)
             .finish()
     }
+}
+
+/// One entry of a user's key history (api.yml, "Key history").
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyEntry {
+    /// The entry's index, 0 for the first key.
+    pub key_index: i64,
+    /// The key, DER SubjectPublicKeyInfo.
+    pub public_key: Vec<u8>,
+    /// When it became current (unix ms).
+    pub since: i64,
+    /// When it stopped being current (unix ms); `None` for the current key.
+    pub until: Option<i64>,
+    /// RSA-PSS by the previous key over the succession bytes; `None` for a
+    /// chain start.
+    pub succession_signature: Option<Vec<u8>>,
+    /// RSA-PSS by this key over the same bytes; `None` for a chain start.
+    pub public_key_signature: Option<Vec<u8>>,
+}
+
+/// A rotation: the caller's next key, proven by both keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The key index it succeeds (the caller's current one); the store
+    /// refuses the rotation if another one came first.
+    pub previous_index: i64,
+    /// The new key (DER SubjectPublicKeyInfo).
+    pub public_key: Vec<u8>,
+    /// RSA-PSS by the previous key over the succession bytes.
+    pub succession_signature: Vec<u8>,
+    /// RSA-PSS by the new key over the succession bytes.
+    pub public_key_signature: Vec<u8>,
 }
 
 /// Changes to a completed user; `None` fields stay as they are.
@@ -227,8 +263,8 @@ impl fmt::Debug for UserRecord {
 pub struct UserUpdate {
     /// A new display name.
     pub display_name: Option<String>,
-    /// A new public key (DER SubjectPublicKeyInfo).
-    pub public_key: Option<Vec<u8>>,
+    /// A new public key with its succession proofs.
+    pub rotation: Option<Rotation>,
     /// `Some(Some(json))` stores a new encrypted private key, `Some(None)`
     /// removes it.
     pub private_key: Option<Option<String>>,
@@ -247,11 +283,8 @@ impl fmt::Debug for UserUpdate {
         f.debug_struct("UserUpdate")
             .field("display_name", &self.display_name)
             .field(
-                "public_key",
-                &self
-                    .public_key
-                    .as_ref()
-                    .map(|k| format!("<{} bytes>", k.len())),
+                "rotation",
+                &self.rotation.as_ref().map(|r| r.previous_index + 1),
             )
             .field("private_key", &redact(&self.private_key))
             .field("sync_password_hash", &redact(&self.sync_password_hash))
@@ -279,6 +312,8 @@ pub struct MemberRecord {
     /// The member's public key, DER SubjectPublicKeyInfo; `None` while the
     /// member has been reset ([`Store::reset_user`]) and is pending again.
     pub public_key: Option<Vec<u8>>,
+    /// The index of `public_key` in the member's key history.
+    pub key_index: Option<i64>,
     /// When the member joined (unix ms).
     pub joined_at: i64,
     /// Whether the member owns the conversation.
@@ -317,10 +352,14 @@ pub struct NewName {
     pub ciphertext: Vec<u8>,
     /// The sealer's RSA-PSS signature over the canonical name bytes.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers: 1 or 2.
+    pub signature_version: i64,
     /// The sealer's username.
     pub sealed_by: String,
     /// SHA-256 of the sealer's public key (SPKI DER) when sealing.
     pub sealer_key_digest: Digest,
+    /// The index of the sealer's key that signed it.
+    pub sealer_key_index: Option<i64>,
     /// The name key wrapped for every recipient (unique usernames).
     pub keys: Vec<NewNameKey>,
 }
@@ -356,6 +395,9 @@ pub struct NameRecipient {
     pub key_digest: Digest,
     /// SHA-256 of their public key when the name was sealed.
     pub recipient_key_digest: Digest,
+    /// The index of their key it was wrapped for; `None` for a name sealed
+    /// before the server kept key history.
+    pub key_index: Option<i64>,
     /// Whether the server still holds their wrapped key (it forgets it when
     /// they leave, are reset or are deleted).
     pub holds_key: bool,
@@ -372,16 +414,23 @@ pub struct NameRecord {
     pub ciphertext: Vec<u8>,
     /// The sealer's signature.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers: 1 or 2.
+    pub signature_version: i64,
     /// The sealer's username.
     pub sealed_by: String,
     /// When the server accepted it (unix ms).
     pub sealed_at: i64,
     /// SHA-256 of the sealer's public key when sealing.
     pub sealer_key_digest: Digest,
+    /// The index of the sealer's key that signed it; `None` before the
+    /// server kept key history.
+    pub sealer_key_index: Option<i64>,
     /// Every recipient, sorted by username (bytes ascending), as signed.
     pub recipients: Vec<NameRecipient>,
     /// The name key wrapped for the reader, if the server holds one.
     pub reader_key: Option<Vec<u8>>,
+    /// The index of the reader's key that `reader_key` is wrapped for.
+    pub reader_key_index: Option<i64>,
 }
 
 /// The encrypted attachment of a new or edited message.
@@ -414,6 +463,8 @@ pub struct NewKey {
     pub wrapped_key: Vec<u8>,
     /// SHA-256 of `wrapped_key`, as signed by the sender.
     pub key_digest: Digest,
+    /// The index of the recipient's key it is wrapped for.
+    pub key_index: Option<i64>,
 }
 
 /// A message to insert, or the new version of an edited message.
@@ -431,6 +482,10 @@ pub struct NewMessage {
     pub content: Vec<u8>,
     /// The sender's RSA-PSS signature over the canonical message bytes.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers: 1 or 2.
+    pub signature_version: i64,
+    /// The index of the sender's key that signed it.
+    pub sender_key_index: Option<i64>,
     /// The attachment, if any (`None` on update removes it).
     pub attachment: Option<NewAttachment>,
     /// The content key wrapped for every recipient (unique usernames).
@@ -470,10 +525,17 @@ pub struct MessageRecord {
     pub content: Vec<u8>,
     /// The sender's signature over the canonical message bytes.
     pub signature: Vec<u8>,
+    /// Which signed bytes the signature covers: 1 or 2.
+    pub signature_version: i64,
+    /// The index of the sender's key that signed it; `None` before the
+    /// server kept key history.
+    pub sender_key_index: Option<i64>,
     /// The attachment's IV, digest and size, without its bytes.
     pub attachment: Option<AttachmentMeta>,
     /// The content key wrapped for the reader.
     pub key: Vec<u8>,
+    /// The index of the reader's key that `key` is wrapped for.
+    pub key_index: Option<i64>,
     /// Every recipient with the digest of its wrapped key, sorted by username
     /// (bytes ascending), as signed.
     pub recipients: Vec<(String, Digest)>,

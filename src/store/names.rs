@@ -23,8 +23,9 @@ pub(super) async fn set_name(conn: &mut Conn, id: &str, name: &NewName, now: i64
         .await?;
     sqlx::query(
         "INSERT INTO conversation_names \
-         (conversation_id, revision, iv, ciphertext, signature, sealed_by, sealed_at, sealer_key_digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         (conversation_id, revision, iv, ciphertext, signature, sealed_by, sealed_at, \
+         sealer_key_digest, signature_version, sealer_key_index) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(name.revision)
@@ -34,19 +35,22 @@ pub(super) async fn set_name(conn: &mut Conn, id: &str, name: &NewName, now: i64
     .bind(&name.sealed_by)
     .bind(now)
     .bind(name.sealer_key_digest)
+    .bind(name.signature_version)
+    .bind(name.sealer_key_index)
     .execute(&mut *conn)
     .await?;
     for k in &name.keys {
         sqlx::query(
             "INSERT INTO conversation_name_keys \
-             (conversation_id, username, wrapped_key, key_digest, recipient_key_digest) \
-             VALUES ($1, $2, $3, $4, $5)",
+             (conversation_id, username, wrapped_key, key_digest, recipient_key_digest, \
+             key_index) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(&k.key.username)
         .bind(&k.key.wrapped_key)
         .bind(k.key.key_digest)
         .bind(k.recipient_key_digest)
+        .bind(k.key.key_index)
         .execute(&mut *conn)
         .await
         .map_err(|e| {
@@ -127,13 +131,14 @@ pub(super) async fn forget_all_name_keys(conn: &mut Conn, username: &str) -> Res
 
 /// Name columns, `conversation_id` first.
 const NAME_COLUMNS: &str = "n.conversation_id, n.revision, n.iv, n.ciphertext, n.signature, \
-     n.sealed_by, n.sealed_at, n.sealer_key_digest";
+     n.sealed_by, n.sealed_at, n.sealer_key_digest, n.signature_version, n.sealer_key_index";
 
 /// Recipient columns; the wrapped key itself is selected only for `reader`
 /// (bound as `$2`), so loading a name never copies other members' keys.
 /// `holds_key` is 0 or 1 on both engines (a boolean expression would be an
 /// integer in SQLite and a boolean in PostgreSQL).
 const KEY_COLUMNS: &str = "k.conversation_id, k.username, k.key_digest, k.recipient_key_digest, \
+     k.key_index, \
      CASE WHEN k.wrapped_key IS NOT NULL THEN 1 ELSE 0 END AS holds_key, \
      CASE WHEN k.username = $2 THEN k.wrapped_key END AS reader_key";
 
@@ -172,8 +177,11 @@ async fn load_names(
                 sealed_by: row.try_get("sealed_by")?,
                 sealed_at: row.try_get("sealed_at")?,
                 sealer_key_digest: row.try_get("sealer_key_digest")?,
+                signature_version: row.try_get("signature_version")?,
+                sealer_key_index: row.try_get("sealer_key_index")?,
                 recipients: Vec::new(),
                 reader_key: None,
+                reader_key_index: None,
             },
         );
     }
@@ -183,13 +191,16 @@ async fn load_names(
             continue;
         };
         let reader_key: Option<Vec<u8>> = row.try_get("reader_key")?;
+        let key_index: Option<i64> = row.try_get("key_index")?;
         if reader_key.is_some() {
             name.reader_key = reader_key;
+            name.reader_key_index = key_index;
         }
         name.recipients.push(NameRecipient {
             username: row.try_get("username")?,
             key_digest: row.try_get("key_digest")?,
             recipient_key_digest: row.try_get("recipient_key_digest")?,
+            key_index,
             holds_key: row.try_get::<i64, _>("holds_key")? != 0,
         });
     }
@@ -225,16 +236,23 @@ pub(super) async fn load_member_names(
 
 impl super::Store {
     /// The name key of a conversation's current name wrapped for each
-    /// recipient the server still holds one for, by username (empty if the
-    /// conversation has no name): what each member's event carries.
-    pub async fn name_keys(&self, id: uuid::Uuid) -> Result<HashMap<String, Vec<u8>>> {
-        let rows = sqlx::query_as::<_, (String, Vec<u8>)>(
-            "SELECT username, wrapped_key FROM conversation_name_keys \
+    /// recipient the server still holds one for, with the index of the key
+    /// it is wrapped for, by username (empty if the conversation has no
+    /// name): what each member's event carries.
+    pub async fn name_keys(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<HashMap<String, (Vec<u8>, Option<i64>)>> {
+        let rows = sqlx::query_as::<_, (String, Vec<u8>, Option<i64>)>(
+            "SELECT username, wrapped_key, key_index FROM conversation_name_keys \
              WHERE conversation_id = $1 AND wrapped_key IS NOT NULL",
         )
         .bind(super::uuid_text(id))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().collect())
+        Ok(rows
+            .into_iter()
+            .map(|(username, key, index)| (username, (key, index)))
+            .collect())
     }
 }

@@ -53,6 +53,8 @@ pub(super) fn message(conversation_id: Uuid, sender: &str, recipients: &[&str]) 
         content_iv: vec![1; 12],
         content: b"content".to_vec(),
         signature: b"signature".to_vec(),
+        signature_version: 2,
+        sender_key_index: Some(0),
         attachment: None,
         keys: recipients
             .iter()
@@ -60,6 +62,7 @@ pub(super) fn message(conversation_id: Uuid, sender: &str, recipients: &[&str]) 
                 username: (*r).to_owned(),
                 wrapped_key: format!("wrapped-for-{r}").into_bytes(),
                 key_digest: Digest::of(format!("digest-{r}").as_bytes()),
+                key_index: Some(0),
             })
             .collect(),
     }

@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use super::conversations::{remove_member, transfer_or_delete};
 use super::names::forget_all_name_keys;
 use super::{
-    Backend, Conn, DeletedUser, IN_CHUNK, LeaveOutcome, Result, Store, StoreError, UserRecord,
-    UserUpdate, is_unique_violation, parse_uuid, placeholders,
+    Backend, Conn, DeletedUser, IN_CHUNK, KeyEntry, LeaveOutcome, Result, Store, StoreError,
+    UserRecord, UserUpdate, is_unique_violation, parse_uuid, placeholders,
 };
 
 /// The columns of [`UserRecord`] (its `sqlx::FromRow`), in a form `concat!` accepts.
 macro_rules! user_columns {
     () => {
         "username, display_name, public_key, private_key, sync_password_hash, created_at, \
-         completed_at, token_hash, token_expires_at"
+         completed_at, token_hash, token_expires_at, key_index"
     };
 }
 
@@ -79,10 +79,11 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         tx.lock_conversations_of(self.backend, username).await?;
+        close_current_key(&mut tx, username, now).await?;
         let done = sqlx::query(
             "UPDATE users SET token_hash = $1, token_expires_at = $2, public_key = NULL, \
-             private_key = NULL, sync_password_hash = NULL, completed_at = NULL, updated_at = $3 \
-             WHERE username = $4",
+             key_index = NULL, private_key = NULL, sync_password_hash = NULL, \
+             completed_at = NULL, updated_at = $3 WHERE username = $4",
         )
         .bind(token_hash)
         .bind(token_expires_at)
@@ -103,9 +104,21 @@ impl Store {
         // Keys wrapped for the lost key pair are useless to the user's next
         // key and must not be handed to it.
         forget_wrapped_keys(&mut tx, username).await?;
-        announce_key_change(&mut tx, self.backend, username).await?;
+        announce_key_change(&mut tx, self.backend, username, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A user's key history, oldest first (empty for an unknown user or
+    /// one who never completed).
+    pub async fn key_history(&self, username: &str) -> Result<Vec<KeyEntry>> {
+        Ok(sqlx::query_as(
+            "SELECT key_index, public_key, since, until, succession_signature, \
+             public_key_signature FROM user_keys WHERE username = $1 ORDER BY key_index",
+        )
+        .bind(username)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Every user, pending or not, ordered by username.
@@ -178,9 +191,19 @@ impl Store {
         private_key: Option<String>,
         sync_password_hash: Option<String>,
     ) -> Result<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        // The completion starts a new chain: the next index after any the
+        // user had (api.yml, "Key history").
+        let next_index = sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(MAX(key_index) + 1, 0) FROM user_keys WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_one(&mut *tx)
+        .await?;
         let row: Option<UserRecord> = sqlx::query_as(concat!(
             "UPDATE users SET display_name = $1, public_key = $2, private_key = $3, \
              sync_password_hash = $4, completed_at = $5, updated_at = $5, \
+             key_index = $10, \
              token_hash = CASE WHEN $8 THEN NULL ELSE token_hash END, \
              token_expires_at = CASE WHEN $8 THEN NULL ELSE token_expires_at END \
              WHERE username = $6 AND ($8 = FALSE OR completed_at IS NULL) AND token_hash = $7 \
@@ -196,12 +219,27 @@ impl Store {
         .bind(token_hash)
         .bind(rules.single_use)
         .bind(rules.expiry)
-        .fetch_optional(&self.pool)
+        .bind(next_index)
+        .fetch_optional(&mut *tx)
         .await?;
-        match row {
-            Some(user) => Ok(user),
-            None => Err(StoreError::InvalidToken),
-        }
+        let Some(user) = row else {
+            return Err(StoreError::InvalidToken);
+        };
+        // A second completion with a reusable token (only the conformance
+        // suite's broken servers allow one) closes the key it replaces.
+        close_current_key(&mut tx, username, now).await?;
+        sqlx::query(
+            "INSERT INTO user_keys (username, key_index, public_key, since) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(username)
+        .bind(next_index)
+        .bind(public_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        announce_key_change(&mut tx, self.backend, username, now).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Changes a completed user's display name, public key, stored private
@@ -222,38 +260,67 @@ impl Store {
             Some(value) => (true, value),
             None => (false, None),
         };
-        let key_changes = update.public_key.is_some();
-        let mut conn = self.pool.acquire().await?;
+        let mut tx = self.begin_write().await?;
+        let (public_key, previous_index, new_index) = match &update.rotation {
+            Some(r) => (
+                Some(r.public_key.as_slice()),
+                Some(r.previous_index),
+                Some(r.previous_index + 1),
+            ),
+            None => (None, None, None),
+        };
+        // A rotation applies only to the key it succeeds: of two concurrent
+        // rotations, the second finds another current index and is refused.
         let row: Option<UserRecord> = sqlx::query_as(concat!(
             "UPDATE users SET display_name = COALESCE($1, display_name), \
              public_key = COALESCE($2, public_key), \
+             key_index = COALESCE($9, key_index), \
              private_key = CASE WHEN $3 THEN $4 ELSE private_key END, \
              sync_password_hash = CASE WHEN $5 THEN $6 ELSE sync_password_hash END, \
              updated_at = $7 \
-             WHERE username = $8 AND completed_at IS NOT NULL RETURNING ",
+             WHERE username = $8 AND completed_at IS NOT NULL \
+             AND ($10 IS NULL OR key_index = $10) RETURNING ",
             user_columns!()
         ))
         .bind(update.display_name)
-        .bind(update.public_key)
+        .bind(public_key)
         .bind(set_private_key)
         .bind(private_key)
         .bind(set_sync)
         .bind(sync_password_hash)
         .bind(now)
         .bind(username)
-        .fetch_optional(&mut *conn)
+        .bind(new_index)
+        .bind(previous_index)
+        .fetch_optional(&mut *tx)
         .await?;
-        match row {
-            Some(user) => {
-                if key_changes {
-                    // After the change, not inside it: a listener that
-                    // re-reads at once must find the new key.
-                    announce_key_change(&mut conn, self.backend, username).await?;
-                }
-                Ok(user)
+        let Some(user) = row else {
+            if update.rotation.is_some() && self.get_user(username).await?.is_some() {
+                return Err(StoreError::Conflict(
+                    "the key changed meanwhile: the rotation names a key that is no longer current"
+                        .to_owned(),
+                ));
             }
-            None => Err(StoreError::NotFound),
+            return Err(StoreError::NotFound);
+        };
+        if let Some(rotation) = &update.rotation {
+            close_current_key(&mut tx, username, now).await?;
+            sqlx::query(
+                "INSERT INTO user_keys (username, key_index, public_key, since, \
+                 succession_signature, public_key_signature) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(username)
+            .bind(rotation.previous_index + 1)
+            .bind(&rotation.public_key)
+            .bind(now)
+            .bind(&rotation.succession_signature)
+            .bind(&rotation.public_key_signature)
+            .execute(&mut *tx)
+            .await?;
+            announce_key_change(&mut tx, self.backend, username, now).await?;
         }
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Deletes a user, in one transaction: the user leaves every conversation
@@ -319,7 +386,7 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        announce_key_change(&mut tx, self.backend, username).await?;
+        announce_key_change(&mut tx, self.backend, username, now).await?;
         tx.commit().await?;
 
         deleted.left.sort_by_key(|entry| entry.0);
@@ -327,21 +394,32 @@ impl Store {
         Ok(deleted)
     }
 
-    /// The public keys (SPKI DER) of the completed users among `usernames`;
-    /// unknown and pending users are absent from the map.
-    pub async fn public_keys(&self, usernames: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+    /// The public keys (SPKI DER) of the completed users among `usernames`,
+    /// each with its index in the user's key history; unknown and pending
+    /// users are absent from the map.
+    pub async fn public_keys(
+        &self,
+        usernames: &[String],
+    ) -> Result<HashMap<String, (Vec<u8>, Option<i64>)>> {
         let mut keys = HashMap::with_capacity(usernames.len());
         for chunk in usernames.chunks(IN_CHUNK) {
             let sql = format!(
-                "SELECT username, public_key FROM users \
+                "SELECT username, public_key, key_index FROM users \
                  WHERE public_key IS NOT NULL AND username IN ({})",
                 placeholders(1, chunk.len())
             );
-            let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+            let mut query =
+                sqlx::query_as::<_, (String, Vec<u8>, Option<i64>)>(sqlx::AssertSqlSafe(sql));
             for name in chunk {
                 query = query.bind(name);
             }
-            keys.extend(query.fetch_all(&self.pool).await?);
+            keys.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(username, key, index)| (username, (key, index))),
+            );
         }
         Ok(keys)
     }
@@ -372,25 +450,99 @@ async fn forget_wrapped_keys(tx: &mut Conn, username: &str) -> Result<()> {
     forget_all_name_keys(tx, username).await
 }
 
+/// Ends the current entry of `username`'s key history at `now`, if any.
+async fn close_current_key(conn: &mut Conn, username: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE user_keys SET until = $1 WHERE username = $2 AND until IS NULL")
+        .bind(now)
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// The PostgreSQL channel on which every change to a user's key (a
 /// rotation, an operator reset, a deletion) is announced when it commits,
 /// with the username as payload, from whichever process made it: each
 /// instance then re-checks its sockets of that user at once.
 pub const KEY_CHANGES_CHANNEL: &str = "nanochat_key_changes";
 
-/// Announces a key change of `username` on [`KEY_CHANGES_CHANNEL`]
-/// (PostgreSQL delivers it at commit; nothing on SQLite, where one process
-/// serves and finds out itself).
-async fn announce_key_change(conn: &mut Conn, backend: Backend, username: &str) -> Result<()> {
-    if backend == Backend::Postgres {
-        // pg_notify returns void, which the Any driver cannot decode: count it.
-        sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS n")
-            .bind(KEY_CHANGES_CHANNEL)
-            .bind(username)
-            .fetch_one(&mut *conn)
-            .await?;
+/// How long SQLite keeps a row of `key_changes`: far longer than the
+/// serving process's poll interval, so no poll misses one.
+const KEY_CHANGES_KEPT_MS: i64 = 60_000;
+
+/// One recorded key change (SQLite's `key_changes` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// Its row id: strictly increasing.
+    pub id: i64,
+    /// Whose key changed.
+    pub username: String,
+}
+
+/// Announces a key change of `username`: on PostgreSQL on
+/// [`KEY_CHANGES_CHANNEL`] (delivered at commit); on SQLite as a row of
+/// `key_changes`, which the serving process polls
+/// ([`Store::key_changes_after`]) to notice what the operator's command
+/// line changed in the same file.
+async fn announce_key_change(
+    conn: &mut Conn,
+    backend: Backend,
+    username: &str,
+    now: i64,
+) -> Result<()> {
+    match backend {
+        Backend::Postgres => {
+            // pg_notify returns void, which the Any driver cannot decode: count it.
+            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS n")
+                .bind(KEY_CHANGES_CHANNEL)
+                .bind(username)
+                .fetch_one(&mut *conn)
+                .await?;
+        }
+        Backend::Sqlite => {
+            sqlx::query("DELETE FROM key_changes WHERE changed_at < $1")
+                .bind(now - KEY_CHANGES_KEPT_MS)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO key_changes (username, changed_at) VALUES ($1, $2)")
+                .bind(username)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     Ok(())
+}
+
+impl Store {
+    /// The key changes recorded after row `after` (SQLite; always empty on
+    /// PostgreSQL, which announces them with NOTIFY), oldest first, and the
+    /// last row id to pass next time. Pass `None` first: it returns no
+    /// changes and the current last id.
+    pub async fn key_changes_after(&self, after: Option<i64>) -> Result<(Vec<KeyChange>, i64)> {
+        if self.backend != Backend::Sqlite {
+            return Ok((Vec::new(), 0));
+        }
+        let Some(after) = after else {
+            let last = sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM key_changes")
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok((Vec::new(), last));
+        };
+        let rows = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, username FROM key_changes WHERE id > $1 ORDER BY id",
+        )
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        let last = rows.last().map_or(after, |(id, _)| *id);
+        Ok((
+            rows.into_iter()
+                .map(|(id, username)| KeyChange { id, username })
+                .collect(),
+            last,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,16 @@ const MUTANTS: &[Mutant] = &[
         &["USER-COMPLETE-004", "USER-COMPLETE-005"],
     ),
     ("sync_limit", |r| r.sync_limit = false, &["USER-SYNC-004"]),
+    (
+        "key_succession",
+        |r| r.key_succession = false,
+        &["USER-ROTATE-002"],
+    ),
+    (
+        "key_history",
+        |r| r.key_history = false,
+        &["USER-ROTATE-003"],
+    ),
 ];
 
 #[test]

@@ -27,7 +27,7 @@ use nanochat::client::chat::{CompleteOptions, to_model};
 use nanochat::client::generated::Bodies as _;
 use nanochat::client::messages::{self, FileToSend};
 use nanochat::client::{Chat, ClientError, Home, Socket, keystore};
-use nanochat::crypto::{PrivateKey, key_rotation_bytes};
+use nanochat::crypto::{PrivateKey, Succession};
 use nanochat::models::{self, ErrorCode, SyncUser, UpdateUser};
 use nanochat::wire::Secret;
 use sha2::{Digest as _, Sha256};
@@ -158,7 +158,7 @@ async fn no_secret_reaches_disk_log_or_wire() {
         for (n, (text, message_id)) in TEXTS[..4].iter().zip(&sent).enumerate() {
             let event = next_message(socket).await;
             assert_eq!(event.id, *message_id);
-            let (opened_text, content_key) = opened(chat, &conversation, &event);
+            let (opened_text, content_key) = opened(chat, &conversation, &event).await;
             assert_eq!(opened_text, *text);
             aes_keys.push((format!("content key of message {n}"), content_key));
         }
@@ -174,16 +174,15 @@ async fn no_secret_reaches_disk_log_or_wire() {
     // new pair, re-uploading the server copy under new passwords.
     let new_key = key("carol");
     let spki = new_key.public_key().to_spki_der().to_vec();
-    let proof = new_key
-        .sign_pss(&key_rotation_bytes("alice", &spki))
-        .unwrap();
+    let link = Succession::sign("alice", 1, &key("alice"), &new_key).unwrap();
     let encrypted = keystore::encrypt(&new_key, ALICE_PASSWORD_ROTATED.as_bytes())
         .await
         .unwrap();
     // Sealed by hand to keep K: whoever holds it reads the new sync password.
     let update = Request::UserUpdate(UpdateUser {
         public_key: Some(spki.into()),
-        public_key_signature: Some(proof.into()),
+        succession_signature: Some(link.succession_signature.into()),
+        public_key_signature: Some(link.public_key_signature.into()),
         private_key: Some(to_model(&encrypted).unwrap()),
         sync_password: Some(Secret::new(SYNC_PASSWORD_ROTATED)),
         ..Default::default()
@@ -252,7 +251,7 @@ async fn no_secret_reaches_disk_log_or_wire() {
     for (n, (text, message_id)) in TEXTS[4..].iter().zip(&sent[4..]).enumerate() {
         let event = next_message(&mut bob_socket).await;
         assert_eq!(event.id, *message_id);
-        let (opened_text, content_key) = opened(&bob, &conversation, &event);
+        let (opened_text, content_key) = opened(&bob, &conversation, &event).await;
         assert_eq!(opened_text, *text);
         aes_keys.push((format!("content key of message {}", n + 4), content_key));
     }
@@ -400,7 +399,7 @@ async fn send_over_socket(
     file: Option<&FileToSend>,
 ) -> Uuid {
     let conversation = chat.conversation(conversation_id).await.unwrap();
-    let readers = chat.readers(&conversation).unwrap();
+    let readers = chat.readers(&conversation).await.unwrap();
     let payload = messages::seal(
         chat.key().unwrap(),
         conversation_id,
@@ -436,18 +435,19 @@ async fn next_message(socket: &mut Socket<'_>) -> models::Message {
 
 /// Opens `message` as `chat`'s user, checking the sender's signature;
 /// returns its text and its content key (an AES key the scan looks for).
-fn opened(
+async fn opened(
     chat: &Chat,
     conversation: &models::MessageConversation,
     message: &models::Message,
 ) -> (String, Vec<u8>) {
-    let readers = chat.readers(conversation).unwrap();
+    let readers = chat.readers(conversation).await.unwrap();
     let sender = readers
         .iter()
-        .find(|(u, _)| *u == message.sender)
-        .map(|(_, k)| k);
+        .find(|r| r.username == message.sender)
+        .map(|r| &r.key)
+        .ok_or_else(|| "not a member".to_owned());
     let (chat_message, keys) =
-        messages::open(message, chat.username(), chat.key().unwrap(), sender);
+        messages::open(message, chat.username(), Ok(chat.key().unwrap()), sender);
     let text = chat_message.content().and_then(|c| c.text.clone());
     match (text, keys) {
         (Some(text), Some(keys)) => (text, keys.content_key.expose_key().to_vec()),

@@ -85,7 +85,10 @@ async fn serve_create_users_and_stop_on_sigterm() {
     let list = bob.conversation_list().await.unwrap();
     assert_eq!(list.items.len(), 2);
     let kept = list.items.iter().find(|c| c.id == created.id).unwrap();
-    assert_eq!(bob.open_name(kept).unwrap().as_deref(), Some(NAMES[2]));
+    assert_eq!(
+        bob.open_name(kept).await.unwrap().as_deref(),
+        Some(NAMES[2])
+    );
     bob.user_get(BaseUser {
         username: "alice".into(),
     })

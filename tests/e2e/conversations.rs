@@ -37,8 +37,14 @@ async fn create_get_list() {
         .conversation_get(BaseConversation { id: group.id })
         .await
         .unwrap();
-    assert_eq!(carol.open_name(&seen).unwrap().as_deref(), Some("Plans"));
-    assert_eq!(alice.open_name(&group).unwrap().as_deref(), Some("Plans"));
+    assert_eq!(
+        carol.open_name(&seen).await.unwrap().as_deref(),
+        Some("Plans")
+    );
+    assert_eq!(
+        alice.open_name(&group).await.unwrap().as_deref(),
+        Some("Plans")
+    );
     let listed = carol.conversation_list().await.unwrap();
     let ids: Vec<_> = listed.items.iter().map(|c| c.id).collect();
     assert_eq!(ids.len(), 2);
@@ -121,7 +127,7 @@ async fn who_may_update_leave_delete() {
     // Any member renames; only the owner changes members; outsiders see nothing.
     let renamed = bob.rename_conversation(&c, "Renamed").await.unwrap();
     assert!(
-        alice.open_name(&renamed).is_err(),
+        alice.open_name(&renamed).await.is_err(),
         "bob's view holds bob's key"
     );
     let as_carol = carol
@@ -129,7 +135,7 @@ async fn who_may_update_leave_delete() {
         .await
         .unwrap();
     assert_eq!(
-        carol.open_name(&as_carol).unwrap().as_deref(),
+        carol.open_name(&as_carol).await.unwrap().as_deref(),
         Some("Renamed")
     );
     let by_member = bob
@@ -168,7 +174,7 @@ async fn who_may_update_leave_delete() {
         .await
         .unwrap();
     assert!(
-        dave.open_name(&updated).is_err(),
+        dave.open_name(&updated).await.is_err(),
         "the response carries alice's key, not dave's"
     );
     let as_dave = dave
@@ -176,7 +182,7 @@ async fn who_may_update_leave_delete() {
         .await
         .unwrap();
     assert_eq!(
-        dave.open_name(&as_dave).unwrap().as_deref(),
+        dave.open_name(&as_dave).await.unwrap().as_deref(),
         Some("Renamed")
     );
     let names: Vec<&str> = updated

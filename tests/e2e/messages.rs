@@ -64,6 +64,11 @@ pub fn read(
             .collect(),
         wrapped_key: message.key.to_vec(),
         signature: message.signature.to_vec(),
+        version: nanochat::crypto::SignatureVersion::for_signer(
+            message.signature_version.unwrap_or(1),
+            sender,
+        )
+        .unwrap(),
     };
     let opened = open_message(&received, reader, &key(reader), sender).unwrap();
     (
@@ -127,6 +132,7 @@ async fn keys_must_name_exactly_the_members() {
     extra.keys.push(WrappedKey {
         username: "mallory".into(),
         key: extra.keys[0].key.clone(),
+        key_index: None,
     });
     assert_eq!(code(alice.message_create(extra).await), "members_mismatch");
     let mut doubled = sealed(&key("alice"), &c, Uuid::new_v4(), "hi", None);
@@ -193,6 +199,7 @@ async fn only_the_sender_edits_or_deletes() {
             attachment: None,
             keys: m.keys,
             signature: m.signature,
+            signature_version: m.signature_version,
         }
     };
     assert_eq!(

@@ -4,13 +4,27 @@
 //! a member's key changes.
 
 use nanochat::bodies::Event;
-use nanochat::client::names::{member_keys, open, seal};
+use nanochat::client::names::{member_keys, seal, sealer_member};
 use nanochat::client::{Bodies, ClientError, Session, Socket};
 use nanochat::crypto::CryptoError;
 use nanochat::models::{BaseConversation, Conversation, CreateConversation, MessageConversation};
 use uuid::Uuid;
 
 use crate::support::{TestServer, code, complete, key, token_in};
+
+/// Opens the name of `view` as `reader`, verified with the sealer's current
+/// member key (these tests never rotate a sealer's key).
+fn open(
+    view: &MessageConversation,
+    reader: &str,
+    reader_key: &nanochat::crypto::PrivateKey,
+) -> Result<Option<String>, ClientError> {
+    let Some(sealer) = sealer_member(view)? else {
+        return Ok(None);
+    };
+    let sealer_key = nanochat::crypto::PublicKey::from_spki_der(&sealer.public_key)?;
+    nanochat::client::names::open(view, reader, reader_key, &sealer_key)
+}
 
 async fn get(session: &Session, id: Uuid) -> MessageConversation {
     session
@@ -23,6 +37,7 @@ async fn get(session: &Session, id: Uuid) -> MessageConversation {
 async fn name_seen_by(session: &Session, id: Uuid) -> Option<String> {
     session
         .open_name(&get(session, id).await)
+        .await
         .expect("the name opens")
 }
 
@@ -43,7 +58,7 @@ async fn members_read_the_name_and_added_members_read_the_current_one() {
     );
     let listed = bob.conversation_list().await.unwrap();
     assert_eq!(
-        bob.open_name(&listed.items[0]).unwrap().as_deref(),
+        bob.open_name(&listed.items[0]).await.unwrap().as_deref(),
         Some("Layoffs 2027")
     );
 
@@ -312,7 +327,10 @@ async fn a_reset_member_gets_the_name_resealed_once() {
     }
     let stale = get(&new_bob, c.id).await;
     assert!(stale.name.as_ref().unwrap().reseal);
-    assert!(new_bob.open_name(&stale).is_err(), "no key for the new key");
+    assert!(
+        new_bob.open_name(&stale).await.is_err(),
+        "no key for the new key"
+    );
 
     // alice and carol both notice and re-seal at once: one wins, the other
     // gets conflict and finds nothing left to do.
@@ -328,7 +346,10 @@ async fn a_reset_member_gets_the_name_resealed_once() {
     let fresh = get(&new_bob, c.id).await;
     assert!(!fresh.name.as_ref().unwrap().reseal);
     assert_eq!(fresh.name_revision, 2);
-    assert_eq!(new_bob.open_name(&fresh).unwrap().as_deref(), Some("Team"));
+    assert_eq!(
+        new_bob.open_name(&fresh).await.unwrap().as_deref(),
+        Some("Team")
+    );
     assert_eq!(
         alice.reseal_name(&get(&alice, c.id).await).await.unwrap(),
         None
@@ -337,7 +358,10 @@ async fn a_reset_member_gets_the_name_resealed_once() {
     loop {
         match alice_socket.next_event().await.unwrap() {
             Event::ConversationUpdated(seen) => {
-                assert_eq!(alice.open_name(&seen).unwrap().as_deref(), Some("Team"));
+                assert_eq!(
+                    alice.open_name(&seen).await.unwrap().as_deref(),
+                    Some("Team")
+                );
                 break;
             }
             Event::UserKeyChanged(_) => continue,
@@ -362,19 +386,26 @@ async fn a_sealer_who_leaves_asks_for_a_reseal() {
         .unwrap();
     // bob's client cached what it verified; after carol leaves, her
     // signature can no longer be checked against a member's key.
-    let cached = bob.open_name(&get(&bob, c.id).await).unwrap().unwrap();
+    let cached = bob
+        .open_name(&get(&bob, c.id).await)
+        .await
+        .unwrap()
+        .unwrap();
     carol
         .conversation_leave(BaseConversation { id: c.id })
         .await
         .unwrap();
     let after = get(&bob, c.id).await;
     assert!(after.name.as_ref().unwrap().reseal);
-    assert!(bob.open_name(&after).is_err(), "no member vouches for it");
+    assert!(
+        bob.open_name(&after).await.is_err(),
+        "no member vouches for it"
+    );
     bob.rename_conversation(&after, &cached).await.unwrap();
     let fresh = get(&alice, c.id).await;
     assert!(!fresh.name.as_ref().unwrap().reseal);
     assert_eq!(
-        alice.open_name(&fresh).unwrap().as_deref(),
+        alice.open_name(&fresh).await.unwrap().as_deref(),
         Some("By carol")
     );
 }
@@ -392,14 +423,17 @@ async fn events_carry_each_members_own_name_key() {
     match bob_socket.next_event().await.unwrap() {
         Event::ConversationCreated(seen) => {
             assert_eq!(seen.id, c.id);
-            assert_eq!(bob.open_name(&seen).unwrap().as_deref(), Some("Pushed"));
+            assert_eq!(
+                bob.open_name(&seen).await.unwrap().as_deref(),
+                Some("Pushed")
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
     alice.rename_conversation(&c, "Pushed again").await.unwrap();
     match bob_socket.next_event().await.unwrap() {
         Event::ConversationUpdated(seen) => assert_eq!(
-            bob.open_name(&seen).unwrap().as_deref(),
+            bob.open_name(&seen).await.unwrap().as_deref(),
             Some("Pushed again")
         ),
         other => panic!("unexpected {other:?}"),

@@ -27,11 +27,13 @@ use crate::support::{TestServer, code, complete, duo, key};
 
 /// The rotation proof's bytes exactly as the info description spells them,
 /// with `width`-byte big-endian length prefixes.
-fn rotation_bytes(width: usize, username: &str, spki: &[u8]) -> Vec<u8> {
+fn succession_bytes(width: usize, username: &str, previous: &[u8], spki: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for field in [
-        b"nanochat/v1 key rotation".as_slice(),
+        b"nanochat/v1 key succession".as_slice(),
         username.as_bytes(),
+        &1u64.to_be_bytes(),
+        previous,
         spki,
     ] {
         let length = (field.len() as u64).to_be_bytes();
@@ -42,41 +44,44 @@ fn rotation_bytes(width: usize, username: &str, spki: &[u8]) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn key_rotation_proofs_use_four_byte_big_endian_lengths() {
+async fn key_succession_proofs_use_four_byte_big_endian_lengths() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
+    let old_key = key("alice");
     let new_key = key("erin");
+    let previous = old_key.public_key().to_spki_der().to_vec();
     let spki = new_key.public_key().to_spki_der().to_vec();
-    let start = rotation_bytes(4, "alice", &spki);
-    let mut expected_start = vec![0, 0, 0, 24];
-    expected_start.extend_from_slice(b"nanochat/v1 key rotation");
+    let start = succession_bytes(4, "alice", &previous, &spki);
+    let mut expected_start = vec![0, 0, 0, 26];
+    expected_start.extend_from_slice(b"nanochat/v1 key succession");
     expected_start.extend_from_slice(&[0, 0, 0, 5]);
     expected_start.extend_from_slice(b"alice");
+    expected_start.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
     assert!(start.starts_with(&expected_start), "the text's example");
+    assert_eq!(
+        start,
+        nanochat::crypto::key_succession_bytes("alice", 1, &previous, &spki)
+    );
 
     // Any other prefix width is a different message: bad_signature.
+    let rotation = |bytes: &[u8]| UpdateUser {
+        public_key: Some(spki.clone().into()),
+        succession_signature: Some(old_key.sign_pss(bytes).unwrap().into()),
+        public_key_signature: Some(new_key.sign_pss(bytes).unwrap().into()),
+        ..Default::default()
+    };
     for width in [2, 8] {
-        let proof = new_key
-            .sign_pss(&rotation_bytes(width, "alice", &spki))
-            .unwrap();
         let refused = alice
-            .user_update(UpdateUser {
-                public_key: Some(spki.clone().into()),
-                public_key_signature: Some(proof.into()),
-                ..Default::default()
-            })
+            .user_update(rotation(&succession_bytes(
+                width, "alice", &previous, &spki,
+            )))
             .await;
         assert_eq!(code(refused), "bad_signature", "{width}-byte lengths");
     }
-    let proof = new_key.sign_pss(&start).unwrap();
     let rotated = alice
-        .user_update(UpdateUser {
-            public_key: Some(spki.clone().into()),
-            public_key_signature: Some(proof.into()),
-            ..Default::default()
-        })
+        .user_update(rotation(&start))
         .await
-        .expect("a proof over 4-byte lengths");
+        .expect("proofs over 4-byte lengths");
     assert_eq!(rotated.public_key.as_slice(), spki.as_slice());
 }
 

@@ -1,7 +1,7 @@
 //! `user.*` and the operator commands around them.
 
 use nanochat::client::{Bodies, ClientError, Session};
-use nanochat::crypto::{EncryptedPrivateKey, key_rotation_bytes};
+use nanochat::crypto::{EncryptedPrivateKey, Succession};
 use nanochat::models::{BaseUser, CompleteUser, SyncUser, UpdateUser};
 use nanochat::wire::Secret;
 
@@ -228,7 +228,8 @@ async fn display_name_and_key_rotation() {
 
     let new_key = key("carol");
     let new_public = new_key.public_key().to_spki_der().to_vec();
-    // Without proof of possession, or with a proof by another key: refused.
+    // Without proofs, or with a proof of possession by another key: refused
+    // (tests/e2e/keys.rs walks every other way a proof can be wrong).
     let missing = alice
         .user_update(UpdateUser {
             public_key: Some(new_public.clone().into()),
@@ -236,25 +237,23 @@ async fn display_name_and_key_rotation() {
         })
         .await;
     assert_eq!(code(missing), "bad_request");
-    let forged = key("bob")
-        .sign_pss(&key_rotation_bytes("alice", &new_public))
-        .unwrap();
+    let forged = Succession::sign("alice", 1, &key("alice"), &key("bob")).unwrap();
+    let genuine = Succession::sign("alice", 1, &key("alice"), &new_key).unwrap();
     let result = alice
         .user_update(UpdateUser {
             public_key: Some(new_public.clone().into()),
-            public_key_signature: Some(forged.into()),
+            succession_signature: Some(genuine.succession_signature.clone().into()),
+            public_key_signature: Some(forged.public_key_signature.into()),
             ..Default::default()
         })
         .await;
     assert_eq!(code(result), "bad_signature");
 
-    let proof = new_key
-        .sign_pss(&key_rotation_bytes("alice", &new_public))
-        .unwrap();
     let rotated = alice
         .user_update(UpdateUser {
             public_key: Some(new_public.clone().into()),
-            public_key_signature: Some(proof.into()),
+            succession_signature: Some(genuine.succession_signature.into()),
+            public_key_signature: Some(genuine.public_key_signature.into()),
             ..Default::default()
         })
         .await

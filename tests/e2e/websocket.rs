@@ -119,13 +119,12 @@ async fn members_hear_about_key_changes() {
     let mut carol_socket = Socket::open(&outsider).await.unwrap();
     let new_key = key("erin");
     let der = new_key.public_key().to_spki_der().to_vec();
-    let proof = new_key
-        .sign_pss(&nanochat::crypto::key_rotation_bytes("alice", &der))
-        .unwrap();
+    let link = nanochat::crypto::Succession::sign("alice", 1, &key("alice"), &new_key).unwrap();
     alice
         .user_update(nanochat::models::UpdateUser {
             public_key: Some(der.into()),
-            public_key_signature: Some(proof.into()),
+            succession_signature: Some(link.succession_signature.into()),
+            public_key_signature: Some(link.public_key_signature.into()),
             ..Default::default()
         })
         .await
@@ -176,9 +175,9 @@ async fn an_operator_reset_ends_the_users_sessions() {
         .rename_conversation(&c, "after the reset")
         .await
         .unwrap();
-    // The socket notices before delivering anything and closes.
+    // The socket notices before delivering anything and closes, saying why.
     match bob_socket.next_event().await {
-        Err(ClientError::Transport(_)) => {}
+        Err(ClientError::SessionEnded { code: 4002, .. }) => {}
         other => panic!("the old session still got {other:?}"),
     }
 }

@@ -199,7 +199,7 @@ schemas! {
         SyncUser, PrivateKeyUser, UpdateUser, BaseUser, PublicUser, CreateConversation, Conversation, SealedName, ConversationName,
         BaseConversation, Member, MessageConversation, List, WrappedKey, SealedAttachment, CreateMessage,
         UpdateMessage, BaseMessage, RecipientDigest, AttachmentInfo, Message, ListMessages, MessagePage,
-        Attachment, SessionOpened, MemberLeft,
+        Attachment, SessionOpened, MemberLeft, KeyHistory, KeyRecord,
     ],
     enums: [ErrorCode],
 }

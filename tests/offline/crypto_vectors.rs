@@ -312,6 +312,7 @@ fn content_vectors() {
             recipients: digests.clone(),
             wrapped_key: wrapped,
             signature: h(&v, "signature"),
+            version: nanochat::crypto::SignatureVersion::V1,
         };
         let opened = open_message(&received, user, key, alice().public_key()).unwrap();
         assert_eq!(opened.content_key.expose_key(), &c, "recipient {i}");
@@ -415,6 +416,7 @@ fn name_vectors() {
             recipients: digests.clone(),
             wrapped_key: wrapped,
             signature: h(&v, "signature"),
+            version: nanochat::crypto::SignatureVersion::V1,
         };
         assert_eq!(
             open_name(&received, user, key, alice().public_key()).unwrap(),
@@ -514,4 +516,258 @@ fn keyfile_vectors() {
             .public_key(),
         alice().public_key()
     );
+}
+
+/// Key history (api.yml, "Key history"): the succession bytes and both
+/// signatures of a rotation, messages and names signed over the keyed bytes
+/// (signature version 2), an encrypted key ring (EncryptedPrivateKey
+/// version 2) and key files of version 2.
+#[test]
+fn key_history_vectors() {
+    use nanochat::crypto::{
+        KeyRing, SignatureVersion, key_succession_bytes, message_signed_bytes_as,
+        name_signed_bytes_as, seal_message_keyed_with_rng, seal_name_keyed_with_rng, verify_link,
+    };
+    // alice rotates from her key (index 0) to dave's (index 1).
+    let succession = key_succession_bytes(
+        "alice",
+        1,
+        alice().public_key().to_spki_der(),
+        dave().public_key().to_spki_der(),
+    );
+    let mut rng = test_rng(0x77);
+    let vouch = alice().sign_pss_with_rng(&mut rng, &succession).unwrap();
+    let possession = dave().sign_pss_with_rng(&mut rng, &succession).unwrap();
+
+    // A message and a name signed by dave's key over the keyed bytes.
+    let (dave_key, bob_key) = (dave(), bob());
+    let members: Vec<(&str, &PublicKey)> = vec![
+        ("alice", dave_key.public_key()),
+        ("bob", bob_key.public_key()),
+    ];
+    let conv = Uuid::parse_str("6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f").unwrap();
+    let msg = Uuid::parse_str("0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d").unwrap();
+    let content = MessageContent {
+        text: Some("Signed with my second key.".into()),
+        ..Default::default()
+    }
+    .to_json_bytes()
+    .unwrap();
+    let message = seal_message_keyed_with_rng(
+        &mut test_rng(0x78),
+        &dave(),
+        conv,
+        msg,
+        &content,
+        None,
+        &members,
+    )
+    .unwrap();
+    let name =
+        seal_name_keyed_with_rng(&mut test_rng(0x79), &dave(), conv, 2, "Plans", &members).unwrap();
+
+    // alice's ring after the rotation, encrypted, and as key files.
+    let ring = KeyRing::from_keys(vec![alice(), dave()]).unwrap();
+    let blob = EncryptedPrivateKey::encrypt_ring_with_rng(
+        &mut test_rng(0x7a),
+        &ring,
+        PASSWORD.as_bytes(),
+        KdfParams::DEFAULT,
+    )
+    .unwrap();
+    let plain_file = KeyFile::new_plain_ring("https://chat.example", "alice", &ring).unwrap();
+    let encrypted_file = KeyFile::new_encrypted_ring_with_rng(
+        &mut test_rng(0x7b),
+        "https://chat.example",
+        "alice",
+        &ring,
+        PASSWORD.as_bytes(),
+        KdfParams::DEFAULT,
+    )
+    .unwrap();
+    let generated = json!({
+        "description": "Key history: the succession bytes of a rotation (alice, index 1, from alice-3072 to dave-2048) with the previous key's succession_signature and the new key's public_key_signature; a message and a name signed by dave-2048 over the keyed bytes (signature version 2: label and signer fingerprint first); alice's key ring [alice-3072, dave-2048] as an EncryptedPrivateKey of version 2 (AAD \"nanochat/v1 private-key ring\", ring bytes: u32 count, then u32 length + PKCS#8 DER per key, oldest first) and as key files of version 2. See api.yml, \"Key history\".",
+        "rng": RNG_NOTE,
+        "succession": {
+            "rng_seed": "77",
+            "username": "alice",
+            "index": 1,
+            "previous_key": "conformance/fixtures/keys/alice-3072.pem",
+            "new_key": "conformance/fixtures/keys/dave-2048.pem",
+            "bytes": hex(&succession),
+            "succession_signature": hex(&vouch),
+            "public_key_signature": hex(&possession),
+        },
+        "keyed_message": {
+            "rng_seed": "78",
+            "signer": "conformance/fixtures/keys/dave-2048.pem",
+            "signer_fingerprint": hex(dave().fingerprint().as_bytes()),
+            "readers": ["alice (dave-2048)", "bob (bob-3072)"],
+            "conversation_id": conv.to_string(),
+            "message_id": msg.to_string(),
+            "content_iv": hex(&message.content_iv),
+            "content": hex(&message.content),
+            "recipients": message.recipients.iter().map(|r| json!({
+                "username": r.username,
+                "wrapped_key": hex(&r.wrapped_key),
+                "key_digest": hex(&r.digest().key_digest),
+            })).collect::<Vec<_>>(),
+            "signed_bytes": hex(&message.signed_bytes().unwrap()),
+            "signature": hex(&message.signature),
+        },
+        "keyed_name": {
+            "rng_seed": "79",
+            "signer": "conformance/fixtures/keys/dave-2048.pem",
+            "conversation_id": conv.to_string(),
+            "revision": 2,
+            "name": "Plans",
+            "iv": hex(&name.iv),
+            "ciphertext": hex(&name.ciphertext),
+            "recipients": name.recipients.iter().map(|r| json!({
+                "username": r.username,
+                "wrapped_key": hex(&r.wrapped_key),
+                "key_digest": hex(&r.digest().key_digest),
+            })).collect::<Vec<_>>(),
+            "signed_bytes": hex(&name.signed_bytes().unwrap()),
+            "signature": hex(&name.signature),
+        },
+        "key_ring": {
+            "rng_seed": "7a",
+            "keys": ["conformance/fixtures/keys/alice-3072.pem", "conformance/fixtures/keys/dave-2048.pem"],
+            "password": PASSWORD,
+            "ring_bytes": hex(&ring.to_bytes().unwrap()),
+            "blob_json": blob.to_json().unwrap(),
+        },
+        "key_files": {
+            "rng_seed": "7b",
+            "password": PASSWORD,
+            "plain_json": plain_file.to_json().unwrap().as_str(),
+            "encrypted_json": encrypted_file.to_json().unwrap().as_str(),
+        },
+    });
+    let v = check_or_update("key_history.json", &generated);
+
+    // RNG-independent checks.
+    let bytes = h(&v, "succession.bytes");
+    assert_eq!(bytes, succession);
+    assert_eq!(&bytes[..30], b"\0\0\0\x1ananochat/v1 key succession");
+    verify_link(
+        "alice",
+        1,
+        alice().public_key(),
+        dave().public_key(),
+        &h(&v, "succession.succession_signature"),
+        &h(&v, "succession.public_key_signature"),
+    )
+    .unwrap();
+    let signer = SignatureVersion::Keyed(dave().fingerprint());
+    let digests = |section: &str| -> Vec<RecipientDigest> {
+        v[section]["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| RecipientDigest {
+                username: r["username"].as_str().unwrap().into(),
+                key_digest: unhex(r["key_digest"].as_str().unwrap()).try_into().unwrap(),
+            })
+            .collect()
+    };
+    let signed = message_signed_bytes_as(
+        signer,
+        &conv,
+        &msg,
+        &iv(&h(&v, "keyed_message.content_iv")),
+        &h(&v, "keyed_message.content"),
+        None,
+        &digests("keyed_message"),
+    )
+    .unwrap();
+    assert_eq!(signed, h(&v, "keyed_message.signed_bytes"));
+    assert_eq!(&signed[4..29], b"nanochat/v1 keyed message");
+    assert_eq!(&signed[33..65], dave().fingerprint().as_bytes());
+    dave()
+        .public_key()
+        .verify_pss(&signed, &h(&v, "keyed_message.signature"))
+        .unwrap();
+    // The version 1 bytes of the same message do not verify: the label and
+    // the fingerprint are signed.
+    let v1 = message_signed_bytes(
+        &conv,
+        &msg,
+        &iv(&h(&v, "keyed_message.content_iv")),
+        &h(&v, "keyed_message.content"),
+        None,
+        &digests("keyed_message"),
+    )
+    .unwrap();
+    assert!(
+        dave()
+            .public_key()
+            .verify_pss(&v1, &h(&v, "keyed_message.signature"))
+            .is_err()
+    );
+    let signed = name_signed_bytes_as(
+        signer,
+        &conv,
+        2,
+        &iv(&h(&v, "keyed_name.iv")),
+        &h(&v, "keyed_name.ciphertext"),
+        &digests("keyed_name"),
+    )
+    .unwrap();
+    assert_eq!(signed, h(&v, "keyed_name.signed_bytes"));
+    dave()
+        .public_key()
+        .verify_pss(&signed, &h(&v, "keyed_name.signature"))
+        .unwrap();
+    // bob opens the keyed name with his key.
+    let bob_name = v["keyed_name"]["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["username"] == "bob")
+        .unwrap();
+    let received = ReceivedName {
+        conversation_id: conv,
+        revision: 2,
+        iv: iv(&h(&v, "keyed_name.iv")),
+        ciphertext: h(&v, "keyed_name.ciphertext"),
+        recipients: digests("keyed_name"),
+        wrapped_key: unhex(bob_name["wrapped_key"].as_str().unwrap()),
+        signature: h(&v, "keyed_name.signature"),
+        version: signer,
+    };
+    assert_eq!(
+        open_name(&received, "bob", &bob(), dave().public_key()).unwrap(),
+        "Plans"
+    );
+    // The ring: bytes by hand, and the blob opens to both keys.
+    let ring_bytes = h(&v, "key_ring.ring_bytes");
+    assert_eq!(&ring_bytes[..4], &[0, 0, 0, 2]);
+    let blob =
+        EncryptedPrivateKey::from_json(v["key_ring"]["blob_json"].as_str().unwrap()).unwrap();
+    assert_eq!(blob.version, 2);
+    let opened = blob.decrypt_ring(PASSWORD.as_bytes()).unwrap();
+    assert_eq!(opened.len(), 2);
+    assert_eq!(opened.current().fingerprint(), dave().fingerprint());
+    assert_eq!(opened.keys()[0].fingerprint(), alice().fingerprint());
+    let argon = blob
+        .params()
+        .derive_key(PASSWORD.as_bytes(), &blob.salt)
+        .unwrap();
+    let plain = aead::decrypt(
+        &argon,
+        &iv(&blob.iv),
+        b"nanochat/v1 private-key ring",
+        &blob.ciphertext,
+    )
+    .unwrap();
+    assert_eq!(plain, ring_bytes);
+    for (field, password) in [("plain_json", None), ("encrypted_json", Some(PASSWORD))] {
+        let file = KeyFile::from_json(v["key_files"][field].as_str().unwrap()).unwrap();
+        assert_eq!(file.version, 2);
+        let ring = file.key_ring(password.map(str::as_bytes)).unwrap();
+        assert_eq!(ring.len(), 2, "{field}");
+        assert_eq!(ring.current().fingerprint(), dave().fingerprint());
+    }
 }

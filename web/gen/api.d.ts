@@ -346,7 +346,7 @@ export interface components {
          */
         Empty: Record<string, never>;
         /**
-         * @description A private key (PKCS#8 DER) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key"). Format version 1 fixes the Argon2 version, so it is not stored.
+         * @description A private key (PKCS#8 DER, version 1) or a key ring (version 2) encrypted with a password. key = Argon2id version 0x13 (password, salt, m_cost KiB, t_cost, p_cost, no secret, no associated data) to 32 bytes; ciphertext = AES-256-GCM(key, iv, DER, aad = "nanochat/v1 private-key") for version 1, AES-256-GCM(key, iv, ring bytes, aad = "nanochat/v1 private-key ring") for version 2 (see Password-encrypted private keys in the info description). The format version fixes the Argon2 version, so it is not stored.
          * @example {
          *       "version": 1,
          *       "kdf": "argon2id",
@@ -361,7 +361,7 @@ export interface components {
         EncryptedPrivateKey: {
             /**
              * Format: int32
-             * @description Format version; 1 (Argon2id version 0x13, 32-byte key).
+             * @description Format version; 1 (one key) or 2 (a key ring), both with Argon2id version 0x13 and a 32-byte key.
              */
             version: number;
             /** @description Always "argon2id". */
@@ -469,7 +469,7 @@ export interface components {
             private_key: components["schemas"]["EncryptedPrivateKey"];
         };
         /**
-         * @description Payload of user.update; every field is optional. A new public_key needs public_key_signature; a new private_key needs a sync_password unless one is already set.
+         * @description Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature; a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
          * @example {
          *       "display_name": "Alice L."
          *     }
@@ -484,9 +484,14 @@ export interface components {
             public_key?: string;
             /**
              * Format: byte
-             * @description Proof of possession of the new key (see Key rotation proof in the info description).
+             * @description RSA-PSS by the new private key over the succession bytes (proof of possession; see Key history in the info description).
              */
             public_key_signature?: string;
+            /**
+             * Format: byte
+             * @description RSA-PSS by the current (previous) private key over the succession bytes, vouching for the new key (see Key history in the info description).
+             */
+            succession_signature?: string;
             private_key?: components["schemas"]["EncryptedPrivateKey"];
             /** @description Delete the server-stored private key and the sync password. */
             remove_private_key?: boolean;
@@ -512,7 +517,8 @@ export interface components {
          *       "username": "bob",
          *       "display_name": "Bob",
          *       "public_key": "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA",
-         *       "fingerprint": "3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d"
+         *       "fingerprint": "3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d",
+         *       "key_index": 0
          *     }
          */
         PublicUser: {
@@ -527,6 +533,76 @@ export interface components {
             public_key: string;
             /** @description SHA-256 of the public key DER, grouped hex; clients pin it. */
             fingerprint: string;
+            /**
+             * Format: int64
+             * @description The index of this key in the user's key history (see Key history in the info description).
+             */
+            key_index: number;
+        };
+        /**
+         * @description Response of user.keys; every key the user has had, oldest first.
+         * @example {
+         *       "username": "bob",
+         *       "keys": [
+         *         {
+         *           "index": 0,
+         *           "public_key": "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA",
+         *           "fingerprint": "3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d",
+         *           "since": "2026-11-25T09:00:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        KeyHistory: {
+            /** @description The user. */
+            username: string;
+            /** @description The entries in index order, each index one more than the one before. The last is the current key unless the user is pending (reset by the operator), when every entry has until. */
+            keys: components["schemas"]["KeyRecord"][];
+        };
+        /**
+         * @description One entry of a key history.
+         * @example {
+         *       "index": 1,
+         *       "public_key": "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA",
+         *       "fingerprint": "3f2a 9c01 77de 4b10 aa02 19c3 5e6f 0d8b 22c4 e019 7a3b 8f5d 0c1e 64a9 b7f2 0e3d",
+         *       "since": "2026-11-26T09:00:00Z",
+         *       "succession_signature": "q83vEjRWeJA=",
+         *       "public_key_signature": "q83vEjRWeJA="
+         *     }
+         */
+        KeyRecord: {
+            /**
+             * Format: int64
+             * @description The entry's index, 0 for the first key the server knew of.
+             */
+            index: number;
+            /**
+             * Format: byte
+             * @description The key, DER SubjectPublicKeyInfo.
+             */
+            public_key: string;
+            /** @description SHA-256 of the key DER, grouped hex. */
+            fingerprint: string;
+            /**
+             * Format: date-time
+             * @description When it became the user's key.
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description When it stopped being the user's key (the next entry's since, or the operator's reset); absent for the current key.
+             */
+            until?: string;
+            /**
+             * Format: byte
+             * @description RSA-PSS by the previous entry's key over the succession bytes; absent for a chain start (a key set by user.complete).
+             */
+            succession_signature?: string;
+            /**
+             * Format: byte
+             * @description RSA-PSS by this key over the same succession bytes; present exactly when succession_signature is.
+             */
+            public_key_signature?: string;
         };
         /**
          * @description Payload of conversation.create.
@@ -610,6 +686,11 @@ export interface components {
              * @description RSA-PSS by the caller over the canonical name bytes.
              */
             signature: string;
+            /**
+             * Format: int32
+             * @description Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+             */
+            signature_version?: number;
         };
         /**
          * @description A sealed conversation name as one reader sees it, with only the name key wrapped for that reader.
@@ -665,7 +746,22 @@ export interface components {
              * @description RSA-PSS by the sealer over the canonical name bytes.
              */
             signature: string;
-            /** @description The server's hint that the name should be re-sealed: a current member with a key holds no key wrapped for it, or the sealer has left or changed key. Not authenticated; it only tells clients when to act. */
+            /**
+             * Format: int32
+             * @description The signed bytes the signature covers, 1 or 2 (see Key history in the info description); absent means 1.
+             */
+            signature_version?: number;
+            /**
+             * Format: int64
+             * @description The index of the sealer's key the server verified the signature with; absent for a name sealed before the server kept key history.
+             */
+            sealer_key_index?: number;
+            /**
+             * Format: int64
+             * @description The index of the reader's key that key is wrapped for; absent with key, or for a key recorded before the server kept key history.
+             */
+            key_index?: number;
+            /** @description The server's hint that the name should be re-sealed: a current member with a key holds no key wrapped for that key, or the sealer has left or changed key (see Re-sealing in the info description). Not authenticated; it only tells clients when to act. */
             reseal: boolean;
         };
         /**
@@ -704,6 +800,11 @@ export interface components {
             public_key: string;
             /** @description SHA-256 of the public key DER, grouped hex; empty when public_key is. */
             fingerprint: string;
+            /**
+             * Format: int64
+             * @description The index of public_key in the member's key history; absent when public_key is empty.
+             */
+            key_index?: number;
             /** @description Whether this member owns the conversation. */
             owner: boolean;
             /**
@@ -769,7 +870,8 @@ export interface components {
          * @description The content key wrapped for one member.
          * @example {
          *       "username": "bob",
-         *       "key": "q83vEjRWeJA="
+         *       "key": "q83vEjRWeJA=",
+         *       "key_index": 0
          *     }
          */
         WrappedKey: {
@@ -780,6 +882,11 @@ export interface components {
              * @description RSA-OAEP-SHA-256 of the 32-byte content key under the member's public key.
              */
             key: string;
+            /**
+             * Format: int64
+             * @description The index of the member's key this is wrapped for; when present it must be the member's current index (members_mismatch otherwise). See Key history in the info description.
+             */
+            key_index?: number;
         };
         /**
          * @description An attachment encrypted under the message content key.
@@ -845,6 +952,11 @@ export interface components {
              * @description RSA-PSS by the sender over the canonical message bytes.
              */
             signature: string;
+            /**
+             * Format: int32
+             * @description Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+             */
+            signature_version?: number;
         };
         /**
          * @description Payload of message.update; the whole content is replaced under a fresh content key.
@@ -891,6 +1003,11 @@ export interface components {
              * @description RSA-PSS by the sender over the canonical message bytes.
              */
             signature: string;
+            /**
+             * Format: int32
+             * @description Which signed bytes the signature covers; 1 (the default) the canonical bytes, 2 the keyed bytes that bind the signer's key (see Key history in the info description).
+             */
+            signature_version?: number;
         };
         /**
          * @description Names one message.
@@ -1018,6 +1135,21 @@ export interface components {
              * @description RSA-PSS by the sender over the canonical message bytes.
              */
             signature: string;
+            /**
+             * Format: int32
+             * @description The signed bytes the signature covers, 1 or 2 (see Key history in the info description); absent means 1.
+             */
+            signature_version?: number;
+            /**
+             * Format: int64
+             * @description The index of the sender's key the server verified the signature with; absent for a message accepted before the server kept key history (see Key history in the info description).
+             */
+            sender_key_index?: number;
+            /**
+             * Format: int64
+             * @description The index of the reader's key that key is wrapped for; absent for a key recorded before the server kept key history.
+             */
+            key_index?: number;
             /** @description Stable position of this message in the history (pass as ListMessages.before). An opaque string issued by the server; clients never build, parse or compare cursors. */
             cursor?: string;
         };

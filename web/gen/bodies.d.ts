@@ -15,7 +15,9 @@ export interface Bodies {
   'user.sync': { payload: Schemas['SyncUser']; response: Schemas['PrivateKeyUser']; signed: false; errors: 'wrong_password' | 'rate_limited' | 'bad_request' };
   /** Looks up a user's display name and public key (to pin it and check its fingerprint). */
   'user.get': { payload: Schemas['BaseUser']; response: Schemas['PublicUser']; signed: true; errors: 'not_found' | 'bad_request' };
-  /** Changes the caller's display name, key pair, server-stored private key or sync password. Members of shared conversations get event.user.key_changed when the public key changes. */
+  /** A user's key history, oldest first (see Key history in the info description), to verify a rotation or an earlier key from a pinned one. A pending user (reset by the operator) has one, without a current key; an unknown user gets not_found. */
+  'user.keys': { payload: Schemas['BaseUser']; response: Schemas['KeyHistory']; signed: true; errors: 'not_found' | 'bad_request' };
+  /** Changes the caller's display name, key pair, server-stored private key or sync password. A new public_key (a rotation) needs succession_signature and public_key_signature (see Key history) and becomes the next entry of the caller's key history; every session of the caller ends (close code 4001; the rotating client opens a new one with its new key). Members of shared conversations get event.user.key_changed when the public key changes. */
   'user.update': { payload: Schemas['UpdateUser']; response: Schemas['PublicUser']; signed: true; errors: 'invalid_key' | 'bad_signature' | 'bad_request' };
   /** Deletes the caller, immediately and irreversibly. The caller leaves every conversation (conversations they own pass to the longest-standing member, and a conversation left without members is deleted) and every message they sent is deleted. */
   'user.delete': { payload: null; response: Schemas['Empty']; signed: true; errors: never };
@@ -59,7 +61,7 @@ export interface Events {
   'event.conversation.deleted': { payload: Schemas['BaseConversation'] };
   /** A member left a conversation (or was deleted). */
   'event.conversation.left': { payload: Schemas['MemberLeft'] };
-  /** A member of a shared conversation changed their public key; clients must warn loudly and re-pin. */
+  /** A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly. */
   'event.user.key_changed': { payload: Schemas['PublicUser'] };
 }
 

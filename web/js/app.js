@@ -859,9 +859,18 @@ async function rotateKey() {
   const { identity, pkcs8 } = await c.generateKeyPair();
   const blob = await c.encryptPrivateKey(pkcs8, password);
   c.wipe(pkcs8);
-  const proof = await c.sign(identity, c.keyRotationBytes(me().username, identity.publicKey.der));
+  // Both keys sign the succession bytes: the current key vouches for the
+  // new one, the new one proves possession (api.yml, "Key history").
+  const self = await client().request('user.get', { username: me().username });
+  const succession = c.keySuccessionBytes(me().username, self.key_index + 1, me().identity.publicKey.der, identity.publicKey.der);
+  const vouch = await c.sign(me().identity, succession);
+  const proof = await c.sign(identity, succession);
   /** @type {Schemas['UpdateUser']} */
-  const payload = { public_key: c.b64encode(identity.publicKey.der), public_key_signature: c.b64encode(proof) };
+  const payload = {
+    public_key: c.b64encode(identity.publicKey.der),
+    public_key_signature: c.b64encode(proof),
+    succession_signature: c.b64encode(vouch),
+  };
   if (local.on_server) payload.private_key = blob;
   const user = await client().request('user.update', payload);
   await store.saveKey({ ...local, public_key: user.public_key, private_key: blob, exported: false });

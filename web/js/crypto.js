@@ -35,10 +35,28 @@ export const EVENT_AAD_PREFIX = 'nanochat/v1 event';
 export const MESSAGE_DOMAIN = 'nanochat/v1 message';
 /** Domain of the canonical conversation name bytes. */
 export const NAME_DOMAIN = 'nanochat/v1 conversation name';
+/** Label of the keyed message bytes (signature version 2). */
+export const KEYED_MESSAGE_DOMAIN = 'nanochat/v1 keyed message';
+/** Label of the keyed name bytes (signature version 2). */
+export const KEYED_NAME_DOMAIN = 'nanochat/v1 keyed conversation name';
+
+/**
+ * The leading fields of signed message or name bytes: the version 1 label,
+ * or, for signature version 2, the keyed label and the signer's key
+ * fingerprint (SHA-256 of its SPKI DER, 32 bytes).
+ * @param {string} v1Label
+ * @param {string} keyedLabel
+ * @param {Uint8Array | undefined} signerFingerprint
+ */
+function signedDomain(v1Label, keyedLabel, signerFingerprint) {
+  if (signerFingerprint === undefined) return lengthPrefixed(utf8(v1Label));
+  if (signerFingerprint.length !== 32) throw new CryptoError('a key fingerprint is 32 bytes', 'bad_length');
+  return concat(lengthPrefixed(utf8(keyedLabel)), lengthPrefixed(signerFingerprint));
+}
 /** AAD of a password-encrypted private key. */
 export const PRIVATE_KEY_AAD = 'nanochat/v1 private-key';
-/** Label of the key rotation proof. */
-export const KEY_ROTATION_LABEL = 'nanochat/v1 key rotation';
+/** Label of the succession bytes a key rotation signs with both keys. */
+export const KEY_SUCCESSION_LABEL = 'nanochat/v1 key succession';
 /** Longest conversation name, in Unicode scalar values. */
 export const MAX_NAME_CHARS = 128;
 
@@ -664,10 +682,11 @@ function canonicalRecipients(recipients) {
  * @param {Uint8Array} content
  * @param {Uint8Array | null} attachmentDigest
  * @param {RecipientDigest[]} recipients
+ * @param {Uint8Array} [signerFingerprint] signature version 2: the signer's key fingerprint
  */
-export function messageSignedBytes(conversationId, messageId, contentIv, content, attachmentDigest, recipients) {
+export function messageSignedBytes(conversationId, messageId, contentIv, content, attachmentDigest, recipients, signerFingerprint) {
   return concat(
-    lengthPrefixed(utf8(MESSAGE_DOMAIN)),
+    signedDomain(MESSAGE_DOMAIN, KEYED_MESSAGE_DOMAIN, signerFingerprint),
     lengthPrefixed(canonicalUuid(conversationId)),
     lengthPrefixed(canonicalUuid(messageId)),
     lengthPrefixed(contentIv),
@@ -684,13 +703,14 @@ export function messageSignedBytes(conversationId, messageId, contentIv, content
  * @param {Uint8Array} iv
  * @param {Uint8Array} ciphertext
  * @param {RecipientDigest[]} recipients
+ * @param {Uint8Array} [signerFingerprint] signature version 2: the signer's key fingerprint
  */
-export function nameSignedBytes(conversationId, revision, iv, ciphertext, recipients) {
+export function nameSignedBytes(conversationId, revision, iv, ciphertext, recipients, signerFingerprint) {
   checkRevision(revision);
   const rev = new Uint8Array(8);
   new DataView(rev.buffer).setBigUint64(0, BigInt(revision));
   return concat(
-    lengthPrefixed(utf8(NAME_DOMAIN)),
+    signedDomain(NAME_DOMAIN, KEYED_NAME_DOMAIN, signerFingerprint),
     lengthPrefixed(canonicalUuid(conversationId)),
     lengthPrefixed(rev),
     lengthPrefixed(iv),
@@ -700,12 +720,25 @@ export function nameSignedBytes(conversationId, revision, iv, ciphertext, recipi
 }
 
 /**
- * The bytes the new key signs in a key rotation (`public_key_signature`).
+ * The succession bytes of a key rotation (api.yml, "Key history"), which
+ * both the previous key (`succession_signature`) and the new key
+ * (`public_key_signature`) sign.
  * @param {string} username
+ * @param {number} index the new key's index in the user's key history
+ * @param {Uint8Array} previousPublicKeyDer
  * @param {Uint8Array} newPublicKeyDer
  */
-export function keyRotationBytes(username, newPublicKeyDer) {
-  return concat(lengthPrefixed(utf8(KEY_ROTATION_LABEL)), lengthPrefixed(utf8(username)), lengthPrefixed(newPublicKeyDer));
+export function keySuccessionBytes(username, index, previousPublicKeyDer, newPublicKeyDer) {
+  if (!Number.isSafeInteger(index) || index < 1) throw new CryptoError('a successor key has an index of at least 1', 'malformed');
+  const big = new Uint8Array(8);
+  new DataView(big.buffer).setBigUint64(0, BigInt(index));
+  return concat(
+    lengthPrefixed(utf8(KEY_SUCCESSION_LABEL)),
+    lengthPrefixed(utf8(username)),
+    lengthPrefixed(big),
+    lengthPrefixed(previousPublicKeyDer),
+    lengthPrefixed(newPublicKeyDer),
+  );
 }
 
 /**

@@ -274,3 +274,36 @@ test('a generated key pair signs, unwraps and round-trips through a key file', a
   assert.ok(await c.verify(me.publicKey, c.utf8('x'), await c.sign(back.identity, c.utf8('x'))));
   console.log(`# 3072-bit key generation on Node: ${ms.toFixed(0)} ms`);
 });
+
+test('key history: succession bytes and both signatures, keyed message and name bytes match the vector', async () => {
+  const v = vector('key_history.json');
+  const s = v.succession;
+  const previous = await identity(s.previous_key);
+  const next = await identity(s.new_key);
+  const bytes = c.keySuccessionBytes(s.username, s.index, previous.publicKey.der, next.publicKey.der);
+  assert.equal(hex(bytes), s.bytes);
+  assert.ok(await c.verify(previous.publicKey, bytes, unhex(s.succession_signature)), 'the previous key vouches');
+  assert.ok(await c.verify(next.publicKey, bytes, unhex(s.public_key_signature)), 'the new key proves possession');
+  // Each signature by the other key, or over another index, is refused.
+  assert.ok(!(await c.verify(next.publicKey, bytes, unhex(s.succession_signature))));
+  const other = c.keySuccessionBytes(s.username, s.index + 1, previous.publicKey.der, next.publicKey.der);
+  assert.ok(!(await c.verify(previous.publicKey, other, unhex(s.succession_signature))));
+  assert.throws(() => c.keySuccessionBytes(s.username, 0, previous.publicKey.der, next.publicKey.der));
+
+  const m = v.keyed_message;
+  const signer = await identity(m.signer);
+  const fingerprint = unhex(m.signer_fingerprint);
+  assert.equal(hex(await c.sha256(signer.publicKey.der)), m.signer_fingerprint);
+  const digests = (/** @type {any} */ section) =>
+    section.recipients.map((/** @type {any} */ r) => ({ username: r.username, keyDigest: unhex(r.key_digest) }));
+  const signed = c.messageSignedBytes(m.conversation_id, m.message_id, unhex(m.content_iv), unhex(m.content), null, digests(m), fingerprint);
+  assert.equal(hex(signed), m.signed_bytes);
+  assert.ok(await c.verify(signer.publicKey, signed, unhex(m.signature)));
+  const v1 = c.messageSignedBytes(m.conversation_id, m.message_id, unhex(m.content_iv), unhex(m.content), null, digests(m));
+  assert.ok(!(await c.verify(signer.publicKey, v1, unhex(m.signature))), 'the version 1 bytes are other bytes');
+
+  const n = v.keyed_name;
+  const named = c.nameSignedBytes(n.conversation_id, n.revision, unhex(n.iv), unhex(n.ciphertext), digests(n), fingerprint);
+  assert.equal(hex(named), n.signed_bytes);
+  assert.ok(await c.verify(signer.publicKey, named, unhex(n.signature)));
+});

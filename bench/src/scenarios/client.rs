@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use nanochat::client::messages;
-use nanochat::crypto::{PrivateKey, PublicKey, RsaBackend, backend};
+use nanochat::client::names::Reader;
+use nanochat::crypto::{PrivateKey, RsaBackend, backend};
 use nanochat::models::{Message, RecipientDigest};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -50,6 +51,9 @@ fn as_received(sealed: &nanochat::models::CreateMessage, sender: &str, reader: &
             .unwrap_or_default(),
         recipients,
         signature: sealed.signature.clone(),
+        signature_version: sealed.signature_version,
+        sender_key_index: None,
+        key_index: None,
         cursor: None,
     }
 }
@@ -69,11 +73,15 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for &b in &ctx.backends.clone() {
         let keys = keys_under(ctx, b, members + 1)?;
-        let readers: Vec<(String, PublicKey)> = keys
+        let readers: Vec<Reader> = keys
             .iter()
             .take(members)
             .enumerate()
-            .map(|(i, k)| (format!("m{i:03}"), k.public_key().clone()))
+            .map(|(i, k)| Reader {
+                username: format!("m{i:03}"),
+                key: k.public_key().clone(),
+                key_index: None,
+            })
             .collect();
         let conversation = Uuid::new_v4();
         let mut seal = Samples::default();
@@ -109,7 +117,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         for _ in 0..repeats.min(10) {
             let t = Instant::now();
             for m in &page {
-                let (chat, _) = messages::open(m, "m001", &keys[1], Some(keys[0].public_key()));
+                let (chat, _) = messages::open(m, "m001", Ok(&keys[1]), Ok(keys[0].public_key()));
                 if chat.content().is_none() {
                     anyhow::bail!("a bench message did not verify: {:?}", chat.verdict);
                 }

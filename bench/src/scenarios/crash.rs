@@ -18,7 +18,7 @@ use anyhow::Context;
 use nanochat::bodies::Request;
 use nanochat::client::messages::{self, Verdict};
 use nanochat::client::{Bodies, ClientError, Session};
-use nanochat::crypto::{PrivateKey, PublicKey};
+use nanochat::crypto::PrivateKey;
 use nanochat::models::{ErrorCode, ListMessages};
 use nanochat::store::Store;
 use serde_json::json;
@@ -51,7 +51,7 @@ struct Room {
     id: Uuid,
     /// Indices into the users.
     members: Vec<usize>,
-    readers: Vec<(String, PublicKey)>,
+    readers: Vec<nanochat::client::names::Reader>,
 }
 
 /// What the writers of one round produced.
@@ -434,10 +434,11 @@ async fn check_round(
                     let sender_key = room
                         .readers
                         .iter()
-                        .find(|(name, _)| *name == message.sender)
-                        .map(|(_, k)| k);
+                        .find(|r| r.username == message.sender)
+                        .map(|r| &r.key)
+                        .ok_or_else(|| format!("{} is not a member", message.sender));
                     let (opened, _) =
-                        messages::open(message, reader.username(), &keys[member], sender_key);
+                        messages::open(message, reader.username(), Ok(&keys[member]), sender_key);
                     match opened.verdict {
                         Verdict::Verified(content)
                             if content.text.as_deref() == Some(&original.text) => {}

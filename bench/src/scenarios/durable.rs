@@ -75,6 +75,7 @@ async fn store_rate(
                                 username: (*u).to_owned(),
                                 key_digest: nanochat::store::Digest::of(&wrapped_key),
                                 wrapped_key,
+                                key_index: Some(0),
                             }
                         })
                         .collect();
@@ -85,6 +86,8 @@ async fn store_rate(
                         content_iv: random_bytes(12),
                         content: random_bytes(200),
                         signature: random_bytes(384),
+                        signature_version: 1,
+                        sender_key_index: Some(0),
                         attachment: None,
                         keys,
                     };

@@ -25,7 +25,7 @@ pub struct Group {
     /// The conversation.
     pub conversation: Uuid,
     /// Every member with its key.
-    pub readers: Vec<(String, nanochat::crypto::PublicKey)>,
+    pub readers: Vec<nanochat::client::names::Reader>,
     /// (message id, member index, when decrypted) for every message event.
     pub arrivals: mpsc::UnboundedReceiver<(Uuid, usize, Instant)>,
     /// Reader tasks that failed.

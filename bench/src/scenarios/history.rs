@@ -109,6 +109,7 @@ pub async fn seed(
                     username: name(*u),
                     key_digest: nanochat::store::Digest::of(&wrapped_key),
                     wrapped_key,
+                    key_index: Some(0),
                 }
             })
             .collect();
@@ -119,6 +120,8 @@ pub async fn seed(
             content_iv: random_bytes(12),
             content: random_bytes(200),
             signature: random_bytes(384),
+            signature_version: 1,
+            sender_key_index: Some(0),
             attachment: None,
             keys,
         };

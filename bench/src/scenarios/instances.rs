@@ -27,7 +27,7 @@ const LOST_AFTER: Duration = Duration::from_secs(10);
 struct Pair {
     sender: User,
     conversation: Uuid,
-    readers: Vec<(String, nanochat::crypto::PublicKey)>,
+    readers: Vec<nanochat::client::names::Reader>,
     /// Message ids with the instant their event was decrypted.
     arrivals: mpsc::UnboundedReceiver<(Uuid, Instant)>,
 }

@@ -25,8 +25,10 @@ use anyhow::Context;
 use nanochat::bodies::Event;
 use nanochat::client::messages;
 use nanochat::client::{Bodies, ClientError, Session, Socket};
-use nanochat::crypto::{PrivateKey, PublicKey, key_rotation_bytes};
-use nanochat::models::{BaseConversation, BaseMessage, CreateConversation, ErrorCode, UpdateUser};
+use nanochat::crypto::{PrivateKey, PublicKey, Succession};
+use nanochat::models::{
+    BaseConversation, BaseMessage, BaseUser, CreateConversation, ErrorCode, UpdateUser,
+};
 use serde_json::json;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -391,7 +393,7 @@ fn readers_of(
     members: &Members,
     public: &PublicKeys,
     names: &[String],
-) -> Vec<(String, PublicKey)> {
+) -> Vec<nanochat::client::names::Reader> {
     let list = members
         .lock()
         .expect("members")
@@ -400,7 +402,11 @@ fn readers_of(
         .unwrap_or_default();
     let keys = public.lock().expect("public keys");
     list.iter()
-        .map(|&m| (names[m].clone(), keys[&names[m]].clone()))
+        .map(|&m| nanochat::client::names::Reader {
+            username: names[m].clone(),
+            key: keys[&names[m]].clone(),
+            key_index: None,
+        })
         .collect()
 }
 
@@ -621,7 +627,15 @@ async fn rotate(
 ) -> anyhow::Result<()> {
     let name = c.session.username().to_owned();
     let spki = new_key.public_key().to_spki_der().to_vec();
-    let proof = new_key.sign_pss(&key_rotation_bytes(&name, &spki))?;
+    // Both keys sign the succession to the next index of the history.
+    let me = c
+        .session
+        .user_get(BaseUser {
+            username: name.clone(),
+        })
+        .await
+        .context("user.get (before a rotation)")?;
+    let link = Succession::sign(&name, (me.key_index + 1) as u64, &c.key, &new_key)?;
     let sent = Instant::now();
     {
         let mut l = ledger.lock().await;
@@ -632,7 +646,8 @@ async fn rotate(
     c.session
         .user_update(UpdateUser {
             public_key: Some(spki.into()),
-            public_key_signature: Some(proof.into()),
+            succession_signature: Some(link.succession_signature.into()),
+            public_key_signature: Some(link.public_key_signature.into()),
             ..Default::default()
         })
         .await

@@ -34,11 +34,7 @@ impl Transport {
 }
 
 /// A sender with its conversation and the readers to seal for.
-pub type Sender = (
-    Arc<User>,
-    uuid::Uuid,
-    Vec<(String, nanochat::crypto::PublicKey)>,
-);
+pub type Sender = (Arc<User>, uuid::Uuid, Vec<nanochat::client::names::Reader>);
 
 /// What one closed-loop run measured.
 #[derive(Debug, Default)]

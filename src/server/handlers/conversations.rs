@@ -128,7 +128,13 @@ impl ConversationHandler for State {
                     None => current
                         .members
                         .iter()
-                        .map(|m| (m.username.clone(), m.public_key.clone()))
+                        .map(|m| {
+                            let key = names::ReaderKey {
+                                public_key: m.public_key.clone(),
+                                key_index: m.key_index,
+                            };
+                            (m.username.clone(), key)
+                        })
                         .collect(),
                 };
                 let next = current.name_revision + 1;
@@ -239,7 +245,7 @@ async fn reader_keys(
     state: &State,
     members: &[String],
     must_exist: &[String],
-) -> Result<BTreeMap<String, Option<Vec<u8>>>, Failure> {
+) -> Result<BTreeMap<String, names::ReaderKey>, Failure> {
     let mut keys = state.store.public_keys(members).await?;
     let unknown: Vec<&str> = must_exist
         .iter()
@@ -254,7 +260,17 @@ async fn reader_keys(
     }
     Ok(members
         .iter()
-        .map(|m| (m.clone(), keys.remove(m)))
+        .map(|m| {
+            let (public_key, key_index) = match keys.remove(m) {
+                Some((key, index)) => (Some(key), index),
+                None => (None, None),
+            };
+            let key = names::ReaderKey {
+                public_key,
+                key_index,
+            };
+            (m.clone(), key)
+        })
         .collect())
 }
 

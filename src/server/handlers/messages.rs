@@ -33,6 +33,7 @@ struct Upload {
     attachment: Option<SealedAttachment>,
     keys: Vec<WrappedKey>,
     signature: Bytes,
+    signature_version: Option<i32>,
 }
 
 impl MessageHandler for State {
@@ -45,6 +46,7 @@ impl MessageHandler for State {
             attachment: p.attachment,
             keys: p.keys,
             signature: p.signature,
+            signature_version: p.signature_version,
         };
         // Members are read and the message written in the conversation's
         // turn: a concurrent membership change cannot slip in between.
@@ -76,6 +78,7 @@ impl MessageHandler for State {
             attachment: p.attachment,
             keys: p.keys,
             signature: p.signature,
+            signature_version: p.signature_version,
         };
         let sender = self
             .store
@@ -197,14 +200,17 @@ async fn check_upload(
         .map(|m| m.username.as_str())
         .collect();
     rules::members_match(state, &with_keys, &u.keys)?;
+    let indexes = rules::wrapped_for_current_keys(state, members, &u.keys)?;
 
     let keys: Vec<NewKey> = u
         .keys
         .into_iter()
-        .map(|k| NewKey {
+        .zip(indexes)
+        .map(|(k, key_index)| NewKey {
             key_digest: Digest::of(&k.key),
             username: k.username,
             wrapped_key: k.key.into_vec(),
+            key_index,
         })
         .collect();
     let attachment = u.attachment.map(|a| NewAttachment {
@@ -219,6 +225,11 @@ async fn check_upload(
         content_iv: u.content_iv.into_vec(),
         content: u.content.into_vec(),
         signature: u.signature.into_vec(),
+        signature_version: i64::from(u.signature_version.unwrap_or(1)),
+        sender_key_index: members
+            .iter()
+            .find(|m| m.username == caller.username.as_str())
+            .and_then(|m| m.key_index),
         attachment,
         keys,
     };

@@ -26,17 +26,17 @@ const TAG_LEN: usize = 16;
 const MAX_NAME_CIPHERTEXT: usize = crate::crypto::name::MAX_NAME_CHARS * 4 + TAG_LEN;
 
 /// Every rule of a sealed name, in order: revision, sizes, exact members,
-/// sealer signature. `readers` maps each member who will read the name to
-/// their public key (SPKI DER; `None` for a member without one); the caller
-/// is the sealer and must be among them with a key. Returns the record to
-/// store.
+/// current keys, sealer signature. `readers` maps each member who will read
+/// the name to their public key (SPKI DER; `None` for a member without one)
+/// and its index; the caller is the sealer and must be among them with a
+/// key. Returns the record to store.
 pub async fn check_sealed_name(
     state: &State,
     caller: &Caller,
     conversation_id: Uuid,
     name: SealedName,
     next_revision: i64,
-    readers: &BTreeMap<String, Option<Vec<u8>>>,
+    readers: &BTreeMap<String, ReaderKey>,
 ) -> Result<NewName, Failure> {
     if name.revision != next_revision {
         return Err(Failure::new(
@@ -63,23 +63,30 @@ pub async fn check_sealed_name(
     }
     let with_keys: BTreeSet<&str> = readers
         .iter()
-        .filter(|(_, key)| key.is_some())
+        .filter(|(_, key)| key.public_key.is_some())
         .map(|(username, _)| username.as_str())
         .collect();
     rules::members_match(state, &with_keys, &name.keys)?;
-    let sealer_key = readers
+    let current: Vec<MemberRecord> = readers
+        .iter()
+        .map(|(username, key)| key.as_member(username))
+        .collect();
+    let indexes = rules::wrapped_for_current_keys(state, &current, &name.keys)?;
+    let sealer = readers
         .get(caller.username.as_str())
-        .and_then(Option::as_deref)
+        .filter(|k| k.public_key.is_some())
         .ok_or_else(|| Failure::not_found("the sealer is not a member with a key"))?;
+    let sealer_key = sealer.public_key.as_deref().unwrap_or_default();
 
     let keys = name
         .keys
         .into_iter()
-        .map(|k| {
+        .zip(indexes)
+        .map(|(k, key_index)| {
             // members_match has already refused these unless it is switched off.
             let spki = readers
                 .get(&k.username)
-                .and_then(Option::as_deref)
+                .and_then(|r| r.public_key.as_deref())
                 .ok_or_else(|| {
                     Failure::new(
                         ErrorCode::MembersMismatch,
@@ -92,6 +99,7 @@ pub async fn check_sealed_name(
                     key_digest: Digest::of(&k.key),
                     username: k.username,
                     wrapped_key: k.key.into_vec(),
+                    key_index,
                 },
             })
         })
@@ -101,8 +109,10 @@ pub async fn check_sealed_name(
         iv: name.iv.into_vec(),
         ciphertext: name.ciphertext.into_vec(),
         signature: name.signature.into_vec(),
+        signature_version: i64::from(name.signature_version.unwrap_or(1)),
         sealed_by: caller.username.to_string(),
         sealer_key_digest: Digest::of(sealer_key),
+        sealer_key_index: sealer.key_index,
         keys,
     };
     rules::name_signature(state, conversation_id, &record, sealer_key)?;
@@ -113,6 +123,7 @@ pub async fn check_sealed_name(
 /// reader), with the server's re-seal hint.
 pub fn view(name: NameRecord, members: &[MemberRecord]) -> ConversationName {
     let reseal = needs_reseal(&name, members);
+    let key_index = name.reader_key.as_ref().and(name.reader_key_index);
     ConversationName {
         revision: name.revision,
         sealed_by: name.sealed_by,
@@ -129,14 +140,43 @@ pub fn view(name: NameRecord, members: &[MemberRecord]) -> ConversationName {
             })
             .collect(),
         signature: name.signature.into(),
+        signature_version: Some(name.signature_version as i32),
+        sealer_key_index: name.sealer_key_index,
+        key_index,
         reseal,
     }
 }
 
-/// Whether some current member with a key cannot open the name (no key is
-/// held for them, or it was wrapped for a key they no longer have), or the
-/// sealer has left or changed key (the signature no longer verifies with a
-/// member's key).
+/// A reader of a name: their current key and its place in their history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReaderKey {
+    /// Their public key (SPKI DER); `None` while reset by the operator.
+    pub public_key: Option<Vec<u8>>,
+    /// The index of that key in their history.
+    pub key_index: Option<i64>,
+}
+
+impl ReaderKey {
+    /// The reader's current key, as a member record for the shared rules.
+    fn as_member(&self, username: &str) -> MemberRecord {
+        MemberRecord {
+            username: username.to_owned(),
+            display_name: username.to_owned(),
+            public_key: self.public_key.clone(),
+            key_index: self.key_index,
+            joined_at: 0,
+            owner: false,
+        }
+    }
+}
+
+/// Whether the name is not sealed for every current member's current key:
+/// some member with a key holds no key wrapped for it (they were added or
+/// reset), or it was wrapped for another key of theirs (they rotated), or
+/// the sealer has left or changed key. Readers who keep their earlier keys
+/// read it anyway; the hint makes a member re-seal it for the current keys,
+/// so that clients which keep only the current key (and any device that
+/// lost the ring) read it too (api.yml, "Re-sealing").
 fn needs_reseal(name: &NameRecord, members: &[MemberRecord]) -> bool {
     let sealer_current = members.iter().any(|m| {
         m.username == name.sealed_by

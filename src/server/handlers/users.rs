@@ -8,14 +8,14 @@ use subtle::ConstantTimeEq;
 
 use crate::api::UserHandler;
 use crate::bodies::Event;
-use crate::crypto::key_rotation_bytes;
+use crate::crypto::verify_link;
 use crate::models::*;
 use crate::server::error::Failure;
 use crate::server::fanout::Fanout;
 use crate::server::handlers::views;
 use crate::server::protocol::{Caller, unix_ms};
 use crate::server::state::State;
-use crate::store::{TokenRules, UserUpdate};
+use crate::store::{Rotation, StoreError, TokenRules, UserUpdate};
 use crate::wire::Secret;
 
 /// Longest display name, in characters.
@@ -194,6 +194,23 @@ impl UserHandler for State {
             .ok_or_else(|| Failure::not_found(format!("no user is called {:?}", payload.username)))
     }
 
+    async fn user_keys(&self, _caller: &Caller, payload: BaseUser) -> Result<KeyHistory, Failure> {
+        let entries = self.store.key_history(&payload.username).await?;
+        if entries.is_empty() {
+            // Unknown, or created and never completed: nothing to show.
+            return Err(Failure::not_found(format!(
+                "no user is called {:?}",
+                payload.username
+            )));
+        }
+        let mut history = views::key_history(payload.username, entries);
+        if !self.config.rules().key_history {
+            // The broken server of the conformance suite: newest first.
+            history.keys.reverse();
+        }
+        Ok(history)
+    }
+
     async fn user_update(
         &self,
         caller: &Caller,
@@ -203,26 +220,14 @@ impl UserHandler for State {
         if let Some(name) = &payload.display_name {
             change.display_name = Some(check_display_name(name)?);
         }
-        if let Some(new_key) = &payload.public_key {
-            let key = self.client_key(new_key)?;
-            let proof = payload.public_key_signature.as_ref().ok_or_else(|| {
-                Failure::bad_request("a new public_key needs public_key_signature")
-            })?;
-            let message = key_rotation_bytes(&caller.username, new_key);
-            // Inline, like every public-key operation (see the pipeline).
-            key.verify_pss(&message, proof).map_err(|_| {
-                Failure::new(
-                    ErrorCode::BadSignature,
-                    "public_key_signature does not verify with the new key",
-                )
-            })?;
-            change.public_key = Some(new_key.to_vec());
-        }
         let current = self
             .store
             .get_user(&caller.username)
             .await?
             .ok_or_else(|| Failure::not_found("no such user"))?;
+        if let Some(new_key) = &payload.public_key {
+            change.rotation = Some(check_rotation(self, caller, &current, new_key, &payload)?);
+        }
         if payload.remove_private_key == Some(true) {
             if payload.private_key.is_some() {
                 return Err(Failure::bad_request(
@@ -239,7 +244,7 @@ impl UserHandler for State {
                     ));
                 }
                 change.private_key = Some(Some(check_private_key(key)?));
-            } else if change.public_key.is_some() && current.private_key.is_some() {
+            } else if change.rotation.is_some() && current.private_key.is_some() {
                 // A stored private key for the old public key is useless after a
                 // rotation and would hand the old key to whoever knows the sync
                 // password: drop it.
@@ -257,11 +262,15 @@ impl UserHandler for State {
                 change.sync_password_hash = Some(Some(hash_sync_password(self, password).await?));
             }
         }
-        let key_changed = change.public_key.is_some();
+        let key_changed = change.rotation.is_some();
         let user = self
             .store
             .update_user(&caller.username, unix_ms(caller.now), change)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(why) => Failure::new(ErrorCode::BadSignature, why),
+                other => other.into(),
+            })?;
         let public = views::public_user(user)
             .ok_or_else(|| Failure::internal("updating the user", "no public key"))?;
         if key_changed {
@@ -298,6 +307,62 @@ impl UserHandler for State {
         tracing::info!(username = %caller.username, "user deleted");
         Ok(Empty {})
     }
+}
+
+/// Rule (key succession): a rotation carries both proofs over the
+/// succession bytes (api.yml, "Key history"), `succession_signature` by the
+/// caller's current key and `public_key_signature` by the new one, for the
+/// next index (`bad_request` when one is missing, `bad_signature` when one
+/// does not verify). Returns the rotation to store.
+fn check_rotation(
+    state: &State,
+    caller: &Caller,
+    current: &crate::store::UserRecord,
+    new_key: &[u8],
+    payload: &UpdateUser,
+) -> Result<Rotation, Failure> {
+    let key = state.client_key(new_key)?;
+    let (Some(succession), Some(possession)) = (
+        payload.succession_signature.as_ref(),
+        payload.public_key_signature.as_ref(),
+    ) else {
+        return Err(Failure::bad_request(
+            "a new public_key needs succession_signature (by the current key) and public_key_signature (by the new key)",
+        ));
+    };
+    let (Some(previous_der), Some(previous_index)) =
+        (current.public_key.as_deref(), current.key_index)
+    else {
+        return Err(Failure::not_found("no such user"));
+    };
+    let previous = state.public_key(previous_der)?;
+    let index = u64::try_from(previous_index + 1)
+        .map_err(|_| Failure::internal("rotating a key", "negative key index"))?;
+    if state.config.rules().key_succession {
+        // Inline, like every public-key operation (see the pipeline).
+        verify_link(
+            &caller.username,
+            index,
+            &previous,
+            &key,
+            succession,
+            possession,
+        )
+        .map_err(|_| {
+            Failure::new(
+                ErrorCode::BadSignature,
+                format!(
+                    "the succession proofs do not verify: both keys sign the succession bytes for index {index}, the current key in succession_signature and the new key in public_key_signature"
+                ),
+            )
+        })?;
+    }
+    Ok(Rotation {
+        previous_index,
+        public_key: new_key.to_vec(),
+        succession_signature: succession.to_vec(),
+        public_key_signature: possession.to_vec(),
+    })
 }
 
 fn check_display_name(name: &str) -> Result<String, Failure> {

@@ -2,11 +2,12 @@
 
 use crate::crypto::Fingerprint;
 use crate::models::{
-    AttachmentInfo, Member, Message, MessageConversation, PublicUser, RecipientDigest,
+    AttachmentInfo, KeyHistory, KeyRecord, Member, Message, MessageConversation, PublicUser,
+    RecipientDigest,
 };
 use crate::server::handlers::names;
 use crate::server::protocol::from_unix_ms;
-use crate::store::{ConversationRecord, MemberRecord, MessageRecord, UserRecord};
+use crate::store::{ConversationRecord, KeyEntry, MemberRecord, MessageRecord, UserRecord};
 
 /// The grouped-hex fingerprint of a DER public key.
 pub fn fingerprint(der: &[u8]) -> String {
@@ -21,7 +22,27 @@ pub fn public_user(user: UserRecord) -> Option<PublicUser> {
         username: user.username,
         display_name: user.display_name.unwrap_or_default(),
         public_key: public_key.into(),
+        key_index: user.key_index.unwrap_or_default(),
     })
+}
+
+/// A user's key history as `user.keys` answers it.
+pub fn key_history(username: String, entries: Vec<KeyEntry>) -> KeyHistory {
+    KeyHistory {
+        username,
+        keys: entries
+            .into_iter()
+            .map(|e| KeyRecord {
+                index: e.key_index,
+                fingerprint: fingerprint(&e.public_key),
+                public_key: e.public_key.into(),
+                since: from_unix_ms(e.since),
+                until: e.until.map(from_unix_ms),
+                succession_signature: e.succession_signature.map(Into::into),
+                public_key_signature: e.public_key_signature.map(Into::into),
+            })
+            .collect(),
+    }
 }
 
 fn member(m: MemberRecord) -> Member {
@@ -31,6 +52,7 @@ fn member(m: MemberRecord) -> Member {
         fingerprint: m.public_key.as_deref().map(fingerprint).unwrap_or_default(),
         username: m.username,
         display_name: m.display_name,
+        key_index: m.public_key.as_ref().and(m.key_index),
         public_key: m.public_key.unwrap_or_default().into(),
         owner: m.owner,
         joined_at: from_unix_ms(m.joined_at),
@@ -62,6 +84,9 @@ pub fn message(m: MessageRecord) -> Message {
             })
             .collect(),
         signature: m.signature.into(),
+        signature_version: Some(m.signature_version as i32),
+        sender_key_index: m.sender_key_index,
+        key_index: m.key_index,
         cursor: Some(m.cursor.to_string()),
     }
 }

@@ -43,7 +43,7 @@ pub(crate) async fn handle_text_frame(
     let mut events = Vec::new();
     if let Some(current) = session.as_mut() {
         while let Ok(event) = current.subscription.events.try_recv() {
-            if !still_valid(state, current).await {
+            if ended(state, current).await.is_some() {
                 break;
             }
             let honest_seq = state.config.rules().event_seq;

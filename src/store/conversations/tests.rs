@@ -16,8 +16,10 @@ fn sealed(revision: i64, sealer: &str, readers: &[&str]) -> NewName {
         iv: vec![revision as u8; 12],
         ciphertext: format!("ct-{revision}").into_bytes(),
         signature: format!("sig-{revision}").into_bytes(),
+        signature_version: 2,
         sealed_by: sealer.to_owned(),
         sealer_key_digest: Digest::of(format!("pkd-{sealer}").as_bytes()),
+        sealer_key_index: Some(0),
         keys: readers
             .iter()
             .map(|r| super::super::NewNameKey {
@@ -25,6 +27,7 @@ fn sealed(revision: i64, sealer: &str, readers: &[&str]) -> NewName {
                     username: (*r).to_owned(),
                     wrapped_key: format!("nk-{r}-{revision}").into_bytes(),
                     key_digest: Digest::of(format!("nkd-{r}-{revision}").as_bytes()),
+                    key_index: Some(0),
                 },
                 recipient_key_digest: Digest::of(format!("pkd-{r}").as_bytes()),
             })
@@ -265,7 +268,7 @@ async fn names_need_the_next_revision() {
     assert_eq!(key.as_deref(), Some(&b"nk-alice-3"[..]));
     let keys = s.name_keys(id).await.unwrap();
     assert_eq!(keys.len(), 2);
-    assert_eq!(keys["bob"], b"nk-bob-3");
+    assert_eq!(keys["bob"], (b"nk-bob-3".to_vec(), Some(0)));
     let missing = s
         .update_conversation(Uuid::new_v4(), &NameChange::Remove, None, "bob", T0)
         .await;

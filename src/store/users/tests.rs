@@ -167,7 +167,12 @@ async fn update_user_partial_changes() {
             "alice",
             T0 + 2,
             UserUpdate {
-                public_key: Some(b"pk2".to_vec()),
+                rotation: Some(crate::store::Rotation {
+                    previous_index: 0,
+                    public_key: b"pk2".to_vec(),
+                    succession_signature: b"by pk".to_vec(),
+                    public_key_signature: b"by pk2".to_vec(),
+                }),
                 private_key: Some(None),
                 sync_password_hash: Some(Some("phc2".into())),
                 ..UserUpdate::default()

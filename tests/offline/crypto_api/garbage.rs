@@ -83,6 +83,7 @@ fn garbage_and_truncated_input_is_an_error_not_a_panic() {
             }],
             wrapped_key: junk.clone(),
             signature: junk.clone(),
+            version: nanochat::crypto::SignatureVersion::V1,
         };
         assert!(open_message(&received, "bob", &bob(), alice.public_key()).is_err());
         let name = ReceivedName {
@@ -96,6 +97,7 @@ fn garbage_and_truncated_input_is_an_error_not_a_panic() {
             }],
             wrapped_key: junk.clone(),
             signature: junk.clone(),
+            version: nanochat::crypto::SignatureVersion::V1,
         };
         assert!(open_name(&name, "bob", &bob(), alice.public_key()).is_err());
     }

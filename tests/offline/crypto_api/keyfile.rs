@@ -47,11 +47,12 @@ fn key_files() {
     bad.public_key = bob().public_key().to_spki_der().to_vec();
     let bad = KeyFile::from_json(&bad.to_json().unwrap()).unwrap();
     assert_eq!(bad.private_key(None).unwrap_err(), CryptoError::KeyMismatch);
-    // Version.
-    let v2 = json.replacen("\"version\": 1", "\"version\": 2", 1);
+    // Version: 2 is a key ring (a single key under it reads as a ring of
+    // one); 3 does not exist.
+    let v3 = json.replacen("\"version\": 1", "\"version\": 3", 1);
     assert_eq!(
-        KeyFile::from_json(&v2).unwrap_err(),
-        CryptoError::UnsupportedVersion(2)
+        KeyFile::from_json(&v3).unwrap_err(),
+        CryptoError::UnsupportedVersion(3)
     );
     assert!(matches!(
         KeyFile::from_json(&json.replace("\"encrypted\"", "\"rot13\"")),
