@@ -114,6 +114,7 @@ fi
 "$conformance" --server "http://127.0.0.1:$port_proxy" \
     --provision-cmd "'$bin' user create {username}" \
     --provision-expired-cmd "'$bin' user create {username} --ttl 1s && sleep 1.2" \
+    --reset-cmd "'$bin' user reset {username}" --delete-cmd "'$bin' user delete {username}" \
     --strict || { echo "nginx's error log:" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
 
 read -r soak_clients soak_ops <<<"${NANOCHAT_SOAK:-20 50}"

@@ -5,7 +5,11 @@
 # example 4eb96be). tests/e2e/upgrade.rs starts today's server on a copy and
 # checks that what was readable stays readable.
 #
-#   scripts/make-upgrade-fixture.sh OLD_BIN_DIR
+#   scripts/make-upgrade-fixture.sh OLD_BIN_DIR [postgres]
+#
+# With `postgres`, the old server runs on a throwaway PostgreSQL cluster
+# (scripts/postgres.sh) instead, and the fixture holds a plain SQL dump of
+# its database (pg_dump --inserts) in upgrade-before-key-history-postgres/.
 #
 # OLD_BIN_DIR holds nanochat and nanochat-client built from that commit
 # (`git worktree add /tmp/old 4eb96be && cargo build` there). What it
@@ -13,17 +17,39 @@
 # with the fixture keys; alice creates a conversation with both, named
 # "Before the upgrade"; alice writes, bob sends a file, carol writes;
 # carol rotates her key once (a key the old client generates) and writes
-# again; bob exports a plain key file. Loopback only.
+# again; bob exports a plain key file. Loopback only. (.gitignore ignores
+# *.db: commit the SQLite file with `git add -f`.)
 set -euo pipefail
-old=${1:?usage: scripts/make-upgrade-fixture.sh OLD_BIN_DIR}
+old=${1:?usage: scripts/make-upgrade-fixture.sh OLD_BIN_DIR [postgres]}
+engine=${2:-sqlite}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/tests/fixtures/upgrade-before-key-history"
 work=$(mktemp -d)
 server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+pg_dir=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    if [ -n "$pg_dir" ]; then
+        "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1
+        rm -rf "$pg_dir"
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 url="http://127.0.0.1:$port"
 mkdir -p "$work/server"
+if [ "$engine" = postgres ]; then
+    out="$out-postgres"
+    # Its own directory: the cluster runs as the postgres user, who cannot
+    # enter $work.
+    pg_dir=$(mktemp -d)
+    admin=$("$root/scripts/postgres.sh" start "$pg_dir" "$(free_port)")
+    psql=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql
+    "$psql" "$admin" -qc "CREATE DATABASE fixture"
+    export NANOCHAT_DATABASE="${admin%/postgres}/fixture"
+fi
 (cd "$work/server" && exec "$old/nanochat" serve --listen "127.0.0.1:$port") 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -78,7 +104,12 @@ wait "$server_pid" 2>/dev/null || true
 server_pid=
 rm -rf "$out"
 mkdir -p "$out"
-cp "$work/server/nanochat.db" "$out/"
+if [ "$engine" = postgres ]; then
+    pg_dump=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_dump
+    "$pg_dump" --inserts --no-owner --no-privileges --no-comments "$NANOCHAT_DATABASE" >"$out/dump.sql"
+else
+    cp "$work/server/nanochat.db" "$out/"
+fi
 # The server key comes along: the clients pinned it.
 cp "$work/server/nanochat-server-key.pem" "$out/"
 

@@ -82,12 +82,32 @@ pub struct Step {
     /// Wait for the next event on the actor's socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventExpectation>,
+    /// Have the operator act on the actor's account (through the
+    /// provisioner's hooks, `--reset-cmd` and `--delete-cmd`; a case with
+    /// such a step is skipped when the hook is missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorAction>,
+    /// Wait (at most 5 s) for the actor's socket to be closed by the server
+    /// with this close code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<u16>,
     /// How to break the exchange on purpose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tamper: Vec<Tamper>,
     /// What must come back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
+}
+
+/// What the operator does to a user's account in a case step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorAction {
+    /// The user loses their key and must complete again (`nanochat user
+    /// reset`).
+    Reset,
+    /// The user is deleted (`nanochat user delete`).
+    Delete,
 }
 
 /// A deliberate fault in one exchange.

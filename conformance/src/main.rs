@@ -33,6 +33,17 @@ struct Args {
     /// 2'); without it, cases that need an expired token are skipped.
     #[arg(long, requires = "provision_cmd")]
     provision_expired_cmd: Option<String>,
+    /// A command that resets an existing user, `{username}` replaced, as
+    /// the operator would after they lost their keys (e.g. 'nanochat user
+    /// reset {username}'); without it, the cases that check how a reset
+    /// ends sessions are skipped.
+    #[arg(long, requires = "provision_cmd")]
+    reset_cmd: Option<String>,
+    /// A command that deletes an existing user (e.g. 'nanochat user delete
+    /// {username}'); without it, the cases that check how a deletion ends
+    /// sessions are skipped.
+    #[arg(long, requires = "provision_cmd")]
+    delete_cmd: Option<String>,
     /// The pattern that finds the token in the command's output; its first
     /// group is the token.
     #[arg(long, default_value = DEFAULT_TOKEN_PATTERN)]
@@ -109,6 +120,9 @@ async fn run() -> anyhow::Result<bool> {
                     .with_expired(expired)
                     .map_err(anyhow::Error::msg)?;
             }
+            provisioner = provisioner
+                .with_operator(args.reset_cmd.as_deref(), args.delete_cmd.as_deref())
+                .map_err(anyhow::Error::msg)?;
             Arc::new(provisioner)
         }
         (None, Some(file)) => Arc::new(

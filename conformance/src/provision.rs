@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use regex::Regex;
 
+pub use crate::case::OperatorAction;
+
 /// The default pattern that finds the token in a command's output
 /// (`nanochat user create` prints `complete token: ...`).
 pub const DEFAULT_TOKEN_PATTERN: &str = r"complete token: (\S+)";
@@ -33,6 +35,22 @@ pub trait Provisioner: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<Option<Pending>, String>> + Send + 'a>> {
         Box::pin(async { Ok(None) })
     }
+
+    /// Whether [`Provisioner::operate`] can do `action` (cases that need
+    /// it are skipped otherwise).
+    fn can(&self, _action: OperatorAction) -> bool {
+        false
+    }
+
+    /// Resets or deletes the existing user `username`, as the server's
+    /// operator would.
+    fn operate<'a>(
+        &'a self,
+        action: OperatorAction,
+        _username: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move { Err(format!("this provisioner cannot {action:?} users")) })
+    }
 }
 
 /// Runs a shell command per user (`{username}` is replaced) and reads the
@@ -40,6 +58,8 @@ pub trait Provisioner: Send + Sync {
 pub struct CommandProvisioner {
     command: String,
     expired_command: Option<String>,
+    reset_command: Option<String>,
+    delete_command: Option<String>,
     pattern: Regex,
 }
 
@@ -57,8 +77,44 @@ impl CommandProvisioner {
         Ok(CommandProvisioner {
             command: command.to_owned(),
             expired_command: None,
+            reset_command: None,
+            delete_command: None,
             pattern,
         })
+    }
+
+    /// Also resets (`nanochat user reset {username}`) and deletes
+    /// (`nanochat user delete {username}`) users, for the cases that check
+    /// how the server ends their sessions.
+    pub fn with_operator(
+        mut self,
+        reset: Option<&str>,
+        delete: Option<&str>,
+    ) -> Result<Self, String> {
+        for command in [reset, delete].into_iter().flatten() {
+            if !command.contains("{username}") {
+                return Err("an operator command must contain {username}".into());
+            }
+        }
+        self.reset_command = reset.map(str::to_owned);
+        self.delete_command = delete.map(str::to_owned);
+        Ok(self)
+    }
+
+    async fn shell(command: &str) -> Result<String, String> {
+        let output = tokio::process::Command::new("sh")
+            .args(["-c", command])
+            .output()
+            .await
+            .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`{command}` failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Also creates users with an expired token, with a command whose
@@ -76,19 +132,7 @@ impl CommandProvisioner {
         // Usernames are checked by the suite to be [a-z0-9._-]: safe to
         // put in a shell command.
         let command = template.replace("{username}", username);
-        let output = tokio::process::Command::new("sh")
-            .args(["-c", &command])
-            .output()
-            .await
-            .map_err(|e| format!("cannot run `{command}`: {e}"))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            return Err(format!(
-                "`{command}` failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
+        let stdout = Self::shell(&command).await?;
         self.pattern
             .captures(&stdout)
             .and_then(|c| c.get(1))
@@ -114,6 +158,32 @@ impl Provisioner for CommandProvisioner {
                 Some(command) => self.run(command, username).await.map(Some),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn can(&self, action: OperatorAction) -> bool {
+        match action {
+            OperatorAction::Reset => self.reset_command.is_some(),
+            OperatorAction::Delete => self.delete_command.is_some(),
+        }
+    }
+
+    fn operate<'a>(
+        &'a self,
+        action: OperatorAction,
+        username: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let template = match action {
+                OperatorAction::Reset => &self.reset_command,
+                OperatorAction::Delete => &self.delete_command,
+            };
+            let template = template
+                .as_deref()
+                .ok_or_else(|| format!("no command to {action:?} users"))?;
+            Self::shell(&template.replace("{username}", username))
+                .await
+                .map(drop)
         })
     }
 }

@@ -118,6 +118,21 @@ pub async fn run_case(
 ) -> CaseResult {
     let started = Instant::now();
     let mut transcript = Vec::new();
+    let missing_hook = case
+        .steps
+        .iter()
+        .filter_map(|s| s.operator)
+        .find(|action| !provisioner.can(*action));
+    if let Some(action) = missing_hook {
+        return CaseResult {
+            case: case.clone(),
+            verdict: Verdict::Skip(format!(
+                "the case needs the operator to {action:?} a user (pass --reset-cmd and --delete-cmd)"
+            )),
+            transcript,
+            duration: started.elapsed(),
+        };
+    }
     let verdict = match setup(servers, provisioner, case, prefix).await {
         Err(why) => Verdict::SetupError(why),
         Ok(None) => Verdict::Skip(
@@ -125,10 +140,12 @@ pub async fn run_case(
              or `expired` lines in --users)"
                 .into(),
         ),
-        Ok(Some((actors, vars))) => match play(case, &actors, vars, &mut transcript).await {
-            Ok(()) => Verdict::Pass,
-            Err(why) => Verdict::Fail(why),
-        },
+        Ok(Some((actors, vars))) => {
+            match play(case, provisioner, &actors, vars, &mut transcript).await {
+                Ok(()) => Verdict::Pass,
+                Err(why) => Verdict::Fail(why),
+            }
+        }
     };
     CaseResult {
         case: case.clone(),
@@ -224,6 +241,7 @@ fn fixture(name: &str) -> Result<PrivateKey, String> {
 
 async fn play(
     case: &Case,
+    provisioner: &dyn Provisioner,
     actors: &HashMap<String, Actor>,
     mut vars: Vars,
     transcript: &mut Vec<Exchange>,
@@ -269,6 +287,41 @@ async fn play(
                     want.as_deref().unwrap_or("(none given)")
                 )));
             }
+            continue;
+        }
+        if let Some(action) = step.operator {
+            let username = vars
+                .users
+                .get(&step.actor)
+                .ok_or_else(|| fail(format!("no user {:?}", step.actor)))?;
+            provisioner
+                .operate(action, username)
+                .await
+                .map_err(|e| fail(format!("the operator command failed: {e}")))?;
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: format!("operator {action:?}"),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received: Value::Null,
+            });
+            continue;
+        }
+        if let Some(code) = step.closed {
+            let socket = sockets
+                .get_mut(&step.actor)
+                .ok_or_else(|| fail("the actor has no open socket".into()))?;
+            let received = expect_close(socket, code).await.map_err(fail)?;
+            sockets.remove(&step.actor);
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: "closed".into(),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received,
+            });
             continue;
         }
         if let Some(expected) = &step.event {
@@ -335,9 +388,47 @@ async fn play(
     Ok(())
 }
 
+/// How long a socket may stay open after the change that must close it:
+/// api.yml allows a second for a change made outside the serving process.
+const CLOSE_WITHIN: Duration = Duration::from_secs(5);
+
+/// Waits for `socket` to be closed with `code`, skipping events.
+async fn expect_close(socket: &mut Socket<'_>, code: u16) -> Result<Value, String> {
+    let ended = tokio::time::timeout(CLOSE_WITHIN, async {
+        loop {
+            match socket.next_event().await {
+                Ok(_) => continue,
+                Err(e) => return e,
+            }
+        }
+    })
+    .await
+    .map_err(|_| {
+        format!(
+            "the socket was still open after {} s",
+            CLOSE_WITHIN.as_secs()
+        )
+    })?;
+    match ended {
+        ClientError::SessionEnded { code: got, reason } if got == code => {
+            Ok(json!({"closed": got, "reason": reason}))
+        }
+        ClientError::SessionEnded { code: got, reason } => Err(format!(
+            "the socket closed with {got} ({reason}), expected {code}"
+        )),
+        other => Err(format!(
+            "the socket ended without close code {code}: {other}"
+        )),
+    }
+}
+
 fn describe(step: &Step) -> String {
     if step.open_socket {
         format!("{} opens a socket", step.actor)
+    } else if let Some(action) = step.operator {
+        format!("the operator does {action:?} to {}", step.actor)
+    } else if let Some(code) = step.closed {
+        format!("{}'s socket closes with {code}", step.actor)
     } else if let Some(event) = &step.event {
         format!("{} waits for {}", step.actor, event.event_type)
     } else {
@@ -561,8 +652,7 @@ fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
     };
     let succession = voucher.sign_pss(&bytes).map_err(|e| e.to_string())?;
     let possession = to.sign_pss(&bytes).map_err(|e| e.to_string())?;
-    use base64::Engine as _;
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let b64 = |bytes: &[u8]| STANDARD.encode(bytes);
     let mut payload = json!({
         "public_key": b64(to.public_key().to_spki_der()),
         "succession_signature": b64(&succession),

@@ -130,12 +130,20 @@ pub enum KeysCommand {
     },
     /// Print your key's fingerprint (compare it with what others pinned).
     Fingerprint,
-    /// Replace your key pair with a new one; members of your conversations
-    /// are told.
+    /// Replace your key pair with a new one, vouched for by the current one:
+    /// members of your conversations follow it without a warning, and this
+    /// machine keeps your earlier keys so that nothing becomes unreadable.
     Rotate {
-        /// Also replace the copy stored on the server.
+        /// Also replace the copy stored on the server (with every key).
         #[arg(long)]
         update_server_copy: bool,
+        /// Rotate to the key pair in this key file instead of making one.
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// A file whose first line is the password of the key file given
+        /// with --to, if it is encrypted.
+        #[arg(long)]
+        to_password_file: Option<PathBuf>,
     },
 }
 

@@ -165,12 +165,37 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                 KeysCommand::Fingerprint => {
                     printer.fingerprint("your key", chat.username(), &chat.key()?.fingerprint())?;
                 }
-                KeysCommand::Rotate { update_server_copy } => {
+                KeysCommand::Rotate {
+                    update_server_copy,
+                    to,
+                    to_password_file,
+                } => {
+                    let new_key = match &to {
+                        Some(path) => {
+                            let file = read_key_file(path)?;
+                            let file_password = match &to_password_file {
+                                Some(f) => Some(secret_from(f)?),
+                                None if file.is_encrypted() => {
+                                    Some(read_secret("Password of the key file")?)
+                                }
+                                None => None,
+                            };
+                            Some(
+                                file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
+                                    .map_err(|e| anyhow!("{}: {e}", path.display()))?,
+                            )
+                        }
+                        None => None,
+                    };
                     let password = password_for(&cli.password_file, "Password of your key")?;
-                    let user = chat
-                        .rotate(password.as_bytes(), update_server_copy)
-                        .await
-                        .map_err(explain)?;
+                    let user = match new_key {
+                        Some(key) => {
+                            chat.rotate_to(key, password.as_bytes(), update_server_copy)
+                                .await
+                        }
+                        None => chat.rotate(password.as_bytes(), update_server_copy).await,
+                    }
+                    .map_err(explain)?;
                     printer.user("rotated", &user)?;
                 }
             }

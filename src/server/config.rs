@@ -145,6 +145,9 @@ pub struct Rules {
     pub key_succession: bool,
     /// `user.keys` serves the history as stored, in index order.
     pub key_history: bool,
+    /// A session ends (with its close code) when its user's key changes or
+    /// the user is reset or deleted.
+    pub session_end: bool,
 }
 
 impl Default for Rules {
@@ -168,6 +171,7 @@ impl Default for Rules {
             sync_limit: true,
             key_succession: true,
             key_history: true,
+            session_end: true,
         }
     }
 }

@@ -31,6 +31,23 @@ pub async fn scratch_postgres(admin_url: &str) -> Result<Location> {
     Ok(Location::Postgres(with_database(admin_url, &name)?))
 }
 
+/// Runs a plain SQL script (`pg_dump --inserts` output; psql's backslash
+/// commands are skipped) on the PostgreSQL database `url`, on a connection
+/// of its own that is closed afterwards (a dump resets `search_path`).
+pub async fn run_postgres_script(url: &str, script: &str) -> Result<()> {
+    let sql: String = script
+        .lines()
+        .filter(|line| !line.starts_with('\\'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut connection = sqlx::PgConnection::connect(url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut connection)
+        .await?;
+    connection.close().await?;
+    Ok(())
+}
+
 /// `url` naming database `name` instead of its own.
 fn with_database(url: &str, name: &str) -> Result<String> {
     let bad = || {

@@ -330,3 +330,132 @@ fn a_changed_server_key_is_refused_until_trusted() {
     alice.ok(&["conversation", "list"]);
     assert!(terminate(&mut other).success());
 }
+
+/// A plain key file holding fixture key `name`, for `complete --import`
+/// and `keys rotate --to` (no key is generated in tests).
+fn fixture_key_file(device: &Device, name: &str) -> PathBuf {
+    let key = nanochat_conformance::FixtureKey::from_name(name)
+        .unwrap()
+        .private_key();
+    let file = nanochat::crypto::KeyFile::new_plain(&device.url, &device.user, &key).unwrap();
+    device.file(
+        &format!("{name}.key.json"),
+        file.to_json().unwrap().as_bytes(),
+    )
+}
+
+/// Texts of `message list --json`, oldest first, each checked as verified.
+fn verified_texts(device: &Device, conversation: &str) -> Vec<String> {
+    let page = device.json(&["message", "list", conversation]);
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|m| {
+            assert_eq!(m["verified"], true, "{} sees {m}", device.user);
+            m["text"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_key_rotation_costs_nobody_any_history_on_the_command_line() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
+    let alice = Device::new(&url, "alice", "alice's key password");
+    let bob = Device::new(&url, "bob", "bob's key password");
+    let carol = Device::new(&url, "carol", "carol's key password");
+    let sync = bob.file("sync", b"bob's sync password\n");
+    for device in [&alice, &bob, &carol] {
+        let import = fixture_key_file(device, &device.user);
+        let mut args = vec![
+            "complete".to_owned(),
+            "--token".to_owned(),
+            token(&device.user),
+            "--display-name".to_owned(),
+            device.user.clone(),
+            "--import".to_owned(),
+            path(&import).to_owned(),
+        ];
+        if device.user == "bob" {
+            args.extend([
+                "--store-on-server".to_owned(),
+                "--sync-password-file".to_owned(),
+                path(&sync).to_owned(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        device.ok(&args);
+    }
+    // bob's phone logs in through sync before the rotations.
+    let phone = Device::new(&url, "bob", "bob's key password");
+    let phone_sync = phone.file("sync", b"bob's sync password\n");
+    phone.ok(&["login", "--sync-password-file", path(&phone_sync)]);
+
+    let created = alice.json(&["conversation", "create", "bob", "carol", "--name", "Plans"]);
+    let conversation = created["id"].as_str().unwrap().to_owned();
+    alice.ok(&["message", "send", &conversation, "--text", "from alice"]);
+    bob.ok(&["message", "send", &conversation, "--text", "from bob"]);
+    carol.ok(&["message", "send", &conversation, "--text", "from carol"]);
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(
+            verified_texts(device, &conversation),
+            ["from alice", "from bob", "from carol"]
+        );
+    }
+
+    // bob rotates twice, keeping the server copy up to date.
+    for (to, text) in [("dave", "after one rotation"), ("erin", "after two")] {
+        let key_file = fixture_key_file(&bob, to);
+        let rotated = bob.json(&[
+            "keys",
+            "rotate",
+            "--update-server-copy",
+            "--to",
+            path(&key_file),
+        ]);
+        assert_eq!(
+            rotated["fingerprint"],
+            nanochat_conformance::FixtureKey::from_name(to)
+                .unwrap()
+                .private_key()
+                .fingerprint()
+                .to_string()
+        );
+        bob.ok(&["message", "send", &conversation, "--text", text]);
+    }
+    let all = [
+        "from alice",
+        "from bob",
+        "from carol",
+        "after one rotation",
+        "after two",
+    ];
+    // No warning anywhere, every message verified, the name still reads.
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(verified_texts(device, &conversation), all);
+        let listed = device.json(&["conversation", "list"]);
+        assert_eq!(listed["conversations"][0]["name"], "Plans");
+        device.ok(&["user", "show", "bob"]);
+    }
+
+    // bob's phone holds his first key only: it is told what to run, and
+    // after a sync login it reads everything.
+    let stale = phone.fails(&["message", "list", &conversation]);
+    assert!(
+        stale.contains("login --sync") && stale.contains("keys import"),
+        "{stale}"
+    );
+    phone.ok(&["login", "--sync", "--sync-password-file", path(&phone_sync)]);
+    assert_eq!(verified_texts(&phone, &conversation), all);
+
+    // A key file exported after the rotations holds every key.
+    let exported = bob.home.path().join("bob-all-keys.json");
+    bob.ok(&["keys", "export", path(&exported)]);
+    let laptop = Device::new(&url, "bob", "bob's laptop password");
+    laptop.ok(&["keys", "import", path(&exported)]);
+    assert_eq!(verified_texts(&laptop, &conversation), all);
+    assert!(terminate(&mut server).success());
+}

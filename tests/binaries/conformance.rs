@@ -23,12 +23,17 @@ pub fn options(prefix: &str) -> Options {
 }
 
 /// Users made by the operator command `command` (`{username}` replaced),
-/// and expired ones by the same with a 1 s token.
+/// and expired ones by the same with a 1 s token; reset and deleted by the
+/// same command line (`user create` becomes `user reset`, `user delete`).
 pub fn provisioner(command: &str) -> Arc<CommandProvisioner> {
+    let reset = command.replace("user create", "user reset");
+    let delete = command.replace("user create", "user delete");
     Arc::new(
         CommandProvisioner::new(command, DEFAULT_TOKEN_PATTERN)
             .unwrap()
             .with_expired(&format!("{command} --ttl 1s && sleep 1.2"))
+            .unwrap()
+            .with_operator(Some(&reset), Some(&delete))
             .unwrap(),
     )
 }
@@ -152,6 +157,11 @@ const MUTANTS: &[Mutant] = &[
         |r| r.key_history = false,
         &["USER-ROTATE-003"],
     ),
+    (
+        "session_end",
+        |r| r.session_end = false,
+        &["SESSION-END-001", "SESSION-END-002", "SESSION-END-003"],
+    ),
 ];
 
 #[test]
@@ -207,7 +217,7 @@ mod mutants {
     use std::sync::Arc;
 
     use nanochat::server::{Config, Rules};
-    use nanochat_conformance::provision::{Pending, Provisioner};
+    use nanochat_conformance::provision::{OperatorAction, Pending, Provisioner};
     use nanochat_conformance::runner::Verdict;
     use nanochat_conformance::suite;
 
@@ -218,24 +228,24 @@ mod mutants {
     struct Operator(Location);
 
     impl Operator {
-        async fn user_create(&self, username: &str, ttl: &str) -> Result<Pending, String> {
-            let cli = <nanochat::cli::Cli as clap::Parser>::try_parse_from([
-                "nanochat",
-                "user",
-                "create",
-                username,
-                "--ttl",
-                ttl,
-                "--database",
-                &self.0.to_arg(),
-            ])
-            .map_err(|e| e.to_string())?;
+        /// Runs `nanochat user ARGS --database ...`; returns what it printed.
+        async fn user(&self, args: &[&str]) -> Result<String, String> {
+            let database = self.0.to_arg();
+            let mut argv = vec!["nanochat", "user"];
+            argv.extend_from_slice(args);
+            argv.extend(["--database", &database]);
+            let cli = <nanochat::cli::Cli as clap::Parser>::try_parse_from(argv)
+                .map_err(|e| e.to_string())?;
             let mut out = Vec::new();
             nanochat::cli::run(cli.command, &mut out)
                 .await
                 .map_err(|e| e.to_string())?;
-            let token = token_in(&String::from_utf8(out).unwrap());
-            Ok((username.to_owned(), token))
+            Ok(String::from_utf8(out).unwrap())
+        }
+
+        async fn user_create(&self, username: &str, ttl: &str) -> Result<Pending, String> {
+            let out = self.user(&["create", username, "--ttl", ttl]).await?;
+            Ok((username.to_owned(), token_in(&out)))
         }
     }
 
@@ -256,6 +266,22 @@ mod mutants {
                 tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
                 Ok(Some(pending))
             })
+        }
+
+        fn can(&self, _action: OperatorAction) -> bool {
+            true
+        }
+
+        fn operate<'a>(
+            &'a self,
+            action: OperatorAction,
+            username: &'a str,
+        ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+            let verb = match action {
+                OperatorAction::Reset => "reset",
+                OperatorAction::Delete => "delete",
+            };
+            Box::pin(async move { self.user(&[verb, username]).await.map(drop) })
         }
     }
 

@@ -381,11 +381,15 @@ async fn reset_delete_and_rotation_end_sessions_with_their_close_codes() {
     // it writes the same SQLite file, and the server notices.
     let mut socket = Socket::open(&bob).await.unwrap();
     server.cli(&["user", "reset", "bob"]).await.unwrap();
-    assert_eq!(closed_within(&mut socket, bound).await.0, 4002);
+    let (code, took) = closed_within(&mut socket, bound).await;
+    assert_eq!(code, 4002);
+    eprintln!("an operator reset ended the session in {took:?}");
 
     let mut socket = Socket::open(&carol).await.unwrap();
     server.cli(&["user", "delete", "carol"]).await.unwrap();
-    assert_eq!(closed_within(&mut socket, bound).await.0, 4003);
+    let (code, took) = closed_within(&mut socket, bound).await;
+    assert_eq!(code, 4003);
+    eprintln!("an operator delete ended the session in {took:?}");
 
     // A rotation from another session ends this one with 4001.
     let mut socket = Socket::open(&alice).await.unwrap();

@@ -1,5 +1,7 @@
 //! Upgrade: a database written by the server of the commit before key
-//! history (tests/fixtures/upgrade-before-key-history, made by
+//! history (tests/fixtures/upgrade-before-key-history, a SQLite file, and
+//! upgrade-before-key-history-postgres, a dump of the same scenario on
+//! PostgreSQL, used when `NANOCHAT_TEST_POSTGRES` is set; both made by
 //! scripts/make-upgrade-fixture.sh with that commit's binaries) is
 //! migrated by today's server. What each user could read before stays
 //! readable; the message carol signed before her (old-style) rotation,
@@ -19,7 +21,13 @@ use uuid::Uuid;
 use crate::support::TestServer;
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upgrade-before-key-history")
+    let name = match nanochat::store::scratch::test_postgres() {
+        Some(_) => "upgrade-before-key-history-postgres",
+        None => "upgrade-before-key-history",
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn read(name: &str) -> String {
@@ -65,22 +73,30 @@ fn shown(page: &[ChatMessage]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+// Multi-threaded: the PostgreSQL dump is loaded while the test server is
+// configured, from a blocking section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_key_history_stays_readable() {
     let server = TestServer::start_with(|config| {
-        // The fixture is a SQLite file, whatever the other tests run on.
-        let database = config
-            .server_key
-            .parent()
-            .expect("a data directory")
-            .join("nanochat.db");
-        std::fs::copy(fixture().join("nanochat.db"), &database).unwrap();
         std::fs::copy(
             fixture().join("nanochat-server-key.pem"),
             &config.server_key,
         )
         .unwrap();
-        config.database = Location::Sqlite(database);
+        match &config.database {
+            // A scratch database of its own: load the old server's dump.
+            Location::Postgres(url) => {
+                let dump = std::fs::read_to_string(fixture().join("dump.sql")).unwrap();
+                tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current()
+                        .block_on(nanochat::store::scratch::run_postgres_script(url, &dump))
+                })
+                .expect("the dump loads");
+            }
+            Location::Sqlite(database) => {
+                std::fs::copy(fixture().join("nanochat.db"), database).unwrap();
+            }
+        }
     })
     .await;
     let conversation: Uuid = read("conversation-id").parse().unwrap();
