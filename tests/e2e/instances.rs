@@ -57,7 +57,7 @@ async fn a_key_change_ends_the_users_sessions_on_every_instance() {
     a.cli(&["user", "reset", "bob"]).await.unwrap();
     // (Bounded, so a socket that stays open fails the test instead of hanging it.)
     match tokio::time::timeout(Duration::from_secs(20), bob_socket.next_event()).await {
-        Ok(Err(ClientError::Transport(_))) => {}
+        Ok(Err(ClientError::SessionEnded { code: 4002, .. })) => {}
         other => panic!("bob's session on the other instance survived the reset: {other:?}"),
     }
     // alice's key did not change: her socket stays open (nothing arrives).
@@ -69,7 +69,7 @@ async fn a_key_change_ends_the_users_sessions_on_every_instance() {
     let mut alice_socket = Socket::open(&alice_on_b).await.unwrap();
     a.cli(&["user", "delete", "alice"]).await.unwrap();
     match tokio::time::timeout(Duration::from_secs(20), alice_socket.next_event()).await {
-        Ok(Err(ClientError::Transport(_))) => {}
+        Ok(Err(ClientError::SessionEnded { code: 4003, .. })) => {}
         other => panic!("alice's session on the other instance survived the delete: {other:?}"),
     }
 }
