@@ -634,18 +634,7 @@ impl Chat {
         self.readers(conversation).await?;
         let mut checked = Vec::with_capacity(list.len());
         for message in list {
-            let sender_key = self
-                .signing_key(
-                    &message.sender,
-                    message.sender_key_index,
-                    message.edited_at.unwrap_or(message.created_at),
-                )
-                .await?;
-            let reader_key = self
-                .session
-                .own_key_at(message.key_index)
-                .cloned()
-                .map_err(|e| e.to_string());
+            let (sender_key, reader_key) = self.message_keys(&message).await?;
             checked.push((message, sender_key, reader_key));
         }
         let username = self.username().to_owned();
@@ -667,6 +656,29 @@ impl Chat {
         .map_err(|e| ClientError::Local(e.to_string()))
     }
 
+    /// The keys `message` is checked and opened with: its sender's key at
+    /// `sender_key_index` from their trusted chain, and this reader's key
+    /// it was wrapped for; each, when missing, as the reason the reader is
+    /// told.
+    async fn message_keys(
+        &self,
+        message: &models::Message,
+    ) -> Result<(Result<PublicKey, String>, Result<PrivateKey, String>), ClientError> {
+        let sender_key = self
+            .signing_key(
+                &message.sender,
+                message.sender_key_index,
+                message.edited_at.unwrap_or(message.created_at),
+            )
+            .await?;
+        let reader_key = self
+            .session
+            .own_key_at(message.key_index)
+            .cloned()
+            .map_err(|e| e.to_string());
+        Ok((sender_key, reader_key))
+    }
+
     /// Downloads and decrypts a message's file, after checking the
     /// message's signature and the attachment against its signed digest.
     pub async fn download(
@@ -681,22 +693,12 @@ impl Chat {
             .ok_or_else(|| ClientError::Local("this message has no file".into()))?
             .digest
             .clone();
-        let sender_key = self
-            .signing_key(
-                &found.sender,
-                found.sender_key_index,
-                found.edited_at.unwrap_or(found.created_at),
-            )
-            .await?;
-        let reader = self
-            .session
-            .own_key_at(found.key_index)
-            .map_err(|e| e.to_string());
+        let (sender_key, reader) = self.message_keys(&found).await?;
         let username = self.username().to_owned();
         let (chat, opened) = messages::open(
             &found,
             &username,
-            reader,
+            reader.as_ref().map_err(Clone::clone),
             sender_key.as_ref().map_err(Clone::clone),
         );
         let (content, opened) = match (chat.verdict, opened) {

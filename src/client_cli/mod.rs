@@ -24,7 +24,7 @@ use crate::bodies::Event;
 use crate::client::chat::{CompleteOptions, to_model};
 use crate::client::messages::FileToSend;
 use crate::client::{Bodies as _, Chat, ClientError, EventStream, Home};
-use crate::crypto::{Fingerprint, KeyFile};
+use crate::crypto::{Fingerprint, KeyFile, PrivateKey};
 use crate::models::{BaseConversation, ErrorCode, UpdateUser};
 use crate::wire::Secret;
 
@@ -46,25 +46,7 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
             let mut chat = connect(&home, &cli.server, &username()?).await?;
             let password = password_for(&cli.password_file, "Password of your key (new)")?;
             let import = match &args.import {
-                Some(path) => {
-                    let file = read_key_file(path)?;
-                    let file_password = match &args.import_password_file {
-                        Some(f) => Some(secret_from(f)?),
-                        None if file.is_encrypted() => {
-                            Some(read_secret("Password of the key file")?)
-                        }
-                        None => None,
-                    };
-                    Some(
-                        file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
-                            .map_err(|e| match e {
-                                crate::crypto::CryptoError::Decrypt => {
-                                    anyhow!("wrong password for the key file")
-                                }
-                                other => anyhow!("the key file cannot be used: {other}"),
-                            })?,
-                    )
-                }
+                Some(path) => Some(key_pair_in(path, args.import_password_file.as_deref())?),
                 None => None,
             };
             let sync_password = if args.store_on_server {
@@ -171,20 +153,7 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                     to_password_file,
                 } => {
                     let new_key = match &to {
-                        Some(path) => {
-                            let file = read_key_file(path)?;
-                            let file_password = match &to_password_file {
-                                Some(f) => Some(secret_from(f)?),
-                                None if file.is_encrypted() => {
-                                    Some(read_secret("Password of the key file")?)
-                                }
-                                None => None,
-                            };
-                            Some(
-                                file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
-                                    .map_err(|e| anyhow!("{}: {e}", path.display()))?,
-                            )
-                        }
+                        Some(path) => Some(key_pair_in(path, to_password_file.as_deref())?),
                         None => None,
                     };
                     let password = password_for(&cli.password_file, "Password of your key")?;
@@ -559,6 +528,22 @@ fn password_for(
     }
 }
 
+/// The current key pair of the key file at `path`, decrypted with the
+/// password in `password_file` (or asked for) when the file is encrypted.
+fn key_pair_in(path: &Path, password_file: Option<&Path>) -> anyhow::Result<PrivateKey> {
+    let file = read_key_file(path)?;
+    let file_password = match password_file {
+        Some(f) => Some(secret_from(f)?),
+        None if file.is_encrypted() => Some(read_secret("Password of the key file")?),
+        None => None,
+    };
+    file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
+        .map_err(|e| match e {
+            crate::crypto::CryptoError::Decrypt => anyhow!("wrong password for the key file"),
+            other => anyhow!("the key file cannot be used: {other}"),
+        })
+}
+
 fn read_key_file(path: &Path) -> anyhow::Result<KeyFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the key file {}", path.display()))?;
@@ -651,7 +636,7 @@ fn explain(error: ClientError) -> anyhow::Error {
         ),
         ClientError::Transport(why) => anyhow!("cannot reach the server: {why}"),
         ClientError::RotatedElsewhere { username, .. } => anyhow!(
-            "the key of {username} was rotated on another device, and this machine holds only earlier keys. Run `nanochat-client login --sync` to fetch the new key ring if the server keeps a copy, or `nanochat-client keys import FILE` with a key file exported after the rotation"
+            "the key of {username} was replaced (rotated on another device, or reset and completed again), and this machine holds only earlier keys. Run `nanochat-client login --sync` to fetch the new key ring if the server keeps a copy, or `nanochat-client keys import FILE` with a key file exported after the change"
         ),
         ClientError::SessionEnded { code: 4002, reason } => anyhow!(
             "the operator reset this account ({reason}); complete it again with `nanochat-client complete` and the new token"

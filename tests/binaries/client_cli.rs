@@ -406,6 +406,17 @@ fn a_key_rotation_costs_nobody_any_history_on_the_command_line() {
         );
     }
 
+    // bob's phone watches; bob's laptop rotates: the phone's session ends
+    // with a sentence saying what to run, and a non-zero exit.
+    let mut watcher = phone
+        .command(&["--json", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut watched = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    assert!(watched.next().unwrap().unwrap().contains("ready"));
+
     // bob rotates twice, keeping the server copy up to date.
     for (to, text) in [("dave", "after one rotation"), ("erin", "after two")] {
         let key_file = fixture_key_file(&bob, to);
@@ -440,6 +451,25 @@ fn a_key_rotation_costs_nobody_any_history_on_the_command_line() {
         assert_eq!(listed["conversations"][0]["name"], "Plans");
         device.ok(&["user", "show", "bob"]);
     }
+
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = watcher.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the phone's watch outlived the rotation"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut watcher.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(
+        said.contains("was replaced") && said.contains("login --sync"),
+        "{said}"
+    );
 
     // bob's phone holds his first key only: it is told what to run, and
     // after a sync login it reads everything.

@@ -922,6 +922,7 @@ export async function sealMessage(sender, conversationId, messageId, content, at
  * @property {string} key
  * @property {WireRecipientDigest[]} recipients
  * @property {string} signature
+ * @property {number} [signature_version] 2: signed over the keyed bytes
  * @property {string} [cursor]
  */
 
@@ -942,7 +943,7 @@ export async function openMessage(message, reader, me, senderKey) {
   const contentIv = b64decode(message.content_iv, 'content_iv');
   const content = b64decode(message.content, 'content');
   const attachmentDigest = message.attachment ? b64decode(message.attachment.digest, 'attachment digest') : null;
-  const signed = messageSignedBytes(message.conversation_id, message.id, contentIv, content, attachmentDigest, recipients);
+  const signed = messageSignedBytes(message.conversation_id, message.id, contentIv, content, attachmentDigest, recipients, await signerOf(message, senderKey));
   if (!(await verify(senderKey, signed, b64decode(message.signature, 'signature')))) {
     throw new CryptoError(`the signature does not verify with ${message.sender}'s key`, 'bad_signature');
   }
@@ -1020,8 +1021,23 @@ export async function sealName(sealer, conversationId, revision, name, members, 
 
 /**
  * The `ConversationName` a reader gets.
- * @typedef {{revision: number, sealed_by: string, sealed_at: string, iv: string, ciphertext: string, key?: string, recipients: WireRecipientDigest[], signature: string, reseal: boolean}} WireConversationName
+ * @typedef {{revision: number, sealed_by: string, sealed_at: string, iv: string, ciphertext: string, key?: string, recipients: WireRecipientDigest[], signature: string, signature_version?: number, reseal: boolean}} WireConversationName
  */
+
+/**
+ * For a message or name signed over the keyed bytes (`signature_version`
+ * 2, api.yml "Key history"), the fingerprint of the key that verifies it;
+ * `undefined` for version 1.
+ * @param {{signature_version?: number}} signed
+ * @param {PublicKey} signer
+ * @returns {Promise<Uint8Array | undefined>}
+ */
+async function signerOf(signed, signer) {
+  const version = signed.signature_version ?? 1;
+  if (version === 1) return undefined;
+  if (version !== 2) throw new CryptoError(`signature_version ${version} is not 1 or 2`, 'malformed');
+  return sha256(signer.der);
+}
 
 /**
  * Opens a sealed name: own entry, sealer's signature, unwrap, decrypt, rules.
@@ -1039,7 +1055,7 @@ export async function openName(conversationId, name, reader, me, sealerKey) {
   await checkOwnEntry(recipients, reader, wrapped);
   const iv = b64decode(name.iv, 'iv');
   const ciphertext = b64decode(name.ciphertext, 'ciphertext');
-  const signed = nameSignedBytes(conversationId, name.revision, iv, ciphertext, recipients);
+  const signed = nameSignedBytes(conversationId, name.revision, iv, ciphertext, recipients, await signerOf(name, sealerKey));
   if (!(await verify(sealerKey, signed, b64decode(name.signature, 'signature')))) {
     throw new CryptoError(`the name's signature does not verify with ${name.sealed_by}'s key`, 'bad_signature');
   }

@@ -302,6 +302,25 @@ test('key history: succession bytes and both signatures, keyed message and name 
   const v1 = c.messageSignedBytes(m.conversation_id, m.message_id, unhex(m.content_iv), unhex(m.content), null, digests(m));
   assert.ok(!(await c.verify(signer.publicKey, v1, unhex(m.signature))), 'the version 1 bytes are other bytes');
 
+  // The page opens a version 2 message (what the Rust clients send), and
+  // refuses it under the version 1 bytes.
+  const bob = await identity('conformance/fixtures/keys/bob-3072.pem');
+  const wire = {
+    conversation_id: m.conversation_id,
+    id: m.message_id,
+    sender: 'alice',
+    created_at: '2026-01-01T00:00:00Z',
+    content_iv: c.b64encode(unhex(m.content_iv)),
+    content: c.b64encode(unhex(m.content)),
+    key: c.b64encode(unhex(m.recipients.find((/** @type {any} */ r) => r.username === 'bob').wrapped_key)),
+    recipients: m.recipients.map((/** @type {any} */ r) => ({ username: r.username, key_digest: c.b64encode(unhex(r.key_digest)) })),
+    signature: c.b64encode(unhex(m.signature)),
+    signature_version: 2,
+  };
+  const opened = await c.openMessage(wire, 'bob', bob, signer.publicKey);
+  assert.equal(JSON.parse(new TextDecoder().decode(opened.content)).text, 'Signed with my second key.');
+  await assert.rejects(c.openMessage({ ...wire, signature_version: 1 }, 'bob', bob, signer.publicKey), { code: 'bad_signature' });
+
   const n = v.keyed_name;
   const named = c.nameSignedBytes(n.conversation_id, n.revision, unhex(n.iv), unhex(n.ciphertext), digests(n), fingerprint);
   assert.equal(hex(named), n.signed_bytes);
