@@ -28,8 +28,9 @@
 # `address` to check the C dependencies' allocations too), FUZZ_PROFILE
 # (release; `smoke` compiles in about half the time at opt-level 1, for the
 # short runs of CI), FUZZ_MAX_LEN (65536 bytes), FUZZ_RSS_LIMIT_MB (2048),
-# FUZZ_TIMEOUT (10 seconds for one input), FUZZ_BUILD_ONLY (1: build the
-# targets and stop, so a caller can build early and run later).
+# FUZZ_TIMEOUT (10 seconds for one input), FUZZ_JOBS (1: how many targets
+# run at once, one process each), FUZZ_BUILD_ONLY (1: build the targets and
+# stop, so a caller can build early and run later).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +54,8 @@ fi
 toolchain=${FUZZ_TOOLCHAIN:-nightly}
 sanitizer=${FUZZ_SANITIZER:-none}
 profile=${FUZZ_PROFILE:-release}
+jobs=${FUZZ_JOBS:-1}
+names=()
 max_len=${FUZZ_MAX_LEN:-65536}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
 timeout=${FUZZ_TIMEOUT:-10}
@@ -103,20 +106,23 @@ bin_dir="$root/fuzz/target/$triple/$profile"
 summary="$root/target/fuzz-summary.txt"
 mkdir -p "$root/target"
 : >"$summary"
-failed=()
 
-for target in "${targets[@]}"; do
-    seeds="$root/fuzz/corpus/$target"
-    scratch="$root/fuzz/target/corpus/$target"
-    artifacts="$root/fuzz/artifacts/$target"
+# Runs one target; prints and appends its summary line; fails on a crash,
+# timeout or out-of-memory.
+run_target() {
+    local target=$1
+    local seeds="$root/fuzz/corpus/$target"
+    local scratch="$root/fuzz/target/corpus/$target"
+    local artifacts="$root/fuzz/artifacts/$target"
     # -jobs writes the child's output to fuzz-0.log in the working directory.
-    work="$root/fuzz/target/run/$target"
-    log="$root/fuzz/target/logs/$target.log"
+    local work="$root/fuzz/target/run/$target"
+    local log="$root/fuzz/target/logs/$target.log"
     mkdir -p "$seeds" "$scratch" "$artifacts" "$work" "$(dirname "$log")"
     rm -f "$work"/fuzz-*.log
+    local before
     before=$(find "$artifacts" -type f ! -name 'slow-unit-*' | sort)
     echo "== $target: $seconds s (seeds: $(find "$seeds" -type f | wc -l) files)"
-    status=0
+    local status=0
     (
         cd "$work"
         "$bin_dir/$target" "$scratch" "$seeds" \
@@ -125,6 +131,7 @@ for target in "${targets[@]}"; do
             -print_final_stats=1 -artifact_prefix="$artifacts/"
     ) >"$log" 2>&1 || status=$?
 
+    local runs rate took corpus new peak after found verdict line
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
@@ -136,7 +143,6 @@ for target in "${targets[@]}"; do
     verdict=ok
     if ((status != 0)) || [[ -n $found ]]; then
         verdict="FAILED (exit $status)"
-        failed+=("$target")
     fi
     line="$target: ${took:-?} s, ${runs:-?} runs, ${rate:-?} exec/s, corpus ${corpus:-?} inputs (${new} in fuzz/target/corpus), peak RSS ${peak:-?} MB: $verdict"
     echo "$line"
@@ -148,7 +154,25 @@ for target in "${targets[@]}"; do
             echo "$found" | sed 's/^/  /'
         fi
         echo "log: $log"
+        return 1
     fi
+}
+
+# FUZZ_JOBS targets at a time (one process each).
+failed=()
+running=()
+for target in "${targets[@]}"; do
+    while ((${#running[@]} >= jobs)); do
+        wait "${running[0]}" || failed+=("${names[0]}")
+        running=("${running[@]:1}")
+        names=("${names[@]:1}")
+    done
+    run_target "$target" &
+    running+=($!)
+    names+=("$target")
+done
+for i in "${!running[@]}"; do
+    wait "${running[$i]}" || failed+=("${names[$i]}")
 done
 
 echo "== summary ($summary)"
