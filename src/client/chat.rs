@@ -430,15 +430,27 @@ impl Chat {
         index: Option<i64>,
         at: OffsetDateTime,
     ) -> Result<Result<PublicKey, String>, ClientError> {
-        let chain = match self.trusted_chain(sender).await {
-            Ok(chain) => chain,
+        Ok(self
+            .sender_chain(sender)
+            .await?
+            .and_then(|chain| key_in_chain(&chain, index, at)))
+    }
+
+    /// [`Chat::trusted_chain`] of a sender, with a sender the server does
+    /// not know, or whose history does not verify, as the reason the
+    /// reader is told.
+    async fn sender_chain(
+        &self,
+        sender: &str,
+    ) -> Result<Result<Arc<TrustedChain>, String>, ClientError> {
+        match self.trusted_chain(sender).await {
+            Ok(chain) => Ok(Ok(chain)),
             Err(ClientError::Api(e)) if e.code == models::ErrorCode::NotFound => {
-                return Ok(Err(format!("the key of {sender} is unknown")));
+                Ok(Err(format!("the key of {sender} is unknown")))
             }
-            Err(ClientError::History(e)) => return Ok(Err(e.to_string())),
-            Err(e) => return Err(e),
-        };
-        Ok(key_in_chain(&chain, index, at))
+            Err(ClientError::History(e)) => Ok(Err(e.to_string())),
+            Err(e) => Err(e),
+        }
     }
 
     /// Verifies, for the session, the key histories of the sealers of
@@ -491,16 +503,12 @@ impl Chat {
         &self,
         conversation: &MessageConversation,
     ) -> Result<Option<String>, ClientError> {
-        let (Some(name), Some(sealer)) = (&conversation.name, names::sealer_member(conversation)?)
-        else {
-            return Ok(None);
-        };
-        let key = self
-            .signing_key(&sealer.username, name.sealer_key_index, name.sealed_at)
-            .await?
-            .map_err(ClientError::Unverified)?;
-        let reader_key = self.session.own_key_at(name.key_index)?;
-        names::open(conversation, self.username(), reader_key, &key)
+        if let Some(sealer) = names::sealer_member(conversation)? {
+            self.sender_chain(&sealer.username)
+                .await?
+                .map_err(ClientError::Unverified)?;
+        }
+        self.name_now(conversation)
     }
 
     /// Accepts `fingerprint` as the new key of the server.
