@@ -164,13 +164,20 @@ async fn concurrent_changes_reach_every_socket_in_the_databases_order() {
     let bob = chat(&b, &homes.path().join("bob"), "bob").await;
     let carol_a = chat(&a, &homes.path().join("carol-a"), "carol").await;
     let carol_b = chat(&b, &homes.path().join("carol-b"), "carol").await;
+    // carol listens on both instances, from before the conversation exists:
+    // a socket opened after a change may still hear its announcement.
+    let mut on_a = Socket::open(carol_a.session()).await.unwrap();
+    let mut on_b = Socket::open(carol_b.session()).await.unwrap();
     let c = alice
         .create_conversation(&["alice", "bob", "carol"], None)
         .await
         .unwrap();
-    // carol listens on both instances.
-    let mut on_a = Socket::open(carol_a.session()).await.unwrap();
-    let mut on_b = Socket::open(carol_b.session()).await.unwrap();
+    for socket in [&mut on_a, &mut on_b] {
+        match next(socket).await {
+            Event::ConversationCreated(created) => assert_eq!(created.id, c.id),
+            other => panic!("expected the conversation, got {other:?}"),
+        }
+    }
 
     // alice (through a) and bob (through b) write at the same time, three
     // requests in flight each.
@@ -218,11 +225,15 @@ async fn events_sent_while_a_listener_reconnects_are_read_again_once() {
         return;
     }
     let (a, _b, _homes, alice, bob) = alice_on_a_bob_on_b().await;
+    let mut bob_socket = Socket::open(bob.session()).await.unwrap();
     let c = alice
         .create_conversation(&["alice", "bob"], None)
         .await
         .unwrap();
-    let mut bob_socket = Socket::open(bob.session()).await.unwrap();
+    match next(&mut bob_socket).await {
+        Event::ConversationCreated(created) => assert_eq!(created.id, c.id),
+        other => panic!("expected the conversation, got {other:?}"),
+    }
 
     // Keep cutting every instance's listening connection while the messages
     // go out and a moment after, so that their notifications are lost and
