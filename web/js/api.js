@@ -211,12 +211,21 @@ export class Client {
   /**
    * Opens an event session; see EventSession.
    * @param {(type: keyof Events, payload: any) => void} onEvent
-   * @param {(state: 'open' | 'closed', reason?: string) => void} onState
+   * @param {(state: 'open' | 'closed' | 'ended', reason?: string, code?: number) => void} onState
    */
   events(onEvent, onState) {
     return new EventSession(this, onEvent, onState);
   }
 }
+
+/** Close codes with which the server ends a session for good: the key was replaced (4001), the operator reset the user (4002), the user was deleted (4003). */
+export const SESSION_ENDED = [4001, 4002, 4003];
+
+/** The close code of a session whose key was replaced. */
+const KEY_REPLACED = 4001;
+
+/** The close code this page sends when it refuses a frame. */
+const CLIENT_REFUSED = 4900;
 
 /**
  * The live event stream over /websocket, reconnecting after a drop with a
@@ -228,7 +237,7 @@ export class EventSession {
   /**
    * @param {Client} client
    * @param {(type: keyof Events, payload: any) => void} onEvent
-   * @param {(state: 'open' | 'closed', reason?: string) => void} onState
+   * @param {(state: 'open' | 'closed' | 'ended', reason?: string, code?: number) => void} onState
    */
   constructor(client, onEvent, onState) {
     this.client = client;
@@ -238,6 +247,8 @@ export class EventSession {
     this.socket = null;
     this.stopped = false;
     this.retry = 0;
+    /** Closed with 4001 (key replaced) and not open since. */
+    this.replaced = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
     this.connect();
@@ -265,9 +276,11 @@ export class EventSession {
     /** @type {{body: Record<string, unknown>, secret: c.RequestSecret} | null} */
     let pending = null;
     let failure = '';
+    // The server refused this page's key at session.open.
+    let refused = false;
     const fail = (/** @type {string} */ reason) => {
       failure = reason;
-      socket.close(4001, 'bad frame');
+      socket.close(CLIENT_REFUSED, 'bad frame');
     };
     // Frames are handled strictly in arrival order: a decryption awaits.
     let chain = Promise.resolve();
@@ -294,9 +307,11 @@ export class EventSession {
           try {
             await this.client.openAnswer(body, secret, frame);
           } catch (e) {
+            refused = e instanceof ApiError;
             return fail(e instanceof Error ? e.message : String(e));
           }
           receiver = await c.EventReceiver.forSession(secret);
+          this.replaced = false;
           this.retry = 0;
           this.onState('open');
           return;
@@ -315,6 +330,27 @@ export class EventSession {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (!failure && ev.code === KEY_REPLACED && !this.replaced) {
+        // The key was replaced: by this page (it signs with the new key
+        // now, and reconnects at once) or on another device (the server
+        // refuses this page's key, and the session ends below).
+        this.replaced = true;
+        this.onState('closed', ev.reason);
+        this.timer = setTimeout(() => this.connect(), 0);
+        return;
+      }
+      if (!failure && SESSION_ENDED.includes(ev.code)) {
+        // The server ended the session for good (api.yml, "Key history"):
+        // reconnecting with this key cannot succeed.
+        this.stopped = true;
+        this.onState('ended', ev.reason, ev.code);
+        return;
+      }
+      if (this.replaced && refused) {
+        this.stopped = true;
+        this.onState('ended', failure, KEY_REPLACED);
+        return;
+      }
       this.onState('closed', failure || ev.reason || `connection closed (${ev.code})`);
       if (this.stopped) return;
       const delay = Math.min(30_000, 500 * 2 ** this.retry++);

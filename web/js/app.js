@@ -8,6 +8,8 @@
 import * as c from './crypto.js';
 import { ApiError, Client, fetchReferences, normaliseServerUrl } from './api.js';
 import * as store from './store.js';
+import { OwnKeys, RotatedElsewhere } from './ring.js';
+import { StaleMembers, Trust, Unaccepted } from './trust.js';
 
 /** @typedef {import('../gen/api.js').components['schemas']} Schemas */
 /** @typedef {Schemas['MessageConversation']} RawConversation */
@@ -35,8 +37,10 @@ const state = {
   server: null,
   /** @type {Client | null} */
   client: null,
-  /** @type {{username: string, displayName: string, identity: c.Identity} | null} */
+  /** @type {{username: string, displayName: string, keys: OwnKeys, identity: c.Identity} | null} identity: the current key */
   me: null,
+  /** @type {Trust | null} whose key is whose, for this session */
+  trust: null,
   /** @type {import('./api.js').EventSession | null} */
   events: null,
   /** @type {Map<string, Conversation>} */
@@ -47,10 +51,6 @@ const state = {
   messages: new Map(),
   /** @type {string | null} */
   olderCursor: null,
-  /** @type {Map<string, c.PublicKey>} public keys by fingerprint */
-  keys: new Map(),
-  /** @type {Map<string, {was: string, now: string}>} unacknowledged key changes by username */
-  keyChanges: new Map(),
   /** @type {string | null} the message being edited */
   editing: null,
   /** @type {Record<string, number>} milliseconds, for the README's measurements */
@@ -87,7 +87,7 @@ function h(tag, attrs = {}, ...children) {
 
 /** @param {string} id */
 function show(id) {
-  for (const s of ['screen-server', 'screen-start', 'screen-chat', 'screen-account']) el(s).hidden = s !== id;
+  for (const s of ['screen-server', 'screen-start', 'screen-follow', 'screen-chat', 'screen-account']) el(s).hidden = s !== id;
 }
 
 /**
@@ -208,6 +208,21 @@ function enterStart(note) {
 
 // ------------------------------------------------------------ complete
 
+/**
+ * Opens a key file with its password (if it is encrypted): the ring,
+ * oldest first.
+ * @param {File} file
+ * @param {string} password
+ * @param {string} [username] the user it must belong to
+ */
+async function openKeyFileRing(file, password, username) {
+  const keyFile = c.parseKeyFile(await file.text());
+  if (username && keyFile.username !== username) throw new Error(`This key file is ${keyFile.username}'s, not ${username}'s.`);
+  if (c.keyFileIsEncrypted(keyFile) && !password) throw new Error('This key file is encrypted: enter its password (Key file password).');
+  const { ring } = await c.openKeyFileRing(keyFile, password || null);
+  return { keyFile, ring };
+}
+
 async function complete() {
   const server = /** @type {import('./api.js').ServerInfo} */ (state.server);
   const username = input('complete-username').value.trim();
@@ -218,21 +233,21 @@ async function complete() {
   if (storeOnServer && !syncPassword) throw new Error('Enter a Sync password to store the private key on the server.');
   if (storeOnServer && syncPassword === password) throw new Error('Choose a Sync password different from the password of your key.');
   const file = advanced ? input('complete-import').files?.[0] : undefined;
-  let generated;
+  /** @type {Uint8Array[]} */
+  let ring;
   const t0 = performance.now();
   if (file) {
     progress('Opening the key file…');
-    const keyFile = c.parseKeyFile(await file.text());
-    generated = await c.openKeyFile(keyFile, input('complete-import-password').value || null);
+    ring = (await openKeyFileRing(file, input('complete-import-password').value)).ring;
   } else {
     progress('Generating your key pair (RSA 3072)…');
-    generated = await c.generateKeyPair();
+    ring = [(await c.generateKeyPair()).pkcs8];
     state.timings.keygen_ms = performance.now() - t0;
   }
   progress('Encrypting your private key with the password of your key…');
-  const blob = await c.encryptPrivateKey(generated.pkcs8, password);
-  c.wipe(generated.pkcs8);
-  const identity = generated.identity;
+  const blob = await c.encryptPrivateKeyRing(ring, password);
+  const keys = await OwnKeys.fromPkcs8(ring);
+  const identity = keys.current;
   const cl = new Client(server, username, identity);
   /** @type {Schemas['CompleteUser']} */
   const payload = {
@@ -247,10 +262,11 @@ async function complete() {
   progress('Completing your account…');
   const user = await cl.request('user.complete', payload);
   if (user.fingerprint !== identity.publicKey.fingerprint) throw new Error('the server registered a different key than ours');
+  await keys.learn(cl, username);
   await store.saveKey({ server: server.url, username, public_key: user.public_key, private_key: blob, on_server: storeOnServer, exported: false });
   /** @type {HTMLFormElement} */ (el('complete-form')).reset();
   progress(null);
-  await enterChat(cl, username, user.display_name, identity);
+  await enterChat(cl, username, user.display_name, keys);
   status(`Welcome, ${user.display_name}. Your key fingerprint is ${identity.publicKey.fingerprint}.`);
 }
 
@@ -265,55 +281,144 @@ async function login() {
   const importFile = input('login-import').files?.[0];
   let local = await store.loadKey(server.url, username);
   const cl = new Client(server, username, null);
+  /** @type {OwnKeys} */
+  let keys;
   if (importFile) {
     progress('Opening the key file…');
-    const keyFile = c.parseKeyFile(await importFile.text());
-    if (keyFile.username !== username) throw new Error(`This key file is ${keyFile.username}'s, not ${username}'s.`);
-    const opened = await c.openKeyFile(keyFile, input('login-import-password').value || null);
-    const blob = await c.encryptPrivateKey(opened.pkcs8, password);
-    c.wipe(opened.pkcs8);
+    const { keyFile, ring } = await openKeyFileRing(importFile, input('login-import-password').value, username);
+    const blob = await c.encryptPrivateKeyRing(ring, password);
+    keys = await OwnKeys.fromPkcs8(ring);
     local = { server: server.url, username, public_key: keyFile.public_key, private_key: blob, on_server: local?.on_server ?? false, exported: true };
-  } else if (!local) {
-    const syncPassword = input('login-sync-password').value;
-    if (el('login-sync').hidden || !syncPassword) {
-      el('login-sync').hidden = false;
-      input('login-sync-password').focus();
-      status(`This device has no key for ${username}. Enter your Sync password to fetch the encrypted copy from the server.`);
+  } else {
+    if (!local) {
+      const syncPassword = input('login-sync-password').value;
+      if (el('login-sync').hidden || !syncPassword) {
+        el('login-sync').hidden = false;
+        input('login-sync-password').focus();
+        status(`This device has no key for ${username}. Enter your Sync password to fetch the encrypted copy from the server.`);
+        return;
+      }
+      progress('Fetching your encrypted key (user.sync)…');
+      const synced = await cl.request('user.sync', { sync_password: syncPassword });
+      local = { server: server.url, username, public_key: synced.public_key, private_key: c.validateEncryptedPrivateKey(synced.private_key), on_server: true, exported: false };
+    }
+    progress('Decrypting your private key…');
+    keys = await OwnKeys.open(local.private_key, password);
+  }
+  cl.identity = keys.current;
+  try {
+    await keys.learn(cl, username);
+  } catch (e) {
+    progress(null);
+    if (e instanceof RotatedElsewhere || (e instanceof ApiError && ['bad_signature', 'unknown_user'].includes(e.code))) {
+      offerFollow(username, local.on_server, e instanceof RotatedElsewhere && !e.current);
       return;
     }
-    progress('Fetching your encrypted key (user.sync)…');
-    const synced = await cl.request('user.sync', { sync_password: syncPassword });
-    local = { server: server.url, username, public_key: synced.public_key, private_key: c.validateEncryptedPrivateKey(synced.private_key), on_server: true, exported: false };
+    throw e;
   }
-  progress('Decrypting your private key…');
-  const pkcs8 = await c.decryptPrivateKey(local.private_key, password);
-  const identity = await c.importPrivateKey(pkcs8, await c.importPublicKeyBase64(local.public_key));
-  c.wipe(pkcs8);
-  cl.identity = identity;
+  cl.identity = keys.current;
   const self = await cl.request('user.get', { username });
-  if (self.fingerprint !== identity.publicKey.fingerprint) {
-    throw new Error(`The key on this device (${identity.publicKey.fingerprint}) is no longer ${username}'s key on the server (${self.fingerprint}). Import the current key file or log in through sync.`);
-  }
-  await store.saveKey(local);
+  await store.saveKey({ ...local, public_key: self.public_key });
   /** @type {HTMLFormElement} */ (el('login-form')).reset();
   el('login-sync').hidden = true;
-  await enterChat(cl, username, self.display_name, identity);
+  await enterChat(cl, username, self.display_name, keys);
   state.timings.login_ms = performance.now() - t0;
   progress(null);
   status(`Logged in as ${self.display_name}.`);
+}
+
+// ------------------------------------------------------ other devices
+
+/**
+ * Shows what to do when this device's key is not the user's current key:
+ * it was rotated on another device (fetch the ring through the sync
+ * password, or import a key file made after the rotation), or the
+ * operator reset the account.
+ * @param {string} username
+ * @param {boolean} serverCopy whether the server is known to hold a copy
+ * @param {boolean} [reset] the account has no key at all
+ */
+function offerFollow(username, serverCopy, reset = false) {
+  stopSession();
+  input('follow-username').value = username;
+  el('follow-reset').hidden = !reset;
+  el('follow-rotated').hidden = reset;
+  el('follow-sync').hidden = reset;
+  el('follow-file').hidden = reset;
+  // The likelier way first; the other stays one click away.
+  /** @type {HTMLDetailsElement} */ (el('follow-sync')).open = serverCopy;
+  /** @type {HTMLDetailsElement} */ (el('follow-file')).open = !serverCopy;
+  show('screen-follow');
+  status('');
+}
+
+/** Fetches the ring through the sync password, then logs in with it. */
+async function followSync() {
+  const server = /** @type {import('./api.js').ServerInfo} */ (state.server);
+  const username = input('follow-username').value;
+  const password = input('follow-password').value;
+  const syncPassword = input('follow-sync-password').value;
+  if (!syncPassword) throw new Error('Enter your Sync password.');
+  const cl = new Client(server, username, null);
+  progress('Fetching your encrypted keys (user.sync)…');
+  const synced = await cl.request('user.sync', { sync_password: syncPassword });
+  const blob = c.validateEncryptedPrivateKey(synced.private_key);
+  progress('Decrypting your keys…');
+  const keys = await OwnKeys.open(blob, password);
+  await finishFollow(cl, username, keys, { server: server.url, username, public_key: synced.public_key, private_key: blob, on_server: true, exported: false }, 'The server copy of your key is older than the rotation: import the key file from the device that rotated.');
+}
+
+/** Imports a key file made after the rotation, then logs in with it. */
+async function followFile() {
+  const server = /** @type {import('./api.js').ServerInfo} */ (state.server);
+  const username = input('follow-username').value;
+  const password = input('follow-file-device-password').value;
+  const file = input('follow-file-input').files?.[0];
+  if (!file) throw new Error('Choose the key file exported on the device that rotated.');
+  if (password.length < 8) throw new Error('Choose a password of your key for this device (8 characters or more).');
+  progress('Opening the key file…');
+  const { keyFile, ring } = await openKeyFileRing(file, input('follow-file-password').value, username);
+  const blob = await c.encryptPrivateKeyRing(ring, password);
+  const keys = await OwnKeys.fromPkcs8(ring);
+  const local = await store.loadKey(server.url, username);
+  await finishFollow(new Client(server, username, null), username, keys, { server: server.url, username, public_key: keyFile.public_key, private_key: blob, on_server: local?.on_server ?? false, exported: true }, 'This key file is older than the rotation too: export one on the device that rotated, after the rotation.');
+}
+
+/**
+ * @param {Client} cl
+ * @param {string} username
+ * @param {OwnKeys} keys
+ * @param {store.LocalKey} local
+ * @param {string} stillOld what to say when these keys are not current either
+ */
+async function finishFollow(cl, username, keys, local, stillOld) {
+  cl.identity = keys.current;
+  try {
+    await keys.learn(cl, username);
+  } catch (e) {
+    if (e instanceof RotatedElsewhere && e.current) throw new Error(stillOld);
+    throw e;
+  }
+  cl.identity = keys.current;
+  const self = await cl.request('user.get', { username });
+  await store.saveKey({ ...local, public_key: self.public_key });
+  for (const id of ['follow-sync-form', 'follow-file-form']) /** @type {HTMLFormElement} */ (el(id)).reset();
+  progress(null);
+  await enterChat(cl, username, self.display_name, keys);
+  status(`Your keys are up to date on this device (key ${keys.currentIndex}). Everything you could read before still opens.`);
 }
 
 /**
  * @param {Client} cl
  * @param {string} username
  * @param {string} displayName
- * @param {c.Identity} identity
+ * @param {OwnKeys} keys
  */
-async function enterChat(cl, username, displayName, identity) {
+async function enterChat(cl, username, displayName, keys) {
   state.client = cl;
-  state.me = { username, displayName, identity };
+  state.me = { username, displayName, keys, identity: keys.current };
+  state.trust = new Trust(cl, username);
   store.setLastUsed({ username });
-  store.rememberUserKey(cl.server.url, username, identity.publicKey.fingerprint);
   el('me-badge').hidden = false;
   el('me-badge').textContent = `${displayName} (@${username})`;
   el('top-actions').hidden = false;
@@ -327,46 +432,37 @@ async function enterChat(cl, username, displayName, identity) {
   );
 }
 
-function logout() {
+/** Ends the session in memory: no socket, no keys, no conversations. */
+function stopSession() {
   state.events?.close();
-  Object.assign(state, { client: null, me: null, events: null, current: null, editing: null, olderCursor: null, connected: false });
+  Object.assign(state, { client: null, me: null, trust: null, events: null, current: null, editing: null, olderCursor: null, connected: false });
   state.conversations.clear();
   state.messages.clear();
-  state.keyChanges.clear();
   el('conv-list').replaceChildren();
   el('conv-view').hidden = true;
   for (const id of ['me-badge', 'conn-state', 'top-actions']) el(id).hidden = true;
+}
+
+function logout() {
+  stopSession();
   enterStart('Logged out. Your encrypted key stays on this device.');
 }
 
 // ------------------------------------------------------------ keys of others
 
-/**
- * Imports (once) and checks a user's public key against what this device
- * saw before; a change is recorded as a warning, never silently accepted.
- * @param {string} username
- * @param {string} publicKeyB64
- */
-async function userKey(username, publicKeyB64) {
-  const key = await c.importPublicKeyBase64(publicKeyB64);
-  const cached = state.keys.get(key.fingerprint);
-  if (!cached) state.keys.set(key.fingerprint, key);
-  const server = client().server.url;
-  const known = store.knownUserKey(server, username);
-  if (!known) store.rememberUserKey(server, username, key.fingerprint);
-  else if (known !== key.fingerprint && username !== me().username) state.keyChanges.set(username, { was: known, now: key.fingerprint });
-  return cached ?? key;
+/** @returns {Trust} */
+function trust() {
+  if (!state.trust) throw new Error('not logged in');
+  return state.trust;
 }
 
 /**
- * The current members that have a key, as recipients.
+ * The current members that have a key, as recipients, once every one of
+ * them is trusted (trust.sealable refuses otherwise).
  * @param {RawConversation} raw
  */
-async function recipients(raw) {
-  /** @type {c.Member[]} */
-  const out = [];
-  for (const m of raw.members) if (m.public_key) out.push({ username: m.username, publicKey: await userKey(m.username, m.public_key) });
-  return out;
+function recipients(raw) {
+  return trust().sealable(raw.members);
 }
 
 /**
@@ -374,25 +470,33 @@ async function recipients(raw) {
  * @param {string[]} usernames
  */
 async function recipientsFor(usernames) {
-  /** @type {c.Member[]} */
-  const out = [];
-  for (const username of usernames) {
-    const u = await client().request('user.get', { username });
-    if (u.public_key) out.push({ username, publicKey: await userKey(username, u.public_key) });
-  }
-  return out;
+  const users = [];
+  for (const username of usernames) users.push(await client().request('user.get', { username }));
+  return trust().sealable(users);
 }
 
 /**
- * The key to verify a sender with: from the member list, else user.get.
- * @param {string} username
+ * Runs `seal` with the conversation's recipients; when a member rotated
+ * since the conversation was fetched (the client's member list is stale,
+ * or the server says members_mismatch), fetches it again and seals once
+ * more.
+ * @template T
+ * @param {string} id
+ * @param {(raw: RawConversation, members: c.Member[]) => Promise<T>} seal
+ * @returns {Promise<T>}
  */
-async function senderKey(username) {
-  const conv = state.current ? state.conversations.get(state.current) : undefined;
-  const member = conv?.raw.members.find((m) => m.username === username);
-  if (member?.public_key) return userKey(username, member.public_key);
-  const u = await client().request('user.get', { username });
-  return userKey(username, u.public_key);
+async function withRecipients(id, seal) {
+  let conv = state.conversations.get(id);
+  for (let attempt = 0; ; attempt++) {
+    const raw = conv?.raw ?? (await client().request('conversation.get', { id }));
+    try {
+      return await seal(raw, await recipients(raw));
+    } catch (e) {
+      const stale = e instanceof StaleMembers || (e instanceof ApiError && e.code === 'members_mismatch');
+      if (!stale || attempt > 0) throw e;
+      conv = await absorb(await client().request('conversation.get', { id }));
+    }
+  }
 }
 
 // ------------------------------------------------------------ conversations
@@ -406,19 +510,21 @@ function parseUsernames(text) {
 
 /**
  * Decrypts a conversation's name and records it; re-seals when the server
- * hints that a member cannot read it and we can.
+ * hints that a member cannot read it and we can (and may: never for a key
+ * the person has not accepted).
  * @param {RawConversation} raw
  */
 async function absorb(raw) {
   /** @type {Conversation} */
   const conv = { raw, name: null, nameError: null };
-  for (const m of raw.members) if (m.public_key) await userKey(m.username, m.public_key);
+  // Verify every member's history now: rotations become notices, and
+  // unexplained changes warnings, before anything is shown.
+  for (const m of raw.members) if (m.username !== me().username) await trust().chain(m.username).catch(() => null);
   const sealed = raw.name;
   if (sealed) {
-    const sealer = raw.members.find((m) => m.username === sealed.sealed_by);
     try {
-      if (!sealer?.public_key) throw new Error(`its sealer ${sealed.sealed_by} is no longer a member`);
-      conv.name = await c.openName(raw.id, /** @type {any} */ (sealed), me().username, me().identity, await userKey(sealer.username, sealer.public_key));
+      const sealerKey = await trust().keyFor(sealed.sealed_by, sealed.sealer_key_index, sealed.sealed_at);
+      conv.name = await c.openName(raw.id, /** @type {any} */ (sealed), me().username, me().keys.at(sealed.key_index), sealerKey);
     } catch (e) {
       conv.nameError = `name not verified: ${explain(e)}`;
     }
@@ -429,8 +535,9 @@ async function absorb(raw) {
         const updated = await client().request('conversation.update', { id: raw.id, name });
         conv.raw = updated;
       } catch (e) {
-        // Another member re-sealed first (conflict): the next fetch shows it.
-        if (!(e instanceof ApiError && e.code === 'conflict')) throw e;
+        // Another member re-sealed first (conflict), or a member's key is
+        // not accepted yet (the warning says so): the next fetch shows it.
+        if (!(e instanceof ApiError && ['conflict', 'members_mismatch'].includes(e.code)) && !(e instanceof StaleMembers) && !(e instanceof Unaccepted)) throw e;
       }
     }
   }
@@ -526,35 +633,142 @@ function renderHeader(conv) {
   el('edit-members').hidden = !owner;
   el('members-form').hidden = true;
   el('rename-form').hidden = true;
-  el('member-list').replaceChildren(
-    ...conv.raw.members.map((m) =>
-      h('li', {}, h('strong', {}, m.display_name || m.username), ` @${m.username}${m.owner ? ' (owner)' : ''} `, h('br'), h('code', {}, m.fingerprint || 'no key (reset by the operator)')),
-    ),
-  );
+  el('member-list').replaceChildren(...conv.raw.members.map((m) => renderMember(conv, m)));
   const warnings = [];
   if (conv.nameError) warnings.push(h('div', { class: 'warning' }, `The conversation name is not shown: ${conv.nameError}`));
   for (const m of conv.raw.members) {
-    const change = state.keyChanges.get(m.username);
-    if (!change) continue;
-    const accept = h('button', { type: 'button', class: 'link' }, 'I checked the new fingerprint');
-    accept.addEventListener('click', () => {
-      store.rememberUserKey(client().server.url, m.username, change.now);
-      state.keyChanges.delete(m.username);
-      renderHeader(conv);
-    });
-    warnings.push(h('div', { class: 'warning', role: 'alert', 'data-key-change': m.username }, `${m.username}'s key changed. Was ${change.was}, now ${change.now}. Compare it with them before trusting new messages. `, accept));
+    const change = trust().changes.get(m.username);
+    if (change) {
+      const box = h('div', { class: 'warning', role: 'alert', 'data-key-change': m.username });
+      box.append(
+        h('strong', {}, `${m.display_name || m.username}'s key changed without proof that it is theirs.`),
+        ` ${change.why}. Nothing is sent to this conversation until you accept the new key.`,
+        h('br'),
+        'Trusted: ',
+        h('code', {}, change.was),
+        h('br'),
+        'Now: ',
+        h('code', {}, change.now || 'no key'),
+        h('br'),
+        `Compare the new fingerprint with ${m.username} (in person or on a call), then: `,
+      );
+      if (change.now) {
+        const accept = h('button', { type: 'button', 'data-accept-key': m.username }, 'I compared it: accept the new key');
+        accept.addEventListener('click', guard(async () => {
+          trust().accept(m.username);
+          await reopen(conv.raw.id);
+          status(`${m.username}'s new key is accepted. Mark them as verified again once you are sure it is theirs.`);
+        }));
+        box.append(accept);
+      }
+      warnings.push(box);
+      continue;
+    }
+    const rotation = trust().rotations.get(m.username);
+    if (rotation) {
+      const verified = trust().isVerified(m.username);
+      const dismiss = h('button', { type: 'button', class: 'link' }, 'OK');
+      dismiss.addEventListener('click', () => {
+        trust().rotations.delete(m.username);
+        renderHeader(conv);
+      });
+      warnings.push(
+        h('div', { class: 'notice', role: 'status', 'data-key-rotation': m.username }, `${m.display_name || m.username} rotated their key (key ${rotation.to}, signed by their previous key)${verified ? '; still verified' : ''}. Earlier messages stay readable and verified. `, dismiss),
+      );
+    }
   }
   el('key-warnings').replaceChildren(...warnings);
 }
 
+/**
+ * One member in "Members and fingerprints": fingerprint, the verified mark
+ * (per device), and their key history on demand.
+ * @param {Conversation} conv
+ * @param {RawConversation['members'][number]} m
+ */
+function renderMember(conv, m) {
+  const self = m.username === me().username;
+  const li = h('li', { 'data-member': m.username }, h('strong', {}, m.display_name || m.username), ` @${m.username}${m.owner ? ' (owner)' : ''}${self ? ' (you)' : ''} `);
+  const changed = trust().changes.has(m.username);
+  if (!self && m.fingerprint && !changed) {
+    if (trust().isVerified(m.username)) {
+      li.append(h('span', { class: 'verified', 'data-verified-mark': m.username, title: 'You compared this fingerprint with them (kept on this device)' }, '✓ verified'));
+    } else {
+      li.append(h('span', { class: 'unverified-mark' }, 'not verified'));
+    }
+  }
+  li.append(h('br'), h('code', {}, m.fingerprint || 'no key (reset by the operator)'));
+  const actions = h('div', { class: 'member-actions' });
+  if (!self && m.fingerprint && !changed) {
+    const verified = trust().isVerified(m.username);
+    const mark = h('button', { type: 'button', class: 'link', 'data-verify': m.username }, verified ? 'Remove the verified mark' : 'Mark as verified');
+    mark.addEventListener('click', guard(async () => {
+      if (!verified && !confirm(`Did you compare this fingerprint with ${m.username} themselves (in person or on a call)?\n\n${m.fingerprint}`)) return;
+      await trust().setVerified(m.username, !verified);
+      renderHeader(conv);
+    }));
+    actions.append(mark);
+  }
+  const history = h('details', { class: 'key-history', 'data-history': m.username }, h('summary', {}, 'Key history'));
+  history.addEventListener('toggle', guard(async () => {
+    if (!(/** @type {HTMLDetailsElement} */ (history).open) || history.querySelector('ol')) return;
+    const rows = self ? await ownHistory() : await trust().history(m.username);
+    history.append(
+      h(
+        'ol',
+        {},
+        ...rows.map((r) =>
+          h(
+            'li',
+            { 'data-index': String(r.index), 'data-trusted': String(r.trusted) },
+            `Key ${r.index}: `,
+            h('code', {}, r.fingerprint),
+            h('br'),
+            `${time(r.since)} – ${r.until ? time(r.until) : 'now'} · ${r.kind === 'rotation' ? 'rotation signed by the previous key' : r.index === 0 ? 'first key' : 'new start (operator reset): not signed by the previous key'}${r.trusted ? '' : ' · not trusted on this device'}`,
+          ),
+        ),
+      ),
+    );
+  }));
+  actions.append(history);
+  li.append(actions);
+  return li;
+}
+
+/** The user's own key history, every key of which this device holds trusted. */
+async function ownHistory() {
+  const history = await client().request('user.keys', { username: me().username });
+  return history.keys.map((e) => ({
+    index: e.index,
+    fingerprint: e.fingerprint,
+    since: e.since,
+    until: e.until ?? null,
+    kind: e.succession_signature ? 'rotation' : 'start',
+    trusted: me().keys.byIndex.has(e.index),
+  }));
+}
+
+/**
+ * Fetches a conversation again and shows it (after a key was accepted:
+ * what the new key signed now verifies).
+ * @param {string} id
+ */
+async function reopen(id) {
+  const conv = await absorb(await client().request('conversation.get', { id }));
+  renderConversations();
+  if (state.current === id) await openConversation(id);
+  else renderHeader(conv);
+}
+
 async function renameConversation() {
-  const conv = currentConversation();
   const text = input('rename-input').value.trim();
-  /** @type {Schemas['Conversation']} */
-  const payload = { id: conv.raw.id };
-  if (text) payload.name = await c.sealName(me().identity, conv.raw.id, conv.raw.name_revision + 1, text, await recipients(conv.raw));
-  else payload.remove_name = true;
-  const raw = await client().request('conversation.update', payload);
+  const raw = await withRecipients(currentConversation().raw.id, async (raw, members) => {
+    /** @type {Schemas['Conversation']} */
+    const payload = { id: raw.id };
+    if (text) payload.name = await c.sealName(me().identity, raw.id, raw.name_revision + 1, text, members);
+    else payload.remove_name = true;
+    return client().request('conversation.update', payload);
+  });
   renderHeader(await absorb(raw));
   renderConversations();
 }
@@ -592,7 +806,8 @@ async function upsertMessage(raw, render = true) {
   /** @type {Message} */
   const msg = { raw, content: null, contentKey: null, error: null };
   try {
-    const opened = await c.openMessage(/** @type {any} */ (raw), me().username, me().identity, await senderKey(raw.sender));
+    const senderKey = await trust().keyFor(raw.sender, raw.sender_key_index, raw.edited_at ?? raw.created_at);
+    const opened = await c.openMessage(/** @type {any} */ (raw), me().username, me().keys.at(raw.key_index), senderKey);
     msg.content = c.parseContent(opened.content);
     msg.contentKey = opened.contentKey;
   } catch (e) {
@@ -684,10 +899,11 @@ async function send() {
     content.file_name = editing.content?.file_name;
     content.file_type = editing.content?.file_type;
   }
-  const members = await recipients(conv.raw);
   const id = editing ? editing.raw.id : crypto.randomUUID();
-  const sealed = await c.sealMessage(me().identity, conv.raw.id, id, c.contentJson(content), bytes, members);
-  const raw = editing ? await client().request('message.update', sealed.payload) : await client().request('message.create', sealed.payload);
+  const raw = await withRecipients(conv.raw.id, async (_, members) => {
+    const sealed = await c.sealMessage(me().identity, conv.raw.id, id, c.contentJson(content), bytes, members);
+    return editing ? client().request('message.update', sealed.payload) : client().request('message.create', sealed.payload);
+  });
   state.editing = null;
   el('editing').hidden = true;
   /** @type {HTMLFormElement} */ (el('composer')).reset();
@@ -720,10 +936,22 @@ async function loadOlder() {
 // ------------------------------------------------------------ live events
 
 /**
- * @param {'open' | 'closed'} s
+ * @param {'open' | 'closed' | 'ended'} s
  * @param {string} [reason]
+ * @param {number} [code]
  */
-async function onSocketState(s, reason) {
+async function onSocketState(s, reason, code) {
+  if (s === 'ended') {
+    const username = me().username;
+    if (code === 4003) {
+      stopSession();
+      enterStart('Your account was deleted on the server (by you on another device, or by the operator). Ask the operator for a new account to chat again.');
+      return;
+    }
+    const local = await store.loadKey(/** @type {any} */ (state.server).url, username);
+    offerFollow(username, Boolean(local?.on_server), code === 4002);
+    return;
+  }
   const badge = el('conn-state');
   badge.hidden = false;
   badge.className = `badge ${s === 'open' ? 'online' : 'offline'}`;
@@ -791,8 +1019,11 @@ async function onEvent(type, payload) {
       }
       break;
     case 'event.user.key_changed': {
-      await userKey(payload.username, payload.public_key);
-      status(`${payload.username}'s key changed: compare the new fingerprint ${payload.fingerprint} with them.`, true);
+      if (payload.username === me().username) break; // this session ends with 4001 if it was not us
+      trust().forget(payload.username);
+      await trust().chain(payload.username).catch(() => null);
+      // Re-seals names for the new key where needed, and shows the notice
+      // (a signed rotation) or the warning (an unexplained change).
       await loadConversations();
       if (state.current) renderHeader(currentConversation());
       break;
@@ -836,13 +1067,17 @@ async function exportKeys() {
   if (filePassword) {
     const keyPassword = input('export-key-password').value;
     if (!keyPassword) throw new Error('Enter the password of your key to re-encrypt it with the key file password.');
-    const pkcs8 = await c.decryptPrivateKey(local.private_key, keyPassword);
-    file = await c.makeKeyFile(client().server.url, me().username, c.b64decode(local.public_key), pkcs8, filePassword);
-    c.wipe(pkcs8);
+    const ring = await c.decryptPrivateKeyRing(local.private_key, keyPassword);
+    try {
+      file = await c.makeKeyFileRing(client().server.url, me().username, c.b64decode(local.public_key), ring, filePassword);
+    } finally {
+      for (const der of ring) c.wipe(der);
+    }
   } else {
-    // Without a new password the file holds the key as this device does:
-    // encrypted with the password of the key.
-    file = { version: 1, server: client().server.url, username: me().username, public_key: local.public_key, private_key: { encoding: 'encrypted', ...local.private_key } };
+    // Without a new password the file holds the keys as this device does:
+    // encrypted with the password of the key (every key, after a rotation).
+    const version = local.private_key.version === 2 ? 2 : 1;
+    file = { version, server: client().server.url, username: me().username, public_key: local.public_key, private_key: { encoding: 'encrypted', ...local.private_key } };
   }
   download(c.keyFileJson(file), `nanochat-${me().username}.json`, 'application/json');
   await store.saveKey({ ...local, exported: true });
@@ -853,12 +1088,23 @@ async function exportKeys() {
 
 async function rotateKey() {
   const password = input('rotate-password').value;
-  if (password.length < 8) throw new Error('Choose a password of the key of 8 characters or more.');
+  if (!password) throw new Error('Enter the password of your key: it encrypts your key ring again with the new key in it.');
   const local = await localKey();
-  progress('Generating your new key pair…');
-  const { identity, pkcs8 } = await c.generateKeyPair();
-  const blob = await c.encryptPrivateKey(pkcs8, password);
-  c.wipe(pkcs8);
+  progress('Opening your key ring…');
+  const ring = await c.decryptPrivateKeyRing(local.private_key, password);
+  let blob;
+  let identity;
+  try {
+    progress('Generating your new key pair…');
+    const generated = await c.generateKeyPair();
+    identity = generated.identity;
+    // Every earlier key stays, encrypted with the same password: what was
+    // sealed for them keeps opening (api.yml, "Key history").
+    ring.push(generated.pkcs8);
+    blob = await c.encryptPrivateKeyRing(ring, password);
+  } finally {
+    for (const der of ring) c.wipe(der);
+  }
   // Both keys sign the succession bytes: the current key vouches for the
   // new one, the new one proves possession (api.yml, "Key history").
   const self = await client().request('user.get', { username: me().username });
@@ -874,13 +1120,15 @@ async function rotateKey() {
   if (local.on_server) payload.private_key = blob;
   const user = await client().request('user.update', payload);
   await store.saveKey({ ...local, public_key: user.public_key, private_key: blob, exported: false });
+  const keys = new OwnKeys([...me().keys.identities, identity]);
   client().identity = identity;
+  await keys.learn(client(), me().username);
+  me().keys = keys;
   me().identity = identity;
-  store.rememberUserKey(client().server.url, me().username, identity.publicKey.fingerprint);
   input('rotate-password').value = '';
   progress(null);
   el('my-fp').textContent = identity.publicKey.fingerprint;
-  status(`New key pair in use: ${identity.publicKey.fingerprint}. Export it again; old key files no longer work.`);
+  status(`New key pair in use (key ${keys.currentIndex}): ${identity.publicKey.fingerprint}. Everything you could read before still opens.${local.on_server ? ' The server copy holds every key: your other devices log in with the sync password.' : ' Export a key file now for your other devices: older key files lack the new key.'}`);
 }
 
 async function deleteAccount() {
@@ -904,6 +1152,9 @@ async function forgetDevice() {
 async function openAccount() {
   const local = await store.loadKey(client().server.url, me().username);
   el('my-fp').textContent = me().identity.publicKey.fingerprint;
+  el('rotate-server-copy').textContent = local?.on_server
+    ? 'This device uploaded a copy of your key to the server: the rotation updates it, and your other devices log in again with your sync password.'
+    : 'The server holds no copy of your key from this device: after rotating, export a key file here and import it on each of your other devices.';
   input('account-display-name').value = me().displayName;
   input('account-store').checked = Boolean(local?.on_server);
   show('screen-account');
@@ -1014,6 +1265,9 @@ function init() {
   onSubmit('server-copy-form', saveServerCopy);
   onSubmit('export-form', exportKeys);
   onSubmit('rotate-form', rotateKey);
+  onSubmit('follow-sync-form', followSync);
+  onSubmit('follow-file-form', followFile);
+  onClick('follow-back', () => enterStart(''));
   onSubmit('delete-account-form', deleteAccount);
   onClick('forget-device', forgetDevice);
 }

@@ -55,6 +55,12 @@ function signedDomain(v1Label, keyedLabel, signerFingerprint) {
 }
 /** AAD of a password-encrypted private key. */
 export const PRIVATE_KEY_AAD = 'nanochat/v1 private-key';
+/** AAD of a password-encrypted key ring (EncryptedPrivateKey version 2). */
+export const KEY_RING_AAD = 'nanochat/v1 private-key ring';
+/** Most keys a key ring holds. */
+export const MAX_RING_KEYS = 256;
+/** Largest PKCS#8 DER a key ring accepts for one key. */
+export const MAX_RING_KEY_BYTES = 16384;
 /** Label of the succession bytes a key rotation signs with both keys. */
 export const KEY_SUCCESSION_LABEL = 'nanochat/v1 key succession';
 /** Longest conversation name, in Unicode scalar values. */
@@ -750,8 +756,12 @@ function checkRevision(revision) {
 
 // ------------------------------------------------ sealing to the members
 
-/** @typedef {{username: string, publicKey: PublicKey}} Member */
-/** @typedef {{username: string, key: string}} WireWrappedKey */
+/**
+ * A member to seal for: `keyIndex`, when known, is the index of
+ * `publicKey` in their key history, sent as the wrapped key's `key_index`.
+ * @typedef {{username: string, publicKey: PublicKey, keyIndex?: number}} Member
+ */
+/** @typedef {{username: string, key: string, key_index?: number}} WireWrappedKey */
 /** @typedef {{username: string, key_digest: string}} WireRecipientDigest */
 
 /**
@@ -777,8 +787,25 @@ function sortedMembers(sealer, members) {
  */
 async function wrapForMembers(key, sorted) {
   const out = [];
-  for (const m of sorted) out.push({ username: m.username, wrapped: await wrapKey(m.publicKey, key) });
+  for (const m of sorted) out.push({ username: m.username, wrapped: await wrapKey(m.publicKey, key), keyIndex: m.keyIndex });
   return out;
+}
+
+/**
+ * The wire form of wrapped keys, with `key_index` where the member's index is known.
+ * @param {{username: string, wrapped: Uint8Array, keyIndex?: number}[]} wrapped
+ * @returns {WireWrappedKey[]}
+ */
+function wireWrappedKeys(wrapped) {
+  return wrapped.map((w) => {
+    /** @type {WireWrappedKey} */
+    const out = { username: w.username, key: b64encode(w.wrapped) };
+    if (typeof w.keyIndex === 'number') {
+      if (!Number.isSafeInteger(w.keyIndex) || w.keyIndex < 0) throw new CryptoError(`key index ${w.keyIndex} of ${w.username} is not a valid index`, 'malformed');
+      out.key_index = w.keyIndex;
+    }
+    return out;
+  });
 }
 
 /**
@@ -860,10 +887,14 @@ export function parseContent(bytes) {
  * @property {{iv: string, data: string}} [attachment]
  * @property {WireWrappedKey[]} keys
  * @property {string} signature
+ * @property {2} signature_version the keyed bytes (api.yml, "Key history")
  */
 
 /**
- * Seals message content (and an optional file) for every member.
+ * Seals message content (and an optional file) for every member, signed
+ * over the keyed bytes (`signature_version` 2: the sender's key
+ * fingerprint is signed too); wrapped keys carry `key_index` for members
+ * with a `keyIndex`.
  * @param {Identity} sender
  * @param {string} conversationId
  * @param {string} messageId
@@ -893,6 +924,7 @@ export async function sealMessage(sender, conversationId, messageId, content, at
     sealedContent,
     sealedAttachment ? await sha256(sealedAttachment.data) : null,
     digests,
+    await sha256(sender.publicKey.der),
   );
   const signature = await sign(sender, signed);
   /** @type {WireSealedMessage} */
@@ -901,8 +933,9 @@ export async function sealMessage(sender, conversationId, messageId, content, at
     id: messageId,
     content_iv: b64encode(contentIv),
     content: b64encode(sealedContent),
-    keys: wrapped.map((w) => ({ username: w.username, key: b64encode(w.wrapped) })),
+    keys: wireWrappedKeys(wrapped),
     signature: b64encode(signature),
+    signature_version: 2,
   };
   if (sealedAttachment) payload.attachment = { iv: b64encode(sealedAttachment.iv), data: b64encode(sealedAttachment.data) };
   return { payload, contentKey: c };
@@ -986,11 +1019,13 @@ export function checkName(name) {
 
 /**
  * The `SealedName` schema.
- * @typedef {{revision: number, iv: string, ciphertext: string, keys: WireWrappedKey[], signature: string}} WireSealedName
+ * @typedef {{revision: number, iv: string, ciphertext: string, keys: WireWrappedKey[], signature: string, signature_version?: number}} WireSealedName
  */
 
 /**
- * Seals a conversation name for every member.
+ * Seals a conversation name for every member, signed over the keyed bytes
+ * (`signature_version` 2); wrapped keys carry `key_index` for members with
+ * a `keyIndex`.
  * @param {Identity} sealer
  * @param {string} conversationId
  * @param {number} revision name_revision + 1
@@ -1009,13 +1044,14 @@ export async function sealName(sealer, conversationId, revision, name, members, 
   const wrapped = await wrapForMembers(n, sorted);
   const digests = [];
   for (const w of wrapped) digests.push({ username: w.username, keyDigest: await sha256(w.wrapped) });
-  const signature = await sign(sealer, nameSignedBytes(conversationId, revision, iv, ciphertext, digests));
+  const signature = await sign(sealer, nameSignedBytes(conversationId, revision, iv, ciphertext, digests, await sha256(sealer.publicKey.der)));
   return {
     revision,
     iv: b64encode(iv),
     ciphertext: b64encode(ciphertext),
-    keys: wrapped.map((w) => ({ username: w.username, key: b64encode(w.wrapped) })),
+    keys: wireWrappedKeys(wrapped),
     signature: b64encode(signature),
+    signature_version: 2,
   };
 }
 
@@ -1079,8 +1115,9 @@ export const KDF_MAX_WORK = KDF_MAX.m_cost * KDF_DEFAULT.t_cost;
 export const SALT_LEN = 16;
 
 /**
- * The `EncryptedPrivateKey` schema.
- * @typedef {{version: 1, kdf: 'argon2id', m_cost: number, t_cost: number, p_cost: number, salt: string, iv: string, ciphertext: string}} EncryptedPrivateKey
+ * The `EncryptedPrivateKey` schema: version 1 holds one PKCS#8 DER, version
+ * 2 a key ring (api.yml, "Password-encrypted private keys").
+ * @typedef {{version: 1 | 2, kdf: 'argon2id', m_cost: number, t_cost: number, p_cost: number, salt: string, iv: string, ciphertext: string}} EncryptedPrivateKey
  */
 
 /**
@@ -1131,15 +1168,27 @@ export async function deriveKeyFromPassword(password, salt, params) {
  * @returns {Promise<EncryptedPrivateKey>}
  */
 export async function encryptPrivateKey(pkcs8, password, params = KDF_DEFAULT, rand = randomBytes) {
+  return sealUnderPassword(1, pkcs8, password, params, rand);
+}
+
+/**
+ * @param {1 | 2} version
+ * @param {Uint8Array} plaintext a PKCS#8 DER (version 1) or ring bytes (version 2)
+ * @param {string} password
+ * @param {KdfParams} params
+ * @param {RandomSource} rand draws the salt (16) then the IV (12)
+ * @returns {Promise<EncryptedPrivateKey>}
+ */
+async function sealUnderPassword(version, plaintext, password, params, rand) {
   if (!password) throw new CryptoError('the password of the key cannot be empty', 'malformed');
   checkKdf(params);
   const salt = rand(SALT_LEN);
   const iv = rand(IV_LEN);
   const key = await deriveKeyFromPassword(utf8(password), salt, params);
-  const ciphertext = await aesEncrypt(key, iv, utf8(PRIVATE_KEY_AAD), pkcs8);
+  const ciphertext = await aesEncrypt(key, iv, utf8(aadOf(version)), plaintext);
   wipe(key);
   return {
-    version: 1,
+    version,
     kdf: 'argon2id',
     m_cost: params.m_cost,
     t_cost: params.t_cost,
@@ -1158,7 +1207,9 @@ export async function encryptPrivateKey(pkcs8, password, params = KDF_DEFAULT, r
 export function validateEncryptedPrivateKey(blob) {
   if (typeof blob !== 'object' || blob === null) throw new CryptoError('the encrypted private key is not an object', 'malformed');
   const b = /** @type {Record<string, unknown>} */ (blob);
-  if (b.version !== 1) throw new CryptoError(`unsupported encrypted key version ${JSON.stringify(b.version)}`, 'unsupported_version');
+  if (b.version !== 1 && b.version !== 2) {
+    throw new CryptoError(`unsupported encrypted key version ${JSON.stringify(b.version)}`, 'unsupported_version');
+  }
   if (b.kdf !== 'argon2id') throw new CryptoError(`unsupported key derivation ${JSON.stringify(b.kdf)}`, 'malformed');
   const params = { m_cost: Number(b.m_cost), t_cost: Number(b.t_cost), p_cost: Number(b.p_cost) };
   checkKdf(params);
@@ -1169,22 +1220,159 @@ export function validateEncryptedPrivateKey(blob) {
 }
 
 /**
- * Decrypts an EncryptedPrivateKey to its PKCS#8 DER (wipe it after import).
- * A wrong password is a CryptoError with code `wrong_password`.
+ * The AES-GCM AAD of an EncryptedPrivateKey format version.
+ * @param {number} version
+ */
+function aadOf(version) {
+  if (version === 1) return PRIVATE_KEY_AAD;
+  if (version === 2) return KEY_RING_AAD;
+  throw new CryptoError(`unsupported encrypted key version ${JSON.stringify(version)}`, 'unsupported_version');
+}
+
+/**
+ * Decrypts an EncryptedPrivateKey to its plaintext (a PKCS#8 DER for
+ * version 1, ring bytes for version 2).
  * @param {EncryptedPrivateKey} blob
  * @param {string} password
  * @returns {Promise<Bytes>}
  */
-export async function decryptPrivateKey(blob, password) {
+async function openUnderPassword(blob, password) {
   validateEncryptedPrivateKey(blob);
   const key = await deriveKeyFromPassword(utf8(password), b64decode(blob.salt), blob);
   try {
-    return await aesDecrypt(key, b64decode(blob.iv), utf8(PRIVATE_KEY_AAD), b64decode(blob.ciphertext));
+    return await aesDecrypt(key, b64decode(blob.iv), utf8(aadOf(blob.version)), b64decode(blob.ciphertext));
   } catch {
     throw new CryptoError('wrong password for this private key (or the encrypted key is damaged)', 'wrong_password');
   } finally {
     wipe(key);
   }
+}
+
+/**
+ * Decrypts an EncryptedPrivateKey to the current PKCS#8 DER (wipe it after
+ * import): the only key of a version 1 blob, the last key of a version 2
+ * ring (use decryptPrivateKeyRing for all of them). A wrong password is a
+ * CryptoError with code `wrong_password`.
+ * @param {EncryptedPrivateKey} blob
+ * @param {string} password
+ * @returns {Promise<Bytes>}
+ */
+export async function decryptPrivateKey(blob, password) {
+  const ring = await decryptPrivateKeyRing(blob, password);
+  const current = /** @type {Bytes} */ (ring.pop());
+  for (const earlier of ring) wipe(earlier);
+  return current;
+}
+
+/**
+ * Decrypts an EncryptedPrivateKey to every PKCS#8 DER it holds, oldest
+ * first, the last one current: a version 1 blob is a ring of one key. A
+ * wrong password is a CryptoError with code `wrong_password`; ring bytes
+ * that do not parse are code `malformed`. The keys are not imported here
+ * (importPrivateKey applies the key policy); wipe them after import.
+ * @param {EncryptedPrivateKey} blob
+ * @param {string} password
+ * @returns {Promise<Bytes[]>}
+ */
+export async function decryptPrivateKeyRing(blob, password) {
+  const plain = await openUnderPassword(blob, password);
+  if (blob.version === 1) return [plain];
+  try {
+    return parseRingBytes(plain);
+  } finally {
+    wipe(plain);
+  }
+}
+
+/**
+ * Encrypts a key ring under a password: one key gives exactly what
+ * encryptPrivateKey writes (version 1), more give version 2 over the ring
+ * bytes. A key listed twice is kept once, at its last place, so the
+ * current key stays current.
+ * @param {Uint8Array[]} pkcs8List PKCS#8 DERs, oldest first, the last one current
+ * @param {string} password
+ * @param {KdfParams} [params]
+ * @param {RandomSource} [rand] draws the salt (16) then the IV (12)
+ * @returns {Promise<EncryptedPrivateKey>}
+ */
+export async function encryptPrivateKeyRing(pkcs8List, password, params = KDF_DEFAULT, rand = randomBytes) {
+  const ring = uniqueKeepingLast(pkcs8List);
+  if (ring.length === 1) return encryptPrivateKey(ring[0], password, params, rand);
+  const bytes = keyRingBytes(ring);
+  try {
+    return await sealUnderPassword(2, bytes, password, params, rand);
+  } finally {
+    wipe(bytes);
+  }
+}
+
+/**
+ * The list without earlier copies of a key that appears again later.
+ * @param {Uint8Array[]} keys
+ */
+function uniqueKeepingLast(keys) {
+  if (!Array.isArray(keys) || keys.length === 0) throw new CryptoError('a key ring holds at least one key', 'malformed');
+  return keys.filter((k, i) => !keys.slice(i + 1).some((later) => bytesEqual(k, later)));
+}
+
+/**
+ * The ring bytes (api.yml, "Password-encrypted private keys"): the number
+ * of keys as a u32 big-endian, then per key, oldest first, its PKCS#8 DER
+ * as a u32 big-endian length followed by the bytes.
+ * @param {Uint8Array[]} pkcs8List oldest first, the last one current
+ * @returns {Bytes}
+ */
+export function keyRingBytes(pkcs8List) {
+  if (pkcs8List.length === 0) throw new CryptoError('a key ring holds at least one key', 'malformed');
+  if (pkcs8List.length > MAX_RING_KEYS) throw new CryptoError(`a key ring holds at most ${MAX_RING_KEYS} keys`, 'malformed');
+  for (const der of pkcs8List) {
+    if (der.length === 0 || der.length > MAX_RING_KEY_BYTES) {
+      throw new CryptoError(`a key in a key ring is 1 to ${MAX_RING_KEY_BYTES} bytes`, 'malformed');
+    }
+  }
+  const count = new Uint8Array(4);
+  new DataView(count.buffer).setUint32(0, pkcs8List.length);
+  return concat(count, ...pkcs8List.map(lengthPrefixed));
+}
+
+/**
+ * Parses ring bytes into PKCS#8 DERs, oldest first; a key that appears
+ * twice is kept once, at its first place (as the Rust core's KeyRing).
+ * Refuses (code `malformed`) a count of 0 or over 256, a truncated or
+ * oversized entry and trailing bytes.
+ * @param {Uint8Array} bytes
+ * @returns {Bytes[]}
+ */
+export function parseRingBytes(bytes) {
+  const bad = (/** @type {string} */ why) => new CryptoError(`the key ring is malformed: ${why}`, 'malformed');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const u32 = () => {
+    if (bytes.length - at < 4) throw bad('it is truncated');
+    const n = view.getUint32(at);
+    at += 4;
+    return n;
+  };
+  const count = u32();
+  if (count === 0 || count > MAX_RING_KEYS) throw bad(`it holds ${count} keys (1 to ${MAX_RING_KEYS} allowed)`);
+  /** @type {Bytes[]} */
+  const keys = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const len = u32();
+      if (len > MAX_RING_KEY_BYTES) throw bad(`key ${i + 1} claims ${len} bytes (at most ${MAX_RING_KEY_BYTES})`);
+      if (len > bytes.length - at) throw bad(`key ${i + 1} is truncated`);
+      const der = bytes.slice(at, at + len);
+      at += len;
+      if (keys.some((k) => bytesEqual(k, der))) wipe(der);
+      else keys.push(der);
+    }
+    if (at !== bytes.length) throw bad('trailing bytes after the last key');
+  } catch (e) {
+    for (const k of keys) wipe(k);
+    throw e;
+  }
+  return keys;
 }
 
 /**
@@ -1199,13 +1387,16 @@ export function encryptedPrivateKeyJson(blob) {
 // ---------------------------------------------------------------- key files
 
 /**
- * The `.json` key file (version 1), shared with the Rust client.
+ * The `.json` key file, shared with the Rust client: version 1 holds one
+ * key, version 2 a key ring (plain: the current key in `pkcs8` and the
+ * earlier ones, oldest first, in `earlier`; encrypted: an
+ * EncryptedPrivateKey of version 2).
  * @typedef {object} KeyFile
- * @property {1} version
+ * @property {1 | 2} version
  * @property {string} server
  * @property {string} username
- * @property {string} public_key base64 SPKI DER
- * @property {{encoding: 'plain', pkcs8: string} | ({encoding: 'encrypted'} & EncryptedPrivateKey)} private_key
+ * @property {string} public_key base64 SPKI DER of the current key
+ * @property {{encoding: 'plain', pkcs8: string, earlier?: string[]} | ({encoding: 'encrypted'} & EncryptedPrivateKey)} private_key
  */
 
 /**
@@ -1226,15 +1417,43 @@ export async function makeKeyFile(server, username, publicDer, pkcs8, password, 
 }
 
 /**
+ * Builds a key file of a key ring: version 1 (exactly what makeKeyFile
+ * writes) when it holds one key, else version 2; encrypted if a password is
+ * given. A key listed twice is kept once, at its last place.
+ * @param {string} server
+ * @param {string} username
+ * @param {Uint8Array} publicDer the current (last) key's SPKI DER
+ * @param {Uint8Array[]} pkcs8List PKCS#8 DERs, oldest first, the last one current
+ * @param {string | null} password
+ * @param {RandomSource} [rand] draws the salt (16) then the IV (12) when encrypted
+ * @returns {Promise<KeyFile>}
+ */
+export async function makeKeyFileRing(server, username, publicDer, pkcs8List, password, rand = randomBytes) {
+  const ring = uniqueKeepingLast(pkcs8List);
+  if (ring.length === 1) return makeKeyFile(server, username, publicDer, ring[0], password, rand);
+  if (ring.length > MAX_RING_KEYS) throw new CryptoError(`a key ring holds at most ${MAX_RING_KEYS} keys`, 'malformed');
+  const privateKey = password
+    ? { encoding: /** @type {const} */ ('encrypted'), ...(await encryptPrivateKeyRing(ring, password, KDF_DEFAULT, rand)) }
+    : {
+        encoding: /** @type {const} */ ('plain'),
+        pkcs8: b64encode(ring[ring.length - 1]),
+        earlier: ring.slice(0, -1).map((der) => b64encode(der)),
+      };
+  return { version: 2, server, username, public_key: b64encode(publicDer), private_key: privateKey };
+}
+
+/**
  * The exact text the Rust `KeyFile::to_json` writes (two-space indent, its
- * field order).
+ * field order; `earlier` only when not empty).
  * @param {KeyFile} file
  */
 export function keyFileJson(file) {
   const pk = file.private_key;
   const privateKey =
     pk.encoding === 'plain'
-      ? { encoding: 'plain', pkcs8: pk.pkcs8 }
+      ? pk.earlier && pk.earlier.length > 0
+        ? { encoding: 'plain', pkcs8: pk.pkcs8, earlier: pk.earlier }
+        : { encoding: 'plain', pkcs8: pk.pkcs8 }
       : {
           encoding: 'encrypted',
           version: pk.version,
@@ -1266,20 +1485,28 @@ export function parseKeyFile(text) {
     throw new CryptoError('this file is not a key file (invalid JSON)', 'malformed');
   }
   if (typeof v !== 'object' || v === null) throw new CryptoError('this file is not a key file', 'malformed');
-  if (v.version !== 1) throw new CryptoError(`unsupported key file version ${JSON.stringify(v.version)}`, 'unsupported_version');
+  if (v.version !== 1 && v.version !== 2) throw new CryptoError(`unsupported key file version ${JSON.stringify(v.version)}`, 'unsupported_version');
   for (const f of ['server', 'username', 'public_key']) {
     if (typeof v[f] !== 'string') throw new CryptoError(`the key file has no ${f}`, 'malformed');
   }
   b64decode(v.public_key, 'public_key');
   const pk = v.private_key;
   if (typeof pk !== 'object' || pk === null) throw new CryptoError('the key file has no private_key', 'malformed');
+  let holdsRing;
   if (pk.encoding === 'plain') {
     b64decode(pk.pkcs8, 'pkcs8');
+    if (pk.earlier !== undefined) {
+      if (!Array.isArray(pk.earlier)) throw new CryptoError('the key file\'s earlier keys are not a list', 'malformed');
+      for (const der of pk.earlier) b64decode(der, 'earlier key');
+    }
+    holdsRing = Array.isArray(pk.earlier) && pk.earlier.length > 0;
   } else if (pk.encoding === 'encrypted') {
     validateEncryptedPrivateKey(pk);
+    holdsRing = pk.version !== 1;
   } else {
     throw new CryptoError(`unknown private key encoding ${JSON.stringify(pk.encoding)}`, 'malformed');
   }
+  if (v.version === 1 && holdsRing) throw new CryptoError('a version 1 key file holds one key', 'malformed');
   return v;
 }
 
@@ -1300,15 +1527,303 @@ export function keyFileIsEncrypted(file) {
  * @returns {Promise<{identity: Identity, pkcs8: Bytes}>}
  */
 export async function openKeyFile(file, password) {
+  const { identity, pkcs8, ring } = await openKeyFileRing(file, password);
+  for (const earlier of ring.slice(0, -1)) wipe(earlier);
+  return { identity, pkcs8 };
+}
+
+/**
+ * Every key of a key file (one for version 1), decrypted with `password`
+ * if encrypted, each imported (key policy applied), the current one checked
+ * against the file's public key (`key_mismatch`). A key that appears twice
+ * is kept once, at its first place (as the Rust core's KeyRing).
+ *
+ * Returns `ring`, the PKCS#8 DERs, and `identities`, the imported keys,
+ * both oldest first with the current key last, and the current ones on
+ * their own (`identity`, `pkcs8`: what openKeyFile returns). The caller encrypts the DERs for
+ * local storage and then wipes them.
+ * @param {KeyFile} file
+ * @param {string | null} password
+ * @returns {Promise<{identities: Identity[], ring: Bytes[], identity: Identity, pkcs8: Bytes}>}
+ */
+export async function openKeyFileRing(file, password) {
   const publicKey = await importPublicKeyBase64(file.public_key);
   const pk = file.private_key;
-  let pkcs8;
+  /** @type {Bytes[]} */
+  let ders;
   if (pk.encoding === 'plain') {
-    pkcs8 = b64decode(pk.pkcs8, 'pkcs8');
+    ders = [...(pk.earlier ?? []).map((der) => b64decode(der, 'earlier key')), b64decode(pk.pkcs8, 'pkcs8')];
   } else {
     if (!password) throw new CryptoError('this key file is encrypted: enter the password of the key', 'password_required');
-    pkcs8 = await decryptPrivateKey(pk, password);
+    ders = await decryptPrivateKeyRing(pk, password);
   }
-  const identity = await importPrivateKey(own(pkcs8), publicKey);
-  return { identity, pkcs8 };
+  if (ders.length > MAX_RING_KEYS) throw new CryptoError(`a key ring holds at most ${MAX_RING_KEYS} keys`, 'malformed');
+  /** @type {Identity[]} */
+  const identities = [];
+  /** @type {Bytes[]} */
+  const ring = [];
+  try {
+    for (const der of ders) {
+      const id = await importPrivateKey(own(der));
+      if (identities.some((k) => k.publicKey.fingerprint === id.publicKey.fingerprint)) {
+        wipe(der);
+        continue;
+      }
+      identities.push(id);
+      ring.push(der);
+    }
+  } catch (e) {
+    for (const der of ders) wipe(der);
+    throw e;
+  }
+  const identity = identities[identities.length - 1];
+  if (!bytesEqual(identity.publicKey.der, publicKey.der)) {
+    for (const der of ring) wipe(der);
+    throw new CryptoError('the private key does not belong to the public key', 'key_mismatch');
+  }
+  return { identities, ring, identity, pkcs8: ring[ring.length - 1] };
+}
+
+// ------------------------------------------------------------- key history
+
+/**
+ * One entry of a `KeyHistory` as the server sends it (`KeyRecord`).
+ * @typedef {object} WireKeyRecord
+ * @property {number} index
+ * @property {string} public_key base64 SPKI DER
+ * @property {string} fingerprint grouped hex (informative: readers hash public_key themselves)
+ * @property {string} since RFC 3339
+ * @property {string} [until] RFC 3339; absent for the current key
+ * @property {string} [succession_signature] base64, by the previous entry's key
+ * @property {string} [public_key_signature] base64, by this entry's key
+ */
+
+/**
+ * The response of `user.keys`.
+ * @typedef {{username: string, keys: WireKeyRecord[]}} WireKeyHistory
+ */
+
+/**
+ * One key of a trusted chain.
+ * @typedef {object} ChainKey
+ * @property {number} index its index in the user's key history
+ * @property {PublicKey} publicKey
+ * @property {string} fingerprint grouped hex (formatFingerprint), as publicKey.fingerprint
+ * @property {string} since when it became current (RFC 3339, as the server sent it)
+ * @property {string | null} until when it stopped, null for the current key
+ * @property {boolean} linked reached through a succession proof, rather than being the pinned key
+ */
+
+/**
+ * A user's keys that a reader trusts: the pinned key and every key linked
+ * to it by verified successions (api.yml, "Key history").
+ * @typedef {object} TrustedChain
+ * @property {string} username whose chain (the history's username)
+ * @property {Map<number, ChainKey>} keys the trusted keys by index
+ * @property {number | null} current the index of the history's current entry (the last, if it has no `until`), trusted or not; null while the user is pending
+ * @property {number | null} currentIndex `current` if that key is trusted, else null (an unexplained change, or no current key)
+ * @property {number} newest the highest trusted index
+ */
+
+/** A timestamp the way RFC 3339 writes it. */
+const RFC3339_RE = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Milliseconds since the epoch of an RFC 3339 timestamp, or NaN.
+ * @param {unknown} text
+ */
+function parseInstant(text) {
+  if (typeof text !== 'string') return NaN;
+  const m = RFC3339_RE.exec(text);
+  if (!m) return NaN;
+  const fraction = m[3] ? `.${m[3].slice(0, 3).padEnd(3, '0')}` : '';
+  const zone = m[4] === 'z' ? 'Z' : m[4];
+  return Date.parse(`${m[1]}T${m[2]}${fraction}${zone}`);
+}
+
+/**
+ * A fingerprint reduced to its 64 hex digits, lowercase (spaces dropped,
+ * as the Rust core parses one).
+ * @param {string} text
+ */
+function fingerprintDigits(text) {
+  return String(text).replace(/ /g, '').toLowerCase();
+}
+
+/**
+ * Verifies a user's key history from the key the reader pinned (its index
+ * and fingerprint), in api.yml's order, as the Rust client's
+ * `history::verify`: the shape (consecutive indexes from a non-negative
+ * first, `until` on every entry but the last), the pinned entry, then each
+ * link forward until a chain start and backward from the pinned entry
+ * until a chain start, both signatures of each link over its succession
+ * bytes. Any failure refuses the whole history: a CryptoError with code
+ * `history` and a sentence naming the user.
+ *
+ * It does not check that the history is the one asked for: compare
+ * `history.username` with the user first.
+ * @param {WireKeyHistory} history
+ * @param {number} pinIndex the pinned key's index
+ * @param {string} pinFingerprint the pinned key's fingerprint (grouped hex; spaces and case ignored)
+ * @returns {Promise<TrustedChain>}
+ */
+export async function verifyKeyHistory(history, pinIndex, pinFingerprint) {
+  if (typeof history !== 'object' || history === null || typeof history.username !== 'string' || !Array.isArray(history.keys)) {
+    throw new CryptoError('the key history is malformed: it is not a KeyHistory object', 'history');
+  }
+  const user = history.username;
+  const malformed = (/** @type {string} */ why) => new CryptoError(`the key history of ${user} is malformed: ${why}`, 'history');
+  const badLink = (/** @type {number} */ index) => new CryptoError(`the key history of ${user} has a link that does not verify, at index ${index}`, 'history');
+
+  // The entries as the Rust client deserialises them: any field of the
+  // wrong form refuses the whole history.
+  const entries = history.keys.map((e, n) => {
+    if (typeof e !== 'object' || e === null) throw malformed(`entry ${n} is not an object`);
+    if (!Number.isSafeInteger(e.index)) throw malformed(`entry ${n} has no integer index`);
+    if (typeof e.fingerprint !== 'string') throw malformed(`entry ${e.index} has no fingerprint`);
+    if (Number.isNaN(parseInstant(e.since))) throw malformed(`entry ${e.index} has no valid since`);
+    const until = e.until ?? null;
+    if (until !== null && Number.isNaN(parseInstant(until))) throw malformed(`entry ${e.index} has an invalid until`);
+    /** @param {unknown} sig @param {string} what */
+    const optional = (sig, what) => {
+      if (sig === undefined || sig === null) return null;
+      if (typeof sig !== 'string') throw malformed(`entry ${e.index} has an invalid ${what}`);
+      try {
+        return b64decode(sig, what);
+      } catch {
+        throw malformed(`entry ${e.index} has an invalid ${what}`);
+      }
+    };
+    let der;
+    try {
+      der = b64decode(e.public_key, 'public_key');
+    } catch {
+      throw malformed(`entry ${e.index} has an invalid public_key`);
+    }
+    return {
+      index: e.index,
+      der,
+      since: e.since,
+      until,
+      succession: optional(e.succession_signature, 'succession_signature'),
+      possession: optional(e.public_key_signature, 'public_key_signature'),
+    };
+  });
+
+  // 1. Shape.
+  if (entries.length === 0) throw malformed('it has no entry');
+  if (entries[0].index < 0) throw malformed('a negative index');
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].index !== entries[i - 1].index + 1) {
+      throw malformed(`index ${entries[i].index} follows index ${entries[i - 1].index}`);
+    }
+    if (entries[i - 1].until === null) throw malformed(`the retired key ${entries[i - 1].index} has no end`);
+  }
+
+  // 2. The pinned entry holds the pinned key.
+  const wanted = fingerprintDigits(pinFingerprint);
+  const position = entries.findIndex((e) => e.index === pinIndex);
+  if (position < 0 || hexEncode(await sha256(entries[position].der)) !== wanted) {
+    throw new CryptoError(`the key history of ${user} does not hold the pinned key ${pinFingerprint} at index ${pinIndex}`, 'history');
+  }
+
+  /** @type {PublicKey[]} */
+  const keys = [];
+  for (const e of entries) {
+    try {
+      keys.push(await importPublicKey(e.der));
+    } catch {
+      throw new CryptoError(`the key history of ${user} holds an unreadable key at index ${e.index}`, 'history');
+    }
+  }
+
+  /** @type {Map<number, ChainKey>} */
+  const trusted = new Map();
+  const chainKey = (/** @type {number} */ i, /** @type {boolean} */ linked) => ({
+    index: entries[i].index,
+    publicKey: keys[i],
+    fingerprint: keys[i].fingerprint,
+    since: entries[i].since,
+    until: entries[i].until,
+    linked,
+  });
+  const isSuccessor = (/** @type {number} */ i) => entries[i].succession !== null || entries[i].possession !== null;
+  const checkLink = async (/** @type {number} */ i) => {
+    const { succession, possession, index } = entries[i];
+    if (succession === null || possession === null) throw badLink(index);
+    const bytes = keySuccessionBytes(user, index, keys[i - 1].der, keys[i].der);
+    if (!(await verify(keys[i - 1], bytes, succession)) || !(await verify(keys[i], bytes, possession))) throw badLink(index);
+  };
+  trusted.set(entries[position].index, chainKey(position, false));
+  // 3. Forward: each later successor follows its predecessor; a chain
+  // start ends the walk.
+  for (let i = position + 1; i < entries.length && isSuccessor(i); i++) {
+    await checkLink(i);
+    trusted.set(entries[i].index, chainKey(i, true));
+  }
+  // 4. Backward: the pinned entry and each earlier one vouch for their
+  // predecessor while they are successors.
+  for (let i = position; i > 0 && isSuccessor(i); i--) {
+    await checkLink(i);
+    trusted.set(entries[i - 1].index, chainKey(i - 1, true));
+  }
+
+  const last = entries[entries.length - 1];
+  const current = last.until === null ? last.index : null;
+  return {
+    username: user,
+    keys: trusted,
+    current,
+    currentIndex: current !== null && trusted.has(current) ? current : null,
+    newest: Math.max(...trusted.keys()),
+  };
+}
+
+/**
+ * The current entry of a key history (its last, if it has no `until`):
+ * what a reader pins on first use; null while the user is pending.
+ * @param {WireKeyHistory} history
+ * @returns {WireKeyRecord | null}
+ */
+export function currentHistoryEntry(history) {
+  const last = history.keys[history.keys.length - 1];
+  return last && (last.until === undefined || last.until === null) ? last : null;
+}
+
+/**
+ * The key that verifies what `chain`'s user signed with their key `index`
+ * at `at` (a message's `created_at`, a name's `sealed_at`), as the Rust
+ * client's `key_in_chain`. A missing index (signed before the server kept
+ * key history) means index 0, and its time is not checked. Throws a
+ * CryptoError with the sentence the reader sees: code `untrusted_key` when
+ * the chain does not reach that key, `key_period` when `at` lies outside
+ * the key's since..until (1 s of slack either side).
+ * @param {TrustedChain} chain
+ * @param {number | null | undefined} index
+ * @param {string} at RFC 3339
+ * @returns {PublicKey}
+ */
+export function keyInChain(chain, index, at) {
+  const user = chain.username;
+  const legacy = index === null || index === undefined;
+  const wanted = legacy ? 0 : index;
+  const key = chain.keys.get(wanted);
+  if (!key) {
+    throw new CryptoError(
+      legacy
+        ? `signed before the server kept key history, by a key of ${user} it no longer has`
+        : `signed with key ${wanted} of ${user}, which their verified key history does not reach (an unexplained key change lies between)`,
+      'untrusted_key',
+    );
+  }
+  if (!legacy) {
+    const slack = 1000;
+    const when = parseInstant(at);
+    const since = parseInstant(key.since);
+    const until = key.until === null ? null : parseInstant(key.until);
+    if (Number.isNaN(when) || when < since - slack || (until !== null && when > until + slack)) {
+      throw new CryptoError(`claims key ${wanted} of ${user}, which was not their key when the server accepted it`, 'key_period');
+    }
+  }
+  return key.publicKey;
 }

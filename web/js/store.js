@@ -115,24 +115,66 @@ export function pinServer(server, fingerprint) {
 }
 
 /**
- * The fingerprint seen before for a user on a server, if any.
+ * What this device knows of a contact: the key it trusts (pinned on first
+ * use, moved along verified rotations, replaced only when the person
+ * accepts an unexplained change), the keys pinned before such a change, and
+ * whether the person marked the contact as verified.
+ * @typedef {object} Contact
+ * @property {string} fingerprint the trusted key's fingerprint
+ * @property {number | null} index its index in the contact's key history (null: pinned before key histories)
+ * @property {boolean} verified the person compared the fingerprint with the contact
+ * @property {Array<[number, string]>} earlier keys trusted before an accepted change, as [index, fingerprint]
+ */
+
+/**
+ * The contact record of a user on a server, if this device met them.
+ * Pins written before key histories (a bare fingerprint) read as a
+ * contact with no index.
  * @param {string} server
  * @param {string} username
+ * @returns {Contact | undefined}
  */
-export function knownUserKey(server, username) {
-  return readMap('nanochat.users')[id(server, username)];
+export function contact(server, username) {
+  const raw = /** @type {Record<string, unknown>} */ (readMap('nanochat.users'))[id(server, username)];
+  if (typeof raw === 'string') return { fingerprint: raw, index: null, verified: false, earlier: [] };
+  if (!raw || typeof raw !== 'object') return undefined;
+  const r = /** @type {Partial<Contact>} */ (raw);
+  if (typeof r.fingerprint !== 'string') return undefined;
+  return {
+    fingerprint: r.fingerprint,
+    index: typeof r.index === 'number' ? r.index : null,
+    verified: r.verified === true,
+    earlier: Array.isArray(r.earlier) ? r.earlier.filter((e) => Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'string') : [],
+  };
 }
 
 /**
- * Remembers a user's fingerprint.
+ * Saves a contact record.
  * @param {string} server
  * @param {string} username
- * @param {string} fingerprint
+ * @param {Contact} value
  */
-export function rememberUserKey(server, username, fingerprint) {
-  const users = readMap('nanochat.users');
-  users[id(server, username)] = fingerprint;
+export function saveContact(server, username, value) {
+  const users = /** @type {Record<string, unknown>} */ (readMap('nanochat.users'));
+  users[id(server, username)] = value;
   localStorage.setItem('nanochat.users', JSON.stringify(users));
+}
+
+/**
+ * Every contact known on a server, by username.
+ * @param {string} server
+ * @returns {Map<string, Contact>}
+ */
+export function contacts(server) {
+  const out = new Map();
+  const prefix = `${server}|`;
+  for (const key of Object.keys(readMap('nanochat.users'))) {
+    if (!key.startsWith(prefix)) continue;
+    const username = key.slice(prefix.length);
+    const found = contact(server, username);
+    if (found) out.set(username, found);
+  }
+  return out;
 }
 
 /**

@@ -216,7 +216,7 @@ test('EncryptedPrivateKey: Argon2id output, blob and its exact JSON match the ve
   // Each parameter under its own ceiling, the work (memory x passes) over 1 GiB x 2.
   await assert.rejects(c.decryptPrivateKey({ ...b, m_cost: 1024 * 1024, t_cost: 3 }, v.password), { code: 'kdf_too_expensive' });
   await assert.rejects(c.decryptPrivateKey({ ...b, salt: 'AAAA' }, v.password), { code: 'bad_length' });
-  await assert.rejects(c.decryptPrivateKey(/** @type {any} */ ({ ...b, version: 2 }), v.password), { code: 'unsupported_version' });
+  await assert.rejects(c.decryptPrivateKey(/** @type {any} */ ({ ...b, version: 3 }), v.password), { code: 'unsupported_version' });
 });
 
 test('key files: exact bytes of the Rust writer, both encodings, and imports', async () => {
@@ -243,7 +243,7 @@ test('key files: exact bytes of the Rust writer, both encodings, and imports', a
   const bobDer = pemDer('conformance/fixtures/keys/bob-3072.pem');
   const swapped = { ...plain, private_key: { encoding: /** @type {const} */ ('plain'), pkcs8: c.b64encode(bobDer) } };
   await assert.rejects(c.openKeyFile(swapped, null), { code: 'key_mismatch' });
-  assert.throws(() => c.parseKeyFile('{"version":2}'), { code: 'unsupported_version' });
+  assert.throws(() => c.parseKeyFile('{"version":3}'), { code: 'unsupported_version' });
   assert.throws(() => c.parseKeyFile('not json'), { code: 'malformed' });
 });
 

@@ -1,0 +1,204 @@
+// What the browser tests share: the real `nanochat` binary on a loopback
+// port, Debian's chromium driven by playwright-core, fresh profiles
+// (devices), the Rust peer (examples/web_peer.rs), the command-line client
+// and the page actions every test uses. Screenshots go to target/web-e2e/.
+//
+// Needs: the debug binaries and example (cargo build --bins --example
+// web_peer; cargo test builds them), /usr/bin/chromium, npm ci in web/.
+// NANOCHAT_BIN, NANOCHAT_CLIENT, NANOCHAT_PEER and CHROMIUM override the paths.
+
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+import { ROOT } from '../test/helpers.js';
+
+export const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
+export const BIN = process.env.NANOCHAT_BIN ?? path.join(TARGET, 'debug/nanochat');
+const PEER = process.env.NANOCHAT_PEER ?? path.join(TARGET, 'debug/examples/web_peer');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const SHOTS = path.join(ROOT, 'target/web-e2e');
+export const DATA = mkdtempSync(path.join(tmpdir(), 'nanochat-web-e2e-'));
+
+/** @type {import('node:child_process').ChildProcess} */
+let server;
+export let url = '';
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {Record<string, number>} */
+export const timings = {};
+
+/** @param {string} name */
+export function createUser(name) {
+  const out = execFileSync(BIN, ['user', 'create', name], { cwd: DATA, encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('complete token: '));
+  if (!line) throw new Error(`no token in: ${out}`);
+  return line.slice('complete token: '.length);
+}
+
+/** Every Rust peer started, so that a failed test cannot leave one running
+ * (its open stdin would keep this process alive). */
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const peers = new Set();
+
+/**
+ * Registers the hooks that start the server and the browser before the
+ * file's tests and stop them (and every peer) after.
+ */
+export function useServer() {
+  before(async () => {
+    if (!existsSync(BIN)) throw new Error(`no nanochat binary at ${BIN}: run \`cargo build\` first (or set NANOCHAT_BIN)`);
+    if (!existsSync(PEER)) throw new Error(`no web_peer example at ${PEER}: run \`cargo build --example web_peer\` first (or set NANOCHAT_PEER)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
+    mkdirSync(SHOTS, { recursive: true });
+    server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
+    const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (server.stderr) });
+    url = await new Promise((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`nanochat serve exited with ${code}`)));
+      lines.on('line', (line) => {
+        try {
+          const entry = JSON.parse(line);
+          if (entry.fields?.message === 'listening') resolve(`http://${entry.fields.address}`);
+        } catch {
+          // not JSON: ignore
+        }
+      });
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const peer of peers) peer.kill('SIGTERM');
+    server?.kill('SIGTERM');
+    rmSync(DATA, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Starts the Rust-client user and returns a function that sends it one
+ * command and resolves with its one-line JSON answer.
+ * @param {string} username
+ * @param {string} token
+ */
+export async function rustPeer(username, token) {
+  const child = spawn(PEER, [url, username, token], { stdio: ['pipe', 'pipe', 'inherit'] });
+  peers.add(child);
+  child.on('exit', () => peers.delete(child));
+  const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
+  /** @type {((line: string) => void)[]} */
+  const waiting = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise((resolve) => waiting.push((line) => resolve(JSON.parse(line))));
+  const ready = await next();
+  assert.equal(ready.ready, true, JSON.stringify(ready));
+  /** @param {object} command */
+  const ask = async (command) => {
+    const answer = next();
+    /** @type {import('node:stream').Writable} */ (child.stdin).write(JSON.stringify(command) + '\n');
+    const value = await answer;
+    if (value.error) throw new Error(`web_peer: ${value.error}`);
+    return value;
+  };
+  return { ask, stop: () => child.stdin?.end() };
+}
+
+/**
+ * A fresh browser profile (a device) with the page open and connected.
+ * @param {{width: number, height: number}} [viewport]
+ */
+export async function device(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(url);
+  await page.getByLabel('Server', { exact: true }).fill(url);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#screen-start').waitFor();
+  return page;
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Record<string, number>>}
+ */
+export function pageTimings(page) {
+  return page.evaluate(() => /** @type {any} */ (window).nanochat.state.timings);
+}
+
+/**
+ * The page's login time, once the login has finished (the chat screen
+ * shows before the conversations are loaded and the time is taken).
+ * @param {import('playwright-core').Page} page
+ */
+export async function loginTime(page) {
+  await page.waitForFunction(() => /** @type {any} */ (window).nanochat.state.timings.login_ms !== undefined);
+  return (await pageTimings(page)).login_ms;
+}
+
+/**
+ * Completes an account from the Complete form.
+ * @param {import('playwright-core').Page} page
+ * @param {{username: string, token: string, displayName: string, password: string, syncPassword?: string}} who
+ */
+export async function complete(page, who) {
+  const form = page.locator('#complete-form');
+  await form.getByLabel('Username').fill(who.username);
+  await form.getByLabel('Token').fill(who.token);
+  await form.getByLabel('Display name').fill(who.displayName);
+  await form.getByLabel('Password', { exact: true }).fill(who.password);
+  if (who.syncPassword) {
+    await form.getByLabel('Advanced mode').check();
+    await form.getByLabel('Store private key on server').check();
+    await form.getByLabel('Sync password').fill(who.syncPassword);
+  }
+  await form.getByRole('button', { name: 'Complete' }).click();
+  await page.locator('#screen-chat').waitFor();
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ * @param {{name: string, mimeType: string, buffer: Buffer}} [file]
+ */
+export async function send(page, text, file) {
+  const before = await page.locator('#message-list > li').count();
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  if (file) await page.getByLabel('Attach file').setInputFiles(file);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('#message-list > li').length > n, before);
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ */
+export function message(page, text) {
+  return page.locator('#message-list > li', { hasText: text });
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} title
+ */
+export async function openConversation(page, title) {
+  await page.locator('#conv-list button', { hasText: title }).click();
+  await page.locator('#conv-title', { hasText: title }).waitFor();
+}
+
