@@ -315,6 +315,25 @@ A key either continues its predecessor's chain or starts a new one:
   person to compare fingerprints. A rotation is not an unexplained
   change and needs no warning.
 
+What clients do about a changed key (this project's clients, the web
+app and the Rust client with its command line, follow it; other
+clients should):
+- A rotation that verifies along the reader's trusted chain (below) is
+  followed without asking: the reader's pin moves to the new key, a
+  quiet notice says the contact rotated, and a contact the person had
+  marked as verified stays verified.
+- An unexplained change (a chain start after the pinned key, or a
+  history that does not verify) is a loud warning showing both
+  fingerprints. It clears the verified mark. Until the person accepts
+  the new key (after comparing fingerprints with its owner), the
+  client refuses to seal anything for that contact: it sends no
+  message or file and seals no conversation name for a conversation
+  that includes them, and says why. Reading goes on: what the new key
+  signed is shown as not verified until it is accepted.
+- "Verified" is the person's own statement that they compared a
+  contact's fingerprint with the contact. Clients keep it per device
+  and never send it to the server.
+
 Succession bytes: each field is a 4-byte big-endian length followed by
 the bytes, in this order:
 1. ASCII `nanochat/v1 key succession` (26 bytes)

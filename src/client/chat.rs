@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::client::error::{ClientError, PinSubject};
 use crate::client::generated::Bodies as _;
-use crate::client::history::{self, TrustedChain};
+use crate::client::history::{self, KeyView, TrustedChain};
 use crate::client::keystore::{self, Home};
 use crate::client::messages::{self, ChatMessage, FileToSend};
 use crate::client::names::{self, Reader};
-use crate::client::pins::PinStore;
+use crate::client::pins::{PinStore, PinnedUser};
 use crate::client::session::Session;
 use crate::crypto::{
     CryptoError, EncryptedPrivateKey, Fingerprint, KeyFile, KeyRing, MessageContent, PrivateKey,
@@ -51,6 +51,38 @@ pub struct CompleteOptions {
     /// Also store the password-encrypted private key on the server, for
     /// `user.sync` from another device, under this sync password.
     pub sync_password: Option<Secret>,
+}
+
+/// What a contact's key change is to this reader ([`Chat::key_changed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    /// A rotation signed by their previous key, followed along the trusted
+    /// chain: a quiet notice.
+    Rotated {
+        /// The new key's fingerprint.
+        fingerprint: String,
+        /// Whether the contact is (still) marked verified.
+        verified: bool,
+    },
+    /// An unexplained change (a chain start after the pinned key, or a
+    /// history that does not verify): a loud warning. The verified mark is
+    /// cleared, and nothing is sealed for them until the person accepts
+    /// the new key.
+    Unexplained {
+        /// The pinned fingerprint.
+        pinned: String,
+        /// The fingerprint announced now.
+        announced: String,
+        /// Why their key history was refused, when it was (else the new
+        /// key is a chain start).
+        refused: Option<String>,
+    },
+    /// A key this device already trusts: pinned on first sight (nothing to
+    /// compare with), or accepted by the person before the event came.
+    AlreadyTrusted {
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
 }
 
 impl Chat {
@@ -272,7 +304,9 @@ impl Chat {
     }
 
     /// Accepts `fingerprint` as the new key of `username` (after a
-    /// [`ClientError::KeyChanged`] the person has checked).
+    /// [`ClientError::KeyChanged`] the person has checked). A key other
+    /// than the pinned one clears the verified mark: accepting is not
+    /// verifying ([`Chat::verify_contact`]).
     pub fn accept_user_key(
         &self,
         username: &str,
@@ -292,6 +326,12 @@ impl Chat {
         if let Some(chain) = self.lock_chains().get(username) {
             return Ok(chain.clone());
         }
+        let history = self.key_history(username).await?;
+        self.chain_from(username, &history)
+    }
+
+    /// `username`'s key history, as the server serves it (unverified).
+    async fn key_history(&self, username: &str) -> Result<KeyHistory, ClientError> {
         let history = self
             .session
             .user_keys(BaseUser {
@@ -304,6 +344,18 @@ impl Chat {
                 history.username
             )));
         }
+        Ok(history)
+    }
+
+    /// [`Chat::trusted_chain`] from `history`: verified from the pin (or
+    /// pinning on first use), the pin moved along a rotation, the result
+    /// cached. An unexplained change (a history that does not verify, or
+    /// a current key beyond a chain start) clears the verified mark.
+    fn chain_from(
+        &self,
+        username: &str,
+        history: &KeyHistory,
+    ) -> Result<Arc<TrustedChain>, ClientError> {
         let (pinned, index) = {
             let pins = self.lock_pins();
             (
@@ -322,11 +374,14 @@ impl Chat {
                     .find(|e| Fingerprint::of_spki_der(&e.public_key) == fingerprint);
                 match found {
                     Some(entry) => (fingerprint, entry.index),
-                    None => return Err(self.changed(username, &pinned, &history)),
+                    None => {
+                        self.unverify_on_change(username)?;
+                        return Err(self.changed(username, &pinned, history));
+                    }
                 }
             }
             (None, _) => {
-                let current = history::current_entry(&history).ok_or_else(|| {
+                let current = history::current_entry(history).ok_or_else(|| {
                     ClientError::Local(format!("{username} has no key now (reset by the operator)"))
                 })?;
                 let fingerprint = Fingerprint::of_spki_der(&current.public_key);
@@ -339,13 +394,19 @@ impl Chat {
                 (fingerprint, current.index)
             }
         };
-        let mut chain = history::verify(&history, index, &fingerprint)?;
+        let mut chain = match history::verify(history, index, &fingerprint) {
+            Ok(chain) => chain,
+            Err(e) => {
+                self.unverify_on_change(username)?;
+                return Err(e.into());
+            }
+        };
         // Keys pinned before an accepted change stay trusted, and so does
         // what they signed.
         let earlier = self.lock_pins().earlier_user_pins(&self.server, username);
         for (index, pinned) in earlier {
             if let Ok(fingerprint) = parse_fingerprint(&pinned)
-                && let Ok(before) = history::verify(&history, index, &fingerprint)
+                && let Ok(before) = history::verify(history, index, &fingerprint)
             {
                 chain.absorb(before);
             }
@@ -354,14 +415,128 @@ impl Chat {
             && let Some((newest, key)) = chain.newest()
             && newest != index
         {
-            // A rotation (or several) since the pin: follow it.
+            // A rotation (or several) since the pin: follow it. The
+            // verified mark stays: the person's comparison carries along
+            // the chain.
             self.lock_pins()
                 .pin_user_at(&self.server, username, &key.key.fingerprint(), newest)?;
+        }
+        if chain.current_index().is_some() && !chain.current_is_trusted() {
+            // A chain start after the pin: an unexplained change.
+            self.unverify_on_change(username)?;
         }
         let chain = Arc::new(chain);
         self.lock_chains()
             .insert(username.to_owned(), chain.clone());
         Ok(chain)
+    }
+
+    /// Clears the verified mark of `username` after an unexplained change
+    /// of their key (api.yml, "What clients do about a changed key"): the
+    /// person compared another key.
+    fn unverify_on_change(&self, username: &str) -> Result<(), ClientError> {
+        self.lock_pins()
+            .clear_verified(&self.server, username)
+            .map(|_| ())
+    }
+
+    /// Marks `username` as verified: the person compared `fingerprint`
+    /// with them (out of band), and it is their current key as this device
+    /// trusts it (their key history verified from the pin, a rotation
+    /// followed). Else [`ClientError::FingerprintMismatch`], or
+    /// [`ClientError::KeyChanged`] while an unexplained change awaits
+    /// acceptance. The mark stays on this device: it is never sent.
+    pub async fn verify_contact(
+        &self,
+        username: &str,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), ClientError> {
+        let user = self.user(username).await?;
+        let current = Fingerprint::of_spki_der(&user.public_key);
+        if current != *fingerprint {
+            return Err(ClientError::FingerprintMismatch {
+                username: username.to_owned(),
+                compared: fingerprint.to_string(),
+                current: current.to_string(),
+            });
+        }
+        self.lock_pins()
+            .set_verified(&self.server, username, &current)
+    }
+
+    /// Whether the person marked `username` as verified (and no
+    /// unexplained change of their key was met since).
+    pub fn is_verified(&self, username: &str) -> bool {
+        self.lock_pins().is_verified(&self.server, username)
+    }
+
+    /// Takes back the verified mark of `username`; whether they had it.
+    pub fn unverify_contact(&self, username: &str) -> Result<bool, ClientError> {
+        self.lock_pins().clear_verified(&self.server, username)
+    }
+
+    /// Every user pinned on this server (this user included), by username.
+    pub fn pinned_users(&self) -> Vec<PinnedUser> {
+        self.lock_pins().users(&self.server)
+    }
+
+    /// `username`'s key history for display, oldest first: each key with
+    /// whether this reader trusts it and whether it is a verified rotation
+    /// or a chain start. Verifies the history afresh (as
+    /// [`Chat::trusted_chain`] does, pin moves and all).
+    pub async fn key_history_view(&self, username: &str) -> Result<Vec<KeyView>, ClientError> {
+        let history = self.key_history(username).await?;
+        self.forget_chain(username);
+        let chain = self.chain_from(username, &history)?;
+        Ok(history::view(&history, &chain))
+    }
+
+    /// What `user`'s new key (from `event.user.key_changed`) is to this
+    /// reader: a rotation followed along the trusted chain (the pin moves,
+    /// a verified mark stays), an unexplained change (the verified mark is
+    /// cleared; sealing for them is refused until the person accepts it),
+    /// or a key already trusted (pinned on first sight, or accepted
+    /// before).
+    pub async fn key_changed(&self, user: &PublicUser) -> Result<KeyChange, ClientError> {
+        self.forget_chain(&user.username);
+        let key = PublicKey::from_spki_der(&user.public_key)?;
+        match self
+            .check_current(&user.username, &key, Some(user.key_index))
+            .await
+        {
+            Ok(()) => {}
+            Err(ClientError::KeyChanged {
+                pinned, announced, ..
+            }) => {
+                return Ok(KeyChange::Unexplained {
+                    pinned,
+                    announced,
+                    refused: None,
+                });
+            }
+            Err(ClientError::History(e)) => {
+                return Ok(KeyChange::Unexplained {
+                    pinned: self
+                        .lock_pins()
+                        .user(&self.server, &user.username)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    announced: key.fingerprint().to_string(),
+                    refused: Some(e.to_string()),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        let chain = self.trusted_chain(&user.username).await?;
+        let fingerprint = key.fingerprint().to_string();
+        Ok(if chain.is_rotation(user.key_index) {
+            KeyChange::Rotated {
+                fingerprint,
+                verified: self.is_verified(&user.username),
+            }
+        } else {
+            KeyChange::AlreadyTrusted { fingerprint }
+        })
     }
 
     /// Forgets the verified chain of `username` (after their key changed):
@@ -403,6 +578,7 @@ impl Chat {
         if trusted(&chain) {
             return Ok(());
         }
+        self.unverify_on_change(username)?;
         Err(ClientError::KeyChanged {
             subject: PinSubject::User(self.server.clone(), username.to_owned()),
             pinned: pinned.unwrap_or_default(),

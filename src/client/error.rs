@@ -63,6 +63,20 @@ pub enum ClientError {
         /// The server's reason.
         reason: String,
     },
+    /// The fingerprint a person compared with a contact is not the
+    /// contact's current key as this device trusts it: nothing is marked
+    /// verified.
+    #[error(
+        "the fingerprint you compared, {compared}, is not the current key of {username} as this device trusts it ({current}): compare again with {username}; nothing was marked verified"
+    )]
+    FingerprintMismatch {
+        /// The contact.
+        username: String,
+        /// What the person compared.
+        compared: String,
+        /// The contact's current trusted key.
+        current: String,
+    },
     /// The password does not decrypt the private key.
     #[error("wrong password: it does not decrypt the private key")]
     WrongPassword,

@@ -4,7 +4,7 @@
 //! The keys so reached are the user's [`TrustedChain`]; anything beyond a
 //! chain start (an operator reset, a re-complete) is an unexplained change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::OffsetDateTime;
 
@@ -59,6 +59,8 @@ pub struct ChainKey {
 pub struct TrustedChain {
     username: String,
     keys: BTreeMap<i64, ChainKey>,
+    /// The indexes whose link to the key before was verified: rotations.
+    links: BTreeSet<i64>,
     /// The index of the user's current key, whether trusted or not.
     current: Option<i64>,
 }
@@ -101,6 +103,14 @@ impl TrustedChain {
         self.keys.keys().copied()
     }
 
+    /// Whether the key at `index` is a rotation this reader verified: the
+    /// key at `index - 1` vouched for it, and both are in the chain. A
+    /// trusted key that is not is a chain start (the first key, or one set
+    /// after an operator reset and accepted by the person).
+    pub fn is_rotation(&self, index: i64) -> bool {
+        self.links.contains(&index)
+    }
+
     /// Adds the keys of `other`, a chain of the same user verified from
     /// another key the reader pinned before (an earlier chain whose keys
     /// stay trusted after the person accepted an unexplained change).
@@ -109,6 +119,7 @@ impl TrustedChain {
             for (index, key) in other.keys {
                 self.keys.entry(index).or_insert(key);
             }
+            self.links.extend(other.links);
         }
     }
 }
@@ -141,6 +152,7 @@ pub fn verify(
         })
         .collect::<Result<_, _>>()?;
     let mut trusted = BTreeMap::new();
+    let mut links = BTreeSet::new();
     let chain_key = |i: usize| ChainKey {
         key: keys[i].clone(),
         since: entries[i].since,
@@ -155,6 +167,7 @@ pub fn verify(
         }
         check_link(&user, entries[i], &keys[i - 1], &keys[i])?;
         trusted.insert(entries[i].index, chain_key(i));
+        links.insert(entries[i].index);
     }
     // Backward: the pinned entry and each earlier one vouch for their
     // predecessor while they are successors.
@@ -162,6 +175,7 @@ pub fn verify(
     while i > 0 && is_successor(entries[i]) {
         check_link(&user, entries[i], &keys[i - 1], &keys[i])?;
         trusted.insert(entries[i - 1].index, chain_key(i - 1));
+        links.insert(entries[i].index);
         i -= 1;
     }
     let current = entries
@@ -171,8 +185,79 @@ pub fn verify(
     Ok(TrustedChain {
         username: user,
         keys: trusted,
+        links,
         current,
     })
+}
+
+/// How a key of a history came to be, as a reader can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// A rotation: the key at `signed_by` (the one before) vouched for it,
+    /// and this reader verified both signatures of the link.
+    Rotation {
+        /// The index of the previous key, which signed the succession.
+        signed_by: i64,
+    },
+    /// A chain start: the user's first key, or one set by completing
+    /// again after an operator reset. Nothing the user signed before
+    /// vouches for it.
+    ChainStart,
+    /// It carries a succession proof this reader did not check: it lies
+    /// beyond a chain start after the pinned key, outside the trusted
+    /// chain.
+    Unchecked,
+}
+
+/// One entry of a user's key history as a reader shows it to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyView {
+    /// The entry's index.
+    pub index: i64,
+    /// The key's fingerprint (computed from the key, not the server's
+    /// spelling).
+    pub fingerprint: Fingerprint,
+    /// When it became current.
+    pub since: OffsetDateTime,
+    /// When it stopped being current; `None` for the current key.
+    pub until: Option<OffsetDateTime>,
+    /// Whether the key is in the reader's trusted chain of the user.
+    pub trusted: bool,
+    /// A verified rotation, a chain start, or unchecked.
+    pub origin: KeyOrigin,
+}
+
+/// `history`'s entries, oldest first, each marked with whether `chain`
+/// (verified from that same history) trusts it and how it came to be: what
+/// a client shows when a person asks about a contact's keys.
+pub fn view(history: &KeyHistory, chain: &TrustedChain) -> Vec<KeyView> {
+    history
+        .keys
+        .iter()
+        .map(|entry| {
+            let fingerprint = Fingerprint::of_spki_der(&entry.public_key);
+            let trusted = chain
+                .key(entry.index)
+                .is_some_and(|k| k.key.fingerprint() == fingerprint);
+            let origin = if !is_successor(entry) {
+                KeyOrigin::ChainStart
+            } else if trusted && chain.is_rotation(entry.index) {
+                KeyOrigin::Rotation {
+                    signed_by: entry.index - 1,
+                }
+            } else {
+                KeyOrigin::Unchecked
+            };
+            KeyView {
+                index: entry.index,
+                fingerprint,
+                since: entry.since,
+                until: entry.until,
+                trusted,
+                origin,
+            }
+        })
+        .collect()
 }
 
 /// The current entry of `history` (its last, if it has no `until`): what

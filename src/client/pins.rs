@@ -7,8 +7,14 @@
 //! [`ClientError::KeyChanged`] until the caller accepts it explicitly
 //! ([`PinStore::accept_server`], [`PinStore::accept_user`]), typically
 //! after the person compared fingerprints out of band.
+//!
+//! It also keeps which contacts the person marked as verified (they compared
+//! fingerprints with them): a statement of this device's person, never sent
+//! to the server (api.yml, "What clients do about a changed key"). A
+//! rotation followed along the chain keeps the mark; accepting an
+//! unexplained change clears it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +42,23 @@ struct ServerPins {
     /// change, as (index, fingerprint): what they signed stays verified.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     earlier: BTreeMap<String, Vec<(i64, String)>>,
+    /// The users the person marked as verified. Absent from pin files
+    /// written before the mark existed: nobody is verified then.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    verified: BTreeSet<String>,
+}
+
+/// One pinned user, as [`PinStore::users`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedUser {
+    /// The username.
+    pub username: String,
+    /// The pinned fingerprint, grouped.
+    pub fingerprint: String,
+    /// The index of the pinned key in their history, when known.
+    pub index: Option<i64>,
+    /// Whether the person marked them as verified.
+    pub verified: bool,
 }
 
 /// The pinned fingerprints, loaded from and saved to one file (mode 0600).
@@ -129,6 +152,11 @@ impl PinStore {
         let previous = entry
             .users
             .insert(username.to_owned(), fingerprint.to_string());
+        if previous.as_deref() != Some(fingerprint.to_string().as_str()) {
+            // The person accepted a key nothing vouches for: what they
+            // compared before was another key.
+            entry.verified.remove(username);
+        }
         if let (Some(previous), Some(index)) = (previous, entry.indexes.remove(username))
             && previous != fingerprint.to_string()
         {
@@ -138,6 +166,74 @@ impl PinStore {
             }
         }
         self.save()
+    }
+
+    /// Marks `username` on `url` as verified: the person compared
+    /// `fingerprint` with them. It must be the pinned key (the caller
+    /// first brings the pin up to date with the user's current key).
+    pub fn set_verified(
+        &mut self,
+        url: &str,
+        username: &str,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), ClientError> {
+        let entry = self.pins.entry(normalise(url)).or_default();
+        match entry.users.get(username) {
+            Some(pinned) if *pinned == fingerprint.to_string() => {}
+            Some(pinned) => {
+                return Err(ClientError::FingerprintMismatch {
+                    username: username.to_owned(),
+                    compared: fingerprint.to_string(),
+                    current: pinned.clone(),
+                });
+            }
+            None => {
+                return Err(ClientError::Local(format!(
+                    "no key of {username} is pinned on {url} yet: look them up first"
+                )));
+            }
+        }
+        if entry.verified.insert(username.to_owned()) {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    /// Removes the verified mark of `username` on `url`: the person takes
+    /// it back, or the user's key changed without a rotation. Whether they
+    /// were marked.
+    pub fn clear_verified(&mut self, url: &str, username: &str) -> Result<bool, ClientError> {
+        let removed = self
+            .pins
+            .get_mut(&normalise(url))
+            .is_some_and(|p| p.verified.remove(username));
+        if removed {
+            self.save()?;
+        }
+        Ok(removed)
+    }
+
+    /// Whether the person marked `username` on `url` as verified.
+    pub fn is_verified(&self, url: &str, username: &str) -> bool {
+        self.pins
+            .get(&normalise(url))
+            .is_some_and(|p| p.verified.contains(username))
+    }
+
+    /// Every user pinned on `url`, by username.
+    pub fn users(&self, url: &str) -> Vec<PinnedUser> {
+        let Some(pins) = self.pins.get(&normalise(url)) else {
+            return Vec::new();
+        };
+        pins.users
+            .iter()
+            .map(|(username, fingerprint)| PinnedUser {
+                username: username.clone(),
+                fingerprint: fingerprint.clone(),
+                index: pins.indexes.get(username).copied(),
+                verified: pins.verified.contains(username),
+            })
+            .collect()
     }
 
     /// The keys of `username` on `url` pinned before an accepted change,
@@ -259,6 +355,84 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_verified_mark_an_accepted_change_clears_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pins.json");
+        let url = "http://chat.example";
+        let bob = key(include_str!("../../conformance/fixtures/keys/bob-3072.pem"));
+        let carol = key(include_str!(
+            "../../conformance/fixtures/keys/carol-3072.pem"
+        ));
+        let dave = key(include_str!(
+            "../../conformance/fixtures/keys/dave-2048.pem"
+        ));
+        let mut pins = PinStore::open(&path).unwrap();
+        // Nobody is pinned: nothing to mark.
+        assert!(matches!(
+            pins.set_verified(url, "bob", &bob.fingerprint()),
+            Err(ClientError::Local(_))
+        ));
+        pins.pin_user_at(url, "bob", &bob.fingerprint(), 0).unwrap();
+        // Another fingerprint than the pinned one is refused, naming both.
+        match pins.set_verified(url, "bob", &carol.fingerprint()) {
+            Err(e @ ClientError::FingerprintMismatch { .. }) => {
+                let said = e.to_string();
+                assert!(said.contains(&carol.fingerprint().to_string()), "{said}");
+                assert!(said.contains(&bob.fingerprint().to_string()), "{said}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!pins.is_verified(url, "bob"));
+        pins.set_verified(url, "bob", &bob.fingerprint()).unwrap();
+        // Per server, and kept on disk.
+        assert!(!pins.is_verified("http://other.example", "bob"));
+        let mut pins = PinStore::open(&path).unwrap();
+        assert!(pins.is_verified("http://Chat.example/", "bob"));
+        // A rotation followed along the chain moves the pin: still verified.
+        pins.pin_user_at(url, "bob", &carol.fingerprint(), 1)
+            .unwrap();
+        assert!(pins.is_verified(url, "bob"));
+        assert_eq!(
+            pins.users(url),
+            [PinnedUser {
+                username: "bob".into(),
+                fingerprint: carol.fingerprint().to_string(),
+                index: Some(1),
+                verified: true,
+            }]
+        );
+        // Accepting the same key again changes nothing; another key (an
+        // unexplained change) clears the mark.
+        pins.accept_user(url, "bob", &carol.fingerprint()).unwrap();
+        assert!(pins.is_verified(url, "bob"));
+        pins.accept_user(url, "bob", &dave.fingerprint()).unwrap();
+        assert!(!pins.is_verified(url, "bob"));
+        assert!(!PinStore::open(&path).unwrap().is_verified(url, "bob"));
+        // Taking the mark back.
+        pins.set_verified(url, "bob", &dave.fingerprint()).unwrap();
+        assert!(pins.clear_verified(url, "bob").unwrap());
+        assert!(!pins.clear_verified(url, "bob").unwrap());
+        assert!(!pins.is_verified(url, "bob"));
+    }
+
+    #[test]
+    fn a_pin_file_from_before_verified_marks_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pins.json");
+        let fingerprint =
+            "8a58 c1b9 5b33 1776 4789 74ae 7b4e 2fff 493b 1e42 d837 c34d c2dc fdd6 9761 b8f0";
+        std::fs::write(
+            &path,
+            format!(r#"{{"http://chat.example":{{"users":{{"bob":"{fingerprint}"}},"indexes":{{"bob":0}}}}}}"#),
+        )
+        .unwrap();
+        let pins = PinStore::open(&path).unwrap();
+        assert_eq!(pins.user("http://chat.example", "bob"), Some(fingerprint));
+        assert!(!pins.is_verified("http://chat.example", "bob"));
+        assert_eq!(pins.users("http://chat.example")[0].index, Some(0));
     }
 
     #[test]

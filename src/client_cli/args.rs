@@ -75,7 +75,7 @@ pub enum ClientCommand {
         #[arg(long)]
         count: Option<u64>,
     },
-    /// Accept a changed key after checking its fingerprint with its owner.
+    /// Trust keys: accept a changed key, mark contacts verified, list pins.
     #[command(subcommand)]
     Trust(TrustCommand),
 }
@@ -130,6 +130,16 @@ pub enum KeysCommand {
     },
     /// Print your key's fingerprint (compare it with what others pinned).
     Fingerprint,
+    /// A user's key history: rotations, chain starts, what you trust.
+    ///
+    /// One line per key, oldest first: its period, whether it is a rotation
+    /// signed by the key before it or a chain start (their first key, or
+    /// one set after an operator reset), and whether it is in the chain of
+    /// keys you trust for them.
+    History {
+        /// The username.
+        name: String,
+    },
     /// Replace your key pair with a new one, vouched for by the current one:
     /// members of your conversations follow it without a warning, and this
     /// machine keeps your earlier keys so that nothing becomes unreadable.
@@ -289,13 +299,37 @@ pub enum TrustCommand {
         /// Its fingerprint, as `nanochat server-key` prints it.
         fingerprint: String,
     },
-    /// Accept a user's new key.
+    /// Accept a user's new key after an unexplained change.
+    ///
+    /// An unexplained change is a new key not signed by their previous one
+    /// (an operator reset, or someone impersonating them): compare the
+    /// fingerprint with them first. Accepting does not mark them verified.
     User {
         /// The username.
         name: String,
         /// Their new fingerprint, as they read it from `keys fingerprint`.
         fingerprint: String,
     },
+    /// Mark a contact as verified after comparing fingerprints with them.
+    ///
+    /// Compare in person, or on a call. Refused unless the fingerprint is
+    /// their current key as this device trusts it. The mark stays on this
+    /// device (the server never sees it), follows their signed rotations,
+    /// and is cleared by an unexplained change.
+    Verify {
+        /// The username.
+        name: String,
+        /// The fingerprint you compared, as they read it from `keys
+        /// fingerprint`.
+        fingerprint: String,
+    },
+    /// Take back the verified mark of a contact.
+    Unverify {
+        /// The username.
+        name: String,
+    },
+    /// Every contact this device pinned: fingerprint, key index, verified.
+    List,
 }
 
 #[cfg(test)]

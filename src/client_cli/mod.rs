@@ -147,6 +147,10 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                 KeysCommand::Fingerprint => {
                     printer.fingerprint("your key", chat.username(), &chat.key()?.fingerprint())?;
                 }
+                KeysCommand::History { name } => {
+                    let keys = chat.key_history_view(&name).await.map_err(explain)?;
+                    printer.key_history(&name, &keys)?;
+                }
                 KeysCommand::Rotate {
                     update_server_copy,
                     to,
@@ -236,6 +240,16 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
             let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
             watch(&chat, conversation, count, &mut printer).await?;
         }
+        ClientCommand::Trust(TrustCommand::Verify { name, fingerprint }) => {
+            // Comparing needs the contact's current key, checked along
+            // their key history: a logged-in session.
+            let fingerprint = parse_fingerprint(&fingerprint)?;
+            let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
+            chat.verify_contact(&name, &fingerprint)
+                .await
+                .map_err(explain)?;
+            printer.verified(&name, &fingerprint, true)?;
+        }
         ClientCommand::Trust(command) => {
             let chat = connect_trusting(&home, &cli.server, &username()?, &command).await?;
             match command {
@@ -245,8 +259,28 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                 }
                 TrustCommand::User { name, fingerprint } => {
                     chat.accept_user_key(&name, &parse_fingerprint(&fingerprint)?)?;
-                    printer.done(&format!("trusting {fingerprint} as the key of {name}"))?;
+                    printer.done(&format!(
+                        "trusting {fingerprint} as the key of {name} (not marked verified: after comparing it with them, run `nanochat-client trust verify {name} '{fingerprint}'`)"
+                    ))?;
                 }
+                TrustCommand::Unverify { name } => {
+                    let was = chat.unverify_contact(&name)?;
+                    if was {
+                        printer.done(&format!("{name} is no longer marked verified"))?;
+                    } else {
+                        printer.done(&format!("{name} was not marked verified"))?;
+                    }
+                }
+                TrustCommand::List => {
+                    let me = chat.username().to_owned();
+                    let contacts: Vec<_> = chat
+                        .pinned_users()
+                        .into_iter()
+                        .filter(|c| c.username != me)
+                        .collect();
+                    printer.contacts(&contacts)?;
+                }
+                TrustCommand::Verify { .. } => unreachable!("handled above"),
             }
         }
     }
@@ -443,11 +477,14 @@ async fn watch(
                 None
             }
             Event::UserKeyChanged(user) => {
-                // Verified again on next use: a rotation is followed, an
-                // unexplained change warns then.
-                chat.forget_chain(&user.username);
+                // Checked now along their key history: a rotation is
+                // followed quietly (a verified mark stays), an unexplained
+                // change warns loudly and clears the mark.
+                let change = chat.key_changed(user).await.map_err(explain)?;
                 conversations.clear();
-                None
+                printer.key_change(&user.username, &change)?;
+                printed += 1;
+                continue;
             }
             _ => None,
         };
@@ -610,7 +647,9 @@ fn explain(error: ClientError) -> anyhow::Error {
                     format!("nanochat-client trust server '{announced}'")
                 }
                 crate::client::pins::PinSubject::User(_, user) => {
-                    format!("nanochat-client trust user {user} '{announced}'")
+                    format!(
+                        "nanochat-client trust user {user} '{announced}'\nUntil then nothing is sent to conversations with {user} (and {user} is not marked verified)"
+                    )
                 }
             };
             anyhow!(

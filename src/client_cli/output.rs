@@ -10,7 +10,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::bodies::Event;
 use crate::client::Chat;
+use crate::client::chat::KeyChange;
+use crate::client::history::{KeyOrigin, KeyView};
 use crate::client::messages::{ChatMessage, Verdict};
+use crate::client::pins::PinnedUser;
 use crate::crypto::{Fingerprint, MessageContent};
 use crate::models::{MessageConversation, PublicUser};
 
@@ -75,6 +78,177 @@ impl<'a> Printer<'a> {
             json!({ "username": username, "fingerprint": fingerprint.to_string() }),
             &format!("{what}: {username}\n  fingerprint {fingerprint}"),
         )
+    }
+
+    /// A contact just marked verified (or not).
+    pub fn verified(
+        &mut self,
+        username: &str,
+        fingerprint: &Fingerprint,
+        verified: bool,
+    ) -> anyhow::Result<()> {
+        let text = if verified {
+            format!(
+                "verified {username}: you compared their current key\n  fingerprint {fingerprint}"
+            )
+        } else {
+            format!("{username} is no longer marked verified")
+        };
+        self.emit(
+            json!({
+                "username": username,
+                "fingerprint": fingerprint.to_string(),
+                "verified": verified,
+            }),
+            &text,
+        )
+    }
+
+    /// `trust list`: every pinned contact, one line each.
+    pub fn contacts(&mut self, list: &[PinnedUser]) -> anyhow::Result<()> {
+        if self.json {
+            let items: Vec<Value> = list
+                .iter()
+                .map(|c| {
+                    json!({
+                        "username": c.username,
+                        "fingerprint": c.fingerprint,
+                        "key_index": c.index,
+                        "verified": c.verified,
+                    })
+                })
+                .collect();
+            return self.emit(json!({ "contacts": items }), "");
+        }
+        if list.is_empty() {
+            return self.emit(Value::Null, "no contacts pinned yet");
+        }
+        for c in list {
+            let index = c.index.map_or("key ?".to_owned(), |i| format!("key {i}"));
+            let verified = if c.verified {
+                "verified"
+            } else {
+                "not verified"
+            };
+            self.emit(
+                Value::Null,
+                &format!("{}  {verified}  {index}  {}", c.username, c.fingerprint),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `keys history`: one line per key of `username`, oldest first.
+    pub fn key_history(&mut self, username: &str, keys: &[KeyView]) -> anyhow::Result<()> {
+        let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+        if self.json {
+            let items: Vec<Value> = keys
+                .iter()
+                .map(|k| {
+                    let (origin, signed_by) = match k.origin {
+                        KeyOrigin::Rotation { signed_by } => ("rotation", Some(signed_by)),
+                        KeyOrigin::ChainStart => ("chain_start", None),
+                        KeyOrigin::Unchecked => ("unchecked", None),
+                    };
+                    json!({
+                        "index": k.index,
+                        "fingerprint": k.fingerprint.to_string(),
+                        "since": time(k.since),
+                        "until": k.until.map(time),
+                        "trusted": k.trusted,
+                        "origin": origin,
+                        "signed_by": signed_by,
+                    })
+                })
+                .collect();
+            return self.emit(json!({ "username": username, "keys": items }), "");
+        }
+        for k in keys {
+            let until = k
+                .until
+                .map_or("current".to_owned(), |t| format!("until {}", time(t)));
+            let origin = match (k.origin, k.trusted) {
+                (KeyOrigin::Rotation { signed_by }, _) => {
+                    format!("rotation signed by key {signed_by}")
+                }
+                (KeyOrigin::ChainStart, true) => "chain start (first key or operator reset)".into(),
+                (KeyOrigin::ChainStart, false) => {
+                    "chain start (first key or operator reset); not in your trusted chain".into()
+                }
+                (KeyOrigin::Unchecked, _) => "not in your trusted chain".into(),
+            };
+            self.emit(
+                Value::Null,
+                &format!(
+                    "{}  {}  since {}  {until}  {origin}",
+                    k.index,
+                    k.fingerprint,
+                    time(k.since)
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `watch` met `event.user.key_changed`: a quiet notice for a rotation
+    /// along the trusted chain, a loud warning for an unexplained change.
+    pub fn key_change(&mut self, username: &str, change: &KeyChange) -> anyhow::Result<()> {
+        let kind = crate::bodies::EventType::UserKeyChanged.as_str();
+        let (value, text) = match change {
+            KeyChange::Rotated {
+                fingerprint,
+                verified,
+            } => (
+                json!({
+                    "event": kind,
+                    "username": username,
+                    "fingerprint": fingerprint,
+                    "change": "rotation",
+                    "verified": verified,
+                }),
+                format!(
+                    "{kind}: {username} rotated their key (signed by their previous key){}\n  fingerprint {fingerprint}",
+                    if *verified { "; still verified" } else { "" }
+                ),
+            ),
+            KeyChange::AlreadyTrusted { fingerprint } => (
+                json!({
+                    "event": kind,
+                    "username": username,
+                    "fingerprint": fingerprint,
+                    "change": "trusted",
+                    "verified": false,
+                }),
+                format!(
+                    "{kind}: {username} has the key {fingerprint}, which this device already trusts"
+                ),
+            ),
+            KeyChange::Unexplained {
+                pinned,
+                announced,
+                refused,
+            } => {
+                let why = refused
+                    .as_ref()
+                    .map(|why| format!("\n  refused:   {why}"))
+                    .unwrap_or_default();
+                (
+                    json!({
+                        "event": kind,
+                        "username": username,
+                        "fingerprint": announced,
+                        "pinned": pinned,
+                        "change": "unexplained",
+                        "refused": refused,
+                        "verified": false,
+                    }),
+                    format!(
+                        "WARNING {kind}: the key of {username} changed, and the new key is not signed by the one you trusted (an operator reset, or someone impersonating them)!\n  pinned:    {pinned}\n  announced: {announced}{why}\n{username} is no longer marked verified, and nothing is sent to conversations with {username} until you accept the new key. Compare it with {username} (in person or on a call); if it is right, run: nanochat-client trust user {username} '{announced}'"
+                    ),
+                )
+            }
+        };
+        self.emit(value, &text)
     }
 
     /// One conversation; with `members`, every member and fingerprint.

@@ -489,3 +489,191 @@ fn a_key_rotation_costs_nobody_any_history_on_the_command_line() {
     assert_eq!(verified_texts(&laptop, &conversation), all);
     assert!(terminate(&mut server).success());
 }
+
+/// Reads `watch`'s text output until a line contains `wanted`; returns
+/// that line and the `extra` lines after it.
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    wanted: &str,
+    extra: usize,
+) -> String {
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains(wanted) {
+            let mut said = line;
+            for _ in 0..extra {
+                said.push('\n');
+                said.push_str(&lines.next().unwrap().unwrap());
+            }
+            return said;
+        }
+    }
+    panic!("watch ended before printing {wanted:?}");
+}
+
+/// api.yml, "What clients do about a changed key", on the command line:
+/// alice verifies bob; his signed rotation keeps the mark (a quiet notice
+/// in `watch`); an operator reset is a loud warning, clears the mark and
+/// stops her sending until she accepts the new key, which does not verify
+/// him again.
+#[test]
+fn a_verified_contact_survives_a_rotation_not_a_reset_on_the_command_line() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
+    let fingerprint = |name: &str| {
+        nanochat_conformance::FixtureKey::from_name(name)
+            .unwrap()
+            .private_key()
+            .fingerprint()
+            .to_string()
+    };
+    let alice = Device::new(&url, "alice", "alice's key password");
+    let bob = Device::new(&url, "bob", "bob's key password");
+    for device in [&alice, &bob] {
+        let import = fixture_key_file(device, &device.user);
+        device.ok(&[
+            "complete",
+            "--token",
+            &token(&device.user),
+            "--display-name",
+            &device.user,
+            "--import",
+            path(&import),
+        ]);
+    }
+    let created = alice.json(&["conversation", "create", "bob"]);
+    let conversation = created["id"].as_str().unwrap().to_owned();
+
+    // Comparing the wrong fingerprint marks nothing, and says so.
+    let wrong = alice.fails(&["trust", "verify", "bob", &fingerprint("carol")]);
+    assert!(
+        wrong.contains("is not the current key of bob")
+            && wrong.contains(&fingerprint("carol"))
+            && wrong.contains(&fingerprint("bob")),
+        "{wrong}"
+    );
+    let verified = alice.json(&["trust", "verify", "bob", &fingerprint("bob")]);
+    assert_eq!(verified["verified"], true);
+    let listed = alice.json(&["trust", "list"]);
+    assert_eq!(
+        listed["contacts"],
+        serde_json::json!([{
+            "username": "bob",
+            "fingerprint": fingerprint("bob"),
+            "key_index": 0,
+            "verified": true,
+        }])
+    );
+
+    // alice watches (a rotation, her own message, the reset); bob rotates,
+    // signed by his previous key: a quiet notice, still verified.
+    let mut watcher = alice
+        .command(&["watch", "--count", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut watched = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    assert!(watched.next().unwrap().unwrap().contains("watching"));
+    let carol_key = fixture_key_file(&bob, "carol");
+    bob.ok(&["keys", "rotate", "--to", path(&carol_key)]);
+    let notice = read_until(&mut watched, "event.user.key_changed", 1);
+    assert!(
+        notice.contains("bob rotated their key (signed by their previous key); still verified")
+            && notice.contains(&fingerprint("carol"))
+            && !notice.contains("WARNING"),
+        "{notice}"
+    );
+    alice.ok(&["message", "send", &conversation, "--text", "still you"]);
+    let listed = alice.json(&["trust", "list"]);
+    assert_eq!(listed["contacts"][0]["verified"], true);
+    assert_eq!(listed["contacts"][0]["key_index"], 1);
+    assert_eq!(listed["contacts"][0]["fingerprint"], fingerprint("carol"));
+
+    // The operator resets bob; he completes again with another key: a loud
+    // warning with both fingerprints and what to run.
+    let reset = token_in(&run(dir.path(), &["user", "reset", "bob"]));
+    let bob_again = Device::new(&url, "bob", "bob's new password");
+    let dave_key = fixture_key_file(&bob_again, "dave");
+    bob_again.ok(&[
+        "complete",
+        "--token",
+        &reset,
+        "--display-name",
+        "bob",
+        "--import",
+        path(&dave_key),
+    ]);
+    let warning = read_until(&mut watched, "WARNING event.user.key_changed", 3);
+    assert!(
+        warning.contains(&fingerprint("carol"))
+            && warning.contains(&fingerprint("dave"))
+            && warning.contains("no longer marked verified")
+            && warning.contains(&format!("trust user bob '{}'", fingerprint("dave"))),
+        "{warning}"
+    );
+    assert!(watcher.wait().unwrap().success());
+
+    // Sending is refused with a sentence saying what to run.
+    let refused = alice.fails(&["message", "send", &conversation, "--text", "bob?"]);
+    assert!(
+        refused.contains("the key of bob")
+            && refused.contains(&fingerprint("dave"))
+            && refused.contains(&format!("trust user bob '{}'", fingerprint("dave")))
+            && refused.contains("nothing is sent"),
+        "{refused}"
+    );
+    let listed = alice.ok(&["trust", "list"]);
+    assert!(listed.contains("bob  not verified  key 1"), "{listed}");
+    let history = alice.ok(&["keys", "history", "bob"]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 3, "{history}");
+    assert!(
+        lines[0].starts_with(&format!("0  {}", fingerprint("bob")))
+            && lines[0].ends_with("  chain start (first key or operator reset)"),
+        "{history}"
+    );
+    assert!(
+        lines[1].starts_with("1  ") && lines[1].ends_with("rotation signed by key 0"),
+        "{history}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("2  {}", fingerprint("dave")))
+            && lines[2].contains("  current  ")
+            && lines[2]
+                .ends_with("chain start (first key or operator reset); not in your trusted chain"),
+        "{history}"
+    );
+
+    // alice accepts the new key after comparing it: she can send again,
+    // but bob is not verified until she says so.
+    alice.ok(&["trust", "user", "bob", &fingerprint("dave")]);
+    alice.ok(&["message", "send", &conversation, "--text", "welcome back"]);
+    let listed = alice.json(&["trust", "list"]);
+    assert_eq!(listed["contacts"][0]["verified"], false);
+    assert_eq!(listed["contacts"][0]["fingerprint"], fingerprint("dave"));
+    let history = alice.json(&["keys", "history", "bob"]);
+    let keys = history["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k["trusted"] == true), "{history}");
+    assert_eq!(keys[1]["origin"], "rotation");
+    assert_eq!(keys[1]["signed_by"], 0);
+    assert_eq!(keys[2]["origin"], "chain_start");
+    assert!(keys[2]["until"].is_null());
+    alice.ok(&["trust", "verify", "bob", &fingerprint("dave")]);
+    assert_eq!(
+        alice.json(&["trust", "list"])["contacts"][0]["verified"],
+        true
+    );
+    let taken_back = alice.ok(&["trust", "unverify", "bob"]);
+    assert!(
+        taken_back.contains("no longer marked verified"),
+        "{taken_back}"
+    );
+    assert_eq!(
+        alice.json(&["trust", "list"])["contacts"][0]["verified"],
+        false
+    );
+    assert!(terminate(&mut server).success());
+}

@@ -405,3 +405,135 @@ async fn reset_delete_and_rotation_end_sessions_with_their_close_codes() {
         .unwrap();
     assert_eq!(closed_within(&mut socket, bound).await.0, 4001);
 }
+
+/// api.yml, "What clients do about a changed key": a contact alice
+/// verified stays verified through rotations signed by the previous key;
+/// an operator reset is an unexplained change that clears the mark and
+/// stops alice from sealing for bob until she accepts the new key, which
+/// does not make him verified again.
+#[tokio::test]
+async fn a_verified_contact_stays_verified_through_rotations_not_through_a_reset() {
+    use nanochat::client::chat::KeyChange;
+    use nanochat::client::history::KeyOrigin;
+
+    let server = TestServer::start().await;
+    let homes = tempfile::tempdir().unwrap();
+    let home = |name: &str| homes.path().join(name);
+    let alice = complete_chat(&server, &home("alice"), "alice", "alice", None).await;
+    let mut bob = complete_chat(&server, &home("bob"), "bob", "bob", None).await;
+    let id = alice.create_conversation(&["bob"], None).await.unwrap().id;
+
+    // alice compares bob's fingerprint with him. Another one is refused,
+    // naming both.
+    match alice
+        .verify_contact("bob", &key("carol").fingerprint())
+        .await
+    {
+        Err(e @ ClientError::FingerprintMismatch { .. }) => {
+            let said = e.to_string();
+            assert!(said.contains(&key("carol").fingerprint().to_string()));
+            assert!(said.contains(&key("bob").fingerprint().to_string()));
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    assert!(!alice.is_verified("bob"));
+    alice
+        .verify_contact("bob", &key("bob").fingerprint())
+        .await
+        .unwrap();
+    assert!(alice.is_verified("bob"));
+
+    // bob rotates twice: alice follows, still verified, and sends.
+    let mut rotated = None;
+    for to in ["carol", "dave"] {
+        rotated = Some(bob.rotate_to(key(to), b"pw-bob", false).await.unwrap());
+    }
+    let rotated = rotated.unwrap();
+    assert_eq!(
+        alice.key_changed(&rotated).await.unwrap(),
+        KeyChange::Rotated {
+            fingerprint: key("dave").fingerprint().to_string(),
+            verified: true,
+        }
+    );
+    alice.send(id, Some("still you"), None).await.unwrap();
+    assert!(alice.is_verified("bob"));
+    let pinned = alice
+        .pinned_users()
+        .into_iter()
+        .find(|p| p.username == "bob")
+        .unwrap();
+    assert_eq!(
+        (pinned.fingerprint, pinned.index, pinned.verified),
+        (key("dave").fingerprint().to_string(), Some(2), true)
+    );
+    let shown: Vec<_> = alice
+        .key_history_view("bob")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.index, k.trusted, k.origin, k.until.is_none()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (0, true, KeyOrigin::ChainStart, false),
+            (1, true, KeyOrigin::Rotation { signed_by: 0 }, false),
+            (2, true, KeyOrigin::Rotation { signed_by: 1 }, true),
+        ]
+    );
+
+    // The operator resets bob; he completes again with another key.
+    let token = token_in(&server.cli(&["user", "reset", "bob"]).await.unwrap());
+    let mut bob_again = Chat::connect(Home::new(home("bob-again")), &server.url, "bob")
+        .await
+        .unwrap();
+    let completed = bob_again
+        .complete(
+            &token,
+            "bob",
+            b"pw-bob-again",
+            CompleteOptions {
+                import: Some(key("erin")),
+                sync_password: None,
+            },
+        )
+        .await
+        .unwrap();
+    let erin = key("erin").fingerprint();
+    match alice.send(id, Some("are you still bob?"), None).await {
+        Err(ClientError::KeyChanged {
+            pinned, announced, ..
+        }) => {
+            assert_eq!(pinned, key("dave").fingerprint().to_string());
+            assert_eq!(announced, erin.to_string());
+        }
+        other => panic!("expected a key change, got {:?}", other.map(|m| m.id)),
+    }
+    assert!(!alice.is_verified("bob"), "an unexplained change clears it");
+    assert!(matches!(
+        alice.key_changed(&completed).await.unwrap(),
+        KeyChange::Unexplained { refused: None, .. }
+    ));
+    // Verifying cannot skip accepting: the change is still unaccepted.
+    assert!(matches!(
+        alice.verify_contact("bob", &erin).await,
+        Err(ClientError::KeyChanged { .. })
+    ));
+    let shown = alice.key_history_view("bob").await.unwrap();
+    assert_eq!(
+        (shown[3].index, shown[3].trusted, shown[3].origin),
+        (3, false, KeyOrigin::ChainStart)
+    );
+
+    // alice accepts the new key (after comparing): she sends again, but bob
+    // is not verified until she says so.
+    alice.accept_user_key("bob", &erin).unwrap();
+    alice.send(id, Some("welcome back"), None).await.unwrap();
+    assert!(!alice.is_verified("bob"));
+    assert!(alice.key_history_view("bob").await.unwrap()[3].trusted);
+    alice.verify_contact("bob", &erin).await.unwrap();
+    assert!(alice.is_verified("bob"));
+    assert!(alice.unverify_contact("bob").unwrap());
+    assert!(!alice.is_verified("bob"));
+}

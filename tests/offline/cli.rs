@@ -49,11 +49,16 @@ fn client_help_texts() {
         &["complete"],
         &["login"],
         &["keys"],
+        &["keys", "history"],
         &["conversation"],
         &["message"],
         &["message", "send"],
         &["watch"],
         &["trust"],
+        &["trust", "user"],
+        &["trust", "verify"],
+        &["trust", "unverify"],
+        &["trust", "list"],
     ] {
         let name = if path.is_empty() {
             "nanochat-client".to_owned()

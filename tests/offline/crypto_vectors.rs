@@ -23,7 +23,7 @@ use nanochat::crypto::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn vectors_dir() -> PathBuf {
+pub fn vectors_dir() -> PathBuf {
     // file!() is relative to the workspace root (the test's cwd) or absolute.
     PathBuf::from(file!())
         .parent()
@@ -33,7 +33,7 @@ fn vectors_dir() -> PathBuf {
 
 /// Compares `generated` with the committed file, or rewrites it when
 /// NANOCHAT_UPDATE_VECTORS=1. Returns the committed (or new) content.
-fn check_or_update(name: &str, generated: &Value) -> Value {
+pub fn check_or_update(name: &str, generated: &Value) -> Value {
     let path = vectors_dir().join(name);
     let text = serde_json::to_string_pretty(generated).expect("json") + "\n";
     if std::env::var("NANOCHAT_UPDATE_VECTORS").as_deref() == Ok("1") {

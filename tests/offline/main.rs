@@ -13,3 +13,4 @@ mod crypto_vectors;
 mod crypto_wycheproof;
 mod generated;
 mod generated_web;
+mod key_history_cases;

@@ -9,7 +9,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { ROOT } from '../test/helpers.js';
 export const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
 export const BIN = process.env.NANOCHAT_BIN ?? path.join(TARGET, 'debug/nanochat');
 const PEER = process.env.NANOCHAT_PEER ?? path.join(TARGET, 'debug/examples/web_peer');
+const CLIENT = process.env.NANOCHAT_CLIENT ?? path.join(TARGET, 'debug/nanochat-client');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const SHOTS = path.join(ROOT, 'target/web-e2e');
 export const DATA = mkdtempSync(path.join(tmpdir(), 'nanochat-web-e2e-'));
@@ -34,7 +35,21 @@ export const timings = {};
 
 /** @param {string} name */
 export function createUser(name) {
-  const out = execFileSync(BIN, ['user', 'create', name], { cwd: DATA, encoding: 'utf8' });
+  return operatorToken(['user', 'create', name]);
+}
+
+/**
+ * The operator resets a user (their key is gone; they complete again):
+ * the new complete token.
+ * @param {string} name
+ */
+export function resetUser(name) {
+  return operatorToken(['user', 'reset', name]);
+}
+
+/** @param {string[]} args */
+function operatorToken(args) {
+  const out = execFileSync(BIN, args, { cwd: DATA, encoding: 'utf8' });
   const line = out.split('\n').find((l) => l.startsWith('complete token: '));
   if (!line) throw new Error(`no token in: ${out}`);
   return line.slice('complete token: '.length);
@@ -52,6 +67,7 @@ const peers = new Set();
 export function useServer() {
   before(async () => {
     if (!existsSync(BIN)) throw new Error(`no nanochat binary at ${BIN}: run \`cargo build\` first (or set NANOCHAT_BIN)`);
+    if (!existsSync(CLIENT)) throw new Error(`no nanochat-client binary at ${CLIENT}: run \`cargo build\` first (or set NANOCHAT_CLIENT)`);
     if (!existsSync(PEER)) throw new Error(`no web_peer example at ${PEER}: run \`cargo build --example web_peer\` first (or set NANOCHAT_PEER)`);
     if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
@@ -80,6 +96,39 @@ export function useServer() {
     server?.kill('SIGTERM');
     rmSync(DATA, { recursive: true, force: true });
   });
+}
+
+/**
+ * A person on the command-line client (`nanochat-client`), with a home of
+ * their own and the password of their key in a file.
+ * @param {string} username
+ * @param {string} password
+ */
+export function cliUser(username, password) {
+  const home = mkdtempSync(path.join(DATA, `cli-${username}-`));
+  const passwordFile = path.join(home, 'password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  /** @param {string[]} args */
+  const run = (args) => spawnSync(CLIENT, ['--server', url, '--user', username, '--home', home, '--password-file', passwordFile, ...args], { encoding: 'utf8' });
+  return {
+    home,
+    /** Runs a command that must succeed; its stdout. @param {string[]} args */
+    ok(args) {
+      const out = run(args);
+      assert.equal(out.status, 0, `nanochat-client ${args.join(' ')} failed: ${out.stderr}`);
+      return out.stdout;
+    },
+    /** Runs a command with --json that must succeed; its document. @param {string[]} args */
+    json(args) {
+      return JSON.parse(this.ok(['--json', ...args]));
+    },
+    /** Runs a command that must fail; its stderr. @param {string[]} args */
+    fails(args) {
+      const out = run(args);
+      assert.notEqual(out.status, 0, `nanochat-client ${args.join(' ')} succeeded: ${out.stdout}`);
+      return out.stderr;
+    },
+  };
 }
 
 /**
@@ -132,6 +181,24 @@ export async function device(viewport = { width: 1280, height: 800 }) {
  */
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The phone viewport the tests use. */
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * Screenshots at desktop size (`NAME-desktop.png`) and phone size
+ * (`NAME-phone.png`), the page resized between them and back.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export async function shots(page, name) {
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  await shot(page, `${name}-phone`);
+  await page.setViewportSize(size);
 }
 
 /**

@@ -418,6 +418,7 @@ async function enterChat(cl, username, displayName, keys) {
   state.client = cl;
   state.me = { username, displayName, keys, identity: keys.current };
   state.trust = new Trust(cl, username);
+  state.trust.setOwn(keys.current.publicKey.fingerprint, /** @type {number} */ (keys.currentIndex));
   store.setLastUsed({ username });
   el('me-badge').hidden = false;
   el('me-badge').textContent = `${displayName} (@${username})`;
@@ -428,7 +429,7 @@ async function enterChat(cl, username, displayName, keys) {
   progress(null);
   state.events = cl.events(
     (type, payload) => void guard(() => onEvent(String(type), payload))(),
-    (s, reason) => void guard(() => onSocketState(s, reason))(),
+    (s, reason, code) => void guard(() => onSocketState(s, reason, code))(),
   );
 }
 
@@ -1125,6 +1126,7 @@ async function rotateKey() {
   await keys.learn(client(), me().username);
   me().keys = keys;
   me().identity = identity;
+  trust().setOwn(identity.publicKey.fingerprint, /** @type {number} */ (keys.currentIndex));
   input('rotate-password').value = '';
   progress(null);
   el('my-fp').textContent = identity.publicKey.fingerprint;
