@@ -97,9 +97,13 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   await complete(alice, { username: 'alice', token: tokens.alice, displayName: 'Alice', password: 'alice key password', syncPassword: 'alice sync password' });
   const bob = await device(PHONE);
   await complete(bob, { username: 'bob', token: tokens.bob, displayName: 'Bob', password: 'bob key password' });
-  // Alice's second browser, logged in before any rotation.
+  // Alice's second browser, logged in before any rotation, and a third
+  // one that logged out again (its copy of her key stays behind).
   const alice2 = await device();
   await syncLogin(alice2, 'alice', 'alice key password', 'alice sync password');
+  const alice3 = await device(PHONE);
+  await syncLogin(alice3, 'alice', 'alice key password', 'alice sync password');
+  await alice3.getByRole('button', { name: 'Log out' }).click();
 
   // Text, a file and a sealed name, from all three.
   await alice.getByLabel('Members', { exact: true }).fill('bob, carol');
@@ -201,6 +205,31 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   await openConversation(alice2, 'Keys club');
   await message(alice2, 'alice after the second rotation').waitFor();
   assert.deepEqual(await shown(alice2), expected, 'alice2 after the sync step');
+
+  // Alice's third browser logs in with the key it kept: it is told why
+  // that no longer works and imports the key file Alice exports now.
+  await alice.getByRole('button', { name: 'Account' }).click();
+  await alice.locator('#export-form').getByLabel('Key file password').fill('alice file password');
+  await alice.locator('#export-form').getByLabel('Password', { exact: true }).fill('alice key password');
+  const [keyDownload] = await Promise.all([alice.waitForEvent('download'), alice.getByRole('button', { name: 'Export public/private keys' }).click()]);
+  const keyFile = readFileSync(/** @type {string} */ (await keyDownload.path()), 'utf8');
+  assert.equal(JSON.parse(keyFile).version, 2, 'a key file after a rotation holds the ring');
+  await alice.getByRole('button', { name: 'Back to conversations' }).click();
+  const stale = alice3.locator('#login-form');
+  await stale.getByLabel('Username').fill('alice');
+  await stale.getByLabel('Password', { exact: true }).fill('alice key password');
+  await stale.getByRole('button', { name: 'Log in' }).click();
+  await alice3.locator('#follow-rotated').waitFor();
+  await alice3.locator('#follow-file summary').click();
+  const importForm = alice3.locator('#follow-file-form');
+  await importForm.getByLabel('Key file', { exact: true }).setInputFiles({ name: 'nanochat-alice.json', mimeType: 'application/json', buffer: Buffer.from(keyFile) });
+  await importForm.getByLabel('Key file password').fill('alice file password');
+  await importForm.getByLabel('Password for this device').fill('alice phone password');
+  await importForm.getByRole('button', { name: 'Import and log in' }).click();
+  await alice3.locator('#screen-chat').waitFor();
+  await openConversation(alice3, 'Keys club');
+  await message(alice3, 'alice after the second rotation').waitFor();
+  assert.deepEqual(await shown(alice3), expected, 'alice3 after importing the key file');
 
   // The operator resets Bob; he completes again with a new key. That is
   // an unexplained change: the loud warning, "verified" cleared, and

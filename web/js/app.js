@@ -115,6 +115,14 @@ function guard(fn) {
       await fn(...args);
     } catch (e) {
       progress(null);
+      if (e instanceof ApiError && e.code === 'bad_signature' && state.me && state.server) {
+        // This page signs with its current key: a refusal means the key
+        // is no longer the user's (rotated on another device).
+        const username = state.me.username;
+        const local = await store.loadKey(state.server.url, username).catch(() => undefined);
+        offerFollow(username, Boolean(local?.on_server));
+        return;
+      }
       status(explain(e), true);
       console.error(e);
     }
