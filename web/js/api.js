@@ -131,6 +131,13 @@ export class Client {
     this.server = server;
     this.username = username;
     this.identity = identity;
+    /**
+     * A change of this client's own key in flight (a rotation): the event
+     * session, closed with 4001 when the server commits it, waits for it
+     * before reconnecting with whichever key is current then.
+     * @type {Promise<void> | null}
+     */
+    this.keyChange = null;
   }
 
   /**
@@ -336,7 +343,9 @@ export class EventSession {
         // refuses this page's key, and the session ends below).
         this.replaced = true;
         this.onState('closed', ev.reason);
-        this.timer = setTimeout(() => this.connect(), 0);
+        void Promise.resolve(this.client.keyChange).then(() => {
+          if (!this.stopped) this.connect();
+        });
         return;
       }
       if (!failure && SESSION_ENDED.includes(ev.code)) {

@@ -1127,10 +1127,29 @@ async function rotateKey() {
     succession_signature: c.b64encode(vouch),
   };
   if (local.on_server) payload.private_key = blob;
-  const user = await client().request('user.update', payload);
+  // The ring with the new key is on this device before the server learns
+  // of it: a page closed in between loses nothing (login finds the key
+  // the server has in the ring, whichever it is).
+  await store.saveKey({ ...local, private_key: blob, exported: false });
+  const cl = client();
+  const update = cl.request('user.update', payload).then((user) => {
+    // From the moment the server has it, the new key signs (the event
+    // session reconnects with it).
+    cl.identity = identity;
+    return user;
+  });
+  cl.keyChange = update.then(
+    () => {},
+    () => {},
+  );
+  let user;
+  try {
+    user = await update;
+  } finally {
+    cl.keyChange = null;
+  }
   await store.saveKey({ ...local, public_key: user.public_key, private_key: blob, exported: false });
   const keys = new OwnKeys([...me().keys.identities, identity]);
-  client().identity = identity;
   await keys.learn(client(), me().username);
   me().keys = keys;
   me().identity = identity;
