@@ -15,7 +15,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SHOTS, complete, createUser, device, loginTime, message, openConversation, pageTimings, rustPeer, send, shot, timings, url, useServer } from './harness.js';
+import { SHOTS, complete, createUser, device, loginTime, message, noConsoleErrors, openConversation, pageTimings, rustPeer, send, shot, timings, url, useServer } from './harness.js';
 
 useServer();
 
@@ -102,7 +102,7 @@ test('three people in browsers and one on the Rust client chat through the real 
   await shot(alice2, '04-login-sync');
   await login.getByLabel('Sync password').fill('wrong sync password');
   await login.getByRole('button', { name: 'Log in' }).click();
-  await alice2.locator('#status .error', { hasText: 'Wrong sync password' }).waitFor();
+  await alice2.locator('#login-form .form-error', { hasText: 'Wrong sync password' }).waitFor();
   await login.getByLabel('Sync password').fill('alice sync password');
   await login.getByLabel('Password', { exact: true }).fill('alice key password');
   await login.getByRole('button', { name: 'Log in' }).click();
@@ -239,6 +239,7 @@ test('three people in browsers and one on the Rust client chat through the real 
   await bob.locator('#conv-list button', { hasText: 'Alice & Bob' }).waitFor({ state: 'detached' });
   dave.stop();
   console.log('# timings', JSON.stringify(timings));
+  noConsoleErrors();
 });
 
 test('a changed server key blocks the page', { timeout: 60_000 }, async () => {

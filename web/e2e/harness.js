@@ -159,6 +159,19 @@ export async function rustPeer(username, token) {
   return { ask, stop: () => child.stdin?.end() };
 }
 
+/** Console errors and page errors of every page so far (see noConsoleErrors). */
+/** @type {string[]} */
+const problems = [];
+
+/**
+ * Asserts that no page logged a console error (a CSP violation or an
+ * invalid CSP source among them) or threw since the last call.
+ */
+export function noConsoleErrors() {
+  const found = problems.splice(0);
+  assert.deepEqual(found, [], 'console errors on the pages');
+}
+
 /**
  * A fresh browser profile (a device) with the page open and connected.
  * @param {{width: number, height: number}} [viewport]
@@ -167,7 +180,16 @@ export async function device(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   page.on('dialog', (d) => void d.accept());
-  page.on('pageerror', (e) => console.error('page error:', e));
+  page.on('pageerror', (e) => {
+    console.error('page error:', e);
+    problems.push(`page error: ${e.message}`);
+  });
+  page.on('console', (m) => {
+    // A refused request is the server's answer, shown to the person; the
+    // browser logs its status line too. Anything else (a CSP violation,
+    // an invalid CSP source, an exception) is a defect.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) problems.push(m.text());
+  });
   await page.goto(url);
   await page.getByLabel('Server', { exact: true }).fill(url);
   await page.getByRole('button', { name: 'Connect' }).click();

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { PHONE, cliUser, complete, createUser, device, message, openConversation, resetUser, send, shots, useServer } from './harness.js';
+import { PHONE, cliUser, complete, createUser, device, message, noConsoleErrors, openConversation, resetUser, send, shots, useServer } from './harness.js';
 
 useServer();
 
@@ -241,7 +241,7 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   await alice.locator('[data-key-change="bob"]').waitFor();
   await alice.getByLabel('Message', { exact: true }).fill('to bob, before accepting');
   await alice.getByRole('button', { name: 'Send' }).click();
-  await alice.locator('#status .error', { hasText: 'Not sent: the key of bob changed' }).waitFor();
+  await alice.locator('#composer .form-error', { hasText: 'Not sent: the key of bob changed' }).waitFor();
   assert.equal(await message(alice, 'to bob, before accepting').count(), 0);
   await openMembers(alice);
   assert.equal(await alice.locator('[data-verified-mark="bob"]').count(), 0, 'the reset cleared "verified"');
@@ -268,4 +268,5 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   // Bob's messages from before the reset stay verified for Alice: the
   // key she trusted then still vouches for what it signed.
   await message(alice, 'bob sends a file').and(alice.locator('[data-verified="true"]')).waitFor();
+  noConsoleErrors();
 });

@@ -24,6 +24,49 @@ export class ApiError extends Error {
 }
 
 /**
+ * POSTs JSON text; the status and the JSON answer (null if none).
+ * @param {string} url
+ * @param {string} text
+ * @returns {Promise<{status: number, json: any}>}
+ */
+async function post(url, text) {
+  let response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+  } catch (e) {
+    throw new ApiError('unreachable', `cannot reach the server (${e instanceof Error ? e.message : e})`);
+  }
+  return { status: response.status, json: await response.json().catch(() => null) };
+}
+
+/**
+ * As post, reporting upload progress (fetch cannot).
+ * @param {string} url
+ * @param {string} text
+ * @param {(sent: number, total: number) => void} onProgress
+ * @returns {Promise<{status: number, json: any}>}
+ */
+function postWithProgress(url, text, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('content-type', 'application/json');
+    xhr.upload.onprogress = (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : text.length);
+    xhr.onload = () => {
+      let json = null;
+      try {
+        json = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON: the status says what happened
+      }
+      resolve({ status: xhr.status, json });
+    };
+    xhr.onerror = () => reject(new ApiError('unreachable', 'cannot reach the server (the connection failed)'));
+    xhr.send(text);
+  });
+}
+
+/**
  * Normalises a server URL the person typed: scheme and host, no trailing slash.
  * @param {string} text
  */
@@ -192,25 +235,19 @@ export class Client {
    * @template {keyof Bodies} T
    * @param {T} type
    * @param {Bodies[T]['payload']} [payload]
+   * @param {{onProgress?: (sent: number, total: number) => void}} [options] onProgress: upload progress (large files)
    * @returns {Promise<Bodies[T]['response']>}
    */
-  async request(type, payload) {
+  async request(type, payload, options = {}) {
     const body = this.body(String(type), payload ?? undefined);
     const { envelope, secret } = await this.seal(body);
-    let response;
-    try {
-      response = await fetch(`${this.server.url}/encrypted`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(envelope),
-      });
-    } catch (e) {
-      throw new ApiError('unreachable', `cannot reach the server (${e instanceof Error ? e.message : e})`);
-    }
-    const json = await response.json().catch(() => null);
-    if (!response.ok) {
+    const url = `${this.server.url}/encrypted`;
+    const text = JSON.stringify(envelope);
+    const { status, json } = options.onProgress ? await postWithProgress(url, text, options.onProgress) : await post(url, text);
+    if (status < 200 || status > 299) {
       if (json && typeof json.code === 'string') throw new ApiError(json.code, json.message);
-      throw new ApiError('unreachable', `the server answered HTTP ${response.status}`);
+      if (status === 413) throw new ApiError('too_large', 'the request is larger than the server accepts');
+      throw new ApiError('unreachable', `the server answered HTTP ${status}`);
     }
     return this.openAnswer(body, secret, json);
   }

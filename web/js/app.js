@@ -8,6 +8,7 @@
 import * as c from './crypto.js';
 import { ApiError, Client, fetchReferences, normaliseServerUrl } from './api.js';
 import * as store from './store.js';
+import { describe, humanSize } from './errors.js';
 import { OwnKeys, RotatedElsewhere } from './ring.js';
 import { StaleMembers, Trust, Unaccepted } from './trust.js';
 
@@ -53,6 +54,8 @@ const state = {
   olderCursor: null,
   /** @type {string | null} the message being edited */
   editing: null,
+  /** @type {Map<string, {item: store.Outgoing, text: string, fileName: string | null, state: 'sending' | 'failed', error: string | null, progress: number | null}>} sent, not acknowledged yet */
+  outbox: new Map(),
   /** @type {Record<string, number>} milliseconds, for the README's measurements */
   timings: {},
   connected: false,
@@ -95,8 +98,12 @@ function show(id) {
  * @param {boolean} [error]
  */
 function status(text, error = false) {
+  if (error && text) {
+    toast([text], true);
+    return;
+  }
   const box = el('status');
-  box.replaceChildren(text ? h('p', error ? { class: 'error' } : {}, text) : '');
+  box.replaceChildren(text ? h('p', {}, text) : '');
 }
 
 /** @param {string | null} text */
@@ -106,10 +113,78 @@ function progress(text) {
 }
 
 /**
- * Runs an event handler, showing any failure instead of losing it.
- * @param {(...args: any[]) => Promise<void>} fn
+ * Shows a failure where the person is looking: in the error slot of the
+ * form that caused it (created on first use, just above its buttons), or
+ * as a toast (fixed at the bottom of the screen, also on a phone). One
+ * sentence, with the error code in small print for support.
+ * @param {unknown} e
+ * @param {HTMLElement | null} [where] the form, if a form caused it
  */
-function guard(fn) {
+function showError(e, where = null) {
+  const { sentence, code } = describe(e);
+  /** @type {(Node | string)[]} */
+  const content = [h('span', { class: 'sentence' }, sentence)];
+  if (code) content.push(' ', h('small', { class: 'code' }, `(${code})`));
+  if (where) {
+    const slot = errorSlot(where);
+    slot.replaceChildren(...content);
+    slot.hidden = false;
+    slot.scrollIntoView({ block: 'nearest' });
+  } else {
+    toast(content, true);
+  }
+}
+
+/**
+ * The error slot of a form.
+ * @param {HTMLElement} form
+ */
+function errorSlot(form) {
+  let slot = /** @type {HTMLElement | null} */ (form.querySelector(':scope > .form-error'));
+  if (!slot) {
+    slot = h('p', { class: 'form-error', role: 'alert' });
+    const button = form.querySelector(':scope > button[type=submit]');
+    if (button) button.before(slot);
+    else form.append(slot);
+  }
+  return slot;
+}
+
+/**
+ * Clears a form's error slot (at its next submit).
+ * @param {HTMLElement} form
+ */
+function clearError(form) {
+  const slot = /** @type {HTMLElement | null} */ (form.querySelector(':scope > .form-error'));
+  if (slot) {
+    slot.hidden = true;
+    slot.replaceChildren();
+  }
+}
+
+/**
+ * A short message at the bottom of the screen; errors stay until
+ * dismissed, other notes go after a few seconds.
+ * @param {(Node | string)[]} content
+ * @param {boolean} [error]
+ */
+function toast(content, error = false) {
+  const close = h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss' }, '×');
+  const item = h('div', { class: error ? 'toast error' : 'toast', role: error ? 'alert' : 'status' }, ...content, close);
+  close.addEventListener('click', () => item.remove());
+  el('toasts').append(item);
+  if (!error) setTimeout(() => item.remove(), 6000);
+  // Few at once: the oldest go first.
+  while (el('toasts').children.length > 3) el('toasts').firstElementChild?.remove();
+}
+
+/**
+ * Runs an event handler, showing any failure instead of losing it: in
+ * `where` (a form) or as a toast.
+ * @param {(...args: any[]) => Promise<void>} fn
+ * @param {HTMLElement | null} [where]
+ */
+function guard(fn, where = null) {
   return async (/** @type {any[]} */ ...args) => {
     try {
       await fn(...args);
@@ -123,26 +198,28 @@ function guard(fn) {
         offerFollow(username, Boolean(local?.on_server));
         return;
       }
-      status(explain(e), true);
-      console.error(e);
+      showError(e, where);
+      // Shown to the person already; kept in the console for support.
+      console.warn(e);
     }
   };
 }
 
-/** @param {unknown} e */
+/**
+ * Why something did not verify or open, as a sentence.
+ * @param {unknown} e
+ */
 function explain(e) {
-  if (e instanceof ApiError) {
-    const known = {
-      invalid_token: 'The complete token is wrong, used or expired: ask the operator for a new one (nanochat user reset).',
-      wrong_password: 'Wrong sync password.',
-      rate_limited: 'Too many attempts: wait a few minutes.',
-      unknown_user: 'No such user on this server.',
-      not_found: 'Not found.',
-    };
-    return /** @type {Record<string, string>} */ (known)[e.code] ?? `${e.message} (${e.code})`;
-  }
-  if (e instanceof c.CryptoError && e.code === 'wrong_password') return 'Wrong password of the key.';
-  return e instanceof Error ? e.message : String(e);
+  return describe(e).sentence;
+}
+
+/**
+ * An error whose message is the sentence to show, with a stable code.
+ * @param {string} sentence
+ * @param {string} code
+ */
+function failure(sentence, code) {
+  return Object.assign(new Error(sentence), { code });
 }
 
 /**
@@ -293,7 +370,9 @@ async function login() {
   let keys;
   if (importFile) {
     progress('Opening the key file…');
-    const { keyFile, ring } = await openKeyFileRing(importFile, input('login-import-password').value, username);
+    // A file exported without a key file password is encrypted with the
+    // password of the key: the Password above opens it.
+    const { keyFile, ring } = await openKeyFileRing(importFile, input('login-import-password').value || password, username);
     const blob = await c.encryptPrivateKeyRing(ring, password);
     keys = await OwnKeys.fromPkcs8(ring);
     local = { server: server.url, username, public_key: keyFile.public_key, private_key: blob, on_server: local?.on_server ?? false, exported: true };
@@ -302,9 +381,9 @@ async function login() {
       const syncPassword = input('login-sync-password').value;
       if (el('login-sync').hidden || !syncPassword) {
         el('login-sync').hidden = false;
+        /** @type {HTMLDetailsElement} */ (el('login-import-box')).open = true;
         input('login-sync-password').focus();
-        status(`This device has no key for ${username}. Enter your Sync password to fetch the encrypted copy from the server.`);
-        return;
+        throw failure(`This device has no key for ${username} yet. Enter your Sync password if your key is stored on the server, or choose a key file below.`, '');
       }
       progress('Fetching your encrypted key (user.sync)…');
       const synced = await cl.request('user.sync', { sync_password: syncPassword });
@@ -439,6 +518,8 @@ async function enterChat(cl, username, displayName, keys) {
     (type, payload) => void guard(() => onEvent(String(type), payload))(),
     (s, reason, code) => void guard(() => onSocketState(s, reason, code))(),
   );
+  // Whatever this device queued and never got acknowledged goes now, once.
+  void guard(flushOutbox)();
 }
 
 /** Ends the session in memory: no socket, no keys, no conversations. */
@@ -447,14 +528,16 @@ function stopSession() {
   Object.assign(state, { client: null, me: null, trust: null, events: null, current: null, editing: null, olderCursor: null, connected: false });
   state.conversations.clear();
   state.messages.clear();
+  state.outbox.clear();
   el('conv-list').replaceChildren();
   el('conv-view').hidden = true;
   for (const id of ['me-badge', 'conn-state', 'top-actions']) el(id).hidden = true;
 }
 
-function logout() {
+/** @param {string} [note] what to say on the start screen */
+function logout(note = 'Logged out. Your encrypted key stays on this device.') {
   stopSession();
-  enterStart('Logged out. Your encrypted key stays on this device.');
+  enterStart(note);
 }
 
 // ------------------------------------------------------------ keys of others
@@ -812,6 +895,13 @@ function currentConversation() {
  * @param {boolean} render
  */
 async function upsertMessage(raw, render = true) {
+  const known = state.messages.get(raw.id);
+  if (known && known.raw.signature === raw.signature && known.raw.edited_at === raw.edited_at) {
+    // Seen before, unchanged: nothing to verify again.
+    known.raw = raw;
+    if (render) renderMessages(false);
+    return;
+  }
   /** @type {Message} */
   const msg = { raw, content: null, contentKey: null, error: null };
   try {
@@ -831,9 +921,43 @@ function renderMessages(toBottom) {
   const box = el('messages');
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   const sorted = [...state.messages.values()].sort((a, b) => Date.parse(a.raw.created_at) - Date.parse(b.raw.created_at) || (a.raw.cursor ?? '').localeCompare(b.raw.cursor ?? ''));
-  el('message-list').replaceChildren(...sorted.map(renderMessage));
+  // What is on its way (or failed) comes last, in the order it was sent;
+  // once acknowledged it is an ordinary message (same id, shown once).
+  const pending = [...state.outbox.values()].filter((p) => p.item.conversation_id === state.current && !state.messages.has(p.item.id));
+  el('message-list').replaceChildren(...sorted.map(renderMessage), ...pending.map(renderPending));
   el('load-older').hidden = !state.olderCursor;
   if (toBottom || atBottom) box.scrollTop = box.scrollHeight;
+}
+
+/**
+ * A message sent but not acknowledged: "sending…" (with the upload's
+ * progress), or failed with the reason and Resend.
+ * @param {NonNullable<ReturnType<typeof state.outbox.get>>} p
+ */
+function renderPending(p) {
+  const failed = p.state === 'failed';
+  const li = h('li', { class: `msg mine ${failed ? 'failed' : 'pending'}`, 'data-id': p.item.id, 'data-pending': p.state }, h('header', {}, h('strong', {}, me().displayName)));
+  if (p.text) li.append(h('div', { class: 'text' }, p.text));
+  if (p.fileName) li.append(h('div', {}, `📎 ${p.fileName}`));
+  if (failed) {
+    const resend = h('button', { type: 'button', class: 'link' }, 'Resend');
+    resend.addEventListener('click', guard(() => deliver(p.item.id)));
+    const discard = h('button', { type: 'button', class: 'link' }, 'Discard');
+    discard.addEventListener('click', guard(async () => {
+      state.outbox.delete(p.item.id);
+      await store.dropOutgoing(p.item.server, p.item.username, p.item.id);
+      renderMessages(false);
+    }));
+    li.append(h('div', { class: 'state', role: 'alert' }, `Not sent: ${p.error ?? 'unknown reason'}`), h('div', { class: 'msg-actions' }, resend, discard));
+  } else {
+    li.append(h('div', { class: 'state' }, 'sending…'));
+    if (p.item.payload.attachment) {
+      const bar = /** @type {HTMLProgressElement} */ (h('progress', { class: 'progress-bar', max: '1', 'aria-label': 'upload' }));
+      if (p.progress !== null) bar.value = p.progress;
+      li.append(bar);
+    }
+  }
+  return li;
 }
 
 /** @param {Message} msg */
@@ -885,39 +1009,167 @@ function startEdit(msg) {
 }
 
 async function send() {
+  const button = /** @type {HTMLButtonElement} */ (el('send'));
+  // One submit at a time: a second click while this one is sealing does
+  // nothing (the composer is cleared once the message is queued).
+  if (button.disabled) return;
+  button.disabled = true;
+  try {
+    await composeAndSend();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function composeAndSend() {
   const conv = currentConversation();
   const text = input('message-text').value;
   const file = input('message-file').files?.[0];
   const editing = state.editing ? state.messages.get(state.editing) : undefined;
   if (!text.trim() && !file && !editing?.content?.file_name) throw new Error('Write a message or attach a file.');
+  const limits = client().server.limits;
   /** @type {c.MessageContent} */
   const content = {};
   if (text.trim()) content.text = text;
+  /** @type {Uint8Array | null} */
   let bytes = null;
   if (file) {
-    const limit = client().server.limits.max_file_bytes - c.TAG_LEN;
-    if (file.size > limit) throw new Error(`The file is ${file.size} bytes; this server accepts at most ${limit}.`);
+    const limit = limits.max_file_bytes - c.TAG_LEN;
+    if (file.size > limit) throw failure(`${file.name} is ${humanSize(file.size)}: this server accepts files up to ${humanSize(limit)}.`, 'too_large');
     bytes = new Uint8Array(await file.arrayBuffer());
     content.file_name = file.name;
     content.file_type = file.type || 'application/octet-stream';
   }
-  if (editing && !file && editing.raw.attachment) {
-    // An edit that keeps the file must re-encrypt it under the new content key.
-    const att = await client().request('message.attachment', { conversation_id: conv.raw.id, id: editing.raw.id });
-    bytes = await c.openAttachment(/** @type {Uint8Array} */ (editing.contentKey), c.b64decode(att.iv), c.b64decode(att.data), c.b64decode(editing.raw.attachment.digest));
-    content.file_name = editing.content?.file_name;
-    content.file_type = editing.content?.file_type;
+  const json = c.contentJson(content);
+  if (json.length + c.TAG_LEN > limits.max_content_bytes) {
+    throw failure(`This message is too long (${humanSize(json.length)}): this server accepts up to ${humanSize(limits.max_content_bytes - c.TAG_LEN)} of text. Split it, or send it as a file.`, 'too_large');
   }
-  const id = editing ? editing.raw.id : crypto.randomUUID();
-  const raw = await withRecipients(conv.raw.id, async (_, members) => {
-    const sealed = await c.sealMessage(me().identity, conv.raw.id, id, c.contentJson(content), bytes, members);
-    return editing ? client().request('message.update', sealed.payload) : client().request('message.create', sealed.payload);
-  });
-  state.editing = null;
-  el('editing').hidden = true;
+  if (editing) {
+    if (!file && editing.raw.attachment) {
+      // An edit that keeps the file must re-encrypt it under the new content key.
+      const att = await client().request('message.attachment', { conversation_id: conv.raw.id, id: editing.raw.id });
+      bytes = await c.openAttachment(/** @type {Uint8Array} */ (editing.contentKey), c.b64decode(att.iv), c.b64decode(att.data), c.b64decode(editing.raw.attachment.digest));
+      content.file_name = editing.content?.file_name;
+      content.file_type = editing.content?.file_type;
+    }
+    const raw = await withRecipients(conv.raw.id, async (_, members) => {
+      const sealed = await c.sealMessage(me().identity, conv.raw.id, editing.raw.id, c.contentJson(content), bytes, members);
+      return client().request('message.update', sealed.payload);
+    });
+    state.editing = null;
+    el('editing').hidden = true;
+    /** @type {HTMLFormElement} */ (el('composer')).reset();
+    await upsertMessage(raw);
+    renderMessages(true);
+    return;
+  }
+  const id = crypto.randomUUID();
+  const payload = await withRecipients(conv.raw.id, async (_, members) => (await c.sealMessage(me().identity, conv.raw.id, id, c.contentJson(content), bytes, members)).payload);
+  /** @type {store.Outgoing} */
+  const item = { server: client().server.url, username: me().username, id, conversation_id: conv.raw.id, payload, queued_at: new Date().toISOString() };
+  // Sealed and kept before it goes: a reload or a failure loses nothing,
+  // and a retry sends the same bytes with the same id (api.yml: a repeated
+  // message.create is answered like the first).
+  await store.queueOutgoing(item);
+  state.outbox.set(id, { item, text: content.text ?? '', fileName: content.file_name ?? null, state: 'sending', error: null, progress: null });
   /** @type {HTMLFormElement} */ (el('composer')).reset();
-  await upsertMessage(raw);
   renderMessages(true);
+  await deliver(id);
+}
+
+/**
+ * Sends a queued message (again): the same sealed bytes, the same id. A
+ * member change since it was sealed re-seals it (from this device's own
+ * wrapped copy) once.
+ * @param {string} id
+ */
+async function deliver(id) {
+  const pending = state.outbox.get(id);
+  if (!pending) return;
+  pending.state = 'sending';
+  pending.error = null;
+  renderMessages(false);
+  const { item } = pending;
+  const hasFile = Boolean(item.payload.attachment);
+  try {
+    let raw;
+    try {
+      raw = await client().request('message.create', item.payload, hasFile ? { onProgress: (sent, total) => progressOf(id, sent, total) } : {});
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'members_mismatch')) throw e;
+      item.payload = await resealOwn(item);
+      await store.queueOutgoing(item);
+      raw = await client().request('message.create', item.payload);
+    }
+    state.outbox.delete(id);
+    await store.dropOutgoing(item.server, item.username, id);
+    if (raw.conversation_id === state.current) await upsertMessage(raw, false);
+    renderMessages(false);
+  } catch (e) {
+    pending.state = 'failed';
+    pending.error = describe(e).sentence;
+    pending.progress = null;
+    renderMessages(false);
+    if (e instanceof ApiError && e.code === 'bad_signature') throw e;
+  }
+}
+
+/**
+ * Shows an upload's progress on its pending message.
+ * @param {string} id
+ * @param {number} sent
+ * @param {number} total
+ */
+function progressOf(id, sent, total) {
+  const pending = state.outbox.get(id);
+  if (!pending) return;
+  pending.progress = total ? sent / total : null;
+  const bar = /** @type {HTMLProgressElement | null} */ (document.querySelector(`#message-list li[data-id="${id}"] progress`));
+  if (bar && pending.progress !== null) bar.value = pending.progress;
+}
+
+/**
+ * Seals a queued message again for the conversation's members now, from
+ * the copy wrapped for this device's key (the page keeps no plaintext).
+ * @param {store.Outgoing} item
+ */
+async function resealOwn(item) {
+  const p = item.payload;
+  const mine = p.keys.find((/** @type {any} */ k) => k.username === me().username);
+  if (!mine) throw new Error('this queued message has no copy for you; it cannot be sealed again');
+  const key = await c.unwrapKey(me().keys.at(mine.key_index ?? me().keys.currentIndex), c.b64decode(mine.key));
+  try {
+    const content = await c.aesDecrypt(key, c.b64decode(p.content_iv), new Uint8Array(0), c.b64decode(p.content));
+    const bytes = p.attachment ? await c.aesDecrypt(key, c.b64decode(p.attachment.iv), new Uint8Array(0), c.b64decode(p.attachment.data)) : null;
+    const conv = await absorb(await client().request('conversation.get', { id: item.conversation_id }));
+    const members = await recipients(conv.raw);
+    return (await c.sealMessage(me().identity, item.conversation_id, item.id, content, bytes, members)).payload;
+  } finally {
+    c.wipe(key);
+  }
+}
+
+/** Sends, once each, what this device queued for the user and never got acknowledged (a reload, a crash). */
+async function flushOutbox() {
+  for (const item of await store.outgoing(client().server.url, me().username)) {
+    if (state.outbox.has(item.id)) continue;
+    let text = '';
+    let fileName = null;
+    try {
+      // Shown as it will be read: opened from this device's own copy.
+      const mine = item.payload.keys.find((/** @type {any} */ k) => k.username === me().username);
+      const key = await c.unwrapKey(me().keys.at(mine?.key_index ?? me().keys.currentIndex), c.b64decode(mine.key));
+      const parsed = c.parseContent(await c.aesDecrypt(key, c.b64decode(item.payload.content_iv), new Uint8Array(0), c.b64decode(item.payload.content)));
+      c.wipe(key);
+      text = parsed.text ?? '';
+      fileName = parsed.file_name ?? null;
+    } catch {
+      text = '(a message queued on this device)';
+    }
+    state.outbox.set(item.id, { item, text, fileName, state: 'sending', error: null, progress: null });
+  }
+  renderMessages(false);
+  for (const id of [...state.outbox.keys()]) if (state.outbox.get(id)?.state === 'sending') await deliver(id);
 }
 
 /** @param {Message} msg */
@@ -968,15 +1220,45 @@ async function onSocketState(s, reason, code) {
   badge.title = reason ?? '';
   state.connected = s === 'open';
   if (s !== 'open') return;
-  // Events sent while the socket was down are gone: re-fetch what they
+  // Events sent while the socket was down are gone: fetch back what they
   // would have told us. Messages are keyed by id, so nothing doubles.
+  badge.textContent = 'catching up…';
   await loadConversations();
-  if (state.current) {
-    const raw = await client().request('conversation.get', { id: state.current });
-    renderHeader(await absorb(raw));
-    for (const m of raw.messages) await upsertMessage(m, false);
-    renderMessages(false);
+  if (state.current) await catchUp(state.current);
+  if (state.connected) badge.textContent = 'live';
+}
+
+/**
+ * Brings the open conversation up to date after a reconnect: pages back
+ * from the newest message until it reaches the oldest one shown, so that
+ * nothing sent meanwhile is skipped however much it was, and edits and
+ * deletions made meanwhile show too.
+ * @param {string} id
+ */
+async function catchUp(id) {
+  const raw = await client().request('conversation.get', { id });
+  if (state.current !== id) return;
+  renderHeader(await absorb(raw));
+  const shown = [...state.messages.values()].map((m) => Date.parse(m.raw.created_at));
+  const oldestShown = shown.length ? Math.min(...shown) : Infinity;
+  /** @type {RawMessage[]} */
+  const fetched = [...raw.messages];
+  let cursor = raw.next_cursor ?? null;
+  const oldestFetched = () => Math.min(...fetched.map((m) => Date.parse(m.created_at)));
+  while (cursor && fetched.length && oldestFetched() > oldestShown) {
+    const page = await client().request('message.list', { conversation_id: id, before: cursor, limit: client().server.limits.max_page_size });
+    if (state.current !== id) return;
+    fetched.push(...page.messages);
+    cursor = page.next_cursor ?? null;
   }
+  // What is shown within the fetched span but no longer there was deleted.
+  // (Back to the first message when the pages ran out.)
+  const span = cursor === null ? -Infinity : oldestFetched();
+  const present = new Set(fetched.map((m) => m.id));
+  for (const [messageId, m] of state.messages) if (Date.parse(m.raw.created_at) >= span && !present.has(messageId)) state.messages.delete(messageId);
+  for (const m of fetched) await upsertMessage(m, false);
+  if (oldestFetched() <= oldestShown || !shown.length) state.olderCursor = cursor;
+  renderMessages(false);
 }
 
 /**
@@ -1196,12 +1478,14 @@ async function openAccount() {
  * @param {() => Promise<void>} fn
  */
 function onSubmit(id, fn) {
-  el(id).addEventListener('submit', (ev) => {
+  const form = el(id);
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void guard(async () => {
       status('');
+      clearError(form);
       await fn();
-    })();
+    }, form)();
   });
 }
 
@@ -1278,10 +1562,12 @@ function init() {
   });
   onClick('logout', async () => {
     const local = await store.loadKey(client().server.url, me().username);
-    if (local && !local.on_server && !local.exported) {
-      status('Note: this device holds the only copy of your key. Export it (Account) to be safe.', true);
-    }
-    logout();
+    const onlyCopy = local && !local.on_server && !local.exported;
+    logout(
+      onlyCopy
+        ? 'Logged out. This device holds the only copy of your key: log in again and export it (Account), or store it on the server, so that losing this device does not lose your account.'
+        : undefined,
+    );
   });
   onClick('open-account', openAccount);
   onClick('close-account', () => show('screen-chat'));

@@ -5,6 +5,7 @@
 
 const DB = 'nanochat';
 const STORE = 'keys';
+const OUTBOX = 'outbox';
 
 /**
  * One locally stored key.
@@ -20,8 +21,12 @@ const STORE = 'keys';
 /** @returns {Promise<IDBDatabase>} */
 function open() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    const req = indexedDB.open(DB, 2);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE);
+      if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(new Error(`this browser refused local storage (${req.error?.message})`));
   });
@@ -31,13 +36,14 @@ function open() {
  * @template T
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore) => IDBRequest<T>} fn
+ * @param {string} [name] the object store
  * @returns {Promise<T>}
  */
-async function run(mode, fn) {
+async function run(mode, fn, name = STORE) {
   const db = await open();
   try {
     return await new Promise((resolve, reject) => {
-      const req = fn(db.transaction(STORE, mode).objectStore(STORE));
+      const req = fn(db.transaction(name, mode).objectStore(name));
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
@@ -81,6 +87,49 @@ export async function saveKey(key) {
  */
 export function deleteKey(server, username) {
   return run('readwrite', (s) => s.delete(id(server, username)));
+}
+
+/**
+ * A message sent but not acknowledged yet: kept sealed (ciphertext, as it
+ * goes on the wire) so that a reload sends it once more, with the same id.
+ * @typedef {object} Outgoing
+ * @property {string} server
+ * @property {string} username the sender
+ * @property {string} id the message id
+ * @property {string} conversation_id
+ * @property {any} payload the sealed CreateMessage
+ * @property {string} queued_at ISO time it was first sent
+ */
+
+/**
+ * Keeps an outgoing message until it is acknowledged.
+ * @param {Outgoing} item
+ */
+export async function queueOutgoing(item) {
+  await run('readwrite', (s) => s.put(item, `${id(item.server, item.username)}|${item.id}`), OUTBOX);
+}
+
+/**
+ * Forgets an outgoing message (acknowledged, or given up by the person).
+ * @param {string} server
+ * @param {string} username
+ * @param {string} messageId
+ */
+export async function dropOutgoing(server, username, messageId) {
+  await run('readwrite', (s) => s.delete(`${id(server, username)}|${messageId}`), OUTBOX);
+}
+
+/**
+ * The outgoing messages of a user, oldest first.
+ * @param {string} server
+ * @param {string} username
+ * @returns {Promise<Outgoing[]>}
+ */
+export async function outgoing(server, username) {
+  const prefix = `${id(server, username)}|`;
+  /** @type {Outgoing[]} */
+  const all = await run('readonly', (s) => s.getAll(IDBKeyRange.bound(prefix, `${prefix}\uffff`)), OUTBOX);
+  return all.sort((a, b) => a.queued_at.localeCompare(b.queued_at));
 }
 
 /**
