@@ -61,6 +61,44 @@ function operatorToken(args) {
 const peers = new Set();
 
 /**
+ * Starts `nanochat serve` on `listen` in DATA; resolves with its URL.
+ * @param {string} listen
+ * @returns {Promise<string>}
+ */
+function startServer(listen) {
+  const child = spawn(BIN, ['serve', '--listen', listen, '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
+  server = child;
+  const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stderr) });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`nanochat serve exited with ${code}`)));
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.fields?.message === 'listening') resolve(`http://${entry.fields.address}`);
+      } catch {
+        // not JSON: ignore
+      }
+    });
+  });
+}
+
+/** Stops the server (SIGTERM) and waits until it has exited. */
+export async function stopServer() {
+  const child = server;
+  if (child.exitCode !== null) return;
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts the server again on the same address and data. */
+export async function startServerAgain() {
+  const again = await startServer(new URL(url).host);
+  assert.equal(again, url);
+}
+
+/**
  * Registers the hooks that start the server and the browser before the
  * file's tests and stop them (and every peer) after.
  */
@@ -71,19 +109,7 @@ export function useServer() {
     if (!existsSync(PEER)) throw new Error(`no web_peer example at ${PEER}: run \`cargo build --example web_peer\` first (or set NANOCHAT_PEER)`);
     if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
-    server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: DATA, stdio: ['ignore', 'ignore', 'pipe'] });
-    const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (server.stderr) });
-    url = await new Promise((resolve, reject) => {
-      server.once('exit', (code) => reject(new Error(`nanochat serve exited with ${code}`)));
-      lines.on('line', (line) => {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.fields?.message === 'listening') resolve(`http://${entry.fields.address}`);
-        } catch {
-          // not JSON: ignore
-        }
-      });
-    });
+    url = await startServer('127.0.0.1:0');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -165,10 +191,13 @@ const problems = [];
 
 /**
  * Asserts that no page logged a console error (a CSP violation or an
- * invalid CSP source among them) or threw since the last call.
+ * invalid CSP source among them) or threw since the last call, but for
+ * those `allowed` matches (a test that stops the server expects refused
+ * connections).
+ * @param {RegExp} [allowed]
  */
-export function noConsoleErrors() {
-  const found = problems.splice(0);
+export function noConsoleErrors(allowed = /$^/) {
+  const found = problems.splice(0).filter((p) => !allowed.test(p));
   assert.deepEqual(found, [], 'console errors on the pages');
 }
 

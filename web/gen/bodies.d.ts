@@ -33,7 +33,7 @@ export interface Bodies {
   'conversation.get': { payload: Schemas['BaseConversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' };
   /** Every conversation of the caller, most recently active first, each with its latest message only. */
   'conversation.list': { payload: null; response: Schemas['List']; signed: true; errors: never };
-  /** Posts an end-to-end encrypted message; keys must name exactly the current members. */
+  /** Posts an end-to-end encrypted message; keys must name exactly the current members. A repeat (same sender, conversation and id, byte-identical sealed upload; see Retries under Message content in the info description) gets the stored message as it is now and stores nothing and sends no event; any other use of the id of an existing or deleted message is conflict. */
   'message.create': { payload: Schemas['CreateMessage']; response: Schemas['Message']; signed: true; errors: 'not_found' | 'conflict' | 'members_mismatch' | 'too_large' | 'bad_request' };
   /** Replaces a message's content with a fresh content key (sender only). */
   'message.update': { payload: Schemas['UpdateMessage']; response: Schemas['Message']; signed: true; errors: 'not_found' | 'forbidden' | 'members_mismatch' | 'too_large' | 'bad_request' };

@@ -293,6 +293,8 @@ export class EventSession {
     this.retry = 0;
     /** Closed with 4001 (key replaced) and not open since. */
     this.replaced = false;
+    /** Not reconnecting until release() (tests). */
+    this.held = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
     this.connect();
@@ -308,6 +310,22 @@ export class EventSession {
   /** Drops the current socket as a network failure would (tests use it). */
   drop() {
     this.socket?.close(4000, 'dropped');
+  }
+
+  /**
+   * Drops the socket and does not reconnect until release(): a network
+   * outage of any length, as tests need it.
+   */
+  hold() {
+    this.held = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.drop();
+  }
+
+  /** Ends hold(): reconnects now. */
+  release() {
+    this.held = false;
+    if (!this.socket && !this.stopped) this.connect();
   }
 
   /** @private */
@@ -398,7 +416,7 @@ export class EventSession {
         return;
       }
       this.onState('closed', failure || ev.reason || `connection closed (${ev.code})`);
-      if (this.stopped) return;
+      if (this.stopped || this.held) return;
       const delay = Math.min(30_000, 500 * 2 ** this.retry++);
       this.timer = setTimeout(() => this.connect(), delay);
     };

@@ -62,7 +62,7 @@ const state = {
 };
 
 // Tests read timings and drive reconnects through this handle.
-/** @type {any} */ (window).nanochat = { state, dropSocket: () => state.events?.drop() };
+/** @type {any} */ (window).nanochat = { state, dropSocket: () => state.events?.drop(), holdSocket: () => state.events?.hold(), releaseSocket: () => state.events?.release() };
 
 // ------------------------------------------------------------ DOM helpers
 
@@ -671,6 +671,16 @@ async function createConversation() {
   const members = parseUsernames(input('new-conv-members').value).filter((u) => u !== me().username);
   if (members.length === 0) throw new Error('Name at least one other member.');
   const nameText = input('new-conv-name').value.trim();
+  // Each member must exist and have activated their account: say which
+  // one does not, by name.
+  for (const username of members) {
+    try {
+      await client().request('user.get', { username });
+    } catch (e) {
+      if (e instanceof ApiError && ['unknown_user', 'not_found'].includes(e.code)) throw failure(describe(e, { username }).sentence, e.code);
+      throw e;
+    }
+  }
   const id = crypto.randomUUID();
   /** @type {Schemas['CreateConversation']} */
   const payload = { id, members };
@@ -938,7 +948,7 @@ function renderPending(p) {
   const failed = p.state === 'failed';
   const li = h('li', { class: `msg mine ${failed ? 'failed' : 'pending'}`, 'data-id': p.item.id, 'data-pending': p.state }, h('header', {}, h('strong', {}, me().displayName)));
   if (p.text) li.append(h('div', { class: 'text' }, p.text));
-  if (p.fileName) li.append(h('div', {}, `📎 ${p.fileName}`));
+  if (p.fileName) li.append(h('div', { class: 'file' }, `File: ${p.fileName}`));
   if (failed) {
     const resend = h('button', { type: 'button', class: 'link' }, 'Resend');
     resend.addEventListener('click', guard(() => deliver(p.item.id)));
@@ -974,7 +984,7 @@ function renderMessage(msg) {
   const actions = h('div', { class: 'msg-actions' });
   if (msg.raw.attachment) {
     const name = msg.content.file_name || 'file';
-    const b = h('button', { type: 'button', class: 'link', 'data-download': name }, `Download ${name} (${msg.raw.attachment.size - c.TAG_LEN} bytes)`);
+    const b = h('button', { type: 'button', class: 'link', 'data-download': name }, `Download ${name} (${humanSize(msg.raw.attachment.size - c.TAG_LEN)})`);
     b.addEventListener('click', guard(() => downloadAttachment(msg)));
     actions.append(b);
   }
@@ -1026,7 +1036,11 @@ async function composeAndSend() {
   const text = input('message-text').value;
   const file = input('message-file').files?.[0];
   const editing = state.editing ? state.messages.get(state.editing) : undefined;
-  if (!text.trim() && !file && !editing?.content?.file_name) throw new Error('Write a message or attach a file.');
+  if (!text.trim() && !file && !editing?.content?.file_name) {
+    // A second click on Send while the message it sent is on its way.
+    if ([...state.outbox.values()].some((p) => p.state === 'sending' && p.item.conversation_id === conv.raw.id)) return;
+    throw new Error('Write a message or attach a file.');
+  }
   const limits = client().server.limits;
   /** @type {c.MessageContent} */
   const content = {};
@@ -1074,7 +1088,8 @@ async function composeAndSend() {
   state.outbox.set(id, { item, text: content.text ?? '', fileName: content.file_name ?? null, state: 'sending', error: null, progress: null });
   /** @type {HTMLFormElement} */ (el('composer')).reset();
   renderMessages(true);
-  await deliver(id);
+  // The composer is free again while this one goes.
+  void guard(() => deliver(id))();
 }
 
 /**
@@ -1110,6 +1125,8 @@ async function deliver(id) {
     pending.error = describe(e).sentence;
     pending.progress = null;
     renderMessages(false);
+    // Where the person looks: the failed message, with its Resend.
+    document.querySelector(`#message-list li[data-id="${id}"]`)?.scrollIntoView({ block: 'nearest' });
     if (e instanceof ApiError && e.code === 'bad_signature') throw e;
   }
 }

@@ -55,7 +55,7 @@ export function describe(e, context = {}) {
   const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : null;
   const isApi = e instanceof Error && e.name === 'ApiError';
   if (isApi && code) {
-    if (code === 'unknown_user' && context.username) {
+    if ((code === 'unknown_user' || code === 'not_found') && context.username) {
       return { sentence: `No user ${context.username} (or ${context.username} has not activated their account yet): check the spelling with them.`, code };
     }
     if (code === 'too_large' && context.limitBytes) {
