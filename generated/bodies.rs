@@ -30,7 +30,7 @@ pub enum BodyType {
     ConversationGet,
     /// `conversation.list`: Every conversation of the caller, most recently active first, each with its latest message only.
     ConversationList,
-    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members.
+    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members. A repeat (same sender, conversation and id, byte-identical sealed upload; see Retries under Message content in the info description) gets the stored message as it is now and stores nothing and sends no event; any other use of the id of an existing or deleted message is conflict.
     MessageCreate,
     /// `message.update`: Replaces a message's content with a fresh content key (sender only).
     MessageUpdate,

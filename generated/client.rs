@@ -183,9 +183,20 @@ Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 a frame whose `seq` does not increase or whose Body `created_at` is out
 of the window. The server pings every 30 s; a socket whose outgoing queue
 is full (a slow reader) is closed rather than allowed to delay others
-(close code 1013, try again later). A frame larger than
-`limits.max_body_bytes` closes the socket with close code 1009 (message
-too big).
+(close code 1013, try again later). A frame (or a message of several
+frames) larger than `limits.max_body_bytes` closes the socket with
+close code 1009 (message too big), and nothing in it is acted on. So
+that a client still writing such a frame reads the close frame instead
+of having its connection reset under it, the server reads the frame
+to its end and discards it, if it is at most twice the limit, before
+it sends the close frame; it then waits up to 5 s for the client's
+close frame, discarding anything else the client sends, and ends the
+connection. The frame must arrive within the socket's silence limit
+(three ping intervals) like any other. A frame over twice the limit
+is cut off at its header: the server sends the close frame and ends
+the connection with the rest unread, which the client may see as a
+reset instead of the close frame. Clients keep their frames within
+the limit, which `/references` announces.
 
 ## Message content (end to end)
 
@@ -216,6 +227,45 @@ then the recipient count as a 4-byte big-endian integer, then for each
 recipient sorted by username bytes ascending: the username (UTF-8,
 length-prefixed) and SHA-256 of its wrapped key (length-prefixed, 32
 bytes). Usernames must be unique.
+
+Retries (exactly-once sends): a client that did not get the answer to
+a `message.create` (a timeout, a dropped connection, a reloaded page)
+sends it again as a new request (a fresh `request_id` and
+`created_at`: the same envelope would get `replayed`) carrying the
+same payload, the same message id with the same sealed content, not
+sealed anew. The server tells a repeat from a new message by its id,
+after the membership check (a sender who is no longer a member gets
+`not_found`):
+- A `message.create` whose id names a message of that conversation,
+  sent by the same user, with the same sealed upload (byte for byte
+  the same `content_iv`, `content`, attachment `iv` and `data`, `keys`
+  with each `username`, `key` and `key_index` (in any order),
+  `signature` and `signature_version`, absent and 1 being the same) is
+  a repeat of the create that stored it. It is answered as that
+  create was (a success carrying the stored message as the sender sees
+  it, the same `created_at` included), stores nothing and sends no
+  event. The server recognises a repeat before it checks the members,
+  keys and signature again: they were checked when the message was
+  stored, and a retry gets its message even after a member change or
+  the sender's rotation would refuse the same upload as a new message.
+- After an edit, a repeat of the original create gets the message as
+  it is now (edited, with `edited_at`). The create did take effect,
+  once: answering so keeps the client from sending the message again
+  under a fresh id (a duplicate), and since a repeat writes nothing it
+  cannot undo the edit. A create carrying the edited content under
+  that id is not a repeat (`conflict`).
+- After a deletion the id stays taken: any `message.create` with the
+  id of a deleted message gets `conflict` and stores nothing, so a
+  late retry never brings a deleted message back. (`not_found` would
+  say the conversation is not visible, which it still is.)
+- Any other use of a taken id is `conflict`: the same id with any
+  difference in the upload, from another sender, or in another
+  conversation (message ids are unique across conversations).
+  Messages stored by a server from before this rule have no record of
+  their upload, and a repeat of their create gets `conflict` too.
+A client that gets `conflict` for a retry treats the send as settled
+(stored once, then deleted, or never its to send) and does not send
+it again under a fresh id.
 
 ## Conversation names (end to end)
 
@@ -879,7 +929,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::ConversationList).await?) }
     }
-    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members.
+    /// `message.create`: Posts an end-to-end encrypted message; keys must name exactly the current members. A repeat (same sender, conversation and id, byte-identical sealed upload; see Retries under Message content in the info description) gets the stored message as it is now and stores nothing and sends no event; any other use of the id of an existing or deleted message is conflict.
     fn message_create(
         &self,
         payload: crate::models::CreateMessage,

@@ -114,7 +114,7 @@ impl Error {
 /// - wrong_password: the sync password is wrong, no private key is stored, or (user.sync only) the user is unknown or pending
 /// - not_found: no such conversation, message or user visible to the caller
 /// - forbidden: the caller may see the object but not do this to it
-/// - conflict: the object already exists (conversation or message id), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
+/// - conflict: the object already exists (conversation or message id; a message.create that repeats the create of its message is answered with that message instead, and a deleted message's id stays taken), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
 /// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
 /// - internal: an unexpected server fault; details are in the server log only
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -792,7 +792,7 @@ impl SealedAttachment {
 pub struct CreateMessage {
     /// The conversation.
     pub conversation_id: uuid::Uuid,
-    /// A fresh random message id chosen by the sender (it is signed).
+    /// A fresh random message id chosen by the sender (it is signed). A retry of a create whose answer was lost sends the same id with the same sealed content.
     pub id: uuid::Uuid,
     /// 12-byte IV of content.
     pub content_iv: crate::wire::Bytes,

@@ -67,6 +67,11 @@ pub struct Step {
     /// without a payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+    /// Keep the payload as sent (directives expanded) as `${NAME}`, so a
+    /// later step can send the very same bytes again (`payload: ${NAME}`),
+    /// as a client retrying a request does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_as: Option<String>,
     /// Send over the actor's WebSocket instead of `POST /encrypted`.
     #[serde(default)]
     pub websocket: bool,

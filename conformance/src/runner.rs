@@ -352,6 +352,10 @@ async fn play(
             }
             None => None,
         };
+        if let Some(name) = &step.sent_as {
+            vars.captured
+                .insert(name.clone(), payload.clone().unwrap_or(Value::Null));
+        }
         let outcome = if step.websocket {
             let socket = sockets
                 .get_mut(&step.actor)

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::client::display_names::DisplayNames;
 use crate::client::error::{ClientError, PinSubject};
 use crate::client::generated::Bodies as _;
 use crate::client::history::{self, KeyView, TrustedChain};
@@ -40,6 +41,8 @@ pub struct Chat {
     pins: Mutex<PinStore>,
     /// Each user's trusted chain, as verified in this session.
     chains: Mutex<HashMap<String, Arc<TrustedChain>>>,
+    /// The display names seen on this server, kept in the home.
+    names: Mutex<DisplayNames>,
 }
 
 /// What [`Chat::complete`] should do with the key pair.
@@ -94,12 +97,14 @@ impl Chat {
         let session = Session::connect(server, username, None).await?;
         let mut pins = home.pins()?;
         pins.check_server(server, session.server_key())?;
+        let names = home.display_names(server);
         Ok(Chat {
             session,
             home,
             server: server.to_owned(),
             pins: Mutex::new(pins),
             chains: Mutex::new(HashMap::new()),
+            names: Mutex::new(names),
         })
     }
 
@@ -822,7 +827,7 @@ impl Chat {
             checked.push((message, sender_key, reader_key));
         }
         let username = self.username().to_owned();
-        tokio::task::spawn_blocking(move || {
+        let mut opened: Vec<ChatMessage> = tokio::task::spawn_blocking(move || {
             checked
                 .iter()
                 .map(|(m, sender, reader)| {
@@ -837,7 +842,40 @@ impl Chat {
                 .collect()
         })
         .await
-        .map_err(|e| ClientError::Local(e.to_string()))
+        .map_err(|e| ClientError::Local(e.to_string()))?;
+        self.remember_names(conversation);
+        for message in &mut opened {
+            message.sender_display_name = self.display_name(conversation, &message.sender);
+        }
+        Ok(opened)
+    }
+
+    /// Keeps the display names of `conversation`'s members in the home,
+    /// so that they stay readable after a member leaves. A cache that
+    /// cannot be written costs only names, never the command.
+    pub fn remember_names(&self, conversation: &MessageConversation) {
+        let pairs = conversation
+            .members
+            .iter()
+            .map(|m| (m.username.as_str(), m.display_name.as_str()));
+        if let Err(e) = self.lock_names().learn(pairs) {
+            tracing::debug!(%e, "cannot keep display names");
+        }
+    }
+
+    /// The display name of `username`: as a member of `conversation`, or
+    /// as this device last saw it (a former member, a deleted account).
+    pub fn display_name(
+        &self,
+        conversation: &MessageConversation,
+        username: &str,
+    ) -> Option<String> {
+        conversation
+            .members
+            .iter()
+            .find(|m| m.username == username)
+            .map(|m| m.display_name.clone())
+            .or_else(|| self.lock_names().get(username).map(str::to_owned))
     }
 
     /// The keys `message` is checked and opened with: its sender's key at
@@ -1059,6 +1097,9 @@ impl Chat {
         text: Option<&str>,
         file: Option<&FileToSend>,
     ) -> Result<models::CreateMessage, ClientError> {
+        if let Some(file) = file {
+            self.check_file_size(file.bytes.len())?;
+        }
         let readers = self.readers(conversation).await?;
         let signer = self.key()?.clone();
         let (text, file) = (text.map(str::to_owned), file.cloned());
@@ -1075,6 +1116,23 @@ impl Chat {
         })
         .await
         .map_err(|e| ClientError::Local(e.to_string()))?
+    }
+
+    /// Refuses a file the server would refuse: its limit is on the
+    /// ciphertext, which is the file and a 16-byte AES-GCM tag. The limit
+    /// is named in plaintext bytes, as the person knows the file.
+    fn check_file_size(&self, size: usize) -> Result<(), ClientError> {
+        let limit = u64::try_from(self.session.limits().max_file_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_sub(messages::TAG_BYTES);
+        if size as u64 > limit {
+            return Err(ClientError::TooLarge {
+                what: "the file".into(),
+                size: Some(size as u64),
+                limit,
+            });
+        }
+        Ok(())
     }
 
     async fn find_message(
@@ -1108,6 +1166,10 @@ impl Chat {
 
     fn lock_pins(&self) -> std::sync::MutexGuard<'_, PinStore> {
         self.pins.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_names(&self) -> std::sync::MutexGuard<'_, DisplayNames> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_chains(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TrustedChain>>> {

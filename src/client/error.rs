@@ -77,6 +77,19 @@ pub enum ClientError {
         /// The contact's current trusted key.
         current: String,
     },
+    /// A file is larger than the server accepts (the limit it announced
+    /// in `/references`, in plaintext bytes): nothing was sent. A whole
+    /// request over the limit is the server's `too_large`
+    /// ([`ClientError::Api`]), whichever side found it.
+    #[error("{what} is {} the limit of {limit} bytes", size.map_or("over".to_owned(), |s| format!("{s} bytes, over")))]
+    TooLarge {
+        /// What is too large ("the request", "the file").
+        what: String,
+        /// Its size in bytes, when known.
+        size: Option<u64>,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The password does not decrypt the private key.
     #[error("wrong password: it does not decrypt the private key")]
     WrongPassword,

@@ -43,6 +43,16 @@ impl Home {
         PinStore::open(self.root.join("pins.json"))
     }
 
+    /// The display names seen on `server` (for senders who are no longer
+    /// members, or no longer exist).
+    pub fn display_names(&self, server: &str) -> crate::client::display_names::DisplayNames {
+        crate::client::display_names::DisplayNames::open(
+            self.root
+                .join("names")
+                .join(format!("{}.json", server_dir(server))),
+        )
+    }
+
     /// Where the encrypted key of `username` on `server` is kept.
     pub fn key_path(&self, server: &str, username: &str) -> PathBuf {
         self.root

@@ -112,11 +112,20 @@ pub struct ChatMessage {
     pub edited_at: Option<OffsetDateTime>,
     /// Its position in the history, for `message list --before`.
     pub cursor: Option<String>,
-    /// The size of its attachment ciphertext, if it has one.
+    /// The size of its attachment ciphertext, if it has one (the file and
+    /// the AES-GCM tag: [`ChatMessage::file_size`] is the file's).
     pub attachment_size: Option<i64>,
+    /// The sender's display name: from the conversation's members, or, for
+    /// a sender who left or was deleted, as this device last saw it;
+    /// `None` when neither knows it. Unchecked: show it beside the
+    /// username, never instead of it.
+    pub sender_display_name: Option<String>,
     /// What the checks found.
     pub verdict: Verdict,
 }
+
+/// The AES-GCM tag an attachment's ciphertext carries after the file.
+pub const TAG_BYTES: u64 = 16;
 
 /// The outcome of opening a message.
 #[derive(Debug, Clone)]
@@ -128,6 +137,14 @@ pub enum Verdict {
 }
 
 impl ChatMessage {
+    /// The size of the attached file as its sender had it (the ciphertext
+    /// without its tag), if there is one: what the person knows the file
+    /// by, and what a download writes.
+    pub fn file_size(&self) -> Option<u64> {
+        self.attachment_size
+            .map(|size| u64::try_from(size).unwrap_or(0).saturating_sub(TAG_BYTES))
+    }
+
     /// The content, only if it verified.
     pub fn content(&self) -> Option<&MessageContent> {
         match &self.verdict {
@@ -202,6 +219,7 @@ pub fn open(
             edited_at: message.edited_at,
             cursor: message.cursor.clone(),
             attachment_size: message.attachment.as_ref().map(|a| a.size),
+            sender_display_name: None,
             verdict,
         },
         opened,

@@ -3,6 +3,7 @@
 //! [`Session`] that seals, sends, opens and validates each exchange.
 
 pub mod chat;
+pub mod display_names;
 mod error;
 pub mod events;
 mod files;
@@ -22,7 +23,7 @@ pub mod generated {
 
 pub use chat::Chat;
 pub use error::ClientError;
-pub use events::EventStream;
+pub use events::{EventStream, StreamItem};
 pub use files::write_private;
 pub use generated::{Bodies, Exchange, http};
 pub use keystore::Home;

@@ -20,7 +20,9 @@ use crate::client::generated::{Exchange, http};
 use crate::crypto::{
     Fingerprint, KeyRing, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
 };
-use crate::models::{Body, EncryptedBody, EncryptedRequest, Error, KeyHistory, References};
+use crate::models::{
+    Body, EncryptedBody, EncryptedRequest, Error, ErrorCode, KeyHistory, Limits, References,
+};
 
 /// Paces retries of requests the server refused with its per-address
 /// limit (a plain `rate_limited`, before it read or handled anything, so
@@ -92,6 +94,10 @@ pub struct Session {
     /// Which of the user's keys each index of their history names, as far
     /// as this session learned it ([`Session::learn_own_history`]).
     own_indexes: Mutex<BTreeMap<i64, Fingerprint>>,
+    /// The limits the server announced: requests over them are refused
+    /// here, before sending, so the person hears `too_large` rather than
+    /// a connection the server cut.
+    limits: Limits,
 }
 
 impl Session {
@@ -132,6 +138,7 @@ impl Session {
             username: username.to_owned(),
             keys: signer.map(KeyRing::single),
             own_indexes: Mutex::new(BTreeMap::new()),
+            limits: references.limits,
         })
     }
 
@@ -159,6 +166,11 @@ impl Session {
     /// outside it are refused.
     pub fn window(&self) -> Duration {
         self.window
+    }
+
+    /// The limits the server announced in `/references`.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The pinned server key.
@@ -276,6 +288,7 @@ impl Session {
     ) -> Result<serde_json::Value, ClientError> {
         let request = EncryptedRequest::try_from(envelope)
             .map_err(|e| ClientError::InvalidResponse(format!("not a request envelope: {e}")))?;
+        self.check_body_size(serde_json::to_vec(&request)?.len())?;
         let mut backoff = RateLimitBackoff::new();
         let response = loop {
             match self.http.post_encrypted(&request).await {
@@ -287,10 +300,41 @@ impl Session {
                     }
                     return Err(ClientError::Api(error));
                 }
+                // A 413 whose body is not the plain Error (a proxy's page).
+                Err(progenitor_client::Error::UnexpectedResponse(response))
+                    if response.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    return Err(ClientError::Api(Error {
+                        code: ErrorCode::TooLarge,
+                        message: format!(
+                            "the request is over the server's limit of {} bytes",
+                            self.limits.max_body_bytes
+                        ),
+                    }));
+                }
                 Err(e) => return Err(ClientError::Transport(e.to_string())),
             }
         };
         self.open_response(body, &response, secret)
+    }
+
+    /// Refuses a request envelope of `size` bytes over the announced
+    /// `max_body_bytes` before it is sent: the server answers such a
+    /// request early and closes the connection while the client is still
+    /// writing, which the client would see as a broken connection. The
+    /// refusal is the `too_large` the server would have answered, so
+    /// callers handle one error whichever side found it.
+    pub fn check_body_size(&self, size: usize) -> Result<(), ClientError> {
+        let limit = u64::try_from(self.limits.max_body_bytes).unwrap_or(u64::MAX);
+        if size as u64 > limit {
+            return Err(ClientError::Api(Error {
+                code: ErrorCode::TooLarge,
+                message: format!(
+                    "the request is {size} bytes, over the server's limit of {limit} bytes (not sent)"
+                ),
+            }));
+        }
+        Ok(())
     }
 
     /// Opens a response envelope for `body`'s request and checks it.

@@ -79,6 +79,8 @@ impl<'a> Socket<'a> {
             .seal(&body, request.body_type().is_signed())
             .await?;
         let text = serde_json::to_string(&envelope)?;
+        // The server closes a socket on a frame over its limit.
+        self.session.check_body_size(text.len())?;
         self.stream
             .send(Message::text(text.clone()))
             .await

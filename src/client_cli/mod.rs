@@ -6,6 +6,7 @@
 //! the result as text, or as JSON with `--json`.
 
 mod args;
+pub mod errors;
 mod output;
 mod secrets;
 
@@ -17,15 +18,16 @@ use uuid::Uuid;
 
 pub use args::ClientCli;
 use args::*;
+use errors::Failure;
 use output::Printer;
 use secrets::{read_secret, secret_from};
 
 use crate::bodies::Event;
 use crate::client::chat::{CompleteOptions, to_model};
 use crate::client::messages::FileToSend;
-use crate::client::{Bodies as _, Chat, ClientError, EventStream, Home};
+use crate::client::{Bodies as _, Chat, ClientError, EventStream, Home, StreamItem};
 use crate::crypto::{Fingerprint, KeyFile, PrivateKey};
-use crate::models::{BaseConversation, ErrorCode, UpdateUser};
+use crate::models::{BaseConversation, MessageConversation, UpdateUser};
 use crate::wire::Secret;
 
 /// Runs one command, writing results to `out`.
@@ -148,7 +150,10 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
                     printer.fingerprint("your key", chat.username(), &chat.key()?.fingerprint())?;
                 }
                 KeysCommand::History { name } => {
-                    let keys = chat.key_history_view(&name).await.map_err(explain)?;
+                    let keys = chat
+                        .key_history_view(&name)
+                        .await
+                        .map_err(|e| explain_user(e, &name))?;
                     printer.key_history(&name, &keys)?;
                 }
                 KeysCommand::Rotate {
@@ -177,7 +182,7 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
             let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
             match command {
                 UserCommand::Show { name } => {
-                    let user = chat.user(&name).await.map_err(explain)?;
+                    let user = chat.user(&name).await.map_err(|e| explain_user(e, &name))?;
                     printer.user("user", &user)?;
                 }
                 UserCommand::Update {
@@ -247,7 +252,7 @@ pub async fn run(cli: ClientCli, out: &mut dyn std::io::Write) -> anyhow::Result
             let chat = logged_in(&home, &cli.server, &cli.password_file, &username()?).await?;
             chat.verify_contact(&name, &fingerprint)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain_user(e, &name))?;
             printer.verified(&name, &fingerprint, true)?;
         }
         ClientCommand::Trust(command) => {
@@ -294,6 +299,12 @@ async fn conversation(
 ) -> anyhow::Result<()> {
     match command {
         ConversationCommand::Create { members, name } => {
+            // Each member is looked up first, so an unknown one is named.
+            for member in members.iter().filter(|m| *m != chat.username()) {
+                chat.user(member)
+                    .await
+                    .map_err(|e| explain_user(e, member))?;
+            }
             let members: Vec<&str> = members.iter().map(String::as_str).collect();
             let created = chat
                 .create_conversation(&members, name.as_deref())
@@ -337,7 +348,9 @@ async fn conversation(
             let current = chat.conversation(id).await.map_err(explain)?;
             for member in &members {
                 if !current.members.iter().any(|m| &m.username == member) {
-                    chat.user(member).await.map_err(explain)?;
+                    chat.user(member)
+                        .await
+                        .map_err(|e| explain_user(e, member))?;
                 }
             }
             let members: Vec<&str> = members.iter().map(String::as_str).collect();
@@ -386,7 +399,7 @@ async fn message(
                 .send(conversation, text.as_deref(), file.as_ref())
                 .await
                 .map_err(explain)?;
-            printer.messages(&[sent], None)?;
+            printer.message(&sent)?;
         }
         MessageCommand::List {
             conversation,
@@ -411,7 +424,7 @@ async fn message(
                 .edit(conversation, message, text.as_deref(), file.as_ref())
                 .await
                 .map_err(explain)?;
-            printer.messages(&[edited], None)?;
+            printer.message(&edited)?;
         }
         MessageCommand::Delete {
             conversation,
@@ -446,10 +459,32 @@ async fn watch(
 ) -> anyhow::Result<()> {
     let mut stream = EventStream::open(chat.session()).await.map_err(explain)?;
     printer.ready()?;
-    let mut conversations = HashMap::new();
+    // The conversations as last seen: to open messages with, and to name
+    // one that is gone.
+    let mut conversations: HashMap<Uuid, MessageConversation> = HashMap::new();
+    for c in chat
+        .session()
+        .conversation_list()
+        .await
+        .map_err(explain)?
+        .items
+    {
+        chat.remember_names(&c);
+        conversations.insert(c.id, c);
+    }
     let mut printed = 0;
     while count.is_none_or(|n| printed < n) {
-        let event = stream.next().await.map_err(explain)?;
+        let event = match stream.next_item().await.map_err(explain)? {
+            StreamItem::Event(event) => event,
+            StreamItem::CatchingUp { reconnects } => {
+                printer.catching_up(reconnects)?;
+                continue;
+            }
+            StreamItem::CaughtUp { missed } => {
+                printer.caught_up(missed)?;
+                continue;
+            }
+        };
         let conversation_id = event_conversation(&event);
         if only.is_some() && conversation_id != only {
             continue;
@@ -464,15 +499,32 @@ async fn watch(
                             .map_err(explain)?,
                     ),
                 };
-                chat.open_all(conversation, vec![m.clone()])
+                let mut opened = chat
+                    .open_all(conversation, vec![m.clone()])
                     .await
-                    .map_err(explain)?
-                    .pop()
+                    .map_err(explain)?;
+                if opened
+                    .first()
+                    .is_some_and(|o| o.sender_display_name.is_none())
+                {
+                    // A sender who is not in the view this watch holds
+                    // (joined since): fetch the members again, once.
+                    *conversation = chat
+                        .conversation(m.conversation_id)
+                        .await
+                        .map_err(explain)?;
+                    opened = chat
+                        .open_all(conversation, vec![m.clone()])
+                        .await
+                        .map_err(explain)?;
+                }
+                opened.pop()
             }
             Event::ConversationUpdated(c) | Event::ConversationCreated(c) => {
                 chat.check_sealers(std::slice::from_ref(c))
                     .await
                     .map_err(explain)?;
+                chat.remember_names(c);
                 conversations.insert(c.id, c.clone());
                 None
             }
@@ -488,7 +540,19 @@ async fn watch(
             }
             _ => None,
         };
-        printer.event(chat, &event, opened.as_ref())?;
+        let known = conversation_id.and_then(|id| match &event {
+            Event::ConversationDeleted(_) => conversations.remove(&id),
+            Event::ConversationLeft(l) if l.username == chat.username() => {
+                conversations.remove(&id)
+            }
+            _ => conversations.get(&id).cloned(),
+        });
+        printer.event(chat, &event, opened.as_ref(), known.as_ref())?;
+        if let Event::ConversationLeft(l) = &event
+            && let Some(c) = conversations.get_mut(&l.conversation_id)
+        {
+            c.members.retain(|m| m.username != l.username);
+        }
         printed += 1;
     }
     Ok(())
@@ -634,56 +698,31 @@ fn parse_fingerprint(text: &str) -> anyhow::Result<Fingerprint> {
         .map_err(|_| anyhow!("{text:?} is not a fingerprint (64 hex digits, spaces allowed)"))
 }
 
-/// A client error as a sentence a person understands.
+/// A client error as a [`Failure`]: a sentence a person understands,
+/// with its code and detail for scripts.
 fn explain(error: ClientError) -> anyhow::Error {
-    match error {
-        ClientError::KeyChanged {
-            subject,
-            pinned,
-            announced,
-        } => {
-            let how = match &subject {
-                crate::client::pins::PinSubject::Server(_) => {
-                    format!("nanochat-client trust server '{announced}'")
-                }
-                crate::client::pins::PinSubject::User(_, user) => {
-                    format!(
-                        "nanochat-client trust user {user} '{announced}'\nUntil then nothing is sent to conversations with {user} (and {user} is not marked verified)"
-                    )
-                }
-            };
-            anyhow!(
-                "{subject} changed!\n  pinned:    {pinned}\n  announced: {announced}\nSomeone may be impersonating them. Check the new fingerprint with its owner; if it is right, run: {how}"
-            )
-        }
-        ClientError::Api(e) => match e.code {
-            ErrorCode::Stale => anyhow!(
-                "the server refused the request because the clocks disagree: {} (fix this machine's clock)",
-                e.message
-            ),
-            ErrorCode::NotFound => anyhow!("not found: {}", e.message),
-            ErrorCode::UnknownUser => {
-                anyhow!(
-                    "the server knows no completed user by this name: {}",
-                    e.message
-                )
-            }
-            code => anyhow!("the server refused ({code}): {}", e.message),
-        },
-        ClientError::InvalidResponse(why) if why.contains("window") => anyhow!(
-            "the server's answer is outside the freshness window: {why}; this machine's clock is probably off"
-        ),
-        ClientError::Transport(why) => anyhow!("cannot reach the server: {why}"),
-        ClientError::RotatedElsewhere { username, .. } => anyhow!(
-            "the key of {username} was replaced (rotated on another device, or reset and completed again), and this machine holds only earlier keys. Run `nanochat-client login --sync` to fetch the new key ring if the server keeps a copy, or `nanochat-client keys import FILE` with a key file exported after the change"
-        ),
-        ClientError::SessionEnded { code: 4002, reason } => anyhow!(
-            "the operator reset this account ({reason}); complete it again with `nanochat-client complete` and the new token"
-        ),
-        ClientError::SessionEnded { code: 4003, reason } => {
-            anyhow!("this account was deleted ({reason})")
-        }
-        other => anyhow!("{other}"),
+    anyhow::Error::new(errors::describe(&error, &errors::Context::default()))
+}
+
+/// [`explain`] for a command about `username`: an unknown user is named.
+fn explain_user(error: ClientError, username: &str) -> anyhow::Error {
+    let context = errors::Context {
+        username: Some(username),
+    };
+    anyhow::Error::new(errors::describe(&error, &context))
+}
+
+/// How a command's failure is reported: with `json`, one line of
+/// `{"error": {"code", "message", "sentence"}}` for standard output (with
+/// `--json` standard output carries only JSON, so a script, or the reader
+/// of `watch`'s NDJSON, finds the error where it finds results); else
+/// `error: SENTENCE` and the code and detail, for standard error.
+pub fn report(error: &anyhow::Error, json: bool) -> String {
+    let failure = Failure::of(error);
+    if json {
+        failure.json().to_string()
+    } else {
+        format!("error: {failure}")
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
+use super::errors::human_size;
 use crate::bodies::Event;
 use crate::client::Chat;
 use crate::client::chat::KeyChange;
@@ -305,6 +306,30 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
+    /// One message (`message send`, `message edit`): the message object
+    /// itself with `--json`.
+    pub fn message(&mut self, m: &ChatMessage) -> anyhow::Result<()> {
+        self.emit(message_json(m), &message_text(m))
+    }
+
+    /// `watch` reconnected: what follows happened while it was away.
+    pub fn catching_up(&mut self, reconnects: u64) -> anyhow::Result<()> {
+        self.emit(
+            json!({ "event": "catching_up", "reconnects": reconnects }),
+            "reconnected; catching up on what happened meanwhile",
+        )
+    }
+
+    /// `watch` delivered everything it missed; live events follow.
+    pub fn caught_up(&mut self, missed: usize) -> anyhow::Result<()> {
+        let text = match missed {
+            0 => "caught up: nothing was missed".to_owned(),
+            1 => "caught up: 1 missed event above".to_owned(),
+            n => format!("caught up: {n} missed events above"),
+        };
+        self.emit(json!({ "event": "caught_up", "missed": missed }), &text)
+    }
+
     /// Messages, and the cursor of the next older page.
     pub fn messages(&mut self, list: &[ChatMessage], next: Option<&str>) -> anyhow::Result<()> {
         if self.json {
@@ -336,20 +361,30 @@ impl<'a> Printer<'a> {
                 "output": path.display().to_string(),
             }),
             &format!(
-                "saved {} ({size} bytes, verified) to {}",
+                "saved {} ({}, verified) to {}",
                 content.file_name.as_deref().unwrap_or("the file"),
+                human_size(size as u64),
                 path.display()
             ),
         )
     }
 
-    /// One event of `watch`.
+    /// One event of `watch`; `known` is the conversation it is about as
+    /// `watch` last saw it (for the name of one that is gone).
     pub fn event(
         &mut self,
         chat: &Chat,
         event: &Event,
         opened: Option<&ChatMessage>,
+        known: Option<&MessageConversation>,
     ) -> anyhow::Result<()> {
+        let name = |id: uuid::Uuid| {
+            let name = known.and_then(|c| super::name_of(chat, c));
+            match name {
+                Some(name) => format!("{name} ({id})"),
+                None => id.to_string(),
+            }
+        };
         let kind = event.event_type().as_str();
         let (value, text) = match (event, opened) {
             (Event::MessageCreated(_) | Event::MessageUpdated(_), Some(m)) => {
@@ -374,14 +409,51 @@ impl<'a> Printer<'a> {
                     ),
                 )
             }
-            (Event::ConversationDeleted(c), _) => (
-                json!({ "event": kind, "conversation_id": c.id }),
-                format!("{kind}: {}", c.id),
-            ),
-            (Event::ConversationLeft(l), _) => (
-                json!({ "event": kind, "conversation_id": l.conversation_id, "username": l.username }),
-                format!("{kind}: {} left {}", l.username, l.conversation_id),
-            ),
+            (Event::ConversationDeleted(c), _) => {
+                // api.yml sends this event for a deletion and for a
+                // removal alike. Only the owner deletes, and the owner is
+                // never removed: for anyone else it is most often a
+                // removal, and says so.
+                let owner = known.map(|k| k.owner.as_str());
+                let (reason, text) = if owner == Some(chat.username()) {
+                    ("deleted", format!("{kind}: {} was deleted", name(c.id)))
+                } else {
+                    let by = owner.unwrap_or("the owner");
+                    (
+                        "removed_or_deleted",
+                        format!(
+                            "{kind}: you are no longer a member of {}: {by} removed you, or deleted the conversation",
+                            name(c.id)
+                        ),
+                    )
+                };
+                (
+                    json!({
+                        "event": kind,
+                        "conversation_id": c.id,
+                        "name": known.and_then(|k| super::name_of(chat, k)),
+                        "reason": reason,
+                    }),
+                    text,
+                )
+            }
+            (Event::ConversationLeft(l), _) => {
+                let display_name = known.and_then(|k| chat.display_name(k, &l.username));
+                let who = if l.username == chat.username() {
+                    "you".to_owned()
+                } else {
+                    person(&l.username, display_name.as_deref())
+                };
+                (
+                    json!({
+                        "event": kind,
+                        "conversation_id": l.conversation_id,
+                        "username": l.username,
+                        "display_name": display_name,
+                    }),
+                    format!("{kind}: {who} left {}", name(l.conversation_id)),
+                )
+            }
             (Event::UserKeyChanged(u), _) => (
                 json!({ "event": kind, "username": u.username, "fingerprint": u.fingerprint }),
                 format!(
@@ -414,15 +486,25 @@ fn conversation_json(chat: &Chat, c: &MessageConversation) -> Value {
     })
 }
 
+/// A person as people read them: "Alice (alice)", or the username alone
+/// when no display name is known.
+fn person(username: &str, display_name: Option<&str>) -> String {
+    match display_name {
+        Some(name) if name != username => format!("{name} ({username})"),
+        _ => username.to_owned(),
+    }
+}
+
 fn message_json(m: &ChatMessage) -> Value {
     let mut value = json!({
         "conversation_id": m.conversation_id,
         "id": m.id,
         "sender": m.sender,
+        "sender_display_name": m.sender_display_name,
         "created_at": m.created_at.format(&Rfc3339).unwrap_or_default(),
         "edited_at": m.edited_at.and_then(|t| t.format(&Rfc3339).ok()),
         "cursor": m.cursor,
-        "attachment_size": m.attachment_size,
+        "file_size": m.file_size(),
     });
     match &m.verdict {
         Verdict::Verified(content) => {
@@ -446,24 +528,30 @@ fn message_text(m: &ChatMessage) -> String {
     } else {
         ""
     };
+    let sender = person(&m.sender, m.sender_display_name.as_deref());
+    let head = format!("[{when}] {sender}{edited}: ");
     match &m.verdict {
         Verdict::Verified(content) => {
-            let mut line = format!(
-                "[{when}] {}{edited}: {}",
-                m.sender,
-                content.text.as_deref().unwrap_or("")
-            );
+            // Later lines of the text start under its first character.
+            let indent = " ".repeat(head.chars().count());
+            let text = content
+                .text
+                .as_deref()
+                .unwrap_or("")
+                .split('\n')
+                .collect::<Vec<_>>()
+                .join(&format!("\n{indent}"));
+            let mut line = format!("{head}{text}");
             if let Some(file) = &content.file_name {
                 line.push_str(&format!(
-                    "  [file {file}, {} bytes]",
-                    m.attachment_size.unwrap_or(0)
+                    "  [file {file}, {}]",
+                    human_size(m.file_size().unwrap_or(0))
                 ));
             }
             format!("{line}\n  id {}", m.id)
         }
-        Verdict::Unverified(why) => format!(
-            "[{when}] {}{edited}: UNVERIFIED MESSAGE, NOT SHOWN ({why})\n  id {}",
-            m.sender, m.id
-        ),
+        Verdict::Unverified(why) => {
+            format!("{head}UNVERIFIED MESSAGE, NOT SHOWN ({why})\n  id {}", m.id)
+        }
     }
 }

@@ -148,6 +148,10 @@ pub struct Rules {
     /// A session ends (with its close code) when its user's key changes or
     /// the user is reset or deleted.
     pub session_end: bool,
+    /// A repeat of a `message.create` (same sender, conversation, id and
+    /// sealed upload) gets the stored message instead of `conflict`, and a
+    /// deleted message's id is never stored again.
+    pub idempotent_create: bool,
 }
 
 impl Default for Rules {
@@ -172,6 +176,7 @@ impl Default for Rules {
             key_succession: true,
             key_history: true,
             session_end: true,
+            idempotent_create: true,
         }
     }
 }

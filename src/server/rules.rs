@@ -25,7 +25,10 @@ use crate::models::{ErrorCode, WrappedKey};
 use crate::server::error::Failure;
 use crate::server::protocol::Caller;
 use crate::server::state::State;
-use crate::store::{ConversationRecord, MemberRecord, NewMessage, NewName};
+use crate::store::{
+    ConversationRecord, Digest as StoreDigest, EarlierMessage, MemberRecord, MessageRecord,
+    NewMessage, NewName,
+};
 
 /// AES-GCM IV length.
 const IV_LEN: usize = 12;
@@ -96,6 +99,58 @@ pub fn sender_only(
             Failure::forbidden(format!("only the sender may {action} a message")),
         ),
         Some(_) => Ok(()),
+    }
+}
+
+/// The answer to a `message.create` whose id is taken otherwise than by
+/// this very create: `conflict`.
+pub fn id_taken() -> Failure {
+    Failure::new(ErrorCode::Conflict, "a message with this id already exists")
+}
+
+/// Rule (exactly-once create): a `message.create` whose id is taken, by
+/// the same sender in the same conversation with the same sealed upload
+/// (`digest`, the create digest of the message's create), is a repeat of
+/// that create: it gets the message as the sender sees it now, and the
+/// caller stores nothing and tells nobody. Any other use of a taken id, and
+/// any use of a deleted message's id, is `conflict`, so a retry can neither
+/// duplicate nor resurrect a message. `Ok(None)`: the id is free.
+pub async fn repeated_create(
+    state: &State,
+    caller: &Caller,
+    conversation_id: Uuid,
+    id: Uuid,
+    digest: StoreDigest,
+) -> Result<Option<MessageRecord>, Failure> {
+    if !state.config.rules().idempotent_create {
+        // The broken server of the conformance suite: a repeat is a new
+        // create (a conflict while the message exists, a new message once
+        // it was deleted).
+        return Ok(None);
+    }
+    match state.store.earlier_message(id).await? {
+        None => Ok(None),
+        Some(EarlierMessage::Stored {
+            conversation_id: stored_in,
+            sender,
+            create_digest: Some(stored),
+        }) if stored_in == conversation_id
+            && sender == caller.username.as_str()
+            && stored == digest =>
+        {
+            // None only if the sender holds no key for it any more (reset
+            // since): nothing to answer with but the conflict.
+            let current = state
+                .store
+                .get_message(conversation_id, id, &caller.username)
+                .await?;
+            current.map(Some).ok_or_else(id_taken)
+        }
+        Some(EarlierMessage::Deleted { .. }) => Err(Failure::new(
+            ErrorCode::Conflict,
+            format!("message {id} was deleted, and a message id is never used again"),
+        )),
+        Some(EarlierMessage::Stored { .. }) => Err(id_taken()),
     }
 }
 

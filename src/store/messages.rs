@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::Backend;
 use super::conversations::touch;
 use super::{
-    AttachmentMeta, AttachmentRecord, Digest, IN_CHUNK, MessageRecord, NewKey, NewMessage, Result,
-    Store, StoreError, is_foreign_key_violation, is_unique_violation, parse_uuid, placeholders,
-    uuid_text,
+    AttachmentMeta, AttachmentRecord, Digest, EarlierMessage, IN_CHUNK, MessageRecord, NewKey,
+    NewMessage, Result, Store, StoreError, is_foreign_key_violation, is_unique_violation,
+    parse_uuid, placeholders, uuid_text,
 };
 
 /// A message joined with the reader's key row `k`; never the attachment
@@ -229,9 +229,15 @@ fn record_for(
     }
 }
 
-/// Writes one message, its wrapped keys and the conversation's bump inside
-/// the caller's write transaction; returns its cursor.
-async fn insert_one(conn: &mut Conn, msg: &NewMessage, now: i64) -> Result<i64> {
+/// Writes one message (with the digest of the create that sent it, if
+/// any), its wrapped keys and the conversation's bump inside the caller's
+/// write transaction; returns its cursor.
+async fn insert_one(
+    conn: &mut Conn,
+    msg: &NewMessage,
+    create_digest: Option<Digest>,
+    now: i64,
+) -> Result<i64> {
     check_keys(&msg.keys)?;
     let (attachment_iv, attachment, attachment_digest, attachment_size) = attachment_columns(msg)?;
     let id = uuid_text(msg.id);
@@ -243,8 +249,8 @@ async fn insert_one(conn: &mut Conn, msg: &NewMessage, now: i64) -> Result<i64> 
     let cursor = sqlx::query_scalar::<_, i64>(
         "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
          signature, attachment_iv, attachment, attachment_digest, attachment_size, \
-         signature_version, sender_key_index) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING cursor",
+         signature_version, sender_key_index, create_digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING cursor",
     )
     .bind(&id)
     .bind(&conversation_id)
@@ -259,6 +265,7 @@ async fn insert_one(conn: &mut Conn, msg: &NewMessage, now: i64) -> Result<i64> 
     .bind(attachment_size)
     .bind(msg.signature_version)
     .bind(msg.sender_key_index)
+    .bind(create_digest)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
@@ -285,10 +292,23 @@ impl Store {
     /// sender does not exist; [`StoreError::Invalid`] if a recipient appears
     /// twice.
     pub async fn insert_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+        self.insert_sent_message(msg, None, now).await
+    }
+
+    /// [`Store::insert_message`] for a `message.create`: also keeps
+    /// `create_digest`, the digest of what the sender sealed, which
+    /// [`Store::earlier_message`] returns so that a repeat of the create is
+    /// recognised (an edit does not change it).
+    pub async fn insert_sent_message(
+        &self,
+        msg: &NewMessage,
+        create_digest: Option<Digest>,
+        now: i64,
+    ) -> Result<MessageRecord> {
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(self.backend, &uuid_text(msg.conversation_id))
             .await?;
-        let cursor = insert_one(&mut tx, msg, now).await?;
+        let cursor = insert_one(&mut tx, msg, create_digest, now).await?;
         tx.commit().await?;
         Ok(record_for(
             msg,
@@ -315,7 +335,7 @@ impl Store {
             tx.lock_conversation(self.backend, id).await?;
         }
         for (msg, created_at) in messages {
-            insert_one(&mut tx, msg, *created_at).await?;
+            insert_one(&mut tx, msg, None, *created_at).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -381,24 +401,64 @@ impl Store {
         ))
     }
 
-    /// Deletes a message (its keys cascade) and bumps the conversation.
+    /// Deletes a message (its keys cascade), remembers its id as deleted
+    /// (so a late repeat of its create cannot store it again; see
+    /// [`Store::earlier_message`]) and bumps the conversation.
     ///
     /// [`StoreError::NotFound`] if the message is not in that conversation.
     pub async fn delete_message(&self, conversation_id: Uuid, id: Uuid, now: i64) -> Result<()> {
         let conversation_id = uuid_text(conversation_id);
+        let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(self.backend, &conversation_id).await?;
         let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id = $2")
             .bind(&conversation_id)
-            .bind(uuid_text(id))
+            .bind(&id)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // DO NOTHING: a bulk import may have stored a deleted id again.
+        sqlx::query(
+            "INSERT INTO deleted_messages (id, conversation_id, deleted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&conversation_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         touch(&mut tx, &conversation_id, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What an earlier `message.create` left under message id `id`, in any
+    /// conversation: the stored message's conversation, sender and create
+    /// digest, or that it was deleted; `None` if the id was never used (or
+    /// its conversation was deleted). One query.
+    pub async fn earlier_message(&self, id: Uuid) -> Result<Option<EarlierMessage>> {
+        let row = sqlx::query(
+            "SELECT conversation_id, sender, create_digest FROM messages WHERE id = $1 \
+             UNION ALL \
+             SELECT conversation_id, NULL, NULL FROM deleted_messages WHERE id = $1",
+        )
+        .bind(uuid_text(id))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let conversation_id = parse_uuid(&row.try_get::<String, _>("conversation_id")?)?;
+        Ok(Some(match row.try_get::<Option<String>, _>("sender")? {
+            Some(sender) => EarlierMessage::Stored {
+                conversation_id,
+                sender,
+                create_digest: row.try_get("create_digest")?,
+            },
+            None => EarlierMessage::Deleted { conversation_id },
+        }))
     }
 
     /// The sender of a message in that conversation, if it exists.

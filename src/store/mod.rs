@@ -504,6 +504,27 @@ pub struct AttachmentMeta {
     pub size: i64,
 }
 
+/// What an earlier `message.create` left under a message id: how a repeat
+/// of it is told from a new message (api.yml, "Message content", retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EarlierMessage {
+    /// The message is stored.
+    Stored {
+        /// Its conversation.
+        conversation_id: Uuid,
+        /// Its sender.
+        sender: String,
+        /// The digest of the create that stored it; `None` for messages
+        /// stored before the server kept it, or by a bulk import.
+        create_digest: Option<Digest>,
+    },
+    /// The message was deleted; its id is never used again.
+    Deleted {
+        /// The conversation it was in.
+        conversation_id: Uuid,
+    },
+}
+
 /// A message as one reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::support::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_nanochat-client");
 
@@ -167,8 +167,13 @@ fn three_people_chat_through_the_command_line() {
         "--file",
         path(&report),
     ]);
-    let message = sent["messages"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(sent["messages"][0]["verified"], true);
+    // `message send --json` prints the message itself.
+    let message = sent["id"].as_str().unwrap().to_owned();
+    assert_eq!(sent["verified"], true);
+    assert_eq!(
+        sent["file_size"], 200_000,
+        "the file's size, not the ciphertext's"
+    );
     let page = carol.json(&["message", "list", &conversation]);
     let seen = &page["messages"][0];
     assert_eq!(
@@ -224,7 +229,7 @@ fn three_people_chat_through_the_command_line() {
     );
     assert_eq!(kinds[0]["text"], "the report");
     assert_eq!(kinds[1]["text"], "the final report");
-    assert_eq!(kinds[2]["id"], reply["messages"][0]["id"]);
+    assert_eq!(kinds[2]["id"], reply["id"]);
     assert!(watcher.wait().unwrap().success());
 
     // Export the key encrypted; a fresh device imports it and is alice.
@@ -281,7 +286,10 @@ fn three_people_chat_through_the_command_line() {
 
     // Scripts get clear errors and a non-zero exit.
     let unknown = alice.fails(&["conversation", "create", "zed"]);
-    assert!(unknown.contains("not found"), "{unknown}");
+    assert!(
+        unknown.contains("No user zed (or zed has not activated their account yet)"),
+        "{unknown}"
+    );
     let no_user = Command::new(CLIENT)
         .args(["--server", &url, "conversation", "list"])
         .env_remove("NANOCHAT_USER")
@@ -464,8 +472,10 @@ fn a_key_rotation_costs_nobody_any_history_on_the_command_line() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(!status.success());
-    let mut said = String::new();
-    std::io::Read::read_to_string(&mut watcher.stderr.take().unwrap(), &mut said).unwrap();
+    // With --json the error is the stream's last object.
+    let last: Value = serde_json::from_str(&watched.last().unwrap().unwrap()).unwrap();
+    let said = last["error"]["sentence"].as_str().unwrap();
+    assert_eq!(last["error"]["code"], "rotated_elsewhere");
     assert!(
         said.contains("was replaced") && said.contains("login --sync"),
         "{said}"
@@ -676,4 +686,266 @@ fn a_verified_contact_survives_a_rotation_not_a_reset_on_the_command_line() {
         false
     );
     assert!(terminate(&mut server).success());
+}
+
+/// The shape of a JSON document: each value replaced by its type (an
+/// array by the shape of its first item), so a snapshot pins the keys and
+/// types scripts rely on, not the ids and times of one run.
+fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.first().map(shape).into_iter().collect()),
+        Value::String(_) => json!("string"),
+        Value::Number(_) => json!("number"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => json!("null"),
+    }
+}
+
+/// Runs a `--json` command that must fail: its one line of stdout, the
+/// error object.
+fn json_error(device: &Device, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = device.output(&all);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one JSON line on stdout: {stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+/// What scripts and people read: the `--json` shapes of messages, `watch`
+/// events and errors (snapshots), errors in words with the limit or the
+/// user named, file sizes as people know them, a multi-line text
+/// indented, a removal named as one, and a former member's display name.
+#[test]
+fn json_shapes_sizes_and_sentences_on_the_command_line() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
+    let alice = Device::new(&url, "alice", "alice's key password");
+    let bob = Device::new(&url, "bob", "bob's key password");
+    let carol = Device::new(&url, "carol", "carol's key password");
+    let erin = Device::new(&url, "erin", "erin's key password");
+    for (device, display) in [
+        (&alice, "Alice"),
+        (&bob, "Bob"),
+        (&carol, "Carol"),
+        (&erin, "Erin"),
+    ] {
+        let import = fixture_key_file(device, &device.user);
+        device.ok(&[
+            "complete",
+            "--token",
+            &token(&device.user),
+            "--display-name",
+            display,
+            "--import",
+            path(&import),
+        ]);
+    }
+    // dave exists but never completed.
+    token("dave");
+    let pending = json_error(&alice, &["conversation", "create", "dave"]);
+    assert_eq!(
+        pending["error"]["sentence"],
+        "No user dave (or dave has not activated their account yet): check the spelling with them."
+    );
+    insta::assert_snapshot!(
+        "error_shape",
+        serde_json::to_string_pretty(&shape(&pending)).unwrap()
+    );
+    // A usage mistake is JSON too.
+    let usage = json_error(&alice, &["message", "send"]);
+    assert_eq!(usage["error"]["code"], "usage");
+
+    let group = alice.json(&[
+        "conversation",
+        "create",
+        "bob",
+        "carol",
+        "erin",
+        "--name",
+        "Team",
+    ]);
+    let group = group["id"].as_str().unwrap().to_owned();
+    let mut watcher = bob
+        .command(&["--json", "watch", "--count", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut events = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&events.next().unwrap().unwrap()).unwrap();
+
+    // Sizes as people know them: the file's, not the ciphertext's.
+    let bytes = vec![7u8; 2_000_000];
+    let file = carol.file("big.bin", &bytes);
+    let sent = carol.json(&[
+        "message",
+        "send",
+        &group,
+        "--text",
+        "first line\nsecond line",
+        "--file",
+        path(&file),
+    ]);
+    assert_eq!(sent["file_size"], 2_000_000);
+    assert_eq!(sent["sender_display_name"], "Carol");
+    insta::assert_snapshot!(
+        "message_shape",
+        serde_json::to_string_pretty(&shape(&sent)).unwrap()
+    );
+    let page = alice.json(&["message", "list", &group]);
+    assert_eq!(page["messages"][0]["file_size"], 2_000_000);
+    insta::assert_snapshot!(
+        "page_shape",
+        serde_json::to_string_pretty(&shape(&page)).unwrap()
+    );
+    let text = alice.ok(&["message", "list", &group]);
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines[0];
+    let column = first.find("first line").unwrap();
+    assert!(first.contains("Carol (carol): first line"), "{text}");
+    assert_eq!(
+        lines[1],
+        format!("{}second line  [file big.bin, 2 MB]", " ".repeat(column)),
+        "{text}"
+    );
+    let saved = alice.home.path().join("saved.bin");
+    let download = alice.ok(&[
+        "message",
+        "download",
+        &group,
+        sent["id"].as_str().unwrap(),
+        "--output",
+        path(&saved),
+    ]);
+    assert!(download.contains("(2 MB, verified)"), "{download}");
+
+    // A file over the server's limit (8 MiB by default) is too_large, with
+    // the limit in MB, over HTTP as everywhere.
+    let huge = alice.file("huge.bin", &vec![1u8; 9 * 1024 * 1024]);
+    let refused = json_error(&alice, &["message", "send", &group, "--file", path(&huge)]);
+    assert_eq!(refused["error"]["code"], "too_large", "{refused}");
+    assert_eq!(
+        refused["error"]["sentence"],
+        "The file is 9.4 MB, and this server accepts files up to 8.4 MB: send a smaller file."
+    );
+    let said = alice.fails(&["message", "send", &group, "--file", path(&huge)]);
+    assert!(
+        said.starts_with("error: The file is 9.4 MB") && said.contains("too_large"),
+        "{said}"
+    );
+
+    // carol leaves: her name stays readable in the history.
+    carol.ok(&["conversation", "leave", &group]);
+    let page = alice.json(&["message", "list", &group]);
+    assert_eq!(page["messages"][0]["sender_display_name"], "Carol");
+    // bob is removed: his watch says so.
+    alice.ok(&["conversation", "members", &group, "alice", "erin"]);
+    let watched: Vec<Value> = (0..3)
+        .map(|_| serde_json::from_str(&events.next().unwrap().unwrap()).unwrap())
+        .collect();
+    assert!(watcher.wait().unwrap().success());
+    let kinds: Vec<&str> = watched
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "event.message.created",
+            "event.conversation.left",
+            "event.conversation.deleted"
+        ]
+    );
+    assert_eq!(watched[1]["display_name"], "Carol");
+    assert_eq!(watched[2]["reason"], "removed_or_deleted");
+    assert_eq!(watched[2]["name"], "Team");
+    let mut shapes = vec![shape(&ready)];
+    shapes.extend(watched.iter().map(shape));
+    insta::assert_snapshot!(
+        "watch_shapes",
+        serde_json::to_string_pretty(&shapes).unwrap()
+    );
+    assert!(terminate(&mut server).success());
+}
+
+/// `watch` across a server restart: it says it is catching up, prints
+/// what was posted meanwhile once, and never prints a message it printed
+/// before the gap again.
+#[test]
+fn watch_catches_up_after_a_restart_without_repeating_itself() {
+    let dir = server_dir();
+    let (mut server, url, _log) = serve(dir.path());
+    let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
+    let alice = Device::new(&url, "alice", "alice's key password");
+    let bob = Device::new(&url, "bob", "bob's key password");
+    for device in [&alice, &bob] {
+        let import = fixture_key_file(device, &device.user);
+        device.ok(&[
+            "complete",
+            "--token",
+            &token(&device.user),
+            "--display-name",
+            &device.user,
+            "--import",
+            path(&import),
+        ]);
+    }
+    let created = alice.json(&["conversation", "create", "bob"]);
+    let conversation = created["id"].as_str().unwrap().to_owned();
+    let mut watcher = bob
+        .command(&["--json", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let mut next = || -> Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    assert_eq!(next()["event"], "ready");
+    let before = alice.json(&["message", "send", &conversation, "--text", "before"]);
+    assert_eq!(next()["id"], before["id"]);
+
+    // The same address comes back on the same data.
+    assert!(terminate(&mut server).success());
+    let address = url.trim_start_matches("http://");
+    let mut again = Command::new(BINARY)
+        .args(["serve", "--listen", address])
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if alice.output(&["conversation", "list"]).status.success() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "the server did not come back");
+    let during = alice.json(&["message", "send", &conversation, "--text", "meanwhile"]);
+
+    // Until both the marker of the end of the catch-up and the new message
+    // were printed (the socket may be back before the message was sent).
+    let mut seen = Vec::new();
+    while !(seen.iter().any(|e: &Value| e["event"] == "caught_up")
+        && seen.iter().any(|e: &Value| e["id"] == during["id"]))
+    {
+        let event = next();
+        assert_ne!(event["id"], before["id"], "printed again: {event}");
+        seen.push(event);
+    }
+    assert_eq!(seen[0]["event"], "catching_up", "{seen:?}");
+    assert_eq!(seen[0]["reconnects"], 1);
+    let printed = seen.iter().filter(|e| e["id"] == during["id"]).count();
+    assert_eq!(printed, 1, "{seen:?}");
+    watcher.kill().unwrap();
+    watcher.wait().unwrap();
+    assert!(terminate(&mut again).success());
 }

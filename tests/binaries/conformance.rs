@@ -162,6 +162,11 @@ const MUTANTS: &[Mutant] = &[
         |r| r.session_end = false,
         &["SESSION-END-001", "SESSION-END-002", "SESSION-END-003"],
     ),
+    (
+        "idempotent_create",
+        |r| r.idempotent_create = false,
+        &["MSG-CREATE-004", "MSG-CREATE-005"],
+    ),
 ];
 
 #[test]

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "mutants")]
 mod broken;
+mod catchup;
 mod conversations;
 mod events;
 mod instances;

@@ -396,3 +396,142 @@ async fn a_reset_member_is_skipped_until_they_complete_again() {
         .await
         .unwrap();
 }
+
+/// The `UpdateMessage` of `text` sealed anew by `who` for message `id`.
+fn edit(who: &str, c: &MessageConversation, id: Uuid, text: &str) -> UpdateMessage {
+    let m = sealed(&key(who), c, id, text, None);
+    UpdateMessage {
+        conversation_id: m.conversation_id,
+        id,
+        content_iv: m.content_iv,
+        content: m.content,
+        attachment: None,
+        keys: m.keys,
+        signature: m.signature,
+        signature_version: m.signature_version,
+    }
+}
+
+/// Whether `socket` receives an event within half a second.
+async fn hears_anything(socket: &mut nanochat::client::Socket<'_>) -> bool {
+    let wait = std::time::Duration::from_millis(500);
+    tokio::time::timeout(wait, socket.next_event())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn a_repeated_create_is_answered_once() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    // Open before the conversation exists, so its creation is the first
+    // event on every backend.
+    let mut bob_socket = nanochat::client::Socket::open(&bob).await.unwrap();
+    let c = alice
+        .conversation_create(CreateConversation {
+            id: Uuid::new_v4(),
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    match bob_socket.next_event().await.unwrap() {
+        nanochat::bodies::Event::ConversationCreated(seen) => assert_eq!(seen.id, c.id),
+        other => panic!("unexpected {other:?}"),
+    }
+    let id = Uuid::new_v4();
+    // With a file, so the attachment is part of what must be identical.
+    let create = sealed(&key("alice"), &c, id, "once", Some(b"attached"));
+    let first = alice.message_create(create.clone()).await.unwrap();
+    // The retry is a new request (fresh request_id) with the same payload.
+    let again = alice.message_create(create.clone()).await.unwrap();
+    assert_eq!(again, first, "a repeat is answered as the first create was");
+    match bob_socket.next_event().await.unwrap() {
+        nanochat::bodies::Event::MessageCreated(m) => assert_eq!(m.id, id),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        !hears_anything(&mut bob_socket).await,
+        "a repeat sent a second event"
+    );
+    let list = ListMessages {
+        conversation_id: c.id,
+        before: None,
+        limit: None,
+    };
+    let page = bob.message_list(list.clone()).await.unwrap();
+    assert_eq!(page.messages.len(), 1, "a repeat stored a second message");
+
+    // The same id with other sealed bytes, or from another sender, is not a
+    // repeat.
+    let changed = sealed(&key("alice"), &c, id, "once", Some(b"attached"));
+    assert_eq!(code(alice.message_create(changed).await), "conflict");
+    let mut other_version = create.clone();
+    other_version.signature_version = Some(if create.signature_version == Some(2) {
+        1
+    } else {
+        2
+    });
+    assert_eq!(code(alice.message_create(other_version).await), "conflict");
+    assert_eq!(code(bob.message_create(create.clone()).await), "conflict");
+    // Nor in another conversation: message ids are unique across them.
+    let elsewhere = alice
+        .conversation_create(CreateConversation {
+            id: Uuid::new_v4(),
+            name: None,
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap();
+    let moved = sealed(&key("alice"), &elsewhere, id, "once", None);
+    assert_eq!(code(alice.message_create(moved).await), "conflict");
+
+    // After an edit, a repeat gets the message as it is now: it neither
+    // undoes the edit nor adds a message.
+    let edited = alice
+        .message_update(edit("alice", &c, id, "edited"))
+        .await
+        .unwrap();
+    let after_edit = alice.message_create(create.clone()).await.unwrap();
+    assert_eq!(after_edit, edited);
+    let page = bob.message_list(list.clone()).await.unwrap();
+    assert_eq!(page.messages.len(), 1);
+    let (content, _) = read(&page.messages[0], "bob", key("alice").public_key());
+    assert_eq!(content.text.as_deref(), Some("edited"));
+
+    // After a deletion, the id stays taken: a late retry stores nothing.
+    alice
+        .message_delete(BaseMessage {
+            conversation_id: c.id,
+            id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(code(alice.message_create(create).await), "conflict");
+    assert!(bob.message_list(list).await.unwrap().messages.is_empty());
+}
+
+#[tokio::test]
+async fn a_repeat_gets_its_message_after_the_members_changed() {
+    let server = TestServer::start().await;
+    let (alice, _bob, _carol, c) = trio(&server).await;
+    let id = Uuid::new_v4();
+    let create = sealed(&key("alice"), &c, id, "before carol left", None);
+    let first = alice.message_create(create.clone()).await.unwrap();
+    alice
+        .conversation_update(nanochat::models::Conversation {
+            id: c.id,
+            name: None,
+            remove_name: None,
+            members: Some(vec!["alice".into(), "bob".into()]),
+        })
+        .await
+        .unwrap();
+    // The same upload as a new message would be members_mismatch now (it
+    // is sealed for carol too); as a repeat it gets the stored message.
+    let again = alice.message_create(create).await.unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.created_at, first.created_at);
+    assert_eq!(again.content, first.content);
+}

@@ -365,3 +365,134 @@ async fn a_frame_over_the_body_limit_closes_the_socket_with_1009() {
     assert_eq!(close.code, CloseCode::Size, "{close:?}");
     assert!(close.reason.contains("max_body_bytes"), "{close:?}");
 }
+
+/// A WebSocket handshake by hand over `stream`, for tests that need to
+/// write a frame's bytes at their own pace; panics unless upgraded.
+async fn raw_handshake(stream: &mut tokio::net::TcpStream, host: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!(
+        "GET /websocket HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "no handshake answer"
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+}
+
+/// The header of a masked client frame: FIN, `opcode`, `len` payload bytes.
+fn client_frame_header(opcode: u8, len: usize, mask: [u8; 4]) -> Vec<u8> {
+    let mut header = vec![0x80 | opcode];
+    match len {
+        0..=125 => header.push(0x80 | len as u8),
+        126..=0xffff => {
+            header.push(0x80 | 126);
+            header.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            header.push(0x80 | 127);
+            header.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    header.extend_from_slice(&mask);
+    header
+}
+
+/// Reads one (unmasked) server frame: its opcode and payload.
+async fn read_server_frame(stream: &mut tokio::net::TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).await?;
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut ext = [0u8; 2];
+            stream.read_exact(&mut ext).await?;
+            u16::from_be_bytes(ext) as usize
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            stream.read_exact(&mut ext).await?;
+            u64::from_be_bytes(ext) as usize
+        }
+        n => n as usize,
+    };
+    let mut payload = vec![0u8; len];
+    stream.read_exact(&mut payload).await?;
+    Ok((head[0] & 0x0f, payload))
+}
+
+/// A client still writing a frame over the limit (as Python's
+/// websocket-client does, unaware of the limit) is not reset mid-write:
+/// the server reads the frame to its end, then sends the 1009 close frame,
+/// waits for the client's close frame and ends the connection in order.
+#[tokio::test]
+async fn a_client_still_writing_an_oversized_frame_reads_the_1009_close() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let max = 256 * 1024;
+    let server = TestServer::start_with(|c| {
+        c.limits.max_body_bytes = max;
+        c.limits.max_file_bytes = 64 * 1024;
+        c.limits.max_content_bytes = 16 * 1024;
+        c.limits.max_members = 10;
+    })
+    .await;
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    raw_handshake(&mut stream, &host).await;
+
+    // One and a half times the limit, written slowly in chunks, so that a
+    // server that gave up at the header would be gone before the end.
+    let len = usize::try_from(max).unwrap() * 3 / 2;
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    stream
+        .write_all(&client_frame_header(0x1, len, mask))
+        .await
+        .unwrap();
+    let payload: Vec<u8> = (0..len).map(|i| b'x' ^ mask[i % 4]).collect();
+    for chunk in payload.chunks(16 * 1024) {
+        stream
+            .write_all(chunk)
+            .await
+            .expect("the server reset the connection while the frame was being written");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let (opcode, close) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        read_server_frame(&mut stream),
+    )
+    .await
+    .expect("no close frame within 10 s")
+    .expect("the connection was reset before the close frame was read");
+    assert_eq!(opcode, 0x8, "a close frame");
+    assert_eq!(u16::from_be_bytes([close[0], close[1]]), 1009);
+    assert!(
+        String::from_utf8_lossy(&close[2..]).contains("max_body_bytes"),
+        "{close:?}"
+    );
+
+    // The closing handshake: the client echoes the code, and the server
+    // then ends the connection (EOF), not with a reset.
+    let mut reply = client_frame_header(0x8, 2, mask);
+    reply.extend([0x03 ^ mask[0], 0xf1 ^ mask[1]]);
+    stream.write_all(&reply).await.unwrap();
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the server kept the connection open after the closing handshake");
+    assert!(end.is_ok(), "the connection ended with {end:?}, not EOF");
+    assert!(rest.is_empty(), "nothing follows the close frame: {rest:?}");
+}

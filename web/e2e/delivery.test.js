@@ -177,6 +177,19 @@ test('nothing is lost, sent twice or reported out of sight', { timeout: 300_000 
   await form.getByRole('button', { name: 'Log in' }).click();
   await carol2.locator('#screen-chat').waitFor();
 
+  // 8. Alice removes Dave from the conversation: on Bob's freshly loaded
+  // page his messages keep the name Bob's device knew him by, verified.
   dave.stop();
+  await alice.getByRole('button', { name: 'Members', exact: true }).click();
+  await alice.getByLabel('Member list').fill('alice, bob');
+  await alice.getByRole('button', { name: 'Save members' }).click();
+  await alice.waitForFunction(() => document.querySelectorAll('#member-list > li').length === 2);
+  await bob.reload();
+  await bob.getByRole('button', { name: 'Connect' }).click();
+  await login(bob, 'bob', 'bob key password');
+  await openConversation(bob, 'Delivery');
+  const fromDave = message(bob, 'catch-up 60');
+  await fromDave.and(bob.locator('[data-verified="true"]')).waitFor();
+  assert.equal(await fromDave.locator('header strong').textContent(), 'dave (Rust client)');
   noConsoleErrors(OUTAGE);
 });

@@ -47,6 +47,14 @@ export function resetUser(name) {
   return operatorToken(['user', 'reset', name]);
 }
 
+/**
+ * The operator deletes a user.
+ * @param {string} name
+ */
+export function deleteUser(name) {
+  execFileSync(BIN, ['user', 'delete', name], { cwd: DATA, encoding: 'utf8' });
+}
+
 /** @param {string[]} args */
 function operatorToken(args) {
   const out = execFileSync(BIN, args, { cwd: DATA, encoding: 'utf8' });

@@ -54,7 +54,7 @@ const state = {
   olderCursor: null,
   /** @type {string | null} the message being edited */
   editing: null,
-  /** @type {Map<string, {item: store.Outgoing, text: string, fileName: string | null, state: 'sending' | 'failed', error: string | null, progress: number | null}>} sent, not acknowledged yet */
+  /** @type {Map<string, {item: store.Outgoing, text: string, fileName: string | null, state: 'sending' | 'failed', error: string | null, progress: number | null, attempts: number}>} sent, not acknowledged yet */
   outbox: new Map(),
   /** @type {Record<string, number>} milliseconds, for the README's measurements */
   timings: {},
@@ -609,6 +609,7 @@ function parseUsernames(text) {
 async function absorb(raw) {
   /** @type {Conversation} */
   const conv = { raw, name: null, nameError: null };
+  for (const m of raw.members) store.rememberDisplayName(client().server.url, m.username, m.display_name);
   // Verify every member's history now: rotations become notices, and
   // unexplained changes warnings, before anything is shown.
   for (const m of raw.members) if (m.username !== me().username) await trust().chain(m.username).catch(() => null);
@@ -975,7 +976,9 @@ function renderMessage(msg) {
   const conv = state.current ? state.conversations.get(state.current) : undefined;
   const sender = conv?.raw.members.find((m) => m.username === msg.raw.sender);
   const mine = msg.raw.sender === me().username;
-  const head = h('header', {}, h('strong', {}, sender?.display_name || msg.raw.sender), h('time', { datetime: msg.raw.created_at }, time(msg.raw.created_at)), msg.raw.edited_at ? '(edited)' : '');
+  // A former or deleted member keeps the name this device knew them by.
+  const name = sender?.display_name || store.displayName(client().server.url, msg.raw.sender) || msg.raw.sender;
+  const head = h('header', {}, h('strong', {}, name), h('time', { datetime: msg.raw.created_at }, time(msg.raw.created_at)), msg.raw.edited_at ? '(edited)' : '');
   if (!msg.content) {
     return h('li', { class: 'msg unverified', 'data-id': msg.raw.id, 'data-verified': 'false' }, head, h('div', { class: 'text' }, `⚠ Not verified, not shown: ${msg.error}`));
   }
@@ -1085,7 +1088,7 @@ async function composeAndSend() {
   // and a retry sends the same bytes with the same id (api.yml: a repeated
   // message.create is answered like the first).
   await store.queueOutgoing(item);
-  state.outbox.set(id, { item, text: content.text ?? '', fileName: content.file_name ?? null, state: 'sending', error: null, progress: null });
+  state.outbox.set(id, { item, text: content.text ?? '', fileName: content.file_name ?? null, state: 'sending', error: null, progress: null, attempts: 0 });
   /** @type {HTMLFormElement} */ (el('composer')).reset();
   renderMessages(true);
   // The composer is free again while this one goes.
@@ -1103,6 +1106,7 @@ async function deliver(id) {
   if (!pending) return;
   pending.state = 'sending';
   pending.error = null;
+  pending.attempts += 1;
   renderMessages(false);
   const { item } = pending;
   const hasFile = Boolean(item.payload.attachment);
@@ -1111,6 +1115,14 @@ async function deliver(id) {
     try {
       raw = await client().request('message.create', item.payload, hasFile ? { onProgress: (sent, total) => progressOf(id, sent, total) } : {});
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'conflict' && pending.attempts > 1) {
+        // A retry of a create that took effect and was deleted since (a
+        // repeat of one that stands is answered like the first): settled.
+        state.outbox.delete(id);
+        await store.dropOutgoing(item.server, item.username, id);
+        if (item.conversation_id === state.current) await catchUp(item.conversation_id);
+        return;
+      }
       if (!(e instanceof ApiError && e.code === 'members_mismatch')) throw e;
       item.payload = await resealOwn(item);
       await store.queueOutgoing(item);
@@ -1183,7 +1195,8 @@ async function flushOutbox() {
     } catch {
       text = '(a message queued on this device)';
     }
-    state.outbox.set(item.id, { item, text, fileName, state: 'sending', error: null, progress: null });
+    // Queued before a reload: it may have reached the server already.
+    state.outbox.set(item.id, { item, text, fileName, state: 'sending', error: null, progress: null, attempts: 1 });
   }
   renderMessages(false);
   for (const id of [...state.outbox.keys()]) if (state.outbox.get(id)?.state === 'sending') await deliver(id);

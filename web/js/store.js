@@ -173,6 +173,7 @@ export function pinServer(server, fingerprint) {
  * @property {number | null} index its index in the contact's key history (null: pinned before key histories)
  * @property {boolean} verified the person compared the fingerprint with the contact
  * @property {Array<[number, string]>} earlier keys trusted before an accepted change, as [index, fingerprint]
+ * @property {Array<[number, string, string, string | null]>} [keys] every key of theirs this device verified, as [index, SPKI base64, since, until]: what they signed stays verifiable after the server forgets them (a deleted user)
  */
 
 /**
@@ -194,6 +195,7 @@ export function contact(server, username) {
     index: typeof r.index === 'number' ? r.index : null,
     verified: r.verified === true,
     earlier: Array.isArray(r.earlier) ? r.earlier.filter((e) => Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'string') : [],
+    keys: Array.isArray(r.keys) ? r.keys.filter((e) => Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'string' && typeof e[2] === 'string') : [],
   };
 }
 
@@ -224,6 +226,30 @@ export function contacts(server) {
     if (found) out.set(username, found);
   }
   return out;
+}
+
+/**
+ * The display name last seen for a user on a server, if any: history keeps
+ * showing it after they leave or are deleted.
+ * @param {string} server
+ * @param {string} username
+ * @returns {string | undefined}
+ */
+export function displayName(server, username) {
+  return readMap('nanochat.names')[id(server, username)];
+}
+
+/**
+ * Remembers a user's display name.
+ * @param {string} server
+ * @param {string} username
+ * @param {string} name
+ */
+export function rememberDisplayName(server, username, name) {
+  const names = readMap('nanochat.names');
+  if (!name || names[id(server, username)] === name) return;
+  names[id(server, username)] = name;
+  localStorage.setItem('nanochat.names', JSON.stringify(names));
 }
 
 /**

@@ -103,7 +103,17 @@ export class Trust {
    * @returns {Promise<Chain | null>}
    */
   async load(username) {
-    const history = await this.client.request('user.keys', { username });
+    let history;
+    try {
+      history = await this.client.request('user.keys', { username });
+    } catch (e) {
+      // A deleted user: what this device verified of them still stands.
+      if (e instanceof Error && 'code' in e && e.code === 'not_found') {
+        const remembered = await this.remembered(username);
+        if (remembered) return remembered;
+      }
+      throw e;
+    }
     if (history.username !== username) throw new Error(`asked for the key history of ${username}, got that of ${history.username}`);
     this.histories.set(username, history);
     this.broken.delete(username);
@@ -147,12 +157,45 @@ export class Trust {
       return chain;
     }
     this.changes.delete(username);
+    if (username !== this.self) this.remember(username, chain);
     if (chain.currentIndex !== pin.index && username !== this.self) {
       const key = /** @type {NonNullable<ReturnType<typeof chain.keys.get>>} */ (chain.keys.get(chain.currentIndex));
       this.rotations.set(username, { from: /** @type {number} */ (pin.index), to: chain.currentIndex, fingerprint: key.fingerprint });
       store.saveContact(this.server, username, { ...pin, fingerprint: key.fingerprint, index: chain.currentIndex });
     }
     return chain;
+  }
+
+  /**
+   * Keeps the public keys of a verified chain on this device.
+   * @param {string} username
+   * @param {Chain} chain
+   */
+  remember(username, chain) {
+    const pin = store.contact(this.server, username);
+    if (!pin) return;
+    /** @type {Map<number, [number, string, string, string | null]>} */
+    const keys = new Map((pin.keys ?? []).map((k) => [k[0], k]));
+    for (const k of chain.keys.values()) keys.set(k.index, [k.index, c.b64encode(k.publicKey.der), k.since, k.until]);
+    const list = [...keys.values()].sort((a, b) => a[0] - b[0]);
+    if (JSON.stringify(list) !== JSON.stringify(pin.keys ?? [])) store.saveContact(this.server, username, { ...pin, keys: list });
+  }
+
+  /**
+   * The chain this device verified of a user the server no longer knows.
+   * @param {string} username
+   * @returns {Promise<Chain | null>}
+   */
+  async remembered(username) {
+    const stored = store.contact(this.server, username)?.keys ?? [];
+    if (!stored.length) return null;
+    /** @type {Chain['keys']} */
+    const keys = new Map();
+    for (const [index, der, since, until] of stored) {
+      const publicKey = await c.importPublicKeyBase64(der);
+      keys.set(index, { index, publicKey, fingerprint: publicKey.fingerprint, since, until, linked: true });
+    }
+    return { username, keys, current: null, currentIndex: null, newest: Math.max(...keys.keys()) };
   }
 
   /**

@@ -1,10 +1,12 @@
 //! `message.*`. The server sees ciphertext only; what it can check, it
 //! does: sizes, that the wrapped keys name exactly the current members, and
 //! the sender's signature over the canonical message bytes. Only the sender
-//! may edit or delete a message.
+//! may edit or delete a message. A repeat of a `message.create` (a client
+//! retrying a send whose answer it lost) gets the message it stored, once.
 
 use std::collections::BTreeSet;
 
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use crate::api::MessageHandler;
@@ -31,38 +33,125 @@ struct Upload {
     content_iv: Bytes,
     content: Bytes,
     attachment: Option<SealedAttachment>,
+    /// SHA-256 of `attachment.data`, computed once for the signature check,
+    /// the stored record and the create digest.
+    attachment_digest: Option<Digest>,
     keys: Vec<WrappedKey>,
     signature: Bytes,
     signature_version: Option<i32>,
 }
 
+/// The two payloads carry the same fields; the attachment is hashed here,
+/// once.
+macro_rules! upload_from {
+    ($payload:ty) => {
+        impl From<$payload> for Upload {
+            fn from(p: $payload) -> Upload {
+                let attachment_digest = p.attachment.as_ref().map(|a| Digest::of(&a.data));
+                Upload {
+                    conversation_id: p.conversation_id,
+                    id: p.id,
+                    content_iv: p.content_iv,
+                    content: p.content,
+                    attachment: p.attachment,
+                    attachment_digest,
+                    keys: p.keys,
+                    signature: p.signature,
+                    signature_version: p.signature_version,
+                }
+            }
+        }
+    };
+}
+upload_from!(CreateMessage);
+upload_from!(UpdateMessage);
+
+impl Upload {
+    /// The digest that tells a repeat of this create from a new message:
+    /// SHA-256 over everything the sender sealed and signed (content iv and
+    /// ciphertext, the attachment's iv and digest, every wrapped key with
+    /// the key index it names, in username order, the signature and its
+    /// version; absent and 1 are the same version), each field
+    /// length-prefixed so no two uploads share their bytes. The ids and
+    /// the sender are compared as they are stored.
+    fn create_digest(&self) -> Digest {
+        fn field(hash: &mut Sha256, bytes: &[u8]) {
+            hash.update((bytes.len() as u64).to_be_bytes());
+            hash.update(bytes);
+        }
+        let mut hash = Sha256::new();
+        field(&mut hash, b"nanochat message.create digest 1");
+        field(&mut hash, &self.content_iv);
+        field(&mut hash, &self.content);
+        match (&self.attachment, &self.attachment_digest) {
+            (Some(a), Some(digest)) => {
+                field(&mut hash, b"attachment");
+                field(&mut hash, &a.iv);
+                field(&mut hash, digest.as_bytes());
+            }
+            _ => field(&mut hash, b"no attachment"),
+        }
+        let mut keys: Vec<&WrappedKey> = self.keys.iter().collect();
+        keys.sort_by(|a, b| {
+            (a.username.as_bytes(), a.key.as_slice())
+                .cmp(&(b.username.as_bytes(), b.key.as_slice()))
+        });
+        hash.update((keys.len() as u64).to_be_bytes());
+        for k in keys {
+            field(&mut hash, k.username.as_bytes());
+            field(&mut hash, &k.key);
+            match k.key_index {
+                Some(index) => field(&mut hash, &index.to_be_bytes()),
+                None => field(&mut hash, b""),
+            }
+        }
+        field(&mut hash, &self.signature);
+        let version = i64::from(self.signature_version.unwrap_or(1));
+        field(&mut hash, &version.to_be_bytes());
+        Digest(hash.finalize().into())
+    }
+}
+
 impl MessageHandler for State {
     async fn message_create(&self, caller: &Caller, p: CreateMessage) -> Result<Message, Failure> {
-        let upload = Upload {
-            conversation_id: p.conversation_id,
-            id: p.id,
-            content_iv: p.content_iv,
-            content: p.content,
-            attachment: p.attachment,
-            keys: p.keys,
-            signature: p.signature,
-            signature_version: p.signature_version,
-        };
+        let upload = Upload::from(p);
+        let (conversation_id, id) = (upload.conversation_id, upload.id);
+        let digest = upload.create_digest();
         // Members are read and the message written in the conversation's
-        // turn: a concurrent membership change cannot slip in between.
-        let turn = self.conversation_turn(upload.conversation_id).await?;
-        let members = rules::membership_members(self, caller, upload.conversation_id).await?;
+        // turn: a concurrent membership change cannot slip in between, and
+        // neither can a concurrent repeat of this create.
+        let turn = self.conversation_turn(conversation_id).await?;
+        let members = rules::membership_members(self, caller, conversation_id).await?;
+        // A repeat is recognised before the members, keys and signature are
+        // checked again: they were checked when the message was stored, and
+        // a retry must get its message even after a member change or the
+        // sender's rotation made the same upload unacceptable as a new one.
+        if let Some(earlier) =
+            rules::repeated_create(self, caller, conversation_id, id, digest).await?
+        {
+            // Nothing is stored and nobody is told again.
+            return Ok(views::message(earlier));
+        }
         let message = check_upload(self, caller, &members, upload).await?;
-        let stored = self
+        let inserted = self
             .store
-            .insert_message(&message, unix_ms(caller.now))
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    Failure::new(ErrorCode::Conflict, "a message with this id already exists")
-                }
-                other => other.into(),
-            })?;
+            .insert_sent_message(&message, Some(digest), unix_ms(caller.now))
+            .await;
+        let stored = match inserted {
+            Ok(stored) => stored,
+            // The id was taken since the check (in another conversation,
+            // whose turn this is not): a repeat from another instance is
+            // still answered as one.
+            Err(StoreError::Conflict(_)) => {
+                return match rules::repeated_create(self, caller, conversation_id, id, digest)
+                    .await?
+                {
+                    Some(earlier) => Ok(views::message(earlier)),
+                    None => Err(rules::id_taken()),
+                };
+            }
+            Err(other) => return Err(other.into()),
+        };
         let view = views::message(stored);
         let events = fan_out(self, &members, &message, &view, Event::MessageCreated);
         self.publish(turn, events, unix_ms(caller.now)).await;
@@ -70,16 +159,7 @@ impl MessageHandler for State {
     }
 
     async fn message_update(&self, caller: &Caller, p: UpdateMessage) -> Result<Message, Failure> {
-        let upload = Upload {
-            conversation_id: p.conversation_id,
-            id: p.id,
-            content_iv: p.content_iv,
-            content: p.content,
-            attachment: p.attachment,
-            keys: p.keys,
-            signature: p.signature,
-            signature_version: p.signature_version,
-        };
+        let upload = Upload::from(p);
         let sender = self
             .store
             .get_message_sender(upload.conversation_id, upload.id)
@@ -213,11 +293,14 @@ async fn check_upload(
             key_index,
         })
         .collect();
-    let attachment = u.attachment.map(|a| NewAttachment {
-        digest: Digest::of(&a.data),
-        iv: a.iv.into_vec(),
-        data: a.data.into_vec(),
-    });
+    let attachment = u
+        .attachment
+        .zip(u.attachment_digest)
+        .map(|(a, digest)| NewAttachment {
+            digest,
+            iv: a.iv.into_vec(),
+            data: a.data.into_vec(),
+        });
     let message = NewMessage {
         id: u.id,
         conversation_id: u.conversation_id,

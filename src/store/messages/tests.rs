@@ -389,3 +389,44 @@ fn listing_sql_never_selects_attachment_bytes() {
     assert!(select.contains("m.attachment_size"));
     assert!(!select.contains("m.attachment,") && !select.contains("m.attachment "));
 }
+
+#[tokio::test]
+async fn an_id_remembers_its_create_and_its_deletion() {
+    let (s, c) = setup().await;
+    let msg = message(c, "alice", &["alice", "bob"]);
+    assert_eq!(s.earlier_message(msg.id).await.unwrap(), None);
+    let digest = Digest([3; 32]);
+    s.insert_sent_message(&msg, Some(digest), T0 + 1)
+        .await
+        .unwrap();
+    let stored = EarlierMessage::Stored {
+        conversation_id: c,
+        sender: "alice".into(),
+        create_digest: Some(digest),
+    };
+    assert_eq!(
+        s.earlier_message(msg.id).await.unwrap(),
+        Some(stored.clone())
+    );
+    // An edit keeps the digest of the create.
+    s.update_message(&msg, T0 + 2).await.unwrap();
+    assert_eq!(s.earlier_message(msg.id).await.unwrap(), Some(stored));
+    // A bulk import keeps none.
+    let imported = message(c, "bob", &["alice", "bob"]);
+    s.insert_message(&imported, T0 + 3).await.unwrap();
+    assert!(matches!(
+        s.earlier_message(imported.id).await.unwrap(),
+        Some(EarlierMessage::Stored {
+            create_digest: None,
+            ..
+        })
+    ));
+    s.delete_message(c, msg.id, T0 + 4).await.unwrap();
+    assert_eq!(
+        s.earlier_message(msg.id).await.unwrap(),
+        Some(EarlierMessage::Deleted { conversation_id: c })
+    );
+    // The tombstone goes with its conversation.
+    s.delete_conversation(c).await.unwrap();
+    assert_eq!(s.earlier_message(msg.id).await.unwrap(), None);
+}
