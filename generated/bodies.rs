@@ -20,7 +20,7 @@ pub enum BodyType {
     UserDelete,
     /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1).
     ConversationCreate,
-    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members).
+    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members). The members after the change get event.conversation.updated; each removed member gets event.conversation.removed.
     ConversationUpdate,
     /// `conversation.leave`: The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it.
     ConversationLeave,
@@ -726,8 +726,10 @@ pub enum EventType {
     ConversationCreated,
     /// `event.conversation.updated`: A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get.
     ConversationUpdated,
-    /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
+    /// `event.conversation.deleted`: A conversation was deleted (by its owner with conversation.delete, or by its last member leaving); its members can no longer read it. Never sent for a removal (event.conversation.removed).
     ConversationDeleted,
+    /// `event.conversation.removed`: The socket's user was removed from the conversation by its owner (conversation.update with a member list without them); they can no longer read it. The conversation goes on for its remaining members, who get event.conversation.updated.
+    ConversationRemoved,
     /// `event.conversation.left`: A member left a conversation (or was deleted).
     ConversationLeft,
     /// `event.user.key_changed`: A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly.
@@ -742,6 +744,7 @@ impl EventType {
         EventType::ConversationCreated,
         EventType::ConversationUpdated,
         EventType::ConversationDeleted,
+        EventType::ConversationRemoved,
         EventType::ConversationLeft,
         EventType::UserKeyChanged,
     ];
@@ -754,6 +757,7 @@ impl EventType {
             EventType::ConversationCreated => "event.conversation.created",
             EventType::ConversationUpdated => "event.conversation.updated",
             EventType::ConversationDeleted => "event.conversation.deleted",
+            EventType::ConversationRemoved => "event.conversation.removed",
             EventType::ConversationLeft => "event.conversation.left",
             EventType::UserKeyChanged => "event.user.key_changed",
         }
@@ -767,6 +771,7 @@ impl EventType {
             "event.conversation.created" => Some(EventType::ConversationCreated),
             "event.conversation.updated" => Some(EventType::ConversationUpdated),
             "event.conversation.deleted" => Some(EventType::ConversationDeleted),
+            "event.conversation.removed" => Some(EventType::ConversationRemoved),
             "event.conversation.left" => Some(EventType::ConversationLeft),
             "event.user.key_changed" => Some(EventType::UserKeyChanged),
             _ => None,
@@ -786,8 +791,10 @@ pub enum Event {
     ConversationCreated(crate::models::MessageConversation),
     /// `event.conversation.updated`: A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get.
     ConversationUpdated(crate::models::MessageConversation),
-    /// `event.conversation.deleted`: A conversation was deleted, or the socket's user was removed from it.
+    /// `event.conversation.deleted`: A conversation was deleted (by its owner with conversation.delete, or by its last member leaving); its members can no longer read it. Never sent for a removal (event.conversation.removed).
     ConversationDeleted(crate::models::BaseConversation),
+    /// `event.conversation.removed`: The socket's user was removed from the conversation by its owner (conversation.update with a member list without them); they can no longer read it. The conversation goes on for its remaining members, who get event.conversation.updated.
+    ConversationRemoved(crate::models::BaseConversation),
     /// `event.conversation.left`: A member left a conversation (or was deleted).
     ConversationLeft(crate::models::MemberLeft),
     /// `event.user.key_changed`: A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly.
@@ -803,6 +810,7 @@ impl Event {
             Event::ConversationCreated(_) => EventType::ConversationCreated,
             Event::ConversationUpdated(_) => EventType::ConversationUpdated,
             Event::ConversationDeleted(_) => EventType::ConversationDeleted,
+            Event::ConversationRemoved(_) => EventType::ConversationRemoved,
             Event::ConversationLeft(_) => EventType::ConversationLeft,
             Event::UserKeyChanged(_) => EventType::UserKeyChanged,
         }
@@ -816,6 +824,7 @@ impl Event {
             Event::ConversationCreated(p) => serde_json::to_value(p),
             Event::ConversationUpdated(p) => serde_json::to_value(p),
             Event::ConversationDeleted(p) => serde_json::to_value(p),
+            Event::ConversationRemoved(p) => serde_json::to_value(p),
             Event::ConversationLeft(p) => serde_json::to_value(p),
             Event::UserKeyChanged(p) => serde_json::to_value(p),
         }
@@ -850,6 +859,11 @@ impl Event {
                 }
                 EventType::ConversationDeleted => {
                     Event::ConversationDeleted(
+                        decode_payload(event_type.as_str(), payload)?,
+                    )
+                }
+                EventType::ConversationRemoved => {
+                    Event::ConversationRemoved(
                         decode_payload(event_type.as_str(), payload)?,
                     )
                 }

@@ -198,6 +198,14 @@ the connection with the rest unread, which the client may see as a
 reset instead of the close frame. Clients keep their frames within
 the limit, which `/references` announces.
 
+The event types and what each means are the catalogue
+`x-nanochat-events`. A user who loses a conversation learns why: its
+deletion is `event.conversation.deleted` (to every member), the
+owner removing them from it is `event.conversation.removed` (to them
+only; the remaining members get `event.conversation.updated`), and
+their own leave (from another socket) is `event.conversation.left`
+with their username.
+
 ## Message content (end to end)
 
 1. The sender draws a content key `C` (32 bytes), and encrypts the UTF-8
@@ -885,7 +893,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::ConversationCreate(payload)).await?) }
     }
-    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members).
+    /// `conversation.update`: Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members). The members after the change get event.conversation.updated; each removed member gets event.conversation.removed.
     fn conversation_update(
         &self,
         payload: crate::models::Conversation,

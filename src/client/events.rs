@@ -12,8 +12,13 @@
 //! was posted *and* deleted during the gap is never seen; edits and
 //! deletions are found among the most recent [`RECHECKED`] messages the
 //! stream knows of each conversation (older ones are left to the caller's
-//! history view); and a removal from a conversation looks like its
-//! deletion (api.yml sends `event.conversation.deleted` for both).
+//! history view); and a conversation that is gone (deleted, the user
+//! removed from it, or left on another device) is reported as
+//! `event.conversation.deleted`, because history cannot tell which it was.
+//! Live, a removal is `event.conversation.removed` and a deletion
+//! `event.conversation.deleted`; only between the catch-up markers does
+//! `event.conversation.deleted` mean "gone, for a reason the stream cannot
+//! know".
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -295,7 +300,9 @@ impl<'a> EventStream<'a> {
                     }
                 }
             }
-            Event::ConversationDeleted(c) => self.conversations.remove(&c.id).is_some(),
+            Event::ConversationDeleted(c) | Event::ConversationRemoved(c) => {
+                self.conversations.remove(&c.id).is_some()
+            }
             Event::ConversationLeft(left) => {
                 if left.username == self.session.username() {
                     self.conversations.remove(&left.conversation_id);
@@ -383,6 +390,8 @@ impl<'a> EventStream<'a> {
             .copied()
             .collect();
         gone.sort();
+        // Deleted, removed or left elsewhere: the server answers
+        // `not_found` alike, so each is reported as gone (deleted).
         missed.extend(
             gone.into_iter()
                 .map(|id| Event::ConversationDeleted(BaseConversation { id })),

@@ -473,14 +473,19 @@ async fn watch(
         conversations.insert(c.id, c);
     }
     let mut printed = 0;
+    // Between the catch-up markers: events recovered from history, where a
+    // conversation that is gone may have been deleted or left us.
+    let mut recovered = false;
     while count.is_none_or(|n| printed < n) {
         let event = match stream.next_item().await.map_err(explain)? {
             StreamItem::Event(event) => event,
             StreamItem::CatchingUp { reconnects } => {
+                recovered = true;
                 printer.catching_up(reconnects)?;
                 continue;
             }
             StreamItem::CaughtUp { missed } => {
+                recovered = false;
                 printer.caught_up(missed)?;
                 continue;
             }
@@ -541,13 +546,15 @@ async fn watch(
             _ => None,
         };
         let known = conversation_id.and_then(|id| match &event {
-            Event::ConversationDeleted(_) => conversations.remove(&id),
+            Event::ConversationDeleted(_) | Event::ConversationRemoved(_) => {
+                conversations.remove(&id)
+            }
             Event::ConversationLeft(l) if l.username == chat.username() => {
                 conversations.remove(&id)
             }
             _ => conversations.get(&id).cloned(),
         });
-        printer.event(chat, &event, opened.as_ref(), known.as_ref())?;
+        printer.event(chat, &event, opened.as_ref(), known.as_ref(), recovered)?;
         if let Event::ConversationLeft(l) = &event
             && let Some(c) = conversations.get_mut(&l.conversation_id)
         {
@@ -564,7 +571,7 @@ fn event_conversation(event: &Event) -> Option<Uuid> {
         Event::MessageCreated(m) | Event::MessageUpdated(m) => Some(m.conversation_id),
         Event::MessageDeleted(m) => Some(m.conversation_id),
         Event::ConversationCreated(c) | Event::ConversationUpdated(c) => Some(c.id),
-        Event::ConversationDeleted(c) => Some(c.id),
+        Event::ConversationDeleted(c) | Event::ConversationRemoved(c) => Some(c.id),
         Event::ConversationLeft(l) => Some(l.conversation_id),
         Event::UserKeyChanged(_) => None,
     }

@@ -370,13 +370,16 @@ impl<'a> Printer<'a> {
     }
 
     /// One event of `watch`; `known` is the conversation it is about as
-    /// `watch` last saw it (for the name of one that is gone).
+    /// `watch` last saw it (for the name of one that is gone); `recovered`
+    /// when it was caught up from history after a reconnect rather than
+    /// heard live.
     pub fn event(
         &mut self,
         chat: &Chat,
         event: &Event,
         opened: Option<&ChatMessage>,
         known: Option<&MessageConversation>,
+        recovered: bool,
     ) -> anyhow::Result<()> {
         let name = |id: uuid::Uuid| {
             let name = known.and_then(|c| super::name_of(chat, c));
@@ -409,23 +412,30 @@ impl<'a> Printer<'a> {
                     ),
                 )
             }
-            (Event::ConversationDeleted(c), _) => {
-                // api.yml sends this event for a deletion and for a
-                // removal alike. Only the owner deletes, and the owner is
-                // never removed: for anyone else it is most often a
-                // removal, and says so.
+            (Event::ConversationDeleted(c) | Event::ConversationRemoved(c), _) => {
                 let owner = known.map(|k| k.owner.as_str());
-                let (reason, text) = if owner == Some(chat.username()) {
-                    ("deleted", format!("{kind}: {} was deleted", name(c.id)))
-                } else {
-                    let by = owner.unwrap_or("the owner");
-                    (
+                let (reason, text) = match event {
+                    Event::ConversationRemoved(_) => (
+                        "removed",
+                        format!("{kind}: you were removed from {} by its owner", name(c.id)),
+                    ),
+                    // Caught up from history, a conversation that is gone
+                    // reads the same whether it was deleted or we were
+                    // removed; only the owner cannot have been removed.
+                    _ if recovered && owner != Some(chat.username()) => (
                         "removed_or_deleted",
                         format!(
-                            "{kind}: you are no longer a member of {}: {by} removed you, or deleted the conversation",
+                            "{kind}: you are no longer a member of {}: it was deleted, or you were removed, while watch was away",
                             name(c.id)
                         ),
-                    )
+                    ),
+                    _ if owner == Some(chat.username()) => {
+                        ("deleted", format!("{kind}: {} was deleted", name(c.id)))
+                    }
+                    _ => (
+                        "deleted",
+                        format!("{kind}: {} was deleted by its owner", name(c.id)),
+                    ),
                 };
                 (
                     json!({

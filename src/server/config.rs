@@ -152,6 +152,9 @@ pub struct Rules {
     /// sealed upload) gets the stored message instead of `conflict`, and a
     /// deleted message's id is never stored again.
     pub idempotent_create: bool,
+    /// A member the owner removes hears `event.conversation.removed`, not
+    /// `event.conversation.deleted`.
+    pub removal_event: bool,
 }
 
 impl Default for Rules {
@@ -177,6 +180,7 @@ impl Default for Rules {
             key_history: true,
             session_end: true,
             idempotent_create: true,
+            removal_event: true,
         }
     }
 }

@@ -168,6 +168,18 @@ pub fn owner_only(
     Ok(())
 }
 
+/// Rule (removal event): a member the owner removes from conversation `id`
+/// is told it was a removal (`event.conversation.removed`), never a
+/// deletion, so their client can say which it was.
+pub fn removal_event(state: &State, id: Uuid) -> crate::bodies::Event {
+    let conversation = crate::models::BaseConversation { id };
+    if state.config.rules().removal_event {
+        crate::bodies::Event::ConversationRemoved(conversation)
+    } else {
+        crate::bodies::Event::ConversationDeleted(conversation)
+    }
+}
+
 /// Rule (member count): a conversation has at most `limits.max_members`
 /// members, the owner included (`too_large`).
 pub fn member_count(state: &State, count: usize) -> Result<(), Failure> {

@@ -780,6 +780,21 @@ fn json_shapes_sizes_and_sentences_on_the_command_line() {
         .unwrap();
     let mut events = BufReader::new(watcher.stdout.take().unwrap()).lines();
     let ready: Value = serde_json::from_str(&events.next().unwrap().unwrap()).unwrap();
+    // The same in text, for bob (removed) and erin (who stays until the
+    // deletion).
+    let text_watch = |device: &Device, count: &str| {
+        let mut child = device
+            .command(&["watch", "--count", count])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert!(lines.next().unwrap().unwrap().contains("watching"));
+        (child, lines)
+    };
+    let (mut bob_text, mut bob_lines) = text_watch(&bob, "3");
+    let (mut erin_text, mut erin_lines) = text_watch(&erin, "4");
 
     // Sizes as people know them: the file's, not the ciphertext's.
     let bytes = vec![7u8; 2_000_000];
@@ -860,12 +875,27 @@ fn json_shapes_sizes_and_sentences_on_the_command_line() {
         [
             "event.message.created",
             "event.conversation.left",
-            "event.conversation.deleted"
+            "event.conversation.removed"
         ]
     );
     assert_eq!(watched[1]["display_name"], "Carol");
-    assert_eq!(watched[2]["reason"], "removed_or_deleted");
+    assert_eq!(watched[2]["reason"], "removed");
     assert_eq!(watched[2]["name"], "Team");
+    let removed = read_until(&mut bob_lines, "event.conversation.removed", 0);
+    assert_eq!(
+        removed,
+        format!("event.conversation.removed: you were removed from Team ({group}) by its owner")
+    );
+    assert!(bob_text.wait().unwrap().success());
+    // erin stays, hears the member change, then the deletion as a deletion.
+    read_until(&mut erin_lines, "event.conversation.updated", 0);
+    alice.ok(&["conversation", "delete", &group]);
+    let deleted = read_until(&mut erin_lines, "event.conversation.deleted", 0);
+    assert_eq!(
+        deleted,
+        format!("event.conversation.deleted: Team ({group}) was deleted by its owner")
+    );
+    assert!(erin_text.wait().unwrap().success());
     let mut shapes = vec![shape(&ready)];
     shapes.extend(watched.iter().map(shape));
     insta::assert_snapshot!(

@@ -167,6 +167,11 @@ const MUTANTS: &[Mutant] = &[
         |r| r.idempotent_create = false,
         &["MSG-CREATE-004", "MSG-CREATE-005"],
     ),
+    (
+        "removal_event",
+        |r| r.removal_event = false,
+        &["CONV-UPDATE-003"],
+    ),
 ];
 
 #[test]

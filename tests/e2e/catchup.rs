@@ -107,6 +107,8 @@ async fn two_hundred_messages_and_the_gaps_changes_arrive_once_in_order() {
                 assert_eq!(u.name_revision, current.name_revision + 1);
                 renamed = true;
             }
+            // Gone while away: history cannot tell a removal from a
+            // deletion, so the stream reports it as gone (deleted).
             StreamItem::Event(Event::ConversationDeleted(d)) => {
                 assert_eq!(d.id, group.id);
                 removed = true;

@@ -150,6 +150,36 @@ async fn events_cross_instances() {
     assert!(quiet.is_err(), "bob heard more than once: {quiet:?}");
 }
 
+/// A removal recorded by one instance reaches the removed member's socket
+/// on the other as `event.conversation.removed` (the recorded fan-out
+/// carries it), and the owner's as the member change.
+#[tokio::test]
+async fn a_removal_crosses_instances_as_a_removal() {
+    if !postgres_or_skip("a_removal_crosses_instances_as_a_removal") {
+        return;
+    }
+    let (a, _b, _homes, alice, bob) = alice_on_a_bob_on_b().await;
+    a.user("carol").await;
+    let c = alice
+        .create_conversation(&["alice", "bob", "carol"], Some("Across"))
+        .await
+        .unwrap();
+    let mut alice_socket = Socket::open(alice.session()).await.unwrap();
+    let mut bob_socket = Socket::open(bob.session()).await.unwrap();
+    alice
+        .session()
+        .set_members(&c, &["alice", "carol"])
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut bob_socket).await, Event::ConversationRemoved(r) if r.id == c.id));
+    match next(&mut alice_socket).await {
+        Event::ConversationUpdated(v) => assert_eq!(v.members.len(), 2),
+        other => panic!("expected the member change, got {other:?}"),
+    }
+    let quiet = tokio::time::timeout(Duration::from_millis(500), bob_socket.next_event()).await;
+    assert!(quiet.is_err(), "bob heard more than his removal: {quiet:?}");
+}
+
 #[tokio::test]
 async fn concurrent_changes_reach_every_socket_in_the_databases_order() {
     if !postgres_or_skip("concurrent_changes_reach_every_socket_in_the_databases_order") {

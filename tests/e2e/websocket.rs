@@ -56,6 +56,78 @@ async fn events_reach_online_members() {
     }
 }
 
+/// The next event on `socket`, bounded so that a lost event fails the test
+/// instead of hanging it.
+async fn next_within(socket: &mut Socket<'_>) -> Event {
+    tokio::time::timeout(std::time::Duration::from_secs(10), socket.next_event())
+        .await
+        .expect("no event within 10 s")
+        .expect("the socket failed")
+}
+
+/// Whether `socket` stays quiet for a while.
+async fn quiet(socket: &mut Socket<'_>) -> bool {
+    let heard =
+        tokio::time::timeout(std::time::Duration::from_millis(500), socket.next_event()).await;
+    heard.is_err()
+}
+
+/// api.yml `event.conversation.removed`: a removed member is told it was a
+/// removal (never a deletion), the members who stay hear the member change,
+/// and a deletion is still `event.conversation.deleted` to every member.
+#[tokio::test]
+async fn a_removed_member_hears_a_removal_and_a_deletion_stays_a_deletion() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let c = alice
+        .create_conversation(&["alice", "bob", "carol"], Some("Team"))
+        .await
+        .unwrap();
+    let mut alice_socket = Socket::open(&alice).await.unwrap();
+    let mut bob_socket = Socket::open(&bob).await.unwrap();
+    let mut carol_socket = Socket::open(&carol).await.unwrap();
+
+    alice.set_members(&c, &["alice", "bob"]).await.unwrap();
+    match next_within(&mut carol_socket).await {
+        Event::ConversationRemoved(removed) => assert_eq!(removed.id, c.id),
+        other => panic!("carol expected her removal, got {other:?}"),
+    }
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        match next_within(socket).await {
+            Event::ConversationUpdated(updated) => {
+                let members: Vec<&str> = updated
+                    .members
+                    .iter()
+                    .map(|m| m.username.as_str())
+                    .collect();
+                assert_eq!(members, ["alice", "bob"]);
+            }
+            other => panic!("expected the member change, got {other:?}"),
+        }
+    }
+    assert!(
+        quiet(&mut carol_socket).await,
+        "carol heard more than her removal"
+    );
+
+    alice
+        .conversation_delete(BaseConversation { id: c.id })
+        .await
+        .unwrap();
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        match next_within(socket).await {
+            Event::ConversationDeleted(deleted) => assert_eq!(deleted.id, c.id),
+            other => panic!("expected the deletion, got {other:?}"),
+        }
+    }
+    assert!(
+        quiet(&mut carol_socket).await,
+        "carol heard of a conversation she left"
+    );
+}
+
 #[tokio::test]
 async fn the_first_frame_must_be_session_open() {
     let server = TestServer::start().await;

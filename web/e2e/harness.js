@@ -324,7 +324,36 @@ export function message(page, text) {
  * @param {string} title
  */
 export async function openConversation(page, title) {
+  // On a phone the list is its own screen: go back to it first.
+  if (await page.locator('#back').isVisible()) await page.locator('#back').click();
   await page.locator('#conv-list button', { hasText: title }).click();
   await page.locator('#conv-title', { hasText: title }).waitFor();
+}
+
+/**
+ * Creates a conversation from the New conversation dialog.
+ * @param {import('playwright-core').Page} page
+ * @param {string} members comma-separated usernames
+ * @param {string} [name]
+ */
+export async function createConversation(page, members, name) {
+  if (await page.locator('#back').isVisible()) await page.locator('#back').click();
+  await page.getByRole('button', { name: 'New conversation' }).click();
+  const form = page.locator('#new-conv-form');
+  await form.getByLabel('Members').fill(members);
+  if (name) await form.getByLabel('Conversation name').fill(name);
+  await form.getByRole('button', { name: 'Create' }).click();
+  if (name) await page.locator('#conv-title', { hasText: name }).waitFor();
+  else await page.locator('#new-conv-dialog').waitFor({ state: 'hidden' });
+}
+
+/**
+ * Reloads a page: it connects to the server it used by itself, and shows
+ * the login (or, with a kept session, the conversations).
+ * @param {import('playwright-core').Page} page
+ */
+export async function reload(page) {
+  await page.reload();
+  await page.locator('#screen-start, #screen-chat').first().waitFor();
 }
 

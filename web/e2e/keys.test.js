@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { PHONE, cliUser, complete, createUser, device, message, noConsoleErrors, openConversation, resetUser, send, shots, useServer } from './harness.js';
+import { PHONE, cliUser, complete, createConversation, createUser, device, message, noConsoleErrors, openConversation, reload, resetUser, send, shots, useServer } from './harness.js';
 
 useServer();
 
@@ -54,7 +54,7 @@ async function rotate(page, password) {
  * @param {import('playwright-core').Page} page
  */
 function shown(page) {
-  return page.$$eval('#message-list > li', (items) => items.map((li) => [li.querySelector('.text')?.textContent ?? '', li.getAttribute('data-verified')]));
+  return page.$$eval('#message-list > li.msg', (items) => items.map((li) => [li.querySelector('.text')?.textContent ?? '', li.getAttribute('data-verified')]));
 }
 
 /**
@@ -106,10 +106,7 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   await alice3.getByRole('button', { name: 'Log out' }).click();
 
   // Text, a file and a sealed name, from all three.
-  await alice.getByLabel('Members', { exact: true }).fill('bob, carol');
-  await alice.getByLabel('Conversation name').first().fill('Keys club');
-  await alice.getByRole('button', { name: 'Create' }).click();
-  await alice.locator('#conv-title', { hasText: 'Keys club' }).waitFor();
+  await createConversation(alice, 'bob, carol', 'Keys club');
   const conversation = /** @type {string} */ (await alice.evaluate(() => /** @type {any} */ (window).nanochat.state.current));
   await openConversation(bob, 'Keys club');
   await send(alice, 'alice before any rotation');
@@ -150,12 +147,9 @@ test('rotations cost nobody any history, in browsers and on the command line', {
     ['alice after the first rotation', 'true'],
     ['alice after the second rotation', 'true'],
   ];
-  for (const page of [alice, bob]) {
-    await page.reload();
-  }
+  for (const page of [alice, bob]) await reload(page);
   // A reload forgets the keys: log in again from the device's copy.
   for (const [page, username, password] of /** @type {const} */ ([[alice, 'alice', 'alice key password'], [bob, 'bob', 'bob key password']])) {
-    await page.getByRole('button', { name: 'Connect' }).click();
     const form = page.locator('#login-form');
     await form.getByLabel('Username').fill(username);
     await form.getByLabel('Password', { exact: true }).fill(password);
@@ -210,7 +204,7 @@ test('rotations cost nobody any history, in browsers and on the command line', {
   // that no longer works and imports the key file Alice exports now.
   await alice.getByRole('button', { name: 'Account' }).click();
   await alice.locator('#export-form').getByLabel('Key file password').fill('alice file password');
-  await alice.locator('#export-form').getByLabel('Password', { exact: true }).fill('alice key password');
+  await alice.locator('#export-form').getByLabel('Current password').fill('alice key password');
   const [keyDownload] = await Promise.all([alice.waitForEvent('download'), alice.getByRole('button', { name: 'Export public/private keys' }).click()]);
   const keyFile = readFileSync(/** @type {string} */ (await keyDownload.path()), 'utf8');
   assert.equal(JSON.parse(keyFile).version, 2, 'a key file after a rotation holds the ring');

@@ -23,7 +23,7 @@ export interface Bodies {
   'user.delete': { payload: null; response: Schemas['Empty']; signed: true; errors: never };
   /** Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1). */
   'conversation.create': { payload: Schemas['CreateConversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' | 'conflict' | 'members_mismatch' | 'bad_signature' | 'too_large' | 'bad_request' };
-  /** Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members). */
+  /** Sets, re-seals or removes the sealed name (any member) and/or replaces the member list (owner only; the owner stays a member; a named conversation needs its name re-sealed for the new members). The members after the change get event.conversation.updated; each removed member gets event.conversation.removed. */
   'conversation.update': { payload: Schemas['Conversation']; response: Schemas['MessageConversation']; signed: true; errors: 'not_found' | 'forbidden' | 'conflict' | 'members_mismatch' | 'bad_signature' | 'too_large' | 'bad_request' };
   /** The caller leaves the conversation. An owner who leaves passes ownership to the longest-standing member; the last member to leave deletes it. */
   'conversation.leave': { payload: Schemas['BaseConversation']; response: Schemas['Empty']; signed: true; errors: 'not_found' };
@@ -57,8 +57,10 @@ export interface Events {
   'event.conversation.created': { payload: Schemas['MessageConversation'] };
   /** A conversation's name or members changed (also sent to a member who was added). The name carries the key wrapped for this user. Carries no messages; fetch them with conversation.get. */
   'event.conversation.updated': { payload: Schemas['MessageConversation'] };
-  /** A conversation was deleted, or the socket's user was removed from it. */
+  /** A conversation was deleted (by its owner with conversation.delete, or by its last member leaving); its members can no longer read it. Never sent for a removal (event.conversation.removed). */
   'event.conversation.deleted': { payload: Schemas['BaseConversation'] };
+  /** The socket's user was removed from the conversation by its owner (conversation.update with a member list without them); they can no longer read it. The conversation goes on for its remaining members, who get event.conversation.updated. */
+  'event.conversation.removed': { payload: Schemas['BaseConversation'] };
   /** A member left a conversation (or was deleted). */
   'event.conversation.left': { payload: Schemas['MemberLeft'] };
   /** A member of a shared conversation (or the socket's own user) changed their public key. Clients check the new key through the key history (user.keys) from the key they pinned; a rotation continues the chain and is followed without a warning; a chain start (after an operator reset) is an unexplained change that clients warn about loudly. */

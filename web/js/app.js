@@ -9,6 +9,7 @@ import * as c from './crypto.js';
 import { ApiError, Client, fetchReferences, normaliseServerUrl } from './api.js';
 import * as store from './store.js';
 import { describe, humanSize } from './errors.js';
+import { dayKey, dayLabel, fullTime, groups, linkify, shortTime } from './format.js';
 import { OwnKeys, RotatedElsewhere } from './ring.js';
 import { StaleMembers, Trust, Unaccepted } from './trust.js';
 
@@ -54,6 +55,10 @@ const state = {
   olderCursor: null,
   /** @type {string | null} the message being edited */
   editing: null,
+  /** @type {Map<string, number>} unread messages per conversation (this device) */
+  unread: new Map(),
+  /** @type {string | null} the newest message time read when the open conversation was opened: the "new messages" divider */
+  readAtOpen: null,
   /** @type {Map<string, {item: store.Outgoing, text: string, fileName: string | null, state: 'sending' | 'failed', error: string | null, progress: number | null, attempts: number}>} sent, not acknowledged yet */
   outbox: new Map(),
   /** @type {Record<string, number>} milliseconds, for the README's measurements */
@@ -91,6 +96,16 @@ function h(tag, attrs = {}, ...children) {
 /** @param {string} id */
 function show(id) {
   for (const s of ['screen-server', 'screen-start', 'screen-follow', 'screen-chat', 'screen-account']) el(s).hidden = s !== id;
+  el('back').hidden = !(id === 'screen-chat' && state.current) && id !== 'screen-account';
+}
+
+/**
+ * On a phone the list and the conversation are two screens: which one shows.
+ * @param {'list' | 'conversation'} view
+ */
+function chatView(view) {
+  el('screen-chat').dataset.view = view;
+  el('back').hidden = view === 'list';
 }
 
 /**
@@ -274,16 +289,42 @@ async function connect(/** @type {string} */ text) {
   el('key-changed').hidden = true;
   if (!pinned) store.pinServer(url, info.fingerprint);
   store.setLastUsed({ server: url });
+  const last = store.lastUsed();
+  const kept = last.username ? await store.keptSession(url, last.username).catch(() => undefined) : undefined;
+  if (kept && last.username && (await resume(kept))) return;
   enterStart(pinned ? 'Server key matches the pinned one.' : 'Server key pinned on first use: ask your operator to compare it with what nanochat server-key prints.');
+}
+
+/**
+ * Logs in with the keys kept on this device ("Keep me logged in"); false
+ * when they no longer work (rotated elsewhere, reset: the session is
+ * forgotten and the password asked).
+ * @param {store.KeptSession} kept
+ */
+async function resume(kept) {
+  const server = /** @type {import('./api.js').ServerInfo} */ (state.server);
+  const keys = new OwnKeys(kept.identities);
+  const cl = new Client(server, kept.username, keys.current);
+  try {
+    await keys.learn(cl, kept.username);
+    const self = await cl.request('user.get', { username: kept.username });
+    await enterChat(cl, kept.username, self.display_name, keys);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'unreachable') throw e;
+    stopSession();
+    await store.forgetSession(server.url, kept.username);
+    return false;
+  }
+  const last = store.lastUsed();
+  if (last.conversation && state.conversations.has(last.conversation)) await openConversation(last.conversation);
+  return true;
 }
 
 /** @param {string} note */
 function enterStart(note) {
   const info = /** @type {import('./api.js').ServerInfo} */ (state.server);
-  const badge = el('server-badge');
-  badge.hidden = false;
-  badge.textContent = `${new URL(info.url).host} · ${info.fingerprint}`;
-  badge.title = 'Server key fingerprint (pinned)';
+  el('server-info').hidden = false;
+  el('server-badge').replaceChildren(h('strong', {}, new URL(info.url).host), h('br'), 'Server key fingerprint (pinned on this device): ', h('code', {}, info.fingerprint));
   const skew = Math.abs(info.clockSkewSeconds);
   status(skew > info.windowSeconds / 2 ? `This computer's clock is ${Math.round(skew)} s off the server's: fix it, or requests will be refused.` : note, skew > info.windowSeconds / 2);
   const last = store.lastUsed();
@@ -406,6 +447,8 @@ async function login() {
   cl.identity = keys.current;
   const self = await cl.request('user.get', { username });
   await store.saveKey({ ...local, public_key: self.public_key });
+  if (input('login-keep').checked) await store.keepSession({ server: server.url, username, identities: keys.identities });
+  else await store.forgetSession(server.url, username);
   /** @type {HTMLFormElement} */ (el('login-form')).reset();
   el('login-sync').hidden = true;
   await enterChat(cl, username, self.display_name, keys);
@@ -511,9 +554,13 @@ async function enterChat(cl, username, displayName, keys) {
   el('me-badge').textContent = `${displayName} (@${username})`;
   el('top-actions').hidden = false;
   show('screen-chat');
+  chatView('list');
+  el('conv-placeholder').hidden = false;
+  el('conv-view').hidden = true;
   progress('Loading conversations…');
   await loadConversations();
   progress(null);
+  void guard(countUnread)();
   state.events = cl.events(
     (type, payload) => void guard(() => onEvent(String(type), payload))(),
     (s, reason, code) => void guard(() => onSocketState(s, reason, code))(),
@@ -529,6 +576,9 @@ function stopSession() {
   state.conversations.clear();
   state.messages.clear();
   state.outbox.clear();
+  state.unread.clear();
+  document.title = 'NanoChat';
+  chatView('list');
   el('conv-list').replaceChildren();
   el('conv-view').hidden = true;
   for (const id of ['me-badge', 'conn-state', 'top-actions']) el(id).hidden = true;
@@ -659,13 +709,63 @@ async function loadConversations() {
 
 function renderConversations() {
   const sorted = [...state.conversations.values()].sort((a, b) => Date.parse(b.raw.updated_at) - Date.parse(a.raw.updated_at));
+  el('conv-empty').hidden = sorted.length > 0;
   el('conv-list').replaceChildren(
     ...sorted.map((conv) => {
-      const b = h('button', { type: 'button', 'data-id': conv.raw.id, 'aria-current': String(conv.raw.id === state.current) }, title(conv), h('small', {}, `${conv.raw.members.length} members · ${time(conv.raw.updated_at)}`));
+      const unread = state.unread.get(conv.raw.id) ?? 0;
+      const name = title(conv);
+      const b = h(
+        'button',
+        {
+          type: 'button',
+          'data-id': conv.raw.id,
+          'aria-current': String(conv.raw.id === state.current),
+          'aria-label': unread ? `${name}, ${unread} unread` : name,
+          class: unread ? 'unread' : '',
+        },
+        name,
+      );
+      if (unread) b.append(h('span', { class: 'count', 'aria-hidden': 'true', 'data-unread': String(unread) }, unread > 99 ? '99+' : String(unread)));
+      b.append(h('small', {}, `${conv.raw.members.length} ${conv.raw.members.length === 1 ? 'member' : 'members'} · ${time(conv.raw.updated_at)}`));
       b.addEventListener('click', guard(() => openConversation(conv.raw.id)));
       return h('li', {}, b);
     }),
   );
+  const total = [...state.unread.values()].reduce((a, b) => a + b, 0);
+  document.title = total ? `(${total}) NanoChat` : 'NanoChat';
+}
+
+/**
+ * Counts, per conversation, the messages of others newer than what this
+ * device read (at login: one page per conversation with news).
+ */
+async function countUnread() {
+  const server = client().server.url;
+  for (const conv of state.conversations.values()) {
+    const read = store.readUpTo(server, me().username, conv.raw.id);
+    if (!read) {
+      // First time on this device: start from now.
+      store.markRead(server, me().username, conv.raw.id, conv.raw.updated_at);
+      continue;
+    }
+    if (Date.parse(conv.raw.updated_at) <= Date.parse(read)) continue;
+    const page = await client().request('message.list', { conversation_id: conv.raw.id, limit: client().server.limits.max_page_size });
+    const count = page.messages.filter((m) => m.sender !== me().username && Date.parse(m.created_at) > Date.parse(read)).length;
+    if (count) state.unread.set(conv.raw.id, count);
+  }
+  renderConversations();
+}
+
+/** Marks the open conversation as read when the person can see its end. */
+function markSeen() {
+  const id = state.current;
+  if (!id || !state.me || document.visibilityState !== 'visible' || el('screen-chat').hidden) return;
+  if (el('screen-chat').dataset.view === 'list' && window.matchMedia('(max-width: 759px)').matches) return;
+  const box = el('messages');
+  if (box.scrollHeight - box.scrollTop - box.clientHeight > 40) return;
+  const newest = [...state.messages.values()].reduce((t, m) => (Date.parse(m.raw.created_at) > Date.parse(t) ? m.raw.created_at : t), '1970-01-01T00:00:00Z');
+  store.markRead(client().server.url, me().username, id, newest);
+  if (state.unread.delete(id)) renderConversations();
 }
 
 async function createConversation() {
@@ -693,6 +793,7 @@ async function createConversation() {
   const raw = await client().request('conversation.create', payload);
   await absorb(raw);
   /** @type {HTMLFormElement} */ (el('new-conv-form')).reset();
+  /** @type {HTMLDialogElement} */ (el('new-conv-dialog')).close();
   renderConversations();
   await openConversation(raw.id);
 }
@@ -703,9 +804,15 @@ async function openConversation(id) {
   state.current = id;
   state.messages.clear();
   state.editing = null;
+  state.readAtOpen = store.readUpTo(client().server.url, me().username, id) ?? null;
+  for (const url of previews.values()) URL.revokeObjectURL(url);
+  previews.clear();
+  store.setLastUsed({ conversation: id });
   el('editing').hidden = true;
   el('message-list').replaceChildren();
   el('conv-view').hidden = false;
+  el('conv-placeholder').hidden = true;
+  chatView('conversation');
   progress('Decrypting messages…');
   const raw = await client().request('conversation.get', { id });
   const conv = await absorb(raw);
@@ -717,12 +824,16 @@ async function openConversation(id) {
   progress(null);
   state.timings.open_conversation_ms = performance.now() - t0;
   state.timings.open_conversation_messages = raw.messages.length;
+  input('message-text').focus();
+  markSeen();
 }
 
 function closeConversation() {
   state.current = null;
   state.messages.clear();
   el('conv-view').hidden = true;
+  el('conv-placeholder').hidden = false;
+  chatView('list');
   renderConversations();
 }
 
@@ -733,7 +844,7 @@ function renderHeader(conv) {
   el('conv-title').title = conv.nameError ?? '';
   const owner = conv.raw.owner === mine;
   el('delete-conv').hidden = !owner;
-  el('edit-members').hidden = !owner;
+  el('edit-members').hidden = false;
   el('members-form').hidden = true;
   el('rename-form').hidden = true;
   el('member-list').replaceChildren(...conv.raw.members.map((m) => renderMember(conv, m)));
@@ -802,6 +913,11 @@ function renderMember(conv, m) {
   }
   li.append(h('br'), h('code', {}, m.fingerprint || 'no key (reset by the operator)'));
   const actions = h('div', { class: 'member-actions' });
+  if (!self && conv.raw.owner === me().username) {
+    const remove = h('button', { type: 'button', class: 'link remove', 'data-remove': m.username, 'aria-label': `Remove ${m.username}` }, 'Remove');
+    remove.addEventListener('click', guard(() => removeMember(m.username)));
+    actions.append(remove);
+  }
   if (!self && m.fingerprint && !changed) {
     const verified = trust().isVerified(m.username);
     const mark = h('button', { type: 'button', class: 'link', 'data-verify': m.username }, verified ? 'Remove the verified mark' : 'Mark as verified');
@@ -876,9 +992,39 @@ async function renameConversation() {
   renderConversations();
 }
 
-async function saveMembers() {
+/** Adds the member named in the form, once the server knows them. */
+async function addMember() {
   const conv = currentConversation();
-  const members = parseUsernames(input('members-input').value);
+  const [username] = parseUsernames(input('members-input').value);
+  if (!username) throw new Error('Enter the username of the person to add.');
+  if (conv.raw.members.some((m) => m.username === username)) throw new Error(`${username} is a member already.`);
+  try {
+    await client().request('user.get', { username });
+  } catch (e) {
+    if (e instanceof ApiError && ['unknown_user', 'not_found'].includes(e.code)) throw failure(describe(e, { username }).sentence, e.code);
+    throw e;
+  }
+  await setMembers([...conv.raw.members.map((m) => m.username), username]);
+  input('members-input').value = '';
+  status(`${username} was added.`);
+}
+
+/**
+ * Removes one member (owner only).
+ * @param {string} username
+ */
+async function removeMember(username) {
+  const conv = currentConversation();
+  if (!confirm(`Remove ${username} from "${title(conv)}"? They keep what they already received, but see nothing new.`)) return;
+  await setMembers(conv.raw.members.map((m) => m.username).filter((u) => u !== username));
+}
+
+/**
+ * Sets the member list of the open conversation, re-sealing its name for it.
+ * @param {string[]} members
+ */
+async function setMembers(members) {
+  const conv = currentConversation();
   if (!members.includes(me().username)) members.push(me().username);
   /** @type {Schemas['Conversation']} */
   const payload = { id: conv.raw.id, members };
@@ -935,9 +1081,32 @@ function renderMessages(toBottom) {
   // What is on its way (or failed) comes last, in the order it was sent;
   // once acknowledged it is an ordinary message (same id, shown once).
   const pending = [...state.outbox.values()].filter((p) => p.item.conversation_id === state.current && !state.messages.has(p.item.id));
-  el('message-list').replaceChildren(...sorted.map(renderMessage), ...pending.map(renderPending));
+  /** @type {HTMLElement[]} */
+  const items = [];
+  let previous = null;
+  let divided = false;
+  for (const msg of sorted) {
+    if (!previous || dayKey(previous.raw.created_at) !== dayKey(msg.raw.created_at)) {
+      items.push(h('li', { class: 'day', role: 'separator' }, dayLabel(msg.raw.created_at)));
+      previous = null;
+    }
+    // Where the reader left off: the first message of someone else newer
+    // than what was read when the conversation was opened.
+    if (!divided && state.readAtOpen && msg.raw.sender !== me().username && Date.parse(msg.raw.created_at) > Date.parse(state.readAtOpen)) {
+      items.push(h('li', { class: 'divider', role: 'separator', id: 'new-messages' }, h('span', {}, 'New messages')));
+      divided = true;
+      previous = null;
+    }
+    const li = renderMessage(msg);
+    if (groups(previous?.raw, msg.raw)) li.classList.add('grouped');
+    items.push(li);
+    previous = msg;
+  }
+  el('message-list').replaceChildren(...items, ...pending.map(renderPending));
+  el('messages-empty').hidden = sorted.length + pending.length > 0;
   el('load-older').hidden = !state.olderCursor;
-  if (toBottom || atBottom) box.scrollTop = box.scrollHeight;
+  if (toBottom && divided) document.getElementById('new-messages')?.scrollIntoView({ block: 'start' });
+  else if (toBottom || atBottom) box.scrollTop = box.scrollHeight;
 }
 
 /**
@@ -978,18 +1147,20 @@ function renderMessage(msg) {
   const mine = msg.raw.sender === me().username;
   // A former or deleted member keeps the name this device knew them by.
   const name = sender?.display_name || store.displayName(client().server.url, msg.raw.sender) || msg.raw.sender;
-  const head = h('header', {}, h('strong', {}, name), h('time', { datetime: msg.raw.created_at }, time(msg.raw.created_at)), msg.raw.edited_at ? '(edited)' : '');
+  const head = h('header', {}, h('strong', {}, name), h('time', { datetime: msg.raw.created_at, title: fullTime(msg.raw.created_at) }, shortTime(msg.raw.created_at)), msg.raw.edited_at ? '(edited)' : '');
   if (!msg.content) {
     return h('li', { class: 'msg unverified', 'data-id': msg.raw.id, 'data-verified': 'false' }, head, h('div', { class: 'text' }, `⚠ Not verified, not shown: ${msg.error}`));
   }
   const li = h('li', { class: mine ? 'msg mine' : 'msg', 'data-id': msg.raw.id, 'data-verified': 'true' }, head);
-  if (msg.content.text) li.append(h('div', { class: 'text' }, msg.content.text));
+  if (msg.content.text) li.append(h('div', { class: 'text' }, ...linkify(msg.content.text).map((part) => (typeof part === 'string' ? part : h('a', { href: part.href, rel: 'noopener noreferrer', target: '_blank' }, part.text)))));
   const actions = h('div', { class: 'msg-actions' });
   if (msg.raw.attachment) {
     const name = msg.content.file_name || 'file';
-    const b = h('button', { type: 'button', class: 'link', 'data-download': name }, `Download ${name} (${humanSize(msg.raw.attachment.size - c.TAG_LEN)})`);
+    const size = humanSize(msg.raw.attachment.size - c.TAG_LEN);
+    if (isPreviewable(msg)) li.append(preview(msg));
+    const b = h('button', { type: 'button', class: 'link file', 'data-download': name }, `Download ${name} (${size})`);
     b.addEventListener('click', guard(() => downloadAttachment(msg)));
-    actions.append(b);
+    li.append(h('div', {}, b));
   }
   if (mine) {
     const edit = h('button', { type: 'button', class: 'link' }, 'Edit');
@@ -1000,6 +1171,46 @@ function renderMessage(msg) {
   }
   li.append(actions);
   return li;
+}
+
+/** Images up to this size are shown inline (decrypted in the page). */
+const PREVIEW_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Decrypted previews by message id (blob: URLs), kept while the conversation is open. */
+/** @type {Map<string, string>} */
+const previews = new Map();
+
+/** @param {Message} msg */
+function isPreviewable(msg) {
+  const type = msg.content?.file_type ?? '';
+  return /^image\/(png|jpeg|gif|webp)$/.test(type) && (msg.raw.attachment?.size ?? Infinity) <= PREVIEW_MAX_BYTES;
+}
+
+/**
+ * An image attachment shown inline: fetched and decrypted once, shown
+ * from a blob: URL (the CSP's img-src allows blob:, nothing else new).
+ * @param {Message} msg
+ */
+function preview(msg) {
+  const img = /** @type {HTMLImageElement} */ (h('img', { class: 'preview', alt: msg.content?.file_name ?? 'image', 'data-preview': msg.raw.id }));
+  const known = previews.get(msg.raw.id);
+  if (known) {
+    img.src = known;
+    return img;
+  }
+  void (async () => {
+    try {
+      const info = /** @type {NonNullable<RawMessage['attachment']>} */ (msg.raw.attachment);
+      const att = await client().request('message.attachment', { conversation_id: msg.raw.conversation_id, id: msg.raw.id });
+      const bytes = await c.openAttachment(/** @type {Uint8Array} */ (msg.contentKey), c.b64decode(att.iv), c.b64decode(att.data), c.b64decode(info.digest));
+      const url = URL.createObjectURL(new Blob([bytes], { type: msg.content?.file_type ?? 'image/png' }));
+      previews.set(msg.raw.id, url);
+      for (const shown of document.querySelectorAll(`img[data-preview="${msg.raw.id}"]`)) /** @type {HTMLImageElement} */ (shown).src = url;
+    } catch (e) {
+      img.replaceWith(h('small', {}, `No preview: ${describe(e).sentence}`));
+    }
+  })();
+  return img;
 }
 
 /** @param {Message} msg */
@@ -1047,7 +1258,8 @@ async function composeAndSend() {
   const limits = client().server.limits;
   /** @type {c.MessageContent} */
   const content = {};
-  if (text.trim()) content.text = text;
+  // Exactly what was typed, without the line breaks and spaces after it.
+  if (text.trim()) content.text = text.replace(/\s+$/u, '');
   /** @type {Uint8Array | null} */
   let bytes = null;
   if (file) {
@@ -1303,7 +1515,12 @@ async function onEvent(type, payload) {
       if (conv) conv.raw.updated_at = payload.edited_at ?? payload.created_at;
       if (payload.conversation_id === state.current) await upsertMessage(payload);
       else if (!conv) await loadConversations();
+      if (type === 'event.message.created' && payload.sender !== me().username) {
+        state.unread.set(payload.conversation_id, (state.unread.get(payload.conversation_id) ?? 0) + 1);
+        await notify(payload);
+      }
       renderConversations();
+      markSeen();
       break;
     }
     case 'event.message.deleted':
@@ -1352,6 +1569,53 @@ async function onEvent(type, payload) {
     default:
       console.warn('unknown event', type);
   }
+}
+
+// ------------------------------------------------------------ notifications
+
+/**
+ * A desktop notification for a message that arrived while the page is in
+ * the background, if the person opted in: who wrote, and the text only
+ * with the second opt-in.
+ * @param {RawMessage} raw
+ */
+async function notify(raw) {
+  const prefs = store.notifyPrefs();
+  if (!prefs.on || document.visibilityState === 'visible' || !('Notification' in window) || Notification.permission !== 'granted') return;
+  const conv = state.conversations.get(raw.conversation_id);
+  const sender = conv?.raw.members.find((m) => m.username === raw.sender)?.display_name || store.displayName(client().server.url, raw.sender) || raw.sender;
+  let body = '';
+  if (prefs.text && raw.conversation_id === state.current) body = state.messages.get(raw.id)?.content?.text ?? '';
+  else if (prefs.text) {
+    try {
+      const key = await trust().keyFor(raw.sender, raw.sender_key_index, raw.created_at);
+      body = c.parseContent((await c.openMessage(/** @type {any} */ (raw), me().username, me().keys.at(raw.key_index), key)).content).text ?? '';
+    } catch {
+      body = '';
+    }
+  }
+  const note = new Notification(`New message from ${sender}`, { body, tag: raw.conversation_id });
+  note.onclick = () => {
+    window.focus();
+    void guard(() => openConversation(raw.conversation_id))();
+  };
+}
+
+/** Applies the notification switches of the Account screen. */
+async function setNotifications() {
+  const on = input('notify-on').checked;
+  let granted = false;
+  if (on) {
+    if (!('Notification' in window)) throw new Error('This browser cannot show notifications.');
+    granted = (await Notification.requestPermission()) === 'granted';
+    if (!granted) {
+      input('notify-on').checked = false;
+      throw new Error('The browser did not allow notifications: allow them for this site in its settings, then try again.');
+    }
+  }
+  store.setNotifyPrefs({ on: on && granted, text: on && input('notify-text').checked });
+  input('notify-text').disabled = !(on && granted);
+  if (!on) input('notify-text').checked = false;
 }
 
 // ------------------------------------------------------------ account
@@ -1498,6 +1762,10 @@ async function openAccount() {
     : 'The server holds no copy of your key from this device: after rotating, export a key file here and import it on each of your other devices.';
   input('account-display-name').value = me().displayName;
   input('account-store').checked = Boolean(local?.on_server);
+  const prefs = store.notifyPrefs();
+  input('notify-on').checked = prefs.on;
+  input('notify-text').checked = prefs.text;
+  input('notify-text').disabled = !prefs.on;
   show('screen-account');
 }
 
@@ -1532,8 +1800,12 @@ function init() {
     el('insecure').hidden = false;
     return;
   }
-  input('server-url').value = store.lastUsed().server ?? location.origin;
+  const last = store.lastUsed();
+  input('server-url').value = last.server ?? location.origin;
   show('screen-server');
+  // A server used before and pinned: connect at once (and resume a kept
+  // session); the server screen stays for the first visit and for errors.
+  if (last.server && store.pinnedServer(last.server)) void guard(() => connect(/** @type {string} */ (last.server)), el('server-form'))();
   onSubmit('server-form', () => connect(input('server-url').value));
   input('accept-new-key').addEventListener('change', () => {
     /** @type {HTMLButtonElement} */ (el('trust-new-key')).disabled = !input('accept-new-key').checked;
@@ -1553,7 +1825,7 @@ function init() {
   onSubmit('new-conv-form', createConversation);
   onSubmit('composer', send);
   onSubmit('rename-form', renameConversation);
-  onSubmit('members-form', saveMembers);
+  onSubmit('members-form', addMember);
   onClick('load-older', loadOlder);
   // Scrolling to the top of the history fetches the previous page.
   el('messages').addEventListener('scroll', () => {
@@ -1571,10 +1843,9 @@ function init() {
     input('rename-input').focus();
   });
   onClick('edit-members', () => {
-    const conv = currentConversation();
     /** @type {HTMLDetailsElement} */ (el('members-box')).open = true;
-    el('members-form').hidden = false;
-    input('members-input').value = conv.raw.members.map((m) => m.username).join(', ');
+    el('members-form').hidden = currentConversation().raw.owner !== me().username;
+    if (!el('members-form').hidden) input('members-input').focus();
   });
   onClick('leave-conv', async () => {
     const conv = currentConversation();
@@ -1593,14 +1864,44 @@ function init() {
   onClick('logout', async () => {
     const local = await store.loadKey(client().server.url, me().username);
     const onlyCopy = local && !local.on_server && !local.exported;
+    await store.forgetSession(client().server.url, me().username);
     logout(
       onlyCopy
         ? 'Logged out. This device holds the only copy of your key: log in again and export it (Account), or store it on the server, so that losing this device does not lose your account.'
         : undefined,
     );
   });
+  onClick('lock', async () => {
+    await store.forgetSession(client().server.url, me().username);
+    logout('Locked. Enter your password to continue.');
+    input('login-password').focus();
+  });
   onClick('open-account', openAccount);
   onClick('close-account', () => show('screen-chat'));
+  onClick('back', () => {
+    if (!el('screen-account').hidden) show('screen-chat');
+    else closeConversation();
+  });
+  onClick('new-conv-open', () => {
+    /** @type {HTMLDialogElement} */ (el('new-conv-dialog')).showModal();
+    input('new-conv-members').focus();
+  });
+  onClick('new-conv-cancel', () => /** @type {HTMLDialogElement} */ (el('new-conv-dialog')).close());
+  // Enter sends, Shift+Enter adds a line; Escape cancels an edit.
+  el('message-text').addEventListener('keydown', (ev) => {
+    const key = /** @type {KeyboardEvent} */ (ev);
+    if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
+      key.preventDefault();
+      /** @type {HTMLFormElement} */ (el('composer')).requestSubmit();
+    } else if (key.key === 'Escape' && state.editing) {
+      key.preventDefault();
+      el('cancel-edit').click();
+    }
+  });
+  input('notify-on').addEventListener('change', () => void guard(setNotifications, el('notify-form'))());
+  input('notify-text').addEventListener('change', () => void guard(setNotifications, el('notify-form'))());
+  document.addEventListener('visibilitychange', markSeen);
+  el('messages').addEventListener('scroll', markSeen, { passive: true });
   onSubmit('display-name-form', async () => {
     const user = await client().request('user.update', { display_name: input('account-display-name').value.trim() });
     me().displayName = user.display_name;

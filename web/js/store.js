@@ -6,6 +6,7 @@
 const DB = 'nanochat';
 const STORE = 'keys';
 const OUTBOX = 'outbox';
+const SESSIONS = 'sessions';
 
 /**
  * One locally stored key.
@@ -21,11 +22,10 @@ const OUTBOX = 'outbox';
 /** @returns {Promise<IDBDatabase>} */
 function open() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 2);
+    const req = indexedDB.open(DB, 3);
     req.onupgradeneeded = () => {
       const db = req.result;
-      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE);
-      if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
+      for (const name of [STORE, OUTBOX, SESSIONS]) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(new Error(`this browser refused local storage (${req.error?.message})`));
@@ -130,6 +130,85 @@ export async function outgoing(server, username) {
   /** @type {Outgoing[]} */
   const all = await run('readonly', (s) => s.getAll(IDBKeyRange.bound(prefix, `${prefix}\uffff`)), OUTBOX);
   return all.sort((a, b) => a.queued_at.localeCompare(b.queued_at));
+}
+
+/**
+ * An unlocked session kept by choice ("Keep me logged in on this device"):
+ * the user's keys as non-extractable CryptoKeys, which IndexedDB stores
+ * without their private bytes ever being readable by script. Never a
+ * password, never key bytes.
+ * @typedef {object} KeptSession
+ * @property {string} server
+ * @property {string} username
+ * @property {import('./crypto.js').Identity[]} identities oldest first, the last current
+ */
+
+/**
+ * Keeps the unlocked keys of a user on this device.
+ * @param {KeptSession} session
+ */
+export async function keepSession(session) {
+  await run('readwrite', (s) => s.put(session, id(session.server, session.username)), SESSIONS);
+}
+
+/**
+ * The kept session of a user, if any.
+ * @param {string} server
+ * @param {string} username
+ * @returns {Promise<KeptSession | undefined>}
+ */
+export function keptSession(server, username) {
+  return run('readonly', (s) => s.get(id(server, username)), SESSIONS);
+}
+
+/**
+ * Forgets the kept session of a user (Log out, Lock).
+ * @param {string} server
+ * @param {string} username
+ */
+export async function forgetSession(server, username) {
+  await run('readwrite', (s) => s.delete(id(server, username)), SESSIONS);
+}
+
+/**
+ * Where the user read up to in each conversation on this device (the
+ * time of the newest message seen), for unread counts and the divider.
+ * @param {string} server
+ * @param {string} username
+ * @param {string} conversation
+ * @returns {string | undefined}
+ */
+export function readUpTo(server, username, conversation) {
+  return readMap('nanochat.read')[`${id(server, username)}|${conversation}`];
+}
+
+/**
+ * Records that the user has read up to `at` in a conversation.
+ * @param {string} server
+ * @param {string} username
+ * @param {string} conversation
+ * @param {string} at
+ */
+export function markRead(server, username, conversation, at) {
+  const read = readMap('nanochat.read');
+  const key = `${id(server, username)}|${conversation}`;
+  if (read[key] && Date.parse(read[key]) >= Date.parse(at)) return;
+  read[key] = at;
+  localStorage.setItem('nanochat.read', JSON.stringify(read));
+}
+
+/**
+ * The person's notification choices on this device.
+ * @returns {{on: boolean, text: boolean}}
+ */
+export function notifyPrefs() {
+  const raw = /** @type {any} */ (readMap('nanochat.notify'));
+  return { on: raw.on === true, text: raw.text === true };
+}
+
+/** @param {{on: boolean, text: boolean}} prefs */
+export function setNotifyPrefs(prefs) {
+  localStorage.setItem('nanochat.notify', JSON.stringify(prefs));
 }
 
 /**
@@ -254,14 +333,14 @@ export function rememberDisplayName(server, username, name) {
 
 /**
  * The last server and username used on this device (not secrets).
- * @returns {{server?: string, username?: string}}
+ * @returns {{server?: string, username?: string, conversation?: string}}
  */
 export function lastUsed() {
   return readMap('nanochat.last');
 }
 
 /**
- * @param {{server?: string, username?: string}} value
+ * @param {{server?: string, username?: string, conversation?: string}} value
  */
 export function setLastUsed(value) {
   localStorage.setItem('nanochat.last', JSON.stringify({ ...lastUsed(), ...value }));

@@ -774,7 +774,8 @@ fn tag_of(event: &Event, me: usize, names: &[String]) -> Option<Tag> {
         // The last member out gets the deletion instead.
         Event::ConversationDeleted(c) => Tag::Left(c.id, me),
         Event::UserKeyChanged(u) => Tag::KeyChanged(index(&u.username)?, u.fingerprint.clone()),
-        Event::ConversationUpdated(_) => return None,
+        // The soak never changes member lists.
+        Event::ConversationUpdated(_) | Event::ConversationRemoved(_) => return None,
     })
 }
 

@@ -163,7 +163,7 @@ impl ConversationHandler for State {
             .await?
             .to(
                 removed.iter().map(String::as_str),
-                &Event::ConversationDeleted(BaseConversation { id: payload.id }),
+                &rules::removal_event(self, payload.id),
             );
         self.publish(turn, events, now).await;
         Ok(view)
