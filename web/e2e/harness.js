@@ -214,6 +214,20 @@ export function noConsoleErrors(allowed = /$^/) {
  * @param {{width: number, height: number}} [viewport]
  */
 export async function device(viewport = { width: 1280, height: 800 }) {
+  const page = await blankPage(viewport);
+  await page.goto(url);
+  await page.getByLabel('Server', { exact: true }).fill(url);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#screen-start').waitFor();
+  return page;
+}
+
+/**
+ * A fresh browser profile with nothing loaded yet (console errors
+ * recorded, dialogs accepted).
+ * @param {{width: number, height: number}} [viewport]
+ */
+export async function blankPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   page.on('dialog', (d) => void d.accept());
@@ -227,10 +241,6 @@ export async function device(viewport = { width: 1280, height: 800 }) {
     // an invalid CSP source, an exception) is a defect.
     if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) problems.push(m.text());
   });
-  await page.goto(url);
-  await page.getByLabel('Server', { exact: true }).fill(url);
-  await page.getByRole('button', { name: 'Connect' }).click();
-  await page.locator('#screen-start').waitFor();
   return page;
 }
 
@@ -354,6 +364,6 @@ export async function createConversation(page, members, name) {
  */
 export async function reload(page) {
   await page.reload();
-  await page.locator('#screen-start, #screen-chat').first().waitFor();
+  await page.waitForFunction(() => ['screen-start', 'screen-chat'].some((id) => !document.getElementById(id)?.hidden));
 }
 

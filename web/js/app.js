@@ -714,18 +714,9 @@ function renderConversations() {
     ...sorted.map((conv) => {
       const unread = state.unread.get(conv.raw.id) ?? 0;
       const name = title(conv);
-      const b = h(
-        'button',
-        {
-          type: 'button',
-          'data-id': conv.raw.id,
-          'aria-current': String(conv.raw.id === state.current),
-          'aria-label': unread ? `${name}, ${unread} unread` : name,
-          class: unread ? 'unread' : '',
-        },
-        name,
-      );
-      if (unread) b.append(h('span', { class: 'count', 'aria-hidden': 'true', 'data-unread': String(unread) }, unread > 99 ? '99+' : String(unread)));
+      const b = h('button', { type: 'button', 'data-id': conv.raw.id, 'aria-current': String(conv.raw.id === state.current), class: unread ? 'unread' : '' }, name);
+      // The count is in the accessible name ("Two, 1 unread") as well as on screen.
+      if (unread) b.append(h('span', { class: 'visually-hidden' }, `, ${unread} unread`), h('span', { class: 'count', 'aria-hidden': 'true', 'data-unread': String(unread) }, unread > 99 ? '99+' : String(unread)));
       b.append(h('small', {}, `${conv.raw.members.length} ${conv.raw.members.length === 1 ? 'member' : 'members'} · ${time(conv.raw.updated_at)}`));
       b.addEventListener('click', guard(() => openConversation(conv.raw.id)));
       return h('li', {}, b);
@@ -1087,13 +1078,13 @@ function renderMessages(toBottom) {
   let divided = false;
   for (const msg of sorted) {
     if (!previous || dayKey(previous.raw.created_at) !== dayKey(msg.raw.created_at)) {
-      items.push(h('li', { class: 'day', role: 'separator' }, dayLabel(msg.raw.created_at)));
+      items.push(h('li', { class: 'day' }, dayLabel(msg.raw.created_at)));
       previous = null;
     }
     // Where the reader left off: the first message of someone else newer
     // than what was read when the conversation was opened.
     if (!divided && state.readAtOpen && msg.raw.sender !== me().username && Date.parse(msg.raw.created_at) > Date.parse(state.readAtOpen)) {
-      items.push(h('li', { class: 'divider', role: 'separator', id: 'new-messages' }, h('span', {}, 'New messages')));
+      items.push(h('li', { class: 'divider', id: 'new-messages' }, h('span', {}, 'New messages')));
       divided = true;
       previous = null;
     }
@@ -1537,13 +1528,16 @@ async function onEvent(type, payload) {
       break;
     }
     case 'event.conversation.deleted':
+    case 'event.conversation.removed': {
+      const gone = state.conversations.get(payload.id);
+      const name = gone ? title(gone) : 'a conversation';
       state.conversations.delete(payload.id);
-      if (payload.id === state.current) {
-        closeConversation();
-        status('The owner deleted this conversation.');
-      }
+      state.unread.delete(payload.id);
+      if (payload.id === state.current) closeConversation();
+      status(type === 'event.conversation.removed' ? `The owner removed you from ${name}.` : `The owner deleted ${name}.`);
       renderConversations();
       break;
+    }
     case 'event.conversation.left':
       if (payload.username === me().username) {
         state.conversations.delete(payload.conversation_id);
