@@ -341,6 +341,28 @@ fn a_changed_server_key_is_refused_until_trusted() {
 
 /// A plain key file holding fixture key `name`, for `complete --import`
 /// and `keys rotate --to` (no key is generated in tests).
+/// alice and bob, completed on `url` with their fixture keys (tokens from
+/// `token`), and the conversation alice starts with bob.
+fn alice_and_bob(url: &str, token: impl Fn(&str) -> String) -> (Device, Device, String) {
+    let alice = Device::new(url, "alice", "alice's key password");
+    let bob = Device::new(url, "bob", "bob's key password");
+    for device in [&alice, &bob] {
+        let import = fixture_key_file(device, &device.user);
+        device.ok(&[
+            "complete",
+            "--token",
+            &token(&device.user),
+            "--display-name",
+            &device.user,
+            "--import",
+            path(&import),
+        ]);
+    }
+    let created = alice.json(&["conversation", "create", "bob"]);
+    let conversation = created["id"].as_str().unwrap().to_owned();
+    (alice, bob, conversation)
+}
+
 fn fixture_key_file(device: &Device, name: &str) -> PathBuf {
     let key = nanochat_conformance::FixtureKey::from_name(name)
         .unwrap()
@@ -538,22 +560,7 @@ fn a_verified_contact_survives_a_rotation_not_a_reset_on_the_command_line() {
             .fingerprint()
             .to_string()
     };
-    let alice = Device::new(&url, "alice", "alice's key password");
-    let bob = Device::new(&url, "bob", "bob's key password");
-    for device in [&alice, &bob] {
-        let import = fixture_key_file(device, &device.user);
-        device.ok(&[
-            "complete",
-            "--token",
-            &token(&device.user),
-            "--display-name",
-            &device.user,
-            "--import",
-            path(&import),
-        ]);
-    }
-    let created = alice.json(&["conversation", "create", "bob"]);
-    let conversation = created["id"].as_str().unwrap().to_owned();
+    let (alice, bob, conversation) = alice_and_bob(&url, token);
 
     // Comparing the wrong fingerprint marks nothing, and says so.
     let wrong = alice.fails(&["trust", "verify", "bob", &fingerprint("carol")]);
@@ -913,22 +920,7 @@ fn watch_catches_up_after_a_restart_without_repeating_itself() {
     let dir = server_dir();
     let (mut server, url, _log) = serve(dir.path());
     let token = |name: &str| token_in(&run(dir.path(), &["user", "create", name]));
-    let alice = Device::new(&url, "alice", "alice's key password");
-    let bob = Device::new(&url, "bob", "bob's key password");
-    for device in [&alice, &bob] {
-        let import = fixture_key_file(device, &device.user);
-        device.ok(&[
-            "complete",
-            "--token",
-            &token(&device.user),
-            "--display-name",
-            &device.user,
-            "--import",
-            path(&import),
-        ]);
-    }
-    let created = alice.json(&["conversation", "create", "bob"]);
-    let conversation = created["id"].as_str().unwrap().to_owned();
+    let (alice, bob, conversation) = alice_and_bob(&url, token);
     let mut watcher = bob
         .command(&["--json", "watch"])
         .stdout(Stdio::piped())

@@ -189,19 +189,7 @@ async fn only_the_sender_edits_or_deletes() {
         .message_create(sealed(&key("alice"), &c, id, "first", None))
         .await
         .unwrap();
-    let edit = |who: &str, text: &str| {
-        let m = sealed(&key(who), &c, id, text, None);
-        UpdateMessage {
-            conversation_id: m.conversation_id,
-            id,
-            content_iv: m.content_iv,
-            content: m.content,
-            attachment: None,
-            keys: m.keys,
-            signature: m.signature,
-            signature_version: m.signature_version,
-        }
-    };
+    let edit = |who: &str, text: &str| sealed_edit(who, &c, id, text);
     assert_eq!(
         code(bob.message_update(edit("bob", "hijacked")).await),
         "forbidden"
@@ -398,7 +386,7 @@ async fn a_reset_member_is_skipped_until_they_complete_again() {
 }
 
 /// The `UpdateMessage` of `text` sealed anew by `who` for message `id`.
-fn edit(who: &str, c: &MessageConversation, id: Uuid, text: &str) -> UpdateMessage {
+fn sealed_edit(who: &str, c: &MessageConversation, id: Uuid, text: &str) -> UpdateMessage {
     let m = sealed(&key(who), c, id, text, None);
     UpdateMessage {
         conversation_id: m.conversation_id,
@@ -490,7 +478,7 @@ async fn a_repeated_create_is_answered_once() {
     // After an edit, a repeat gets the message as it is now: it neither
     // undoes the edit nor adds a message.
     let edited = alice
-        .message_update(edit("alice", &c, id, "edited"))
+        .message_update(sealed_edit("alice", &c, id, "edited"))
         .await
         .unwrap();
     let after_edit = alice.message_create(create.clone()).await.unwrap();
