@@ -1724,6 +1724,9 @@ async function rotateKey() {
   me().keys = keys;
   me().identity = identity;
   trust().setOwn(identity.publicKey.fingerprint, /** @type {number} */ (keys.currentIndex));
+  // A kept session keeps the new ring too, or the next reload would find
+  // only the earlier keys.
+  if (await store.keptSession(cl.server.url, me().username)) await store.keepSession({ server: cl.server.url, username: me().username, identities: keys.identities });
   input('rotate-password').value = '';
   progress(null);
   el('my-fp').textContent = identity.publicKey.fingerprint;
