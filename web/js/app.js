@@ -59,6 +59,8 @@ const state = {
   unread: new Map(),
   /** @type {string | null} the newest message time read when the open conversation was opened: the "new messages" divider */
   readAtOpen: null,
+  /** Scroll to the divider at the next render (the conversation was just opened). */
+  showDivider: false,
   /** @type {Map<string, {item: store.Outgoing, text: string, fileName: string | null, state: 'sending' | 'failed', error: string | null, progress: number | null, attempts: number}>} sent, not acknowledged yet */
   outbox: new Map(),
   /** @type {Record<string, number>} milliseconds, for the README's measurements */
@@ -796,6 +798,7 @@ async function openConversation(id) {
   state.messages.clear();
   state.editing = null;
   state.readAtOpen = store.readUpTo(client().server.url, me().username, id) ?? null;
+  state.showDivider = true;
   for (const url of previews.values()) URL.revokeObjectURL(url);
   previews.clear();
   store.setLastUsed({ conversation: id });
@@ -1096,8 +1099,10 @@ function renderMessages(toBottom) {
   el('message-list').replaceChildren(...items, ...pending.map(renderPending));
   el('messages-empty').hidden = sorted.length + pending.length > 0;
   el('load-older').hidden = !state.olderCursor;
-  if (toBottom && divided) document.getElementById('new-messages')?.scrollIntoView({ block: 'start' });
+  if (toBottom && divided && state.showDivider) document.getElementById('new-messages')?.scrollIntoView({ block: 'start' });
   else if (toBottom || atBottom) box.scrollTop = box.scrollHeight;
+  // Only the opening of a conversation goes to where the reader left off.
+  state.showDivider = false;
 }
 
 /**
