@@ -101,6 +101,16 @@ signature check, so the unsigned `user.sync` never gets it (it answers
 `user.complete`, checked against the key it carries, gets
 `invalid_token` instead.
 
+Check order, where a request breaks more than one rule: the pipeline
+steps above in their order, then the type's own checks in the order its
+description gives; the first failing check answers. `user.complete`
+checks the key it carries against the key policy (`invalid_key`) before
+it verifies the signature with that key (`bad_signature`), and the token
+(`invalid_token`) after both. `conversation.create` checks the member
+count (`too_large`, the caller counted once and duplicates ignored)
+before it looks the members up (`not_found`) or checks the sealed name
+or the id (`conflict`).
+
 ## The Body
 
 A request's plaintext is one JSON object, the `Body`: `type`,
@@ -108,7 +118,10 @@ A request's plaintext is one JSON object, the `Body`: `type`,
 `payload`.
 - `created_at` is an RFC 3339 date-time string such as
   `2026-11-25T09:00:00Z`. Senders write UTC; a receiver reads any offset
-  as the instant it names. A request whose `created_at` is missing, or
+  as the instant it names. Receivers accept every RFC 3339 section 5.6
+  `date-time`: `T` or `t` (or a space) between date and time, any
+  number of fractional-second digits or none, and `Z`, `z` or a
+  numeric offset `+hh:mm` / `-hh:mm`; senders write `T` and `Z`. A request whose `created_at` is missing, or
   is not such a string, gets `bad_request` (before freshness is
   checked); a well-formed one outside the window gets `stale`.
 - Closed objects: the `Body` and every object a request carries (each
@@ -171,6 +184,15 @@ encrypted error, and in all three cases the socket is then closed.
 `session.open` anywhere else, over `POST /encrypted` or as a later frame
 of a socket whose session is open, gets an encrypted `bad_request` and
 changes nothing: the socket stays open with its first session. A
+socket whose first frame has not come within the ping interval is
+closed without a close frame. Later request frames are authenticated
+each by its own signature, like `POST /encrypted`: a frame signed by
+another user than the session's is that user's request (answered on
+this socket), while the socket's events stay the session user's. The
+per-address rate limit applies to every frame: a refused frame gets a
+plain `rate_limited` Error frame after the same hold as on HTTP (1 s by
+default), nothing in it is acted on, and the socket stays open (a
+refused first frame closes it). A
 session ends (the socket closes, with the close codes of "Key
 history") when its user's key changes or the user is reset or deleted;
 a change the operator makes outside the serving process may take the
@@ -206,6 +228,16 @@ only; the remaining members get `event.conversation.updated`), and
 their own leave (from another socket) is `event.conversation.left`
 with their username.
 
+The actor hears their own writes: an event goes to every socket of
+every user it concerns, the actor's included, so the socket that sent
+the write (its answer first, then the event) and the actor's other
+sessions get it too.
+
+Close codes: 1009 (a frame over `limits.max_body_bytes`), 1013 (the
+outgoing queue is full), 1011 (the server cannot re-check the
+session), 4001, 4002 and 4003 (see "Key history"), and 1000 or none
+when the server shuts down.
+
 ## Message content (end to end)
 
 1. The sender draws a content key `C` (32 bytes), and encrypts the UTF-8
@@ -217,7 +249,8 @@ with their username.
    RSA-OAEP under that member's public key: `keys[]`.
 3. The sender signs with RSA-PSS the canonical message bytes below.
 4. The server refuses a message whose `keys` do not name exactly the
-   current members (`members_mismatch`), stores ciphertext only, and
+   current members, each once (`members_mismatch`, also for a member
+   named twice), stores ciphertext only, and
    returns each reader only the wrapped key addressed to them plus the
    digests of all wrapped keys (`recipients`), so the reader can verify
    the signature without the other members' wrapped keys.
@@ -282,7 +315,13 @@ content, by the member who sets it (the sealer):
 1. Draw a name key `N` (32 bytes) and a 12-byte `iv`; `ciphertext =
    AES-256-GCM(N, iv, UTF-8 name, aad = empty)`. A name is 1 to 128
    Unicode characters, without control characters or leading or
-   trailing whitespace; readers refuse any other plaintext.
+   trailing whitespace; readers refuse any other plaintext. A
+   character is a Unicode scalar value, a control character one of
+   general category Cc, whitespace a character with the Unicode
+   `White_Space` property. The server cannot read the name and checks
+   only its size: more than 16 bytes of ciphertext (a tag and at least
+   one byte), else `bad_request`, and at most 528 (128 characters of 4
+   UTF-8 bytes and the 16-byte tag), else `too_large`.
 2. Wrap `N` with RSA-OAEP for every current member that has a public key,
    the sealer included: `keys[]`.
 3. Sign with RSA-PSS the canonical name bytes below.
@@ -510,7 +549,10 @@ with no secret and no associated data, and its output is 32 bytes. The
 blob stores no Argon2 version: format `version: 1` fixes 0x13, and any
 other Argon2 version would be a new format version. The password is its
 UTF-8 bytes. The server stores the blob as it is; it never sees the
-password. The sync password is stored as an Argon2id PHC string.
+password. Readers refuse parameters below the floor (m_cost < 19456,
+t_cost < 2, p_cost < 1) and above the ceilings m_cost > 1048576 (1
+GiB), t_cost > 20, p_cost > 16 and m_cost * t_cost > 2097152, so a blob
+cannot make a reader spend minutes or gigabytes. The sync password is stored as an Argon2id PHC string.
 
 Format `version: 2` holds a key ring instead of one key: the same
 Argon2id and AES-256-GCM construction with `aad = "nanochat/v1
@@ -840,7 +882,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::UserComplete(payload)).await?) }
     }
-    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist. After 5 failed attempts for a username within 15 minutes, user.sync answers rate_limited, before the password is checked and even for the right one, until the window has passed (a server may also limit failed attempts per client address).
+    /// `user.sync`: Fetches the password-encrypted private key stored on the server, for the right sync password. The only unsigned request. An unknown user, a pending user, a user without a stored key and a wrong password all get the same wrong_password (never unknown_user), and each counts as a failed attempt, so the answer does not reveal which usernames exist. After 5 failed attempts for a username within 15 minutes, user.sync answers rate_limited, before the password is checked and even for the right one, until the window has passed (a server may also limit failed attempts per client address). A successful user.sync clears the username's failed attempts (not the per-address count, which only the window clears).
     fn user_sync(
         &self,
         payload: crate::models::SyncUser,
@@ -884,7 +926,7 @@ pub trait Bodies: Exchange {
     > + Send {
         async move { decode(self.exchange(Request::UserDelete).await?) }
     }
-    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1).
+    /// `conversation.create`: Creates a conversation between the caller (its owner) and one or more other users, with the id the caller chose and optionally a sealed name (revision 1). Every member must be a completed user; an unknown or pending one (created or reset and not yet completed) gets not_found, as does adding one with conversation.update. After the pipeline's checks (see Check order in the info description) it checks the member count (too_large) before anything else, before it looks the members up (not_found), checks the sealed name or the id (conflict).
     fn conversation_create(
         &self,
         payload: crate::models::CreateConversation,

@@ -115,7 +115,7 @@ impl Error {
 /// - not_found: no such conversation, message or user visible to the caller
 /// - forbidden: the caller may see the object but not do this to it
 /// - conflict: the object already exists (conversation or message id; a message.create that repeats the create of its message is answered with that message instead, and a deleted message's id stays taken), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
-/// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
+/// - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members once each (a member named twice is a mismatch too), or a named conversation changes members without re-sealing its name
 /// - internal: an unexpected server fault; details are in the server log only
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "server", derive(poem_openapi::Enum))]
@@ -485,7 +485,7 @@ impl PrivateKeyUser {
     /// The example of `PrivateKeyUser` in api.yml, as JSON.
     pub const EXAMPLE_JSON: &'static str = "{\"display_name\":\"Alice\",\"private_key\":{\"ciphertext\":\"yv66vg==\",\"iv\":\"AAECAwQFBgcICQoL\",\"kdf\":\"argon2id\",\"m_cost\":19456,\"p_cost\":1,\"salt\":\"AAECAwQFBgcICQoLDA0ODw==\",\"t_cost\":2,\"version\":1},\"public_key\":\"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA\",\"username\":\"alice\"}";
 }
-/// Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature; a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
+/// Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature (without either, bad_request; with one that does not verify, bad_signature); a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[derive(Default)]
 #[serde(deny_unknown_fields)]
@@ -612,7 +612,7 @@ pub struct Conversation {
     /// See [`SealedName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<SealedName>,
-    /// Removes the name (any member); not together with name. Increments name_revision.
+    /// Removes the name (any member); not together with name. Increments name_revision, also when the conversation has no name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_name: Option<bool>,
     /// Owner only. The complete new member list, the owner included. A named conversation needs name, sealed for this list, or remove_name.

@@ -21,6 +21,10 @@ pub struct Case {
     /// The `api.yml` body type (`message.create`) or protocol rule
     /// (`rule:replay`) this case checks.
     pub checks: String,
+    /// The ids of the `statements.yml` entries (normative statements of
+    /// `api.yml`) this case checks; `COVERAGE.md` is generated from them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<String>,
     /// MUST cases decide conformance; SHOULD cases run with `--strict`.
     #[serde(default)]
     pub level: Level,

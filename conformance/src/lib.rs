@@ -12,11 +12,14 @@
 //!   ([`case`] describes the format, `case.schema.json` is its JSON Schema),
 //!   replayed against any server by [`runner`] and the
 //!   `nanochat-conformance` binary ([`suite`] selects, runs and reports).
+//! - `statements.yml`: the normative statements of `api.yml`, which cases
+//!   name; [`coverage`] checks them and renders `COVERAGE.md`.
 //!
 //! Build order for an implementer: check the crypto with the vectors first,
 //! then run the suite.
 
 pub mod case;
+pub mod coverage;
 pub mod fixtures;
 pub mod provision;
 pub mod runner;

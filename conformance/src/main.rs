@@ -57,14 +57,19 @@ struct Args {
     /// Print the catalogue and exit.
     #[arg(long)]
     list: bool,
+    /// Print the MUST coverage table (`conformance/COVERAGE.md`: each
+    /// normative statement of api.yml and the cases that check it) and exit.
+    #[arg(long)]
+    coverage: bool,
     /// Also run SHOULD cases.
     #[arg(long)]
     strict: bool,
     /// Cases run at once.
     #[arg(long, default_value_t = 4)]
     jobs: usize,
-    /// Ids expected to fail (one per line): they do not fail the run, and
-    /// passing is reported.
+    /// Cases expected to fail, one per line: the id, then the reason
+    /// (`MSG-LIST-003 cursors are not implemented yet`); `#` starts a
+    /// comment. They do not fail the run, and one that passes is reported.
     #[arg(long)]
     expected_failures: Option<PathBuf>,
     /// Also write one JSON line per case, with redacted transcripts.
@@ -108,6 +113,15 @@ async fn run() -> anyhow::Result<bool> {
         println!("{} cases", cases.len());
         return Ok(true);
     }
+    if args.coverage {
+        let statements =
+            nanochat_conformance::coverage::statements().map_err(anyhow::Error::msg)?;
+        print!(
+            "{}",
+            nanochat_conformance::coverage::render(&statements, &cases)
+        );
+        return Ok(true);
+    }
     if args.server.is_empty() {
         bail!("which server? pass --server URL");
     }
@@ -140,8 +154,14 @@ async fn run() -> anyhow::Result<bool> {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_owned)
-            .collect(),
+            .map(|line| match line.split_once(char::is_whitespace) {
+                Some((id, reason)) if !reason.trim().is_empty() => Ok(id.to_owned()),
+                _ => Err(anyhow::anyhow!(
+                    "{}: `{line}` needs a reason after the case id",
+                    path.display()
+                )),
+            })
+            .collect::<anyhow::Result<_>>()?,
         None => BTreeSet::new(),
     };
     let prefix = match args.prefix {

@@ -137,7 +137,13 @@ impl CommandProvisioner {
             .captures(&stdout)
             .and_then(|c| c.get(1))
             .map(|m| (username.to_owned(), m.as_str().to_owned()))
-            .ok_or_else(|| format!("no token matching the pattern in the output of `{command}`"))
+            .ok_or_else(|| {
+                format!(
+                    "no token in the output of `{command}`: looked for /{}/ (its first group is the token; set --token-pattern), the output was {:?}",
+                    self.pattern.as_str(),
+                    stdout.trim()
+                )
+            })
     }
 }
 

@@ -230,6 +230,15 @@ async fn setup(
             },
         );
     }
+    // The limits the server announces, as `${limits.NAME}` (with `+N` or
+    // `-N` for the values beside them), so limit cases fit any server.
+    if let Some(actor) = actors.values().next()
+        && let Ok(Value::Object(limits)) = serde_json::to_value(actor.session.limits())
+    {
+        for (name, value) in limits {
+            vars.captured.insert(format!("limits.{name}"), value);
+        }
+    }
     Ok(Some((actors, vars)))
 }
 
@@ -568,7 +577,15 @@ async fn seal_message(
             bytes: (0..n).map(|i| (i % 251) as u8).collect(),
         }
     });
-    let text = args.get("text").and_then(Value::as_str).map(str::to_owned);
+    let mut text = args.get("text").and_then(Value::as_str).map(str::to_owned);
+    // `content_bytes: N`: pad the text so the content ciphertext is exactly
+    // N bytes (the JSON `{"text":"..."}` and the 16-byte tag are the rest).
+    let content_bytes = args.get("content_bytes").and_then(Value::as_u64);
+    if let Some(n) = content_bytes {
+        let overhead = r#"{"text":""}"#.len() as u64 + 16;
+        let padding = usize::try_from(n.saturating_sub(overhead)).map_err(|e| e.to_string())?;
+        text = Some("x".repeat(padding));
+    }
     let duplicate = args
         .get("duplicate")
         .and_then(Value::as_str)
@@ -586,6 +603,14 @@ async fn seal_message(
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("sealing the message: {e}"))?;
+    if let Some(n) = content_bytes
+        && sealed.content.len() as u64 != n
+    {
+        return Err(format!(
+            "cannot seal content of exactly {n} bytes (got {})",
+            sealed.content.len()
+        ));
+    }
     if let Some(name) = duplicate {
         let username = vars.users.get(&name).ok_or(format!("no user {name}"))?;
         let copy = sealed
@@ -703,6 +728,10 @@ async fn exchange(
     };
     let mut server_key = session.server_key().clone();
     let mut signer = Some(actor.key.clone());
+    // A key the policy refuses (`weak`, `exp3`) cannot be a `PrivateKey`;
+    // it signs through the `rsa` crate, so a case can offer such a key and
+    // prove possession of it, breaking the key policy and nothing else.
+    let mut refused_signer = None;
     for tamper in &step.tamper {
         match tamper {
             Tamper::ReuseRequestId => {
@@ -713,7 +742,13 @@ async fn exchange(
             }
             Tamper::BodyType(t) => body.r#type = t.clone(),
             Tamper::SealTo(name) => server_key = fixture(name)?.public_key().clone(),
-            Tamper::SignWith(name) => signer = Some(fixture(name)?),
+            Tamper::SignWith(name) => match crate::fixtures::FixtureKey::from_name(name) {
+                Some(key) if !key.is_accepted() => {
+                    refused_signer = Some(key);
+                    signer = None;
+                }
+                _ => signer = Some(fixture(name)?),
+            },
             Tamper::DropSignature => signer = None,
             _ => {}
         }
@@ -729,12 +764,15 @@ async fn exchange(
         }
     }
     let json = serde_json::to_vec(&plain).map_err(|e| e.to_string())?;
-    let (envelope, secret) = crypto::seal_request(
+    let (mut envelope, secret) = crypto::seal_request(
         &server_key,
         &json,
         if signed { signer.as_ref() } else { None },
     )
     .map_err(|e| e.to_string())?;
+    if let Some(key) = refused_signer.filter(|_| signed) {
+        envelope.signature = Some(sign_with_refused_key(key, &envelope.signed_bytes())?);
+    }
     let mut wire = json!({
         "version": 1,
         "key": STANDARD.encode(&envelope.key),
@@ -808,6 +846,25 @@ fn open(
         Err(ClientError::Api(e)) => Ok(Outcome::Error(e)),
         Err(e) => Err(format!("the response fails the client's checks: {e}")),
     }
+}
+
+/// RSA-PSS (SHA-256, salt 32) with a fixture key the key policy refuses.
+fn sign_with_refused_key(
+    key: crate::fixtures::FixtureKey,
+    message: &[u8],
+) -> Result<Vec<u8>, String> {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let body: String = key
+        .pem()
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = STANDARD.decode(body).map_err(|e| e.to_string())?;
+    let private = rsa::PrivateKey::from_pkcs8_der(&der)
+        .map_err(|e| format!("fixture key {}: {e}", key.name()))?;
+    private
+        .pss_sign_with_rng::<sha2::Sha256, _>(&mut crypto::OsRng, message)
+        .map_err(|e| format!("signing with fixture key {}: {e}", key.name()))
 }
 
 fn flip(wire: &mut Value, field: &str, at_byte: usize) -> Result<(), String> {

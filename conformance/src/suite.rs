@@ -167,6 +167,11 @@ pub fn text_report(results: &[CaseResult], expected_failures: &BTreeSet<String>)
         match &r.verdict {
             Verdict::Fail(why) | Verdict::SetupError(why) => {
                 out.push_str(&format!("            {why}\n"));
+                if let (Verdict::Fail(_), Some(sections)) =
+                    (&r.verdict, api_sections(&r.case.statements))
+                {
+                    out.push_str(&format!("            api.yml: {sections}\n"));
+                }
             }
             _ => {}
         }
@@ -177,6 +182,33 @@ pub fn text_report(results: &[CaseResult], expected_failures: &BTreeSet<String>)
         s.passed, s.failed, s.skipped, s.setup_errors, s.unexpected_passes
     ));
     out
+}
+
+/// The api.yml sections of the statements a case names, with their ids
+/// (`Key history (KEY-3, KEY-4)`); `None` when it names none.
+fn api_sections(ids: &[String]) -> Option<String> {
+    if ids.is_empty() {
+        return None;
+    }
+    let statements = crate::coverage::statements().unwrap_or_default();
+    let mut sections: Vec<(String, Vec<&str>)> = Vec::new();
+    for id in ids {
+        let section = statements
+            .iter()
+            .find(|s| s.id == *id)
+            .map_or_else(|| "?".to_owned(), |s| s.section.clone());
+        match sections.iter_mut().find(|(name, _)| *name == section) {
+            Some((_, list)) => list.push(id),
+            None => sections.push((section, vec![id])),
+        }
+    }
+    Some(
+        sections
+            .iter()
+            .map(|(section, ids)| format!("{section} ({})", ids.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 /// One JSON object per case, with its redacted transcript.

@@ -84,10 +84,17 @@ impl Vars {
             self.captured.insert(name.to_owned(), value.clone());
             return Ok(value);
         }
-        self.captured
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("nothing was captured as {name:?}"))
+        if let Some(value) = self.captured.get(name) {
+            return Ok(value.clone());
+        }
+        // `NAME+N` / `NAME-N`: a captured integer moved by N.
+        if let Some(at) = name.rfind(['+', '-'])
+            && let Ok(delta) = name[at..].parse::<i64>()
+            && let Some(base) = self.captured.get(&name[..at]).and_then(Value::as_i64)
+        {
+            return Ok(Value::from(base + delta));
+        }
+        Err(format!("nothing was captured as {name:?}"))
     }
 
     /// Fills every placeholder of `template` (directives are left for the

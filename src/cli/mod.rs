@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+
+use crate::server::server_key::Refused;
 use crate::server::{self, Config};
 use crate::store::{Location, Store, StoreError};
 use crate::username::Username;
@@ -38,6 +42,9 @@ pub enum Command {
     /// Manage users (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),
+    /// Back up the SQLite database while the server runs (to DEST, the
+    /// server key to DEST.server-key.pem), or check a backup.
+    Backup(BackupArgs),
     /// Print the server key's fingerprint, for users to compare with what their client pinned.
     ServerKey {
         /// The server's private key file.
@@ -60,6 +67,39 @@ pub struct DatabaseArg {
     pub database: Location,
 }
 
+/// `nanochat backup`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["dest", "check"])))]
+pub struct BackupArgs {
+    /// The new backup file (must not exist); written with mode 0600, then
+    /// checked. The server key is copied beside it to DEST.server-key.pem.
+    pub dest: Option<PathBuf>,
+    /// Check an existing backup FILE (and FILE.server-key.pem beside it)
+    /// instead of making one.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+    /// The database location.
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    /// The server's private key file, copied beside the backup.
+    #[arg(
+        long,
+        env = "NANOCHAT_SERVER_KEY",
+        default_value = "nanochat-server-key.pem"
+    )]
+    pub server_key: PathBuf,
+}
+
+/// Where people complete their accounts, for the text `user create` and
+/// `user reset` print.
+#[derive(Debug, Args)]
+pub struct PublicUrlArg {
+    /// The address people open in a browser (e.g. https://chat.example.org/),
+    /// printed with the token.
+    #[arg(long, env = "NANOCHAT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
 /// `nanochat serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -69,13 +109,20 @@ pub struct ServeArgs {
     /// The database location.
     #[command(flatten)]
     pub database: DatabaseArg,
-    /// The server's private key file; created (mode 0600) if missing.
+    /// The server's private key file; created (mode 0600) on first start.
+    /// Once the database has users, serve refuses to start if it is missing
+    /// or is not the key the database last served with.
     #[arg(
         long,
         env = "NANOCHAT_SERVER_KEY",
         default_value = "nanochat-server-key.pem"
     )]
     pub server_key: PathBuf,
+    /// Start with a new server key although the database served with
+    /// another (generate one if the key file is missing) and record it:
+    /// every client then warns that the server key changed.
+    #[arg(long)]
+    pub replace_server_key: bool,
     /// Freshness window for request timestamps, in seconds.
     #[arg(long, env = "NANOCHAT_FRESHNESS_WINDOW", default_value_t = 300)]
     pub freshness_window: u64,
@@ -136,6 +183,9 @@ pub enum UserCommand {
         /// The database location.
         #[command(flatten)]
         database: DatabaseArg,
+        /// Where people complete their accounts.
+        #[command(flatten)]
+        public_url: PublicUrlArg,
     },
     /// List users and whether they completed their setup.
     List {
@@ -161,6 +211,9 @@ pub enum UserCommand {
         /// The database location.
         #[command(flatten)]
         database: DatabaseArg,
+        /// Where people complete their accounts.
+        #[command(flatten)]
+        public_url: PublicUrlArg,
     },
 }
 
@@ -171,6 +224,7 @@ impl ServeArgs {
         config.listen = self.listen;
         config.database = self.database.database.clone();
         config.server_key = self.server_key.clone();
+        config.replace_server_key = self.replace_server_key;
         config.freshness_window = Duration::from_secs(self.freshness_window);
         config.limits.max_body_bytes = self.max_body_bytes;
         config.limits.max_file_bytes = self.max_file_bytes;
@@ -222,6 +276,7 @@ pub async fn run(command: Command, out: &mut impl std::io::Write) -> anyhow::Res
             Ok(())
         }
         Command::User(command) => user(command, out).await,
+        Command::Backup(args) => backup(args, out).await,
     }
 }
 
@@ -232,42 +287,62 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
             name,
             ttl,
             database,
+            public_url,
         } => {
-            let store = &Store::open(&database.database).await?;
+            let store = &open_existing(&database.database).await?;
             let name = name.as_str();
-            issue_token("created", name, now, ttl, out, |hash, expires| async move {
-                store
-                    .create_user(name, &hash, expires, ms(now))
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(_) => {
-                            anyhow::anyhow!("a user called {name:?} already exists")
-                        }
-                        other => other.into(),
-                    })
-            })
+            let url = public_url.public_url.as_deref();
+            issue_token(
+                "created",
+                name,
+                now,
+                ttl,
+                url,
+                out,
+                |hash, expires| async move {
+                    store
+                        .create_user(name, &hash, expires, ms(now))
+                        .await
+                        .map_err(|e| match e {
+                            StoreError::Conflict(_) => {
+                                anyhow::anyhow!("a user called {name:?} already exists")
+                            }
+                            other => other.into(),
+                        })
+                },
+            )
             .await?;
         }
         UserCommand::Reset {
             name,
             ttl,
             database,
+            public_url,
         } => {
-            let store = &Store::open(&database.database).await?;
+            let store = &open_existing(&database.database).await?;
             let name = name.as_str();
-            issue_token("reset", name, now, ttl, out, |hash, expires| async move {
-                store
-                    .reset_user(name, &hash, expires, ms(now))
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
-                        other => other.into(),
-                    })
-            })
+            let url = public_url.public_url.as_deref();
+            issue_token(
+                "reset",
+                name,
+                now,
+                ttl,
+                url,
+                out,
+                |hash, expires| async move {
+                    store
+                        .reset_user(name, &hash, expires, ms(now))
+                        .await
+                        .map_err(|e| match e {
+                            StoreError::NotFound => anyhow::anyhow!("no user is called {name:?}"),
+                            other => other.into(),
+                        })
+                },
+            )
             .await?;
         }
         UserCommand::List { database } => {
-            let store = Store::open(&database.database).await?;
+            let store = open_existing(&database.database).await?;
             let users = store.list_users().await?;
             writeln!(
                 out,
@@ -295,7 +370,7 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
             }
         }
         UserCommand::Delete { name, database } => {
-            let store = Store::open(&database.database).await?;
+            let store = open_existing(&database.database).await?;
             store
                 .delete_user(&name, ms(now))
                 .await
@@ -311,13 +386,37 @@ async fn user(command: UserCommand, out: &mut impl std::io::Write) -> anyhow::Re
     Ok(())
 }
 
+/// Opens a database `nanochat serve` already set up; refuses
+/// ([`Refused`]) a missing SQLite file or an unmigrated PostgreSQL
+/// database instead of creating an empty one the server never sees.
+async fn open_existing(location: &Location) -> anyhow::Result<Store> {
+    if !crate::store::is_set_up(location).await? {
+        let what = match location {
+            Location::Sqlite(path) => {
+                let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                format!("there is no NanoChat database at {}", shown.display())
+            }
+            Location::Postgres(_) => {
+                format!("the PostgreSQL database {location} has no NanoChat schema")
+            }
+        };
+        return Err(Refused(format!(
+            "{what}: give the server's database with --database (or NANOCHAT_DATABASE), or run \
+             `nanochat serve` once to create it"
+        ))
+        .into());
+    }
+    Ok(Store::open(location).await?)
+}
+
 /// Draws a token, lets `record` store its hash and expiry (unix ms), then
-/// prints it for the operator.
+/// prints it for the operator with where it is used.
 async fn issue_token<F, Fut>(
     verb: &str,
     name: &str,
     now: OffsetDateTime,
     ttl: Duration,
+    public_url: Option<&str>,
     out: &mut impl std::io::Write,
     record: F,
 ) -> anyhow::Result<()>
@@ -329,11 +428,192 @@ where
     record(hash, ms(expires)).await?;
     writeln!(
         out,
-        "{verb} user {name}\ncomplete token: {}\nexpires at: {}",
+        "{verb} user {name}\ncomplete token: {}\nexpires at: {} (valid for {}, usable once)",
         token.as_str(),
-        expires.format(&Rfc3339)?
+        expires.format(&Rfc3339)?,
+        describe(ttl),
+    )?;
+    let server = public_url.map(|u| u.trim_end_matches('/'));
+    match server {
+        Some(url) => writeln!(
+            out,
+            "in a browser: open {url}/ and use \"Complete your account\" with username {name} and this token"
+        )?,
+        None => writeln!(
+            out,
+            "in a browser: open the server's web page (set --public-url or NANOCHAT_PUBLIC_URL \
+             to print it here) and use \"Complete your account\" with username {name} and this token"
+        )?,
+    }
+    writeln!(
+        out,
+        "on the command line: nanochat-client --server {} --user {name} complete --token {} --display-name NAME",
+        server.unwrap_or("URL"),
+        token.as_str()
     )?;
     Ok(())
+}
+
+/// `90s`, `30m`, `24h`, `7d` back from a duration, in the largest whole unit.
+fn describe(ttl: Duration) -> String {
+    let s = ttl.as_secs();
+    match s {
+        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(60) => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
+/// `nanochat backup`: a checked copy of the SQLite database and the server
+/// key, or a check of an existing copy.
+async fn backup(args: BackupArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    if let Some(file) = &args.check {
+        return check_backup(file, out).await;
+    }
+    let dest = args.dest.context("give DEST or --check FILE")?;
+    let location = &args.database.database;
+    if let Location::Postgres(url) = location {
+        return Err(Refused(format!(
+            "nanochat backup copies SQLite databases only; back up PostgreSQL with pg_dump \
+             (the password from PGPASSWORD or ~/.pgpass): pg_dump --format=custom --file={} '{}'",
+            dest.display(),
+            without_password(url)
+        ))
+        .into());
+    }
+    let key_dest = key_beside(&dest);
+    for path in [&dest, &key_dest] {
+        if path.exists() {
+            anyhow::bail!("{} already exists: choose a new DEST", path.display());
+        }
+    }
+    let store = open_existing(location).await?;
+    // VACUUM INTO writes into an empty file: create it first, mode 0600.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&dest)
+        .with_context(|| format!("cannot create {}", dest.display()))?;
+    let copied = store.vacuum_into(&dest).await;
+    store.close().await;
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&dest);
+        return Err(e).context("copying the database");
+    }
+    writeln!(out, "database {location} copied to {}", dest.display())?;
+    match std::fs::read(&args.server_key) {
+        Ok(pem) => {
+            let pem = zeroize::Zeroizing::new(pem);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&key_dest)
+                .with_context(|| format!("cannot create {}", key_dest.display()))?;
+            file.write_all(&pem)?;
+            file.sync_all()?;
+            writeln!(
+                out,
+                "server key {} copied to {}",
+                args.server_key.display(),
+                key_dest.display()
+            )?;
+        }
+        Err(e) => {
+            eprintln!(
+                "WARNING: the server key {} could not be copied ({e}): keep the server's key file \
+                 with this backup; a restored server without it refuses to start, and with a new \
+                 key every client warns that the server key changed",
+                args.server_key.display()
+            );
+        }
+    }
+    check_backup(&dest, out).await
+}
+
+/// Checks a backup file: SQLite's integrity check, the schema version this
+/// binary expects, and the server key beside it against the one recorded.
+async fn check_backup(file: &std::path::Path, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let report = crate::store::check_sqlite_file(file)
+        .await
+        .with_context(|| format!("cannot read the backup {}", file.display()))?;
+    let expected = crate::store::schema_version(crate::store::Backend::Sqlite);
+    if !report.problems.is_empty() {
+        anyhow::bail!(
+            "the backup {} is damaged: {}",
+            file.display(),
+            report.problems.join("; ")
+        );
+    }
+    if report.schema_version != expected {
+        anyhow::bail!(
+            "the backup {} has schema version {}, this nanochat expects {expected}: restore it \
+             with the nanochat version that made it",
+            file.display(),
+            report.schema_version
+        );
+    }
+    let key_file = key_beside(file);
+    match std::fs::read_to_string(&key_file) {
+        Ok(pem) => {
+            let pem = zeroize::Zeroizing::new(pem);
+            let key = crate::crypto::PrivateKey::from_pkcs8_pem(&pem)
+                .with_context(|| format!("{} is not a usable key", key_file.display()))?;
+            let fingerprint = key.fingerprint().to_string();
+            if let Some(recorded) = report.server_key.as_deref().filter(|r| *r != fingerprint) {
+                anyhow::bail!(
+                    "the server key {} ({fingerprint}) is not the key the backed-up database \
+                     served with ({recorded})",
+                    key_file.display()
+                );
+            }
+            writeln!(out, "server key {} ok: {fingerprint}", key_file.display())?;
+        }
+        Err(e) => eprintln!(
+            "WARNING: no server key beside the backup ({}: {e}): restore the server's key file \
+             from elsewhere{}",
+            key_file.display(),
+            report
+                .server_key
+                .as_deref()
+                .map(|f| format!(" (fingerprint {f})"))
+                .unwrap_or_default()
+        ),
+    }
+    writeln!(
+        out,
+        "backup {} ok: integrity ok, schema version {}, {} users, {} messages",
+        file.display(),
+        report.schema_version,
+        report.users,
+        report.messages
+    )?;
+    Ok(())
+}
+
+/// Where `nanochat backup` puts the server key for the backup `dest`.
+fn key_beside(dest: &std::path::Path) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".server-key.pem");
+    PathBuf::from(name)
+}
+
+/// A PostgreSQL URL without the password of its user.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 fn ms(t: OffsetDateTime) -> i64 {
@@ -409,6 +689,17 @@ mod tests {
         assert!(parse_duration("0h").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("5y").is_err());
+        assert_eq!(describe(Duration::from_secs(86_400)), "1d");
+        assert_eq!(describe(Duration::from_secs(90)), "90s");
+    }
+
+    #[test]
+    fn pg_dump_urls_carry_no_password() {
+        assert_eq!(
+            without_password("postgres://chat:s3cret@db.local:5432/chat?sslmode=require"),
+            "postgres://chat@db.local:5432/chat?sslmode=require"
+        );
+        assert_eq!(without_password("postgres://db/chat"), "postgres://db/chat");
     }
 
     #[test]

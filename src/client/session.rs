@@ -347,10 +347,25 @@ impl Session {
         let sealed = ResponseEnvelope::from_parts(&response.iv, response.data.to_vec())?;
         let plain = secret.response_key().open(&sealed)?;
         let answer: Body = serde_json::from_slice(&plain)?;
+        // Every response, errors included, carries a fresh created_at.
+        let skew = (OffsetDateTime::now_utc() - answer.created_at).abs();
+        if skew > self.window {
+            return Err(ClientError::InvalidResponse(format!(
+                "the response is {} s old or ahead; the window is {} s",
+                skew.whole_seconds(),
+                self.window.as_secs()
+            )));
+        }
         // A response that decrypts under K_resp comes from the server. When
-        // it could not read our Body it cannot echo it; its error is still
-        // the answer.
+        // it could not read our Body it cannot echo it: then, and only then,
+        // it answers bad_request with an empty type and no request_id.
         if let (None, Some(error)) = (&answer.request_id, &answer.error) {
+            if !answer.r#type.is_empty() || error.code != ErrorCode::BadRequest {
+                return Err(ClientError::InvalidResponse(format!(
+                    "an error without request_id must be bad_request with an empty type, got {:?} {}",
+                    answer.r#type, error.code
+                )));
+            }
             return Err(ClientError::Api(error.clone()));
         }
         if answer.r#type != body.r#type {
@@ -363,14 +378,6 @@ impl Session {
             return Err(ClientError::InvalidResponse(
                 "the response does not echo our request_id".into(),
             ));
-        }
-        let skew = (OffsetDateTime::now_utc() - answer.created_at).abs();
-        if skew > self.window {
-            return Err(ClientError::InvalidResponse(format!(
-                "the response is {} s old or ahead; the window is {} s",
-                skew.whole_seconds(),
-                self.window.as_secs()
-            )));
         }
         if let Some(error) = answer.error {
             return Err(ClientError::Api(error));

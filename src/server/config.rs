@@ -18,6 +18,10 @@ pub struct Config {
     pub database: Location,
     /// The server's private key (PKCS#8 PEM, created with mode 0600 on first start).
     pub server_key: PathBuf,
+    /// Start even though the server key file is missing or is not the key
+    /// the database last served with, and record the new key's fingerprint
+    /// (`--replace-server-key`; every client then warns that it changed).
+    pub replace_server_key: bool,
     /// How far a request's `created_at` may be from the server clock.
     pub freshness_window: Duration,
     /// Limits announced by `/references` and enforced on every request.
@@ -65,6 +69,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: Location::Sqlite(dir.join("nanochat.db")),
             server_key: dir.join("nanochat-server-key.pem"),
+            replace_server_key: false,
             freshness_window: Duration::from_secs(300),
             limits: Limits {
                 max_body_bytes: 16 * 1024 * 1024,
@@ -155,6 +160,9 @@ pub struct Rules {
     /// A member the owner removes hears `event.conversation.removed`, not
     /// `event.conversation.deleted`.
     pub removal_event: bool,
+    /// Message content and attachments are held to `max_content_bytes`
+    /// and `max_file_bytes` (`too_large`).
+    pub message_size: bool,
 }
 
 impl Default for Rules {
@@ -181,6 +189,7 @@ impl Default for Rules {
             session_end: true,
             idempotent_create: true,
             removal_event: true,
+            message_size: true,
         }
     }
 }

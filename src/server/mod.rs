@@ -241,7 +241,13 @@ pub async fn serve(
     store.limit_conversations(config.limits.max_conversations);
     // The location as Display prints it: a PostgreSQL URL without its password.
     tracing::info!(database = %config.database, "database open");
-    let server_key = server_key::load_or_create(&config.server_key).await?;
+    let server_key = server_key::load_for(
+        &config.server_key,
+        &store,
+        &config.database,
+        config.replace_server_key,
+    )
+    .await?;
     tracing::info!(
         fingerprint = %server_key.fingerprint(),
         rsa_backend = %crate::crypto::backend::active(),
@@ -259,6 +265,7 @@ pub async fn serve(
     };
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
+    announce_url(address);
     let acceptor = NoDelay(poem::listener::TcpAcceptor::from_tokio(listener)?);
     let signal = async move {
         shutdown.await;
@@ -275,6 +282,39 @@ pub async fn serve(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Logs, in one line, the address to open in a browser; on a non-loopback
+/// address also that browsers need HTTPS there (README, "TLS").
+fn announce_url(address: SocketAddr) {
+    let ip = address.ip();
+    if ip.is_loopback() {
+        let url = format!("http://{address}/");
+        tracing::info!(%url, "open {url} in a browser on this computer");
+        return;
+    }
+    if ip.is_unspecified() {
+        let loopback: std::net::IpAddr = if ip.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        };
+        let url = format!("http://{}/", SocketAddr::new(loopback, address.port()));
+        tracing::info!(
+            %url,
+            "open {url} in a browser on this computer; from other computers open the HTTPS \
+             address of a reverse proxy with TLS in front of this server: browsers hide their \
+             crypto API on plain http:// from any address but the computer itself (README, \"TLS\")"
+        );
+    } else {
+        let url = format!("http://{address}/");
+        tracing::info!(
+            %url,
+            "open the HTTPS address of a reverse proxy with TLS that forwards to {url} in a \
+             browser: browsers hide their crypto API on plain http:// from any address but the \
+             computer itself (README, \"TLS\")"
+        );
+    }
 }
 
 /// Accepts connections with Nagle's algorithm off: a WebSocket answer and

@@ -180,6 +180,35 @@ pub fn removal_event(state: &State, id: Uuid) -> crate::bodies::Event {
     }
 }
 
+/// Rule (message size): a message's content ciphertext is at most
+/// `limits.max_content_bytes` and its attachment ciphertext at most
+/// `limits.max_file_bytes` (`too_large`).
+pub fn message_size(
+    state: &State,
+    content: usize,
+    attachment: Option<usize>,
+) -> Result<(), Failure> {
+    if !state.config.rules().message_size {
+        return Ok(());
+    }
+    let limits = &state.config.limits;
+    if content as i64 > limits.max_content_bytes {
+        return Err(Failure::too_large(format!(
+            "content is {content} bytes; the limit is {}",
+            limits.max_content_bytes
+        )));
+    }
+    if let Some(size) = attachment
+        && size as i64 > limits.max_file_bytes
+    {
+        return Err(Failure::too_large(format!(
+            "the attachment is {size} bytes; the limit is {}",
+            limits.max_file_bytes
+        )));
+    }
+    Ok(())
+}
+
 /// Rule (member count): a conversation has at most `limits.max_members`
 /// members, the owner included (`too_large`).
 pub fn member_count(state: &State, count: usize) -> Result<(), Failure> {

@@ -33,6 +33,7 @@ mod events;
 mod location;
 mod messages;
 mod names;
+mod operator;
 mod replay;
 pub mod scratch;
 mod users;
@@ -54,6 +55,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use uuid::Uuid;
 
 pub use location::{Backend, Location};
+pub use operator::{BackupReport, check_sqlite_file, is_set_up, schema_version};
 
 /// The store speaks to both engines through sqlx's `Any` driver, so one set
 /// of queries serves SQLite and PostgreSQL.

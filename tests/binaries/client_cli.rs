@@ -316,7 +316,7 @@ fn a_changed_server_key_is_refused_until_trusted() {
     .unwrap();
     let address = url.trim_start_matches("http://");
     let mut other = Command::new(BINARY)
-        .args(["serve", "--listen", address])
+        .args(["serve", "--listen", address, "--replace-server-key"])
         .current_dir(dir.path())
         .stderr(Stdio::null())
         .spawn()

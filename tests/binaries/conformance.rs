@@ -105,12 +105,21 @@ const MUTANTS: &[Mutant] = &[
     (
         "membership",
         |r| r.membership = false,
-        &["CONV-OUTSIDER-001", "CONV-OUTSIDER-002"],
+        &[
+            "CONV-OUTSIDER-001",
+            "CONV-OUTSIDER-002",
+            "CONV-LEAVE-002",
+            "CONV-LEAVE-005",
+            "CONV-LEAVE-006",
+            "CONV-UPDATE-004",
+            "CONV-UPDATE-007",
+            "MSG-DELETE-004",
+        ],
     ),
     (
         "sender_only",
         |r| r.sender_only = false,
-        &["MSG-UPDATE-002", "MSG-DELETE-001"],
+        &["MSG-UPDATE-002", "MSG-DELETE-001", "MSG-UPDATE-007"],
     ),
     (
         "owner_only",
@@ -120,7 +129,7 @@ const MUTANTS: &[Mutant] = &[
     (
         "event_members_only",
         |r| r.event_members_only = false,
-        &["WS-EVENTS-001"],
+        &["WS-EVENTS-001", "CONV-LEAVE-003", "CONV-UPDATE-005"],
     ),
     // Users cannot even complete without the right response key: the cases
     // that catch it are those whose users are all pending, so the failure
@@ -171,6 +180,16 @@ const MUTANTS: &[Mutant] = &[
         "removal_event",
         |r| r.removal_event = false,
         &["CONV-UPDATE-003"],
+    ),
+    (
+        "message_size",
+        |r| r.message_size = false,
+        &[
+            "LIMIT-CONTENT-001",
+            "LIMIT-CONTENT-002",
+            "LIMIT-CONTENT-003",
+            "LIMIT-FILE-001",
+        ],
     ),
 ];
 

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+mod backup;
 mod client_cli;
 mod conformance;
 mod instances;

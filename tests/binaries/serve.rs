@@ -94,20 +94,71 @@ async fn serve_create_users_and_stop_on_sigterm() {
     })
     .await
     .unwrap();
-    assert!(terminate(&mut child).success());
-}
-
-#[test]
-fn operator_errors_are_clear_and_exit_non_zero() {
-    let dir = tempfile::tempdir().unwrap();
     let output = Command::new(BINARY)
         .args(["user", "delete", "ghost"])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no user is called \"ghost\""), "{stderr}");
+    assert!(terminate(&mut child).success());
+
+    // Another key file than the one the database served with: refused.
+    let key_file = dir.path().join("nanochat-server-key.pem");
+    std::fs::write(&key_file, nanochat_conformance::FixtureKey::Carol.pem()).unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let recorded = key("server").fingerprint().to_string();
+    assert!(
+        stderr.contains(&format!("last served with key {recorded}"))
+            && stderr.contains("--replace-server-key"),
+        "{stderr}"
+    );
+    // A missing key file is not silently replaced either.
+    std::fs::remove_file(&key_file).unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("nanochat-server-key.pem is missing"),
+        "{stderr}"
+    );
+    assert!(!key_file.exists(), "no new key was generated");
+}
+
+#[test]
+fn operator_errors_are_clear_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    // No database here: refused (exit 3) instead of creating an empty one
+    // the running server never sees.
+    for args in [["user", "create", "zack"], ["user", "delete", "ghost"]] {
+        let output = Command::new(BINARY)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!(
+            "there is no NanoChat database at {}",
+            dir.path().join("nanochat.db").display()
+        );
+        assert!(
+            stderr.contains(&expected) && stderr.contains("--database"),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("nanochat.db").exists());
+    }
     let output = Command::new(BINARY)
         .args(["server-key"])
         .current_dir(dir.path())

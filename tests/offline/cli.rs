@@ -32,6 +32,7 @@ fn help_texts() {
         &["user", "delete"],
         &["user", "reset"],
         &["server-key"],
+        &["backup"],
     ] {
         let name = if path.is_empty() {
             "nanochat".to_owned()

@@ -191,7 +191,7 @@ export interface components {
          *     - not_found: no such conversation, message or user visible to the caller
          *     - forbidden: the caller may see the object but not do this to it
          *     - conflict: the object already exists (conversation or message id; a message.create that repeats the create of its message is answered with that message instead, and a deleted message's id stays taken), or a sealed name does not carry the next name revision; a user who already completed gets invalid_token from user.complete (the token was used), not conflict
-         *     - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members, or a named conversation changes members without re-sealing its name
+         *     - members_mismatch: wrapped keys (message content or a sealed name) do not name exactly the current members once each (a member named twice is a mismatch too), or a named conversation changes members without re-sealing its name
          *     - internal: an unexpected server fault; details are in the server log only
          * @example not_found
          * @enum {string}
@@ -469,7 +469,7 @@ export interface components {
             private_key: components["schemas"]["EncryptedPrivateKey"];
         };
         /**
-         * @description Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature; a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
+         * @description Payload of user.update; every field is optional. A new public_key needs succession_signature and public_key_signature (without either, bad_request; with one that does not verify, bad_signature); a new private_key needs a sync_password unless one is already set. A rotation without a new private_key removes a stored private key (and the sync password), which would not hold the new key.
          * @example {
          *       "display_name": "Alice L."
          *     }
@@ -643,7 +643,7 @@ export interface components {
              */
             id: string;
             name?: components["schemas"]["SealedName"];
-            /** @description Removes the name (any member); not together with name. Increments name_revision. */
+            /** @description Removes the name (any member); not together with name. Increments name_revision, also when the conversation has no name. */
             remove_name?: boolean;
             /** @description Owner only. The complete new member list, the owner included. A named conversation needs name, sealed for this list, or remove_name. */
             members?: string[];

@@ -254,26 +254,14 @@ async fn check_upload(
     members: &[MemberRecord],
     u: Upload,
 ) -> Result<NewMessage, Failure> {
-    let limits = &state.config.limits;
     if u.content_iv.len() != IV_LEN || u.attachment.as_ref().is_some_and(|a| a.iv.len() != IV_LEN) {
         return Err(Failure::bad_request("IVs are 12 bytes"));
     }
-    if u.content.len() as i64 > limits.max_content_bytes {
-        return Err(Failure::too_large(format!(
-            "content is {} bytes; the limit is {}",
-            u.content.len(),
-            limits.max_content_bytes
-        )));
-    }
-    if let Some(a) = &u.attachment
-        && a.data.len() as i64 > limits.max_file_bytes
-    {
-        return Err(Failure::too_large(format!(
-            "the attachment is {} bytes; the limit is {}",
-            a.data.len(),
-            limits.max_file_bytes
-        )));
-    }
+    rules::message_size(
+        state,
+        u.content.len(),
+        u.attachment.as_ref().map(|a| a.data.len()),
+    )?;
     let with_keys: BTreeSet<&str> = members
         .iter()
         .filter(|m| m.public_key.is_some())
