@@ -7,9 +7,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use nanochat::client::{Bodies, Chat, Home, Session};
-use nanochat::models::CompleteUser;
-use nanochat::wire::Secret;
+use nanochat::client::{Chat, Home};
 use uuid::Uuid;
 
 use crate::support::*;
@@ -17,17 +15,7 @@ use crate::support::*;
 /// Completes `name` on the server in `dir` at `url` with its fixture key.
 async fn complete(dir: &std::path::Path, url: &str, name: &str) {
     let token = token_in(&run(dir, &["user", "create", name]));
-    let session = Session::connect(url, name, Some(key(name))).await.unwrap();
-    session
-        .user_complete(CompleteUser {
-            token: Secret::new(token),
-            display_name: name.into(),
-            public_key: key(name).public_key().to_spki_der().to_vec().into(),
-            private_key: None,
-            sync_password: None,
-        })
-        .await
-        .unwrap();
+    complete_with_fixture(url, name, token).await;
 }
 
 async fn chat(home: &std::path::Path, url: &str, name: &str) -> Chat {

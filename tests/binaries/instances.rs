@@ -9,9 +9,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use nanochat::client::{Bodies, Session};
-use nanochat::models::{CompleteUser, ListMessages};
+use nanochat::models::ListMessages;
 use nanochat::store::scratch;
-use nanochat::wire::Secret;
 use uuid::Uuid;
 
 use crate::support::*;
@@ -78,19 +77,7 @@ async fn an_instance_killed_mid_conversation_loses_nothing() {
 
     for name in ["alice", "bob"] {
         let token = token_in(&run_on(&database, &["user", "create", name]));
-        let session = Session::connect(&url_a, name, Some(key(name)))
-            .await
-            .unwrap();
-        session
-            .user_complete(CompleteUser {
-                token: Secret::new(token),
-                display_name: name.into(),
-                public_key: key(name).public_key().to_spki_der().to_vec().into(),
-                private_key: None,
-                sync_password: None,
-            })
-            .await
-            .unwrap();
+        complete_with_fixture(&url_a, name, token).await;
     }
     let alice_a = Arc::new(
         Session::connect(&url_a, "alice", Some(key("alice")))

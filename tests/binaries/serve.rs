@@ -5,8 +5,7 @@
 use std::process::Command;
 
 use nanochat::client::{Bodies, Session};
-use nanochat::models::{BaseConversation, BaseUser, CompleteUser};
-use nanochat::wire::Secret;
+use nanochat::models::{BaseConversation, BaseUser};
 
 use crate::support::*;
 
@@ -17,18 +16,7 @@ async fn serve_create_users_and_stop_on_sigterm() {
     let mut sessions = Vec::new();
     for name in ["alice", "bob"] {
         let token = token_in(&run(dir.path(), &["user", "create", name, "--ttl", "1h"]));
-        let session = Session::connect(&url, name, Some(key(name))).await.unwrap();
-        session
-            .user_complete(CompleteUser {
-                token: Secret::new(token),
-                display_name: name.into(),
-                public_key: key(name).public_key().to_spki_der().to_vec().into(),
-                private_key: None,
-                sync_password: None,
-            })
-            .await
-            .unwrap();
-        sessions.push(session);
+        sessions.push(complete_with_fixture(&url, name, token).await);
     }
     // Named and renamed conversations: the names are sealed end to end,
     // so neither the database (with its WAL) nor the log ever holds them.

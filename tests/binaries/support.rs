@@ -129,3 +129,27 @@ pub fn token_in(output: &str) -> String {
         .expect("a token is printed")
         .to_owned()
 }
+
+/// Completes `name` on the server at `url` with its fixture key and the
+/// complete token `token`; the session, signed by that key.
+pub async fn complete_with_fixture(
+    url: &str,
+    name: &str,
+    token: String,
+) -> nanochat::client::Session {
+    use nanochat::client::Bodies as _;
+    let session = nanochat::client::Session::connect(url, name, Some(key(name)))
+        .await
+        .unwrap();
+    session
+        .user_complete(nanochat::models::CompleteUser {
+            token: nanochat::wire::Secret::new(token),
+            display_name: name.into(),
+            public_key: key(name).public_key().to_spki_der().to_vec().into(),
+            private_key: None,
+            sync_password: None,
+        })
+        .await
+        .unwrap();
+    session
+}
