@@ -249,7 +249,22 @@ export async function blankPage(viewport = { width: 1280, height: 800 }) {
  * @param {string} name
  */
 export async function shot(page, name) {
+  // Form screens (account, login) scroll inside the page's main area: let
+  // them grow for the picture so that nothing below the fold is missing.
+  // The chat keeps its fixed layout, which is what a person sees.
+  const grown = await page.evaluate(() => {
+    if (!document.getElementById('screen-chat')?.hidden) return false;
+    document.body.style.height = 'auto';
+    /** @type {HTMLElement} */ (document.querySelector('main')).style.overflowY = 'visible';
+    return true;
+  });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  if (grown) {
+    await page.evaluate(() => {
+      document.body.style.height = '';
+      /** @type {HTMLElement} */ (document.querySelector('main')).style.overflowY = '';
+    });
+  }
 }
 
 /** The phone viewport the tests use. */
