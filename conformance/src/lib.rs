@@ -21,6 +21,7 @@
 pub mod case;
 pub mod coverage;
 pub mod fixtures;
+mod late_events;
 pub mod provision;
 pub mod runner;
 pub mod suite;

@@ -21,6 +21,7 @@ use nanochat::models::{Body, CompleteUser, EncryptedBody, Error};
 use nanochat::wire::Secret;
 
 use crate::case::{Case, EventExpectation, Expectation, Step, Tamper};
+use crate::late_events::{Allowance, Writes};
 use crate::provision::Provisioner;
 use crate::template::{Vars, at};
 
@@ -255,7 +256,8 @@ async fn play(
     mut vars: Vars,
     transcript: &mut Vec<Exchange>,
 ) -> Result<(), String> {
-    let mut sockets: HashMap<String, Socket<'_>> = HashMap::new();
+    let mut sockets: HashMap<String, (Socket<'_>, Allowance)> = HashMap::new();
+    let mut writes = Writes::default();
     let mut last_ids: HashMap<String, Uuid> = HashMap::new();
     for (index, step) in case.steps.iter().enumerate() {
         let n = index + 1;
@@ -267,7 +269,10 @@ async fn play(
             let socket = Socket::open(&actor.session)
                 .await
                 .map_err(|e| fail(format!("session.open was refused: {e}")))?;
-            sockets.insert(step.actor.clone(), socket);
+            sockets.insert(
+                step.actor.clone(),
+                (socket, Allowance::opened_after(&writes)),
+            );
             transcript.push(Exchange {
                 step: n,
                 actor: step.actor.clone(),
@@ -307,6 +312,7 @@ async fn play(
                 .operate(action, username)
                 .await
                 .map_err(|e| fail(format!("the operator command failed: {e}")))?;
+            writes.record_operator(username);
             transcript.push(Exchange {
                 step: n,
                 actor: step.actor.clone(),
@@ -318,7 +324,7 @@ async fn play(
             continue;
         }
         if let Some(code) = step.closed {
-            let socket = sockets
+            let (socket, _) = sockets
                 .get_mut(&step.actor)
                 .ok_or_else(|| fail("the actor has no open socket".into()))?;
             let received = expect_close(socket, code).await.map_err(fail)?;
@@ -334,10 +340,10 @@ async fn play(
             continue;
         }
         if let Some(expected) = &step.event {
-            let socket = sockets
+            let (socket, allowance) = sockets
                 .get_mut(&step.actor)
                 .ok_or_else(|| fail("the actor has no open socket".into()))?;
-            let received = expect_event(socket, expected, &mut vars)
+            let received = expect_event(socket, allowance, expected, &mut vars)
                 .await
                 .map_err(fail)?;
             transcript.push(Exchange {
@@ -366,7 +372,7 @@ async fn play(
                 .insert(name.clone(), payload.clone().unwrap_or(Value::Null));
         }
         let outcome = if step.websocket {
-            let socket = sockets
+            let (socket, _) = sockets
                 .get_mut(&step.actor)
                 .ok_or_else(|| fail("the actor has no open socket".into()))?;
             let request = Request::from_parts(body_type, payload.clone())
@@ -395,6 +401,10 @@ async fn play(
             sent: payload.as_ref().map(redact).unwrap_or(Value::Null),
             received,
         });
+        if matches!(outcome, Outcome::Ok(_)) {
+            let username = vars.users.get(&step.actor).map_or("", String::as_str);
+            writes.record(body_type, username, payload.as_ref());
+        }
         let expected = step.expect.clone().unwrap_or_default();
         check(&outcome, &expected, &mut vars).map_err(fail)?;
     }
@@ -962,34 +972,54 @@ fn check_payload(payload: &Value, expected: &Expectation, vars: &mut Vars) -> Re
 
 async fn expect_event(
     socket: &mut Socket<'_>,
+    allowance: &mut Allowance,
     expected: &EventExpectation,
     vars: &mut Vars,
 ) -> Result<Value, String> {
-    if expected.event_type == "none" {
-        return match tokio::time::timeout(QUIET_PERIOD, socket.next_event()).await {
-            Err(_) => Ok(json!("no event")),
-            Ok(Ok(event)) => Err(format!(
-                "expected no event, got {}",
-                event.event_type().as_str()
-            )),
-            Ok(Err(e)) => Err(format!("the socket failed: {e}")),
+    // Late news of writes made before the socket opened is passed over
+    // (api.yml: they may arrive, before any event of a later write).
+    let mut passed_over = Vec::new();
+    let quiet = expected.event_type == "none";
+    let deadline = Instant::now() + if quiet { QUIET_PERIOD } else { EVENT_TIMEOUT };
+    loop {
+        let next = tokio::time::timeout_at(deadline.into(), socket.next_event()).await;
+        let event: Event = match next {
+            Err(_) if quiet => return Ok(json!({ "event": "none", "passed_over": passed_over })),
+            Err(_) => {
+                return Err(format!(
+                    "no {} within {EVENT_TIMEOUT:?}",
+                    expected.event_type
+                ));
+            }
+            Ok(Err(e)) => return Err(format!("the socket failed: {e}")),
+            Ok(Ok(event)) => event,
         };
+        let kind = event.event_type().as_str();
+        let payload = event.payload_json().map_err(|e| e.to_string())?;
+        let verdict = if quiet {
+            Err(format!("expected no event, got {kind}"))
+        } else if kind != expected.event_type {
+            Err(format!("expected {}, got {kind}", expected.event_type))
+        } else {
+            let expectation = Expectation {
+                matches: expected.matches.clone(),
+                ..Default::default()
+            };
+            check_payload(&payload, &expectation, vars)
+        };
+        match verdict {
+            Ok(()) => {
+                allowance.settle();
+                return Ok(
+                    json!({ "event": kind, "payload": redact(&payload), "passed_over": passed_over }),
+                );
+            }
+            Err(_) if allowance.excuse(kind, &payload) => {
+                passed_over.push(json!({ "event": kind, "payload": redact(&payload) }));
+            }
+            Err(why) => return Err(why),
+        }
     }
-    let event: Event = tokio::time::timeout(EVENT_TIMEOUT, socket.next_event())
-        .await
-        .map_err(|_| format!("no {} within {EVENT_TIMEOUT:?}", expected.event_type))?
-        .map_err(|e| format!("the socket failed: {e}"))?;
-    let kind = event.event_type().as_str();
-    if kind != expected.event_type {
-        return Err(format!("expected {}, got {kind}", expected.event_type));
-    }
-    let payload = event.payload_json().map_err(|e| e.to_string())?;
-    let expectation = Expectation {
-        matches: expected.matches.clone(),
-        ..Default::default()
-    };
-    check_payload(&payload, &expectation, vars)?;
-    Ok(json!({ "event": kind, "payload": redact(&payload) }))
 }
 
 fn redact_outcome(outcome: &Outcome) -> Value {

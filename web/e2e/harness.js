@@ -334,6 +334,8 @@ export async function send(page, text, file) {
   if (file) await page.getByLabel('Attach file').setInputFiles(file);
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction((n) => document.querySelectorAll('#message-list > li').length > n, before);
+  // The list can also grow by a page of history arriving: wait for this one.
+  if (text) await message(page, text.split('\n')[0]).last().waitFor();
 }
 
 /**

@@ -310,7 +310,8 @@ async function resume(kept) {
   try {
     await keys.learn(cl, kept.username);
     const self = await cl.request('user.get', { username: kept.username });
-    await enterChat(cl, kept.username, self.display_name, keys);
+    // Locked again while it loaded: the start screen stays.
+    if (!(await enterChat(cl, kept.username, self.display_name, keys))) return true;
   } catch (e) {
     if (e instanceof ApiError && e.code === 'unreachable') throw e;
     stopSession();
@@ -394,8 +395,7 @@ async function complete() {
   await store.saveKey({ server: server.url, username, public_key: user.public_key, private_key: blob, on_server: storeOnServer, exported: false });
   /** @type {HTMLFormElement} */ (el('complete-form')).reset();
   progress(null);
-  await enterChat(cl, username, user.display_name, keys);
-  status(`Welcome, ${user.display_name}. Your key fingerprint is ${identity.publicKey.fingerprint}.`);
+  if (await enterChat(cl, username, user.display_name, keys)) status(`Welcome, ${user.display_name}. Your key fingerprint is ${identity.publicKey.fingerprint}.`);
 }
 
 // ------------------------------------------------------------ login
@@ -453,7 +453,7 @@ async function login() {
   else await store.forgetSession(server.url, username);
   /** @type {HTMLFormElement} */ (el('login-form')).reset();
   el('login-sync').hidden = true;
-  await enterChat(cl, username, self.display_name, keys);
+  if (!(await enterChat(cl, username, self.display_name, keys))) return;
   state.timings.login_ms = performance.now() - t0;
   progress(null);
   status(`Logged in as ${self.display_name}.`);
@@ -536,8 +536,7 @@ async function finishFollow(cl, username, keys, local, stillOld) {
   await store.saveKey({ ...local, public_key: self.public_key });
   for (const id of ['follow-sync-form', 'follow-file-form']) /** @type {HTMLFormElement} */ (el(id)).reset();
   progress(null);
-  await enterChat(cl, username, self.display_name, keys);
-  status(`Your keys are up to date on this device (key ${keys.currentIndex}). Everything you could read before still opens.`);
+  if (await enterChat(cl, username, self.display_name, keys)) status(`Your keys are up to date on this device (key ${keys.currentIndex}). Everything you could read before still opens.`);
 }
 
 /**
@@ -545,6 +544,7 @@ async function finishFollow(cl, username, keys, local, stillOld) {
  * @param {string} username
  * @param {string} displayName
  * @param {OwnKeys} keys
+ * @returns {Promise<boolean>} false when the person logged out while it loaded
  */
 async function enterChat(cl, username, displayName, keys) {
   state.client = cl;
@@ -561,6 +561,8 @@ async function enterChat(cl, username, displayName, keys) {
   el('conv-view').hidden = true;
   progress('Loading conversations…');
   await loadConversations();
+  // Logged out (or locked) while the list loaded: no socket, no outbox.
+  if (state.client !== cl) return false;
   progress(null);
   void guard(countUnread)();
   state.events = cl.events(
@@ -569,6 +571,7 @@ async function enterChat(cl, username, displayName, keys) {
   );
   // Whatever this device queued and never got acknowledged goes now, once.
   void guard(flushOutbox)();
+  return true;
 }
 
 /** Ends the session in memory: no socket, no keys, no conversations. */
@@ -1241,6 +1244,19 @@ async function send() {
   }
 }
 
+/**
+ * Empties the composer of what was just sent, and only of that: whatever
+ * was typed or attached while it was being sealed stays for the next send.
+ * @param {string} text
+ * @param {File | undefined} file
+ */
+function clearComposer(text, file) {
+  const box = input('message-text');
+  if (box.value === text) box.value = '';
+  const picker = input('message-file');
+  if (file && picker.files?.[0] === file) picker.value = '';
+}
+
 async function composeAndSend() {
   const conv = currentConversation();
   const text = input('message-text').value;
@@ -1283,7 +1299,7 @@ async function composeAndSend() {
     });
     state.editing = null;
     el('editing').hidden = true;
-    /** @type {HTMLFormElement} */ (el('composer')).reset();
+    clearComposer(text, file);
     await upsertMessage(raw);
     renderMessages(true);
     return;
@@ -1297,7 +1313,7 @@ async function composeAndSend() {
   // message.create is answered like the first).
   await store.queueOutgoing(item);
   state.outbox.set(id, { item, text: content.text ?? '', fileName: content.file_name ?? null, state: 'sending', error: null, progress: null, attempts: 0 });
-  /** @type {HTMLFormElement} */ (el('composer')).reset();
+  clearComposer(text, file);
   renderMessages(true);
   // The composer is free again while this one goes.
   void guard(() => deliver(id))();
