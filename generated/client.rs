@@ -233,6 +233,13 @@ every user it concerns, the actor's included, so the socket that sent
 the write (its answer first, then the event) and the actor's other
 sessions get it too.
 
+A socket gets the event of every write that commits after its
+`session.open` answer. Events of writes that committed before it may
+still arrive (an instance that learns of writes through a shared
+database hears of them late), but only before any event of a later
+write; clients recognise them by id (a message or conversation they
+already have) and apply them like any other.
+
 Close codes: 1009 (a frame over `limits.max_body_bytes`), 1013 (the
 outgoing queue is full), 1011 (the server cannot re-check the
 session), 4001, 4002 and 4003 (see "Key history"), and 1000 or none

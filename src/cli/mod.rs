@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// Address to listen on (put a TLS reverse proxy in front for remote users).
     #[arg(long, env = "NANOCHAT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// Serve Prometheus metrics at /metrics on this address (e.g.
+    /// 127.0.0.1:9464); off by default. Keep it off the internet.
+    #[arg(long, env = "NANOCHAT_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// The database location.
     #[command(flatten)]
     pub database: DatabaseArg,
@@ -222,6 +226,7 @@ impl ServeArgs {
     pub fn config(&self) -> Config {
         let mut config = Config::default_in(".");
         config.listen = self.listen;
+        config.metrics_listen = self.metrics_listen;
         config.database = self.database.database.clone();
         config.server_key = self.server_key.clone();
         config.replace_server_key = self.replace_server_key;

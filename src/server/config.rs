@@ -14,6 +14,9 @@ use crate::store::Location;
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Where `/metrics` is served (Prometheus), if anywhere: never on
+    /// `listen`, which faces the chat's users.
+    pub metrics_listen: Option<SocketAddr>,
     /// The database: a SQLite file (the default) or a PostgreSQL URL.
     pub database: Location,
     /// The server's private key (PKCS#8 PEM, created with mode 0600 on first start).
@@ -67,6 +70,7 @@ impl Config {
         let dir = dir.into();
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: None,
             database: Location::Sqlite(dir.join("nanochat.db")),
             server_key: dir.join("nanochat-server-key.pem"),
             replace_server_key: false,

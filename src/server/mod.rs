@@ -20,6 +20,7 @@
 //! - [`ratelimit`]: per-peer and per-user limits.
 //! - [`server_key`]: the server key pair on disk.
 //! - [`web`]: the embedded web frontend, its headers, and CORS on the API.
+//! - [`metrics`]: what `/metrics` reports, on its own address.
 //!
 //! This module wires them into the generated poem-openapi [`Api`] and runs
 //! it until a shutdown signal, letting in-flight requests finish.
@@ -31,6 +32,7 @@ mod handlers;
 pub mod hub;
 mod key_watch;
 mod listener;
+pub mod metrics;
 pub mod pipeline;
 pub mod protocol;
 pub mod ratelimit;
@@ -44,6 +46,7 @@ pub mod websocket;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use poem::web::websocket::{BoxWebSocketUpgraded, WebSocket};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
@@ -175,7 +178,15 @@ async fn admit_body<E: Endpoint>(
     if req.method() != poem::http::Method::POST {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
+    let started = std::time::Instant::now();
+    // Refused here, before poem-openapi and the pipeline: counted here.
     let plain = |status: poem::http::StatusCode, error: Error| {
+        state.metrics.request(
+            metrics::Transport::Http,
+            "",
+            Some(error.code),
+            started.elapsed(),
+        );
         Json(error).with_status(status).into_response()
     };
     let peer = forwarded_client(&state, &req);
@@ -263,6 +274,16 @@ pub async fn serve(
         }
         crate::store::Location::Sqlite(_) => Some(tokio::spawn(key_watch::watch(state.clone()))),
     };
+    let metrics_task = match state.config.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on {address} for metrics"))?;
+            tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
+            Some(tokio::spawn(serve_metrics(state.clone(), listener)))
+        }
+        None => None,
+    };
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     announce_url(address);
@@ -276,12 +297,42 @@ pub async fn serve(
         .run_with_graceful_shutdown(app(state), signal, Some(grace))
         .await?;
     purge.abort();
-    if let Some(task) = listener_task {
+    for task in [listener_task, metrics_task].into_iter().flatten() {
         task.abort();
     }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `GET /metrics` (and nothing else) on `listener`; the user counts
+/// are read from the store at each scrape.
+async fn serve_metrics(state: Arc<State>, listener: tokio::net::TcpListener) {
+    let scrape = poem::endpoint::make(move |_req: Request| {
+        let state = state.clone();
+        async move {
+            match state.store.count_users().await {
+                Ok((active, pending)) => state.metrics.set_users(active, pending),
+                // The other metrics still say something: the gauge keeps
+                // its last value and the failure is logged.
+                Err(e) => tracing::warn!(%e, "metrics: counting users failed"),
+            }
+            Response::builder()
+                .content_type(metrics::CONTENT_TYPE)
+                .body(state.metrics.encode())
+        }
+    });
+    let app = Route::new().at("/metrics", poem::get(scrape));
+    let acceptor = match poem::listener::TcpAcceptor::from_tokio(listener) {
+        Ok(acceptor) => acceptor,
+        Err(e) => {
+            tracing::error!(%e, "metrics: cannot accept connections");
+            return;
+        }
+    };
+    if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
+        tracing::error!(%e, "metrics: the listener stopped");
+    }
 }
 
 /// Logs, in one line, the address to open in a browser; on a non-loopback

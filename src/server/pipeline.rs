@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,6 +19,7 @@ use crate::bodies::{BodyType, Request};
 use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, ErrorCode};
 use crate::server::error::{Failure, PlainFailure, PlainKind, blocking};
+use crate::server::metrics::Transport;
 use crate::server::protocol::{
     Caller, PROTOCOL_VERSION, is_canonical_uuid, is_json_object, unix_ms,
 };
@@ -43,10 +45,43 @@ pub struct Answered {
     pub secret: RequestSecret,
     /// The request's type and caller when the Body got that far and succeeded.
     pub accepted: Option<(BodyType, Username)>,
+    /// The type the Body named (anything, as the client wrote it; empty
+    /// when it could not be read).
+    pub body_type: String,
+    /// The error code of the answer, if it is an error.
+    pub refused: Option<ErrorCode>,
 }
 
-/// Runs one envelope through the pipeline.
+impl Channel {
+    fn transport(self) -> Transport {
+        match self {
+            Channel::Http => Transport::Http,
+            Channel::SocketFirst | Channel::Socket => Transport::Websocket,
+        }
+    }
+}
+
+/// Runs one envelope through the pipeline, and counts it in the metrics.
 pub async fn handle(
+    state: &Arc<State>,
+    peer: Option<SocketAddr>,
+    envelope: EncryptedBody,
+    channel: Channel,
+) -> Result<Answered, PlainFailure> {
+    let started = Instant::now();
+    let result = answer(state, peer, envelope, channel).await;
+    let (body_type, code) = match &result {
+        Ok(answered) => (answered.body_type.as_str(), answered.refused),
+        // Refused before a Body was read: no type.
+        Err(refused) => ("", Some(refused.error.code)),
+    };
+    state
+        .metrics
+        .request(channel.transport(), body_type, code, started.elapsed());
+    result
+}
+
+async fn answer(
     state: &Arc<State>,
     peer: Option<SocketAddr>,
     envelope: EncryptedBody,
@@ -161,8 +196,9 @@ pub async fn handle(
         let body_type: String = body_type_name.chars().take(64).collect();
         tracing::info!(code = %error.code, body_type = ?body_type, "request refused");
     }
+    let refused = error.as_ref().map(|e| e.code);
     let body = Body {
-        r#type: body_type_name,
+        r#type: body_type_name.clone(),
         created_at: now,
         request_id,
         username: None,
@@ -176,6 +212,8 @@ pub async fn handle(
         response,
         secret,
         accepted,
+        body_type: body_type_name,
+        refused,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::server::config::Config;
 use crate::server::error::{Failure, blocking};
 use crate::server::error::{PlainFailure, PlainKind};
 use crate::server::hub::Hub;
+use crate::server::metrics::Metrics;
 use crate::server::ratelimit::{FailureLimiter, PeerLimiter};
 use crate::store::Store;
 
@@ -73,6 +74,8 @@ pub struct State {
     parsed_keys: Mutex<HashMap<Vec<u8>, PublicKey>>,
     /// Refused requests being held (see [`State::hold_refused`]).
     held_refusals: tokio::sync::Semaphore,
+    /// What `/metrics` reports.
+    pub metrics: Metrics,
 }
 
 /// A user's key as of a lookup: `None` when pending or gone.
@@ -107,6 +110,7 @@ impl State {
             key_epoch: AtomicU64::new(0),
             parsed_keys: Mutex::new(HashMap::new()),
             held_refusals: tokio::sync::Semaphore::new(HELD_REFUSALS),
+            metrics: Metrics::default(),
         })
     }
 

@@ -19,6 +19,7 @@ use crate::bodies::BodyType;
 use crate::crypto::EventSealer;
 use crate::models::{EncryptedBody, Error, ErrorCode};
 use crate::server::hub::{Outgoing, Subscription};
+use crate::server::metrics::SocketEnd;
 use crate::server::pipeline::{self, Channel};
 use crate::server::protocol::{PROTOCOL_VERSION, is_json_object};
 use crate::server::state::State;
@@ -97,6 +98,7 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
     let mut last_seen = Instant::now();
     let mut shutdown = state.shutdown.clone();
     let max = max_frame_bytes(&state);
+    let mut counted = state.metrics.socket_opened();
     let too_big = || {
         Message::close_with(
             CloseCode::Size,
@@ -112,10 +114,12 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 let text = match frame {
                     // Read to its end: the client sees the close frame, not a reset.
                     Some(Ok(Message::Text(text))) if text.len() > max => {
+                        counted.ending(SocketEnd::TooBig);
                         close_after_oversize(&mut sink, &mut stream, too_big(), interval).await;
                         break;
                     }
                     Some(Ok(Message::Binary(data))) if data.len() > max => {
+                        counted.ending(SocketEnd::TooBig);
                         close_after_oversize(&mut sink, &mut stream, too_big(), interval).await;
                         break;
                     }
@@ -124,6 +128,7 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                     Some(Ok(Message::Binary(_))) => {
                         let error = Error::new(ErrorCode::BadEnvelope, "frames must be text frames holding EncryptedBody JSON");
                         // Before session.open, anything but session.open ends the socket.
+                        if session.is_none() { counted.ending(SocketEnd::Refused); }
                         if !send(&mut sink, Message::Text(plain(&error)), interval).await || session.is_none() { break; }
                         continue;
                     }
@@ -131,13 +136,19 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                     // OVERSIZE_READ_FACTOR times the limit): cut off, with
                     // the close frame sent on a best-effort basis.
                     Some(Err(e)) if is_too_large(&e) => {
+                        counted.ending(SocketEnd::TooBig);
                         let _ = send(&mut sink, too_big(), interval).await;
                         break;
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                        counted.ending(SocketEnd::Client);
+                        break;
+                    }
                 };
                 last_seen = Instant::now();
                 let (reply, keep_open) = handle_frame(&state, peer, &text, &mut session).await;
+                if session.is_some() { counted.session_opened(); }
+                counted.ending(if keep_open { SocketEnd::Client } else { SocketEnd::Refused });
                 if !send(&mut sink, Message::Text(reply), interval).await || !keep_open {
                     break;
                 }
@@ -146,31 +157,45 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 let Some(event) = event else {
                     // The hub dropped this socket: the user is gone, or too slow.
                     let ended = match &session { Some(current) => ended(&state, current).await, None => None };
+                    counted.ending(if ended.is_some() { SocketEnd::Account } else { SocketEnd::SlowReader });
                     let (code, reason) = ended.unwrap_or((CloseCode::Again, "the event queue is full: read events faster".to_owned()));
                     let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
                     break;
                 };
                 let Some(current) = session.as_mut() else { break };
                 if let Some((code, reason)) = ended(&state, current).await {
+                    counted.ending(SocketEnd::Account);
                     let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
                     break;
                 }
                 if event.is_recheck() { continue; }
                 let honest_seq = state.config.rules().event_seq;
                 let Some(frame) = seal_event(current, &event, honest_seq) else { break };
-                if !send(&mut sink, Message::Text(frame), interval).await { break; }
+                if !send(&mut sink, Message::Text(frame), interval).await {
+                    counted.ending(SocketEnd::Client);
+                    break;
+                }
+                state.metrics.event_sent();
             }
             _ = ping.tick() => {
                 // A socket gets one ping interval to open its session, and
                 // three of silence in all.
-                if session.is_none() || last_seen.elapsed() > interval * 3 { break; }
+                if session.is_none() || last_seen.elapsed() > interval * 3 {
+                    counted.ending(SocketEnd::Silent);
+                    break;
+                }
                 if let Some(current) = &session && let Some((code, reason)) = ended(&state, current).await {
+                    counted.ending(SocketEnd::Account);
                     let _ = send(&mut sink, Message::close_with(code, reason), interval).await;
                     break;
                 }
-                if !send(&mut sink, Message::Ping(Vec::new()), interval).await { break; }
+                if !send(&mut sink, Message::Ping(Vec::new()), interval).await {
+                    counted.ending(SocketEnd::Client);
+                    break;
+                }
             }
             _ = shutdown.changed() => {
+                counted.ending(SocketEnd::Shutdown);
                 let _ = send(&mut sink, Message::Close(None), interval).await;
                 break;
             }

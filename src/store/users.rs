@@ -132,6 +132,17 @@ impl Store {
         .await?)
     }
 
+    /// How many users completed their setup, and how many are pending.
+    pub async fn count_users(&self) -> Result<(i64, i64)> {
+        // COUNT(*) is a 64-bit integer on both engines.
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE completed_at IS NOT NULL), \
+                    (SELECT COUNT(*) FROM users WHERE completed_at IS NULL)",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// One user, pending or not.
     pub async fn get_user(&self, username: &str) -> Result<Option<UserRecord>> {
         Ok(sqlx::query_as(concat!(

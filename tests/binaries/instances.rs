@@ -72,8 +72,8 @@ async fn an_instance_killed_mid_conversation_loses_nothing() {
     // Two data directories with the same server key file, as an operator
     // deploys two instances.
     let (dir_a, dir_b) = (server_dir(), server_dir());
-    let (mut a, url_a, _) = serve_on(dir_a.path(), "info", Some(&database));
-    let (mut b, url_b, _) = serve_on(dir_b.path(), "info", Some(&database));
+    let (mut a, url_a, _) = serve_on(dir_a.path(), "info", &database);
+    let (mut b, url_b, _) = serve_on(dir_b.path(), "info", &database);
 
     for name in ["alice", "bob"] {
         let token = token_in(&run_on(&database, &["user", "create", name]));
@@ -177,8 +177,8 @@ async fn the_conformance_suite_passes_across_two_instances() {
 
     let database = scratch::scratch_postgres(&admin).await.unwrap().to_arg();
     let (dir_a, dir_b) = (server_dir(), server_dir());
-    let (mut a, url_a, _) = serve_on(dir_a.path(), "info", Some(&database));
-    let (mut b, url_b, _) = serve_on(dir_b.path(), "info", Some(&database));
+    let (mut a, url_a, _) = serve_on(dir_a.path(), "info", &database);
+    let (mut b, url_b, _) = serve_on(dir_b.path(), "info", &database);
     // The operator's command runs against the shared database.
     let command = format!("NANOCHAT_DATABASE='{database}' '{BINARY}' user create {{username}}");
     let provisioner = crate::conformance::provisioner(&command);

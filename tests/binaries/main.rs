@@ -11,6 +11,7 @@ mod backup;
 mod client_cli;
 mod conformance;
 mod instances;
+mod metrics;
 mod secrets;
 mod serve;
 mod support;

@@ -29,20 +29,23 @@ pub fn serve(dir: &std::path::Path) -> (Child, String, Log) {
 
 /// [`serve`] with `filter` as the `NANOCHAT_LOG` directive.
 pub fn serve_logging(dir: &std::path::Path, filter: &str) -> (Child, String, Log) {
-    serve_on(dir, filter, None)
+    serve_with(dir, filter, &[])
 }
 
 /// [`serve_logging`] on `database` (a `--database` value) instead of the
 /// SQLite file in `dir`.
-pub fn serve_on(
+pub fn serve_on(dir: &std::path::Path, filter: &str, database: &str) -> (Child, String, Log) {
+    serve_with(dir, filter, &[("NANOCHAT_DATABASE", database)])
+}
+
+/// [`serve_logging`] with more settings in its environment.
+pub fn serve_with(
     dir: &std::path::Path,
     filter: &str,
-    database: Option<&str>,
+    env: &[(&str, &str)],
 ) -> (Child, String, Log) {
     let mut command = Command::new(BINARY);
-    if let Some(database) = database {
-        command.env("NANOCHAT_DATABASE", database);
-    }
+    command.envs(env.iter().copied());
     let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("NANOCHAT_LOG", filter)
