@@ -76,6 +76,11 @@ pub struct Step {
     /// as a client retrying a request does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_as: Option<String>,
+    /// Sign as the actor with this fixture key instead of the actor's own
+    /// (the key they rotated to with `$rotation: {to: KEY}`): the request
+    /// envelope, the socket's `session.open`, and the directives' seals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Send over the actor's WebSocket instead of `POST /encrypted`.
     #[serde(default)]
     pub websocket: bool,

@@ -231,6 +231,31 @@ async fn setup(
             },
         );
     }
+    // Users who rotated act under their new key: one more session each.
+    for step in case.steps.iter() {
+        let Some(key_name) = &step.key else { continue };
+        let rekeyed = rekeyed_name(&step.actor, key_name);
+        if actors.contains_key(&rekeyed) {
+            continue;
+        }
+        let (url, username) = match (actors.get(&step.actor), vars.users.get(&step.actor)) {
+            (Some(actor), Some(username)) => (actor.url.clone(), username.clone()),
+            _ => return Err(format!("key: {key_name} for an unknown user {:?}", step.actor)),
+        };
+        let key = fixture(key_name)?;
+        let session = Session::connect(&url, &username, Some(key.clone()))
+            .await
+            .map_err(|e| format!("connecting as {username} with key {key_name}: {e}"))?;
+        actors.insert(
+            rekeyed,
+            Actor {
+                name: step.actor.clone(),
+                key,
+                session,
+                url,
+            },
+        );
+    }
     // The limits the server announces, as `${limits.NAME}` (with `+N` or
     // `-N` for the values beside them), so limit cases fit any server.
     if let Some(actor) = actors.values().next()
@@ -241,6 +266,11 @@ async fn setup(
         }
     }
     Ok(Some((actors, vars)))
+}
+
+/// The actors' map key of `actor` signing with fixture key `key`.
+fn rekeyed_name(actor: &str, key: &str) -> String {
+    format!("{actor} with key {key}")
 }
 
 fn fixture(name: &str) -> Result<PrivateKey, String> {
@@ -261,8 +291,12 @@ async fn play(
     let mut last_ids: HashMap<String, Uuid> = HashMap::new();
     for (index, step) in case.steps.iter().enumerate() {
         let n = index + 1;
+        let acting = match &step.key {
+            Some(key) => rekeyed_name(&step.actor, key),
+            None => step.actor.clone(),
+        };
         let actor = actors
-            .get(&step.actor)
+            .get(&acting)
             .ok_or_else(|| format!("step {n}: no user {:?} in this case", step.actor))?;
         let fail = |why: String| format!("step {n} ({}): {why}", describe(step));
         if step.open_socket {
