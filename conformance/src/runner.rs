@@ -240,7 +240,12 @@ async fn setup(
         }
         let (url, username) = match (actors.get(&step.actor), vars.users.get(&step.actor)) {
             (Some(actor), Some(username)) => (actor.url.clone(), username.clone()),
-            _ => return Err(format!("key: {key_name} for an unknown user {:?}", step.actor)),
+            _ => {
+                return Err(format!(
+                    "key: {key_name} for an unknown user {:?}",
+                    step.actor
+                ));
+            }
         };
         let key = fixture(key_name)?;
         let session = Session::connect(&url, &username, Some(key.clone()))
@@ -703,11 +708,24 @@ async fn seal_name(
 /// (a forged vouching); `omit: succession` or `omit: possession` leaves
 /// one proof out.
 fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
-    let to = fixture(
-        args["to"]
-            .as_str()
-            .ok_or("a rotation needs to: <fixture key>")?,
-    )?;
+    let to_name = args["to"]
+        .as_str()
+        .ok_or("a rotation needs to: <fixture key>")?;
+    // A key outside the policy (weak, exp3) exists only as a public key:
+    // its possession proof is signed by the actor's key instead, which a
+    // server never looks at, as it refuses the key itself first.
+    let (to_spki, to_key) = match crate::fixture_refused_spki(to_name) {
+        Some(spki) => (
+            STANDARD
+                .decode(spki)
+                .map_err(|e| format!("fixture {to_name}: {e}"))?,
+            actor.key.clone(),
+        ),
+        None => {
+            let key = fixture(to_name)?;
+            (key.public_key().to_spki_der().to_vec(), key)
+        }
+    };
     let index = args.get("index").and_then(Value::as_u64).unwrap_or(1);
     let username = vars
         .users
@@ -717,17 +735,17 @@ fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
         username,
         index,
         actor.key.public_key().to_spki_der(),
-        to.public_key().to_spki_der(),
+        &to_spki,
     );
     let voucher = match args.get("vouch_with").and_then(Value::as_str) {
         Some(name) => fixture(name)?,
         None => actor.key.clone(),
     };
     let succession = voucher.sign_pss(&bytes).map_err(|e| e.to_string())?;
-    let possession = to.sign_pss(&bytes).map_err(|e| e.to_string())?;
+    let possession = to_key.sign_pss(&bytes).map_err(|e| e.to_string())?;
     let b64 = |bytes: &[u8]| STANDARD.encode(bytes);
     let mut payload = json!({
-        "public_key": b64(to.public_key().to_spki_der()),
+        "public_key": b64(&to_spki),
         "succession_signature": b64(&succession),
         "public_key_signature": b64(&possession),
     });
