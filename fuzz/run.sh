@@ -26,8 +26,11 @@
 # Environment: FUZZ_TOOLCHAIN (nightly), FUZZ_SANITIZER (none: the crate
 # forbids unsafe code, so AddressSanitizer mostly halves the speed; use
 # `address` to check the C dependencies' allocations too), FUZZ_PROFILE
-# (release; `smoke` compiles in about half the time at opt-level 1, for the
-# short runs of CI), FUZZ_MAX_LEN (65536 bytes), FUZZ_RSS_LIMIT_MB (2048),
+# (release; `smoke` compiles in about half the time at opt-level 1;
+# `shared`, for CI's short runs, builds with stable Rust and the root
+# workspace's dev profile in its target directory, reusing every dependency
+# `cargo test` compiled there and instrumenting only nanochat, libfuzzer-sys
+# and the targets, see instrument.sh), FUZZ_MAX_LEN (65536 bytes), FUZZ_RSS_LIMIT_MB (2048),
 # FUZZ_TIMEOUT (10 seconds for one input), FUZZ_JOBS (1: how many targets
 # run at once, one process each), FUZZ_BUILD_ONLY (1: build the targets and
 # stop, so a caller can build early and run later).
@@ -60,11 +63,18 @@ max_len=${FUZZ_MAX_LEN:-65536}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
 timeout=${FUZZ_TIMEOUT:-10}
 
-if ! cargo "+$toolchain" --version >/dev/null 2>&1; then
+if [[ $profile == shared ]]; then
+    # Stable Rust, as the root workspace builds: no sanitizer (they need
+    # nightly's -Z flags).
+    if [[ $sanitizer != none ]]; then
+        echo "fuzz/run.sh: FUZZ_PROFILE=shared builds without a sanitizer" >&2
+        exit 2
+    fi
+elif ! cargo "+$toolchain" --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: no $toolchain toolchain; rustup toolchain install $toolchain" >&2
     exit 2
 fi
-triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
+triple=$(rustc -vV | sed -n 's/^host: //p')
 # cargo-fuzz 0.13's flags for `cargo fuzz build --sanitizer none`.
 flags=(
     -Cpasses=sancov-module
@@ -92,17 +102,29 @@ bin_args=()
 for target in "${targets[@]}"; do
     bin_args+=(--bin "$target")
 done
-(
-    cd "$root/fuzz"
-    RUSTFLAGS="${flags[*]}" cargo "+$toolchain" build --locked --profile "$profile" \
-        --target "$triple" "${bin_args[@]}"
-)
+if [[ $profile == shared ]]; then
+    # The root workspace's toolchain, dev profile and target directory:
+    # every dependency `cargo test` built there is reused; instrument.sh
+    # instruments only nanochat, libfuzzer-sys and the targets.
+    (
+        cd "$root/fuzz"
+        CARGO_TARGET_DIR="$root/target" RUSTC_WRAPPER="$root/fuzz/instrument.sh" \
+            NANOCHAT_FUZZ_FLAGS="${flags[*]}" cargo build --locked "${bin_args[@]}"
+    )
+    bin_dir="$root/target/debug"
+else
+    (
+        cd "$root/fuzz"
+        RUSTFLAGS="${flags[*]}" cargo "+$toolchain" build --locked --profile "$profile" \
+            --target "$triple" "${bin_args[@]}"
+    )
+    bin_dir="$root/fuzz/target/$triple/$profile"
+fi
 echo "== built in $((SECONDS - build_start)) s"
 if [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]]; then
     exit 0
 fi
 
-bin_dir="$root/fuzz/target/$triple/$profile"
 summary="$root/target/fuzz-summary.txt"
 mkdir -p "$root/target"
 : >"$summary"

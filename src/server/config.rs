@@ -167,6 +167,13 @@ pub struct Rules {
     /// Message content and attachments are held to `max_content_bytes`
     /// and `max_file_bytes` (`too_large`).
     pub message_size: bool,
+    /// A message records the index of the sender's key that signed it
+    /// (`sender_key_index`), so readers verify it with that key after a
+    /// rotation.
+    pub signer_index: bool,
+    /// A response's Body echoes its request's `request_id`, errors
+    /// included.
+    pub response_echo: bool,
 }
 
 impl Default for Rules {
@@ -194,6 +201,8 @@ impl Default for Rules {
             idempotent_create: true,
             removal_event: true,
             message_size: true,
+            signer_index: true,
+            response_echo: true,
         }
     }
 }

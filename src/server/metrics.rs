@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use prometheus::core::Collector;
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Counter, Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::bodies::BodyType;
 use crate::models::ErrorCode;
+use crate::store::{PoolState, WriteStats};
 
 /// The Content-Type of the exposition ([`Metrics::encode`]): Prometheus's
 /// text format, which `promtool check metrics` reads too.
@@ -35,6 +36,25 @@ impl Transport {
         match self {
             Transport::Http => "http",
             Transport::Websocket => "websocket",
+        }
+    }
+}
+
+/// An RSA operation the server performs, as a label.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum RsaOperation {
+    /// Unwrapping a request's AES key with the server's private key (OAEP).
+    Decrypt,
+    /// Verifying a signature: a request's, a message's, a name's, or a key
+    /// succession's two.
+    Verify,
+}
+
+impl RsaOperation {
+    fn label(self) -> &'static str {
+        match self {
+            RsaOperation::Decrypt => "decrypt",
+            RsaOperation::Verify => "verify",
         }
     }
 }
@@ -93,6 +113,12 @@ pub struct Metrics {
     socket_ends: IntCounterVec,
     events: IntCounter,
     users: IntGaugeVec,
+    rsa: IntCounterVec,
+    rate_limited: IntCounterVec,
+    db_transactions: IntCounter,
+    db_wait: Counter,
+    db_held: Counter,
+    db_connections: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -197,6 +223,63 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let rsa = registered(
+            &registry,
+            IntCounterVec::new(
+                opts(
+                    "rsa_operations_total",
+                    "RSA operations, by kind: decrypt (a request's key, with the server key) or verify (a signature)",
+                ),
+                &["operation"],
+            )
+            .expect("valid metric"),
+        );
+        let rate_limited = registered(
+            &registry,
+            IntCounterVec::new(
+                opts(
+                    "rate_limited_total",
+                    "Requests refused for their address's rate limit (429), by how: held for --rate-limited-delay-ms, or answered at once because too many were held",
+                ),
+                &["answer"],
+            )
+            .expect("valid metric"),
+        );
+        let db_transactions = registered(
+            &registry,
+            IntCounter::with_opts(opts(
+                "db_write_transactions_total",
+                "Write transactions this process ran (committed or rolled back)",
+            ))
+            .expect("valid metric"),
+        );
+        let db_wait = registered(
+            &registry,
+            Counter::with_opts(opts(
+                "db_write_wait_seconds_total",
+                "Time write transactions waited for their turn and a pooled connection",
+            ))
+            .expect("valid metric"),
+        );
+        let db_held = registered(
+            &registry,
+            Counter::with_opts(opts(
+                "db_write_seconds_total",
+                "Time write transactions were open, from begin to commit or rollback",
+            ))
+            .expect("valid metric"),
+        );
+        let db_connections = registered(
+            &registry,
+            IntGaugeVec::new(
+                opts(
+                    "db_pool_connections",
+                    "Pooled database connections, by state (idle or busy), as of the scrape",
+                ),
+                &["state"],
+            )
+            .expect("valid metric"),
+        );
         let build = registered(
             &registry,
             IntGaugeVec::new(
@@ -214,6 +297,12 @@ impl Metrics {
         for state in ["active", "pending"] {
             users.with_label_values(&[state]);
         }
+        for operation in [RsaOperation::Decrypt, RsaOperation::Verify] {
+            rsa.with_label_values(&[operation.label()]);
+        }
+        for answer in ["held", "at_once"] {
+            rate_limited.with_label_values(&[answer]);
+        }
         Metrics {
             registry,
             requests,
@@ -223,7 +312,43 @@ impl Metrics {
             socket_ends,
             events,
             users,
+            rsa,
+            rate_limited,
+            db_transactions,
+            db_wait,
+            db_held,
+            db_connections,
         }
+    }
+
+    /// Counts `n` RSA operations of one kind.
+    pub fn rsa(&self, operation: RsaOperation, n: u64) {
+        self.rsa.with_label_values(&[operation.label()]).inc_by(n);
+    }
+
+    /// Counts one 429 for an address's rate limit: `held` when it waited
+    /// before its answer.
+    pub fn rate_limited(&self, held: bool) {
+        let answer = if held { "held" } else { "at_once" };
+        self.rate_limited.with_label_values(&[answer]).inc();
+    }
+
+    /// Copies the store's write statistics and pool state (at scrape time).
+    pub fn set_store(&self, writes: &WriteStats, pool: PoolState) {
+        // These counters are only ever set here, from the store's own.
+        let transactions = writes.transactions();
+        self.db_transactions
+            .inc_by(transactions.saturating_sub(self.db_transactions.get()));
+        let wait = writes.waited().as_secs_f64();
+        self.db_wait.inc_by((wait - self.db_wait.get()).max(0.0));
+        let held = writes.held().as_secs_f64();
+        self.db_held.inc_by((held - self.db_held.get()).max(0.0));
+        self.db_connections
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle));
+        self.db_connections
+            .with_label_values(&["busy"])
+            .set(i64::from(pool.size.saturating_sub(pool.idle)));
     }
 
     /// Counts one answered request: `body_type` as the Body named it
@@ -344,6 +469,47 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn rsa_operations_and_rate_limited_answers_count_by_kind() {
+        let metrics = Metrics::new();
+        metrics.rsa(RsaOperation::Decrypt, 1);
+        metrics.rsa(RsaOperation::Verify, 2);
+        metrics.rate_limited(true);
+        metrics.rate_limited(false);
+        metrics.rate_limited(false);
+        let text = metrics.encode();
+        for line in [
+            r#"nanochat_rsa_operations_total{operation="decrypt"} 1"#,
+            r#"nanochat_rsa_operations_total{operation="verify"} 2"#,
+            r#"nanochat_rate_limited_total{answer="held"} 1"#,
+            r#"nanochat_rate_limited_total{answer="at_once"} 2"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+    }
+
+    #[test]
+    fn store_counters_follow_the_store_and_never_go_back() {
+        let metrics = Metrics::new();
+        let stats = WriteStats::default();
+        let pool = PoolState { size: 3, idle: 2 };
+        metrics.set_store(&stats, pool);
+        metrics.set_store(&stats, pool);
+        let text = metrics.encode();
+        assert!(
+            text.contains("nanochat_db_write_transactions_total 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"nanochat_db_pool_connections{state="busy"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"nanochat_db_pool_connections{state="idle"} 2"#),
+            "{text}"
+        );
     }
 
     #[test]

@@ -317,6 +317,9 @@ async fn serve_metrics(state: Arc<State>, listener: tokio::net::TcpListener) {
                 // its last value and the failure is logged.
                 Err(e) => tracing::warn!(%e, "metrics: counting users failed"),
             }
+            state
+                .metrics
+                .set_store(state.store.write_stats(), state.store.pool_state());
             Response::builder()
                 .content_type(metrics::CONTENT_TYPE)
                 .body(state.metrics.encode())

@@ -19,7 +19,7 @@ use crate::bodies::{BodyType, Request};
 use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, ErrorCode};
 use crate::server::error::{Failure, PlainFailure, PlainKind, blocking};
-use crate::server::metrics::Transport;
+use crate::server::metrics::{RsaOperation, Transport};
 use crate::server::protocol::{
     Caller, PROTOCOL_VERSION, is_canonical_uuid, is_json_object, unix_ms,
 };
@@ -98,6 +98,7 @@ async fn answer(
     }
     let envelope = parse_envelope(envelope)?;
     let server_key = state.server_key.clone();
+    state.metrics.rsa(RsaOperation::Decrypt, 1);
     let (envelope, opened) = blocking(move || {
         let opened = envelope.open(&server_key);
         (envelope, opened)
@@ -200,7 +201,9 @@ async fn answer(
     let body = Body {
         r#type: body_type_name.clone(),
         created_at: now,
-        request_id,
+        // A deliberately broken server without `response_echo` forgets it
+        // on errors (the answers setup never sees).
+        request_id: request_id.filter(|_| state.config.rules().response_echo || error.is_none()),
         username: None,
         seq: None,
         payload,
@@ -382,6 +385,7 @@ async fn check_signature(
     }
     // Inline: a public-key operation (0.03 to 0.2 ms) costs less than a
     // hand-off to the blocking pool and back.
+    state.metrics.rsa(RsaOperation::Verify, 1);
     envelope.verify_signature(&key).map_err(|_| {
         Failure::new(
             ErrorCode::BadSignature,

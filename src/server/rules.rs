@@ -23,6 +23,7 @@ use crate::crypto::{
 };
 use crate::models::{ErrorCode, WrappedKey};
 use crate::server::error::Failure;
+use crate::server::metrics::RsaOperation;
 use crate::server::protocol::Caller;
 use crate::server::state::State;
 use crate::store::{
@@ -310,6 +311,7 @@ pub fn message_signature(
         &recipients,
     )
     .map_err(|e| Failure::bad_request(format!("the message cannot be encoded for signing: {e}")))?;
+    state.metrics.rsa(RsaOperation::Verify, 1);
     key.verify_pss(&signed, &m.signature).map_err(|_| {
         Failure::new(
             ErrorCode::BadSignature,
@@ -399,6 +401,7 @@ pub fn name_signature(
         &recipients,
     )
     .map_err(|e| Failure::bad_request(format!("the name cannot be encoded for signing: {e}")))?;
+    state.metrics.rsa(RsaOperation::Verify, 1);
     key.verify_pss(&signed, &name.signature).map_err(|_| {
         Failure::new(
             ErrorCode::BadSignature,

@@ -134,10 +134,14 @@ impl State {
     pub async fn hold_refused(&self) -> bool {
         match self.held_refusals.try_acquire() {
             Ok(_held) => {
+                self.metrics.rate_limited(true);
                 tokio::time::sleep(self.config.rate_limited_delay).await;
                 true
             }
-            Err(_) => false,
+            Err(_) => {
+                self.metrics.rate_limited(false);
+                false
+            }
         }
     }
 

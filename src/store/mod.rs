@@ -45,6 +45,8 @@ pub use users::{KEY_CHANGES_CHANNEL, KeyChange, TokenRules};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::ConnectOptions as _;
 use sqlx::Connection as _;
@@ -615,6 +617,8 @@ pub struct Store {
     /// sleeps 1 to 100 ms between retries and made the write path's tail
     /// latency, with the lock idle in between.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Counters of the write transactions above.
+    write_stats: Arc<WriteStats>,
     /// Most conversations one user may be a member of (see
     /// [`Store::limit_conversations`]).
     conversations_per_user: i64,
@@ -629,6 +633,61 @@ pub struct Store {
 struct WriteTx {
     tx: DbTransaction,
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    _open: OpenWrite,
+}
+
+/// This process's writer turn for a single-statement write.
+struct WriterTurn {
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+    _open: OpenWrite,
+}
+
+/// Counters of this process's write transactions (the server's metrics
+/// read them at each scrape).
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    transactions: AtomicU64,
+    waited_micros: AtomicU64,
+    open_micros: AtomicU64,
+}
+
+impl WriteStats {
+    /// Write transactions begun, ended or not.
+    pub fn transactions(&self) -> u64 {
+        self.transactions.load(Ordering::Relaxed)
+    }
+
+    /// Time spent waiting for the writer turn and a connection.
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
+    }
+
+    /// Time write transactions were open, for the ones that ended.
+    pub fn held(&self) -> Duration {
+        Duration::from_micros(self.open_micros.load(Ordering::Relaxed))
+    }
+}
+
+/// The connection pool as of now.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    /// Connections open.
+    pub size: u32,
+    /// Of those, the ones not in use.
+    pub idle: u32,
+}
+
+/// Records how long a write transaction stayed open when it ends.
+struct OpenWrite {
+    since: Instant,
+    stats: Arc<WriteStats>,
+}
+
+impl Drop for OpenWrite {
+    fn drop(&mut self) {
+        let micros = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats.open_micros.fetch_add(micros, Ordering::Relaxed);
+    }
 }
 
 impl WriteTx {
@@ -755,6 +814,7 @@ impl Store {
             pool,
             backend,
             writers: Arc::new(tokio::sync::Mutex::new(())),
+            write_stats: Arc::default(),
             conversations_per_user: i64::MAX,
             turns: None,
         };
@@ -852,18 +912,53 @@ impl Store {
     /// PostgreSQL a plain `BEGIN` (READ COMMITTED), with the rows a change
     /// depends on locked by the change itself.
     async fn begin_write(&self) -> Result<WriteTx> {
+        let asked = Instant::now();
         let turn = self.writers.clone().lock_owned().await;
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            _open: self.start_write(asked),
+        })
+    }
+
+    /// Counts a write that began waiting at `asked` and starts timing it.
+    fn start_write(&self, asked: Instant) -> OpenWrite {
+        let stats = &self.write_stats;
+        let waited = u64::try_from(asked.elapsed().as_micros()).unwrap_or(u64::MAX);
+        stats.waited_micros.fetch_add(waited, Ordering::Relaxed);
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        OpenWrite {
+            since: Instant::now(),
+            stats: stats.clone(),
+        }
+    }
+
+    /// This process's write transactions so far.
+    pub fn write_stats(&self) -> &WriteStats {
+        &self.write_stats
+    }
+
+    /// The connection pool's size and idle connections now.
+    pub fn pool_state(&self) -> PoolState {
+        PoolState {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
     }
 
     /// This process's writer turn, for a single-statement write outside a
-    /// transaction.
-    async fn writer_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        self.writers.clone().lock_owned().await
+    /// transaction (counted as one).
+    async fn writer_turn(&self) -> WriterTurn {
+        let asked = Instant::now();
+        let turn = self.writers.clone().lock_owned().await;
+        WriterTurn {
+            _turn: turn,
+            _open: self.start_write(asked),
+        }
     }
 
     /// Begins a read transaction: one consistent snapshot for several queries.

@@ -453,3 +453,17 @@ async fn instances_sharing_a_database_keep_its_rules() {
     let (page, _) = b.list_messages(shared, "dave", None, 100).await.unwrap();
     assert_eq!(page.len(), 20);
 }
+
+#[tokio::test]
+async fn write_statistics_count_every_write_transaction_and_its_time() {
+    let s = store().await;
+    let before = s.write_stats().transactions();
+    new_user(&s, "alice").await;
+    new_user(&s, "bob").await;
+    let stats = s.write_stats();
+    // The two completes, each its own transaction.
+    assert!(stats.transactions() >= before + 2, "{stats:?}");
+    assert!(stats.held() > Duration::ZERO, "{stats:?}");
+    let pool = s.pool_state();
+    assert!(pool.idle <= pool.size, "{pool:?}");
+}

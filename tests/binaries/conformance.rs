@@ -77,6 +77,16 @@ type Mutant = (&'static str, fn(&mut Rules), &'static [&'static str]);
 /// Each rule switch and the cases that must catch a server without it.
 const MUTANTS: &[Mutant] = &[
     (
+        "signer_index",
+        |r| r.signer_index = false,
+        &["USER-ROTATE-006"],
+    ),
+    (
+        "response_echo",
+        |r| r.response_echo = false,
+        &["PIPE-PAYLOAD-001", "USER-GET-002", "CONV-LEAVE-008"],
+    ),
+    (
         "freshness",
         |r| r.freshness = false,
         &["PIPE-STALE-001", "PIPE-STALE-002"],

@@ -133,6 +133,32 @@ async fn metrics_count_a_day_without_naming_anyone() {
         Some(1.0),
         "{text}"
     );
+    // One key unwrap per envelope; a signature check per signed request.
+    let decrypts = sample(
+        &text,
+        r#"nanochat_rsa_operations_total{operation="decrypt"}"#,
+    );
+    assert!(decrypts.is_some_and(|n| n >= 5.0), "{text}");
+    let verifies = sample(
+        &text,
+        r#"nanochat_rsa_operations_total{operation="verify"}"#,
+    );
+    assert!(verifies.is_some_and(|n| n >= 4.0), "{text}");
+    // Completing two users and creating a conversation are writes.
+    let writes = sample(&text, "nanochat_db_write_transactions_total");
+    assert!(writes.is_some_and(|n| n >= 3.0), "{text}");
+    assert!(
+        sample(&text, "nanochat_db_write_seconds_total").is_some_and(|s| s > 0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"nanochat_rate_limited_total{answer="held"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    let busy = sample(&text, r#"nanochat_db_pool_connections{state="busy"}"#);
+    let idle = sample(&text, r#"nanochat_db_pool_connections{state="idle"}"#);
+    assert!(busy.is_some() && idle.is_some_and(|n| n >= 1.0), "{text}");
     assert!(
         sample(
             &text,

@@ -300,7 +300,8 @@ async fn check_upload(
         sender_key_index: members
             .iter()
             .find(|m| m.username == caller.username.as_str())
-            .and_then(|m| m.key_index),
+            .and_then(|m| m.key_index)
+            .filter(|_| state.config.rules().signer_index),
         attachment,
         keys,
     };

@@ -340,6 +340,9 @@ fn check_rotation(
         .map_err(|_| Failure::internal("rotating a key", "negative key index"))?;
     if state.config.rules().key_succession {
         // Inline, like every public-key operation (see the pipeline).
+        state
+            .metrics
+            .rsa(crate::server::metrics::RsaOperation::Verify, 2);
         verify_link(
             &caller.username,
             index,
