@@ -93,6 +93,10 @@ pub struct Step {
     /// plain error frame that must come back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_frame: Option<String>,
+    /// Open a fresh WebSocket and send this text as its first frame (not
+    /// an `EncryptedBody`); `expect` names the plain error frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_frame_text: Option<String>,
     /// Wait for the next event on the actor's socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventExpectation>,
@@ -146,6 +150,9 @@ pub enum Tamper {
     ReuseRequestId,
     /// Move `created_at` by this many seconds.
     ShiftCreatedAt(i64),
+    /// Write `created_at` (the same instant) with this UTC offset, in
+    /// minutes east (`330` for `+05:30`), instead of `Z`.
+    CreatedAtOffset(i32),
     /// Seal to another key than the server's (a fixture key name).
     SealTo(String),
     /// Send this text as the body instead of an envelope.

@@ -322,8 +322,17 @@ async fn play(
             });
             continue;
         }
-        if let Some(body_type) = &step.first_frame {
-            let received = wrong_first_frame(actor, body_type).await.map_err(fail)?;
+        let first_frame = match (&step.first_frame, &step.first_frame_text) {
+            (Some(body_type), _) => Some(FirstFrame::Signed(body_type)),
+            (None, Some(text)) => Some(FirstFrame::Text(text)),
+            (None, None) => None,
+        };
+        if let Some(frame) = first_frame {
+            let body_type = match frame {
+                FirstFrame::Signed(t) => t,
+                FirstFrame::Text(_) => "text",
+            };
+            let received = wrong_first_frame(actor, frame).await.map_err(fail)?;
             let code = received["error"].as_str().unwrap_or_default().to_owned();
             transcript.push(Exchange {
                 step: n,
@@ -493,6 +502,10 @@ fn describe(step: &Step) -> String {
         format!("{}'s socket closes with {code}", step.actor)
     } else if let Some(event) = &step.event {
         format!("{} waits for {}", step.actor, event.event_type)
+    } else if let Some(body_type) = &step.first_frame {
+        format!("{} opens a socket with {body_type} first", step.actor)
+    } else if step.first_frame_text.is_some() {
+        format!("{} opens a socket with a text first frame", step.actor)
     } else {
         format!(
             "{} sends {}",
@@ -590,6 +603,19 @@ async fn readers(
                 key: user.key.public_key().clone(),
                 key_index: None,
             });
+        }
+    }
+    // `index_of: {NAME: N}` labels NAME's wrapped key as for key N of their
+    // history (a stale or made-up index), the key itself unchanged.
+    if let Some(Value::Object(indexes)) = args.get("index_of") {
+        for (name, index) in indexes {
+            let username = vars.users.get(name).ok_or(format!("no user {name}"))?;
+            let index = index.as_i64().ok_or("index_of takes integers")?;
+            let reader = readers
+                .iter_mut()
+                .find(|r| &r.username == username)
+                .ok_or(format!("{name} is not a reader"))?;
+            reader.key_index = Some(index);
         }
     }
     Ok((conversation, readers))
@@ -818,6 +844,16 @@ async fn exchange(
     let signed = nanochat::bodies::BodyType::from_name(body_type).is_none_or(|t| t.is_signed());
     let mut plain = serde_json::to_value(&body).map_err(|e| e.to_string())?;
     for tamper in &step.tamper {
+        if let Tamper::CreatedAtOffset(minutes) = tamper {
+            let offset = time::UtcOffset::from_whole_seconds(minutes * 60)
+                .map_err(|e| format!("created_at_offset {minutes}: {e}"))?;
+            let written = body
+                .created_at
+                .to_offset(offset)
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| e.to_string())?;
+            plain["created_at"] = json!(written);
+        }
         if let Tamper::RemoveBodyField(field) = tamper {
             plain
                 .as_object_mut()
@@ -1115,10 +1151,19 @@ pub fn redact(value: &Value) -> Value {
 /// Opens a WebSocket and sends a signed `body_type` request as its first
 /// frame; returns the plain error frame the server answers with (after
 /// waiting out the server's per-address limit, like other exchanges).
-async fn wrong_first_frame(actor: &Actor, body_type: &str) -> Result<Value, String> {
+/// What a `first_frame` step sends.
+#[derive(Clone, Copy)]
+enum FirstFrame<'a> {
+    /// A signed request of this body type (no payload) in an EncryptedBody.
+    Signed(&'a str),
+    /// This text, as it is.
+    Text(&'a str),
+}
+
+async fn wrong_first_frame(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value, String> {
     let mut backoff = RateLimitBackoff::new();
     loop {
-        let answer = wrong_first_frame_once(actor, body_type).await?;
+        let answer = wrong_first_frame_once(actor, frame).await?;
         if answer["error"] == "rate_limited" && backoff.wait().await {
             continue;
         }
@@ -1126,7 +1171,7 @@ async fn wrong_first_frame(actor: &Actor, body_type: &str) -> Result<Value, Stri
     }
 }
 
-async fn wrong_first_frame_once(actor: &Actor, body_type: &str) -> Result<Value, String> {
+async fn wrong_first_frame_once(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value, String> {
     use futures_util::{SinkExt as _, StreamExt as _};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::protocol::Role;
@@ -1140,11 +1185,16 @@ async fn wrong_first_frame_once(actor: &Actor, body_type: &str) -> Result<Value,
         .into_inner();
     let mut stream =
         tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
-    let request = Request::from_parts(body_type, None)
-        .map_err(|e| format!("{body_type} cannot be sent without a payload: {e}"))?;
-    let body = session.body_for(&request).map_err(|e| e.to_string())?;
-    let (envelope, _secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
-    let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
+    let text = match frame {
+        FirstFrame::Signed(body_type) => {
+            let request = Request::from_parts(body_type, None)
+                .map_err(|e| format!("{body_type} cannot be sent without a payload: {e}"))?;
+            let body = session.body_for(&request).map_err(|e| e.to_string())?;
+            let (envelope, _secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
+            serde_json::to_string(&envelope).map_err(|e| e.to_string())?
+        }
+        FirstFrame::Text(text) => text.to_owned(),
+    };
     stream
         .send(Message::text(text))
         .await
@@ -1164,5 +1214,21 @@ async fn wrong_first_frame_once(actor: &Actor, body_type: &str) -> Result<Value,
     .map_err(|_| "no answer to the first frame".to_owned())??;
     let error: Error = serde_json::from_str(&answer)
         .map_err(|_| format!("the answer is not a plain Error: {answer}"))?;
-    Ok(json!({ "error": error.code.as_str(), "message": error.message }))
+    // api.yml: after the answer to a wrong first frame, the socket closes.
+    let closed = tokio::time::timeout(CLOSE_WITHIN, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    if closed.is_err() {
+        return Err(format!(
+            "the socket stayed open {} s after the answer to its first frame",
+            CLOSE_WITHIN.as_secs()
+        ));
+    }
+    Ok(json!({ "error": error.code.as_str(), "message": error.message, "closed": true }))
 }

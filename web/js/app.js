@@ -565,8 +565,14 @@ async function enterChat(cl, username, displayName, keys) {
   if (state.client !== cl) return false;
   progress(null);
   void guard(countUnread)();
+  // Events apply one at a time, in the order the socket delivered them: a
+  // handler that fetches (a member left: the conversation again) must not
+  // finish after the next event's handler and undo its change (a rename).
+  let applied = Promise.resolve();
   state.events = cl.events(
-    (type, payload) => void guard(() => onEvent(String(type), payload))(),
+    (type, payload) => {
+      applied = applied.then(guard(() => onEvent(String(type), payload)));
+    },
     (s, reason, code) => void guard(() => onSocketState(s, reason, code))(),
   );
   // Whatever this device queued and never got acknowledged goes now, once.
