@@ -7,7 +7,7 @@
 // web_peer; cargo test builds them), /usr/bin/chromium, npm ci in web/.
 // NANOCHAT_BIN, NANOCHAT_CLIENT, NANOCHAT_PEER and CHROMIUM override the paths.
 
-import { before, after } from 'node:test';
+import { before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -122,6 +122,24 @@ export function useServer() {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+  });
+
+  // A failed test leaves a picture of every open page and what its status
+  // line and toasts said, so a failure on CI can be read afterwards.
+  afterEach(async (t) => {
+    if (t.passed || !browser) return;
+    let n = 0;
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) {
+        n += 1;
+        const file = path.join(SHOTS, `failed-${n}.png`);
+        await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+        const said = await page
+          .evaluate(() => [document.querySelector('#status')?.textContent ?? '', document.querySelector('#toasts')?.textContent ?? ''].join(' | '))
+          .catch(() => '(page closed)');
+        console.error(`failed test "${t.name}": page ${n} (${file}) says: ${said}`);
+      }
+    }
   });
 
   after(async () => {
