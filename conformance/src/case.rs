@@ -97,6 +97,11 @@ pub struct Step {
     /// an `EncryptedBody`); `expect` names the plain error frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_frame_text: Option<String>,
+    /// Fetch `GET /references`: `expect` checks its fields, and the runner
+    /// checks that the announced limits keep api.yml's relation between
+    /// `max_body_bytes` and the rest.
+    #[serde(default)]
+    pub references: bool,
     /// Wait for the next event on the actor's socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventExpectation>,
@@ -163,6 +168,9 @@ pub enum Tamper {
     BodyType(String),
     /// Add a field to the envelope.
     ExtraEnvelopeField,
+    /// Pad the envelope with an extra field to one byte over the announced
+    /// `limits.max_body_bytes`.
+    PadOverBodyLimit,
     /// Remove a field of the Body (`created_at`, `request_id`, `username`).
     RemoveBodyField(String),
 }

@@ -351,6 +351,28 @@ async fn play(
             }
             continue;
         }
+        if step.references {
+            let references = actor
+                .session
+                .http()
+                .get_references()
+                .await
+                .map_err(|e| fail(format!("GET /references failed: {e}")))?
+                .into_inner();
+            let value = serde_json::to_value(&references).map_err(|e| fail(e.to_string()))?;
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: "GET /references".into(),
+                tamper: Vec::new(),
+                sent: Value::Null,
+                received: redact(&value),
+            });
+            announced_limits_fit(&references.limits).map_err(fail)?;
+            let expected = step.expect.clone().unwrap_or_default();
+            check(&Outcome::Ok(value), &expected, &mut vars).map_err(fail)?;
+            continue;
+        }
         if let Some(action) = step.operator {
             let username = vars
                 .users
@@ -459,6 +481,23 @@ async fn play(
     Ok(())
 }
 
+/// api.yml, Limits: a server announces only limits under which a message
+/// with a file of `max_file_bytes` fits in `max_body_bytes`.
+fn announced_limits_fit(limits: &nanochat::models::Limits) -> Result<(), String> {
+    let needed = 16.0 / 9.0
+        * (limits.max_file_bytes as f64
+            + limits.max_content_bytes as f64
+            + 1024.0 * limits.max_members as f64)
+        + 16384.0;
+    if (limits.max_body_bytes as f64) < needed {
+        return Err(format!(
+            "the announced max_body_bytes {} is under 16/9 * (max_file_bytes + max_content_bytes + 1024 * max_members) + 16384 = {needed:.0}",
+            limits.max_body_bytes
+        ));
+    }
+    Ok(())
+}
+
 /// How long a socket may stay open after the change that must close it:
 /// api.yml allows a second for a change made outside the serving process.
 const CLOSE_WITHIN: Duration = Duration::from_secs(5);
@@ -504,6 +543,8 @@ fn describe(step: &Step) -> String {
         format!("{} waits for {}", step.actor, event.event_type)
     } else if let Some(body_type) = &step.first_frame {
         format!("{} opens a socket with {body_type} first", step.actor)
+    } else if step.references {
+        format!("{} fetches /references", step.actor)
     } else if step.first_frame_text.is_some() {
         format!("{} opens a socket with a text first frame", step.actor)
     } else {
@@ -893,6 +934,13 @@ async fn exchange(
             Tamper::RawBody(text) => raw = Some(text.clone()),
             _ => {}
         }
+    }
+    if step.tamper.contains(&Tamper::PadOverBodyLimit) {
+        let limit = usize::try_from(session.limits().max_body_bytes)
+            .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+        // `,"padding":""` is 13 bytes; the string fills the rest.
+        let bare = wire.to_string().len() + 13;
+        wire["padding"] = json!("x".repeat((limit + 1).saturating_sub(bare)));
     }
     let text = raw.unwrap_or_else(|| wire.to_string());
     let client = reqwest::Client::new();
