@@ -97,6 +97,11 @@ pub struct Step {
     /// an `EncryptedBody`); `expect` names the plain error frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_frame_text: Option<String>,
+    /// Open a fresh WebSocket and send a first frame one byte over the
+    /// announced `limits.max_body_bytes`: the server must answer with the
+    /// close code 1009 (read to its end, so the close frame arrives).
+    #[serde(default)]
+    pub oversized_frame: bool,
     /// Fetch `GET /references`: `expect` checks its fields, and the runner
     /// checks that the announced limits keep api.yml's relation between
     /// `max_body_bytes` and the rest.
