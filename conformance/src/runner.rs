@@ -720,6 +720,7 @@ async fn seal_message(
         .get("duplicate")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let resigner = signer.clone();
     let mut sealed = tokio::task::spawn_blocking(move || {
         nanochat::client::messages::seal(
             &signer,
@@ -750,6 +751,47 @@ async fn seal_message(
             .cloned()
             .ok_or(format!("{name} has no key to duplicate"))?;
         sealed.keys.push(copy);
+    }
+    // `signature_version: 1|2`: sign under that version (1: the canonical
+    // bytes, 2: the keyed bytes) and label it so; `label_version: N` then
+    // changes the label only.
+    if let Some(version) = args.get("signature_version").and_then(Value::as_i64) {
+        if sealed.attachment.is_some() {
+            return Err("signature_version is for messages without a file".into());
+        }
+        let under = match version {
+            1 => crypto::SignatureVersion::V1,
+            2 => crypto::SignatureVersion::Keyed(resigner.public_key().fingerprint()),
+            other => return Err(format!("signature_version is 1 or 2, not {other}")),
+        };
+        let recipients: Vec<crypto::RecipientDigest> = sealed
+            .keys
+            .iter()
+            .map(|k| crypto::RecipientDigest {
+                username: k.username.clone(),
+                key_digest: <sha2::Sha256 as sha2::Digest>::digest(&k.key).into(),
+            })
+            .collect();
+        let iv: [u8; 12] = sealed
+            .content_iv
+            .as_ref()
+            .try_into()
+            .map_err(|_| "the content IV is not 12 bytes".to_owned())?;
+        let bytes = crypto::message_signed_bytes_as(
+            under,
+            &conversation,
+            &id,
+            &iv,
+            &sealed.content,
+            None,
+            &recipients,
+        )
+        .map_err(|e| e.to_string())?;
+        sealed.signature = resigner.sign_pss(&bytes).map_err(|e| e.to_string())?.into();
+        sealed.signature_version = Some(version as i32);
+    }
+    if let Some(label) = args.get("label_version").and_then(Value::as_i64) {
+        sealed.signature_version = Some(label as i32);
     }
     serde_json::to_value(sealed).map_err(|e| e.to_string())
 }
