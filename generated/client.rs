@@ -101,6 +101,13 @@ signature check, so the unsigned `user.sync` never gets it (it answers
 `user.complete`, checked against the key it carries, gets
 `invalid_token` instead.
 
+A request body larger than `limits.max_body_bytes` gets a plain 413
+(`too_large`) and nothing in it is acted on. So that a client still
+sending it reads that answer instead of having its connection reset
+under it, the server reads the body to its end and discards it, if it
+is at most twice the limit, before it answers; a body announced larger
+than that is answered at once, and the connection is then closed.
+
 Check order, where a request breaks more than one rule: the pipeline
 steps above in their order, then the type's own checks in the order its
 description gives; the first failing check answers. `user.complete`

@@ -1255,25 +1255,36 @@ pub fn redact(value: &Value) -> Value {
 /// Opens a WebSocket and sends a signed `body_type` request as its first
 /// frame; returns the plain error frame the server answers with (after
 /// waiting out the server's per-address limit, like other exchanges).
-/// Sends a first frame one byte over `limits.max_body_bytes` on a fresh
-/// socket and waits for the close frame: 1009, not a reset (api.yml: the
-/// server reads a frame up to twice the limit to its end first).
-async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
-    use futures_util::{SinkExt as _, StreamExt as _};
-    use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::protocol::Role;
-
-    let session = &actor.session;
-    let limit = usize::try_from(session.limits().max_body_bytes)
-        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+/// A fresh WebSocket to the actor's server, upgraded and nothing sent: the
+/// steps that send what a client never would use it.
+async fn raw_socket(
+    session: &Session,
+) -> Result<tokio_tungstenite::WebSocketStream<reqwest::Upgraded>, String> {
     let upgraded = session
         .http()
         .websocket()
         .await
         .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?
         .into_inner();
-    let mut stream =
-        tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+    Ok(tokio_tungstenite::WebSocketStream::from_raw_socket(
+        upgraded,
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await)
+}
+
+/// Sends a first frame one byte over `limits.max_body_bytes` on a fresh
+/// socket and waits for the close frame: 1009, not a reset (api.yml: the
+/// server reads a frame up to twice the limit to its end first).
+async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let session = &actor.session;
+    let limit = usize::try_from(session.limits().max_body_bytes)
+        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let mut stream = raw_socket(session).await?;
     stream
         .send(Message::text("x".repeat(limit + 1)))
         .await
@@ -1332,17 +1343,9 @@ async fn wrong_first_frame(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value
 async fn wrong_first_frame_once(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value, String> {
     use futures_util::{SinkExt as _, StreamExt as _};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::protocol::Role;
 
     let session = &actor.session;
-    let upgraded = session
-        .http()
-        .websocket()
-        .await
-        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?
-        .into_inner();
-    let mut stream =
-        tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+    let mut stream = raw_socket(session).await?;
     let text = match frame {
         FirstFrame::Signed(body_type) => {
             let request = Request::from_parts(body_type, None)

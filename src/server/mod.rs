@@ -52,6 +52,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 use poem_openapi::payload::Json;
 use time::OffsetDateTime;
+use tokio::io::AsyncReadExt as _;
 
 pub use config::{Config, Rules};
 use error::PlainKind;
@@ -222,14 +223,42 @@ async fn admit_body<E: Endpoint>(
     let announced = req
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|len| len > max) {
-        return Ok(too_large());
+    // A body over the limit is read to its end and discarded, up to twice
+    // the limit, before the 413: a client still sending it then reads the
+    // answer instead of having its connection reset under it (api.yml).
+    // Beyond that the answer goes at once and the connection closes.
+    let drain_limit = max.saturating_mul(2);
+    if announced.is_some_and(|len| len > drain_limit) {
+        let mut response = too_large();
+        response.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+        return Ok(response);
     }
-    let bytes = match req.take_body().into_bytes_limit(max).await {
-        Ok(bytes) => bytes,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
-        Err(e) => return Err(e.into()),
-    };
+    let mut reader = req.take_body().into_async_read();
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(max));
+    let read = (&mut reader)
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .await;
+    if let Err(e) = read {
+        return Err(poem::Error::new(e, poem::http::StatusCode::BAD_REQUEST));
+    }
+    if bytes.len() > max {
+        let rest = (drain_limit - bytes.len()) as u64;
+        drop(bytes);
+        let drained = tokio::io::copy(&mut (&mut reader).take(rest), &mut tokio::io::sink()).await;
+        let mut response = too_large();
+        if drained.is_err() || drained.is_ok_and(|n| n == rest) {
+            // Cut off at twice the limit (or broken): nothing more is read.
+            response.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                poem::http::HeaderValue::from_static("close"),
+            );
+        }
+        return Ok(response);
+    }
     if let Err(e) = serde_json::from_slice::<EncryptedRequest>(&bytes) {
         let message = format!("the envelope is not a valid EncryptedRequest: {e}");
         return Ok(plain(
