@@ -98,7 +98,7 @@ http {
             proxy_set_header Connection \$connection_upgrade;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_read_timeout 1h;
-            client_max_body_size 16m;
+            client_max_body_size 32m;
         }
     }
 }
