@@ -126,18 +126,16 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_message() {
 #[test]
 fn backup_refuses_postgres_with_the_pg_dump_command() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(BINARY)
-        .args([
+    let stderr = fails(
+        dir.path(),
+        &[
             "backup",
             "--database",
             "postgres://chat:s3cret@db.invalid/chat",
             "chat.dump",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        ],
+        3,
+    );
     assert!(
         stderr
             .contains("pg_dump --format=custom --file=chat.dump 'postgres://chat@db.invalid/chat'"),

@@ -92,47 +92,30 @@ async fn metrics_count_a_day_without_naming_anyone() {
     alice.conversation_delete(missing).await.unwrap_err();
 
     let text = scrape(&metrics);
-    let count = |labels: &str| sample(&text, &format!("nanochat_requests_total{{{labels}}}"));
-    assert_eq!(
-        sample(&text, r#"nanochat_users{state="active"}"#),
-        Some(2.0),
-        "{text}"
-    );
-    assert_eq!(
-        count(r#"body_type="user.complete",code="ok",transport="http""#),
-        Some(2.0),
-        "{text}"
-    );
-    assert_eq!(
-        count(r#"body_type="conversation.create",code="ok",transport="http""#),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        count(r#"body_type="conversation.delete",code="not_found",transport="http""#),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        count(r#"body_type="session.open",code="ok",transport="websocket""#),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "nanochat_websocket_sessions"),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "nanochat_websocket_connections"),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "nanochat_events_sent_total"),
-        Some(1.0),
-        "{text}"
-    );
+    for (name, expected) in [
+        (r#"nanochat_users{state="active"}"#, 2.0),
+        (
+            r#"nanochat_requests_total{body_type="user.complete",code="ok",transport="http"}"#,
+            2.0,
+        ),
+        (
+            r#"nanochat_requests_total{body_type="conversation.create",code="ok",transport="http"}"#,
+            1.0,
+        ),
+        (
+            r#"nanochat_requests_total{body_type="conversation.delete",code="not_found",transport="http"}"#,
+            1.0,
+        ),
+        (
+            r#"nanochat_requests_total{body_type="session.open",code="ok",transport="websocket"}"#,
+            1.0,
+        ),
+        ("nanochat_websocket_sessions", 1.0),
+        ("nanochat_websocket_connections", 1.0),
+        ("nanochat_events_sent_total", 1.0),
+    ] {
+        assert_eq!(sample(&text, name), Some(expected), "{name} in {text}");
+    }
     // One key unwrap per envelope; a signature check per signed request.
     let decrypts = sample(
         &text,

@@ -82,26 +82,14 @@ async fn serve_create_users_and_stop_on_sigterm() {
     })
     .await
     .unwrap();
-    let output = Command::new(BINARY)
-        .args(["user", "delete", "ghost"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(dir.path(), &["user", "delete", "ghost"], 1);
     assert!(stderr.contains("no user is called \"ghost\""), "{stderr}");
     assert!(terminate(&mut child).success());
 
     // Another key file than the one the database served with: refused.
     let key_file = dir.path().join("nanochat-server-key.pem");
     std::fs::write(&key_file, nanochat_conformance::FixtureKey::Carol.pem()).unwrap();
-    let output = Command::new(BINARY)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(dir.path(), &["serve", "--listen", "127.0.0.1:0"], 3);
     let recorded = key("server").fingerprint().to_string();
     assert!(
         stderr.contains(&format!("last served with key {recorded}"))
@@ -110,13 +98,7 @@ async fn serve_create_users_and_stop_on_sigterm() {
     );
     // A missing key file is not silently replaced either.
     std::fs::remove_file(&key_file).unwrap();
-    let output = Command::new(BINARY)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(dir.path(), &["serve", "--listen", "127.0.0.1:0"], 3);
     assert!(
         stderr.contains("nanochat-server-key.pem is missing"),
         "{stderr}"

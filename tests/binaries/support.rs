@@ -74,6 +74,18 @@ pub fn serve_with(
     (child, format!("http://{address}"), log)
 }
 
+/// Runs `nanochat ARGS` in `dir`, asserts it exits with `code`, and
+/// returns its stderr.
+pub fn fails(dir: &std::path::Path, args: &[&str], code: i32) -> String {
+    let output = Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run nanochat");
+    assert_eq!(output.status.code(), Some(code), "nanochat {args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// The files of `dir` (database, WAL, shared memory, key) that contain
 /// `needle`.
 pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
