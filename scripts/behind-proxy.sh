@@ -50,12 +50,17 @@ export NANOCHAT_DATABASE="$database"
 # as an operator copies it to each machine.
 port_a=$(free_port); port_b=$(free_port); port_proxy=$(free_port)
 mkdir -p "$work/a" "$work/b" "$work/nginx"
+# Every client here comes from 127.0.0.1: the per-address limit is lifted
+# (the conformance suite would wait it out; the soak would not), so the one
+# case that proves a limit exists cannot pass here. A low max_conversations
+# keeps LIMIT-CONV-001, which fills it, short.
+cat >"$work/expected-failures" <<'EXPECTED'
+ENV-RATE-001 the per-address limit is lifted on these instances for the soak
+EXPECTED
 start() { # DIR PORT
-    # Every client here comes from 127.0.0.1: the per-address limit is
-    # lifted (the conformance suite would wait it out; the soak would not).
     (cd "$1" && exec "$bin" serve --listen "127.0.0.1:$2" \
         --server-key "$1/nanochat-server-key.pem" --trusted-proxy 127.0.0.1 \
-        --peer-rate 1000000 --peer-burst 1000000) 2>"$1/server.log" &
+        --peer-rate 1000000 --peer-burst 1000000 --max-conversations 30) 2>"$1/server.log" &
     pids+=($!)
     for _ in $(seq 100); do
         curl -fs "http://127.0.0.1:$2/health" >/dev/null 2>&1 && return 0
@@ -115,7 +120,7 @@ fi
     --provision-cmd "'$bin' user create {username}" \
     --provision-expired-cmd "'$bin' user create {username} --ttl 1s && sleep 1.2" \
     --reset-cmd "'$bin' user reset {username}" --delete-cmd "'$bin' user delete {username}" \
-    --strict || { echo "nginx's error log:" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
+    --strict --expected-failures "$work/expected-failures" || { echo "nginx's error log:" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
 
 read -r soak_clients soak_ops <<<"${NANOCHAT_SOAK:-20 50}"
 "$bench" soak --server "http://127.0.0.1:$port_proxy" \

@@ -41,6 +41,16 @@ pub struct Case {
     /// (`--provision-expired-cmd`, or `expired` lines in `--users`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired: Vec<String>,
+    /// The case waits out the server's timers (ping interval, silence
+    /// limit: up to about 100 s) and runs only with `--slow`; its waiting
+    /// overlaps the other cases.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub slow: bool,
+    /// The case runs after every other case, with nothing beside it (it
+    /// floods the server from the runner's address, which would throttle
+    /// cases running beside it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alone: bool,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }
@@ -88,9 +98,11 @@ pub struct Step {
     /// with `event`.
     #[serde(default)]
     pub open_socket: bool,
-    /// Open a fresh WebSocket and send this body type (signed, no payload)
-    /// as its first frame instead of `session.open`; `expect` then names the
-    /// plain error frame that must come back.
+    /// Open a fresh WebSocket and send this body type (signed, no payload,
+    /// `tamper` applied) as its first frame; `expect` then names the error
+    /// that must come back, after which the socket must close. The answer
+    /// to any type but `session.open` must be a plain Error frame; a
+    /// refused `session.open` gets its encrypted error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_frame: Option<String>,
     /// Open a fresh WebSocket and send this text as its first frame (not
@@ -102,6 +114,34 @@ pub struct Step {
     /// close code 1009 (read to its end, so the close frame arrives).
     #[serde(default)]
     pub oversized_frame: bool,
+    /// Open a fresh WebSocket and send only the header of a text frame
+    /// over twice `limits.max_body_bytes`: the server must send the close
+    /// frame 1009 without waiting for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_frame: bool,
+    /// Open a fresh WebSocket with a `session.open`, then read it without
+    /// sending anything: a ping must come within this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_within: Option<u64>,
+    /// Open a fresh WebSocket and send nothing: the server must end the
+    /// connection within this many seconds (no first frame in time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_if_silent: Option<u64>,
+    /// Open a fresh WebSocket with a `session.open`, then send the first
+    /// kilobyte of a frame one byte over `limits.max_body_bytes` and stall:
+    /// the server must end the connection within this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_if_stalled: Option<u64>,
+    /// Send up to this many envelopes that cannot be opened (`{}`), 16 at
+    /// a time, until one gets the plain 429 `rate_limited`; the step fails
+    /// if none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flood: Option<u64>,
+    /// Send this step's request this many times (a template, such as
+    /// `${limits.max_conversations}`); use `${new_uuid}` for an id that
+    /// differs each time. `expect` applies to every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<Value>,
     /// Fetch `GET /references`: `expect` checks its fields, and the runner
     /// checks that the announced limits keep api.yml's relation between
     /// `max_body_bytes` and the rest.

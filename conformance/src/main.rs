@@ -64,6 +64,10 @@ struct Args {
     /// Also run SHOULD cases.
     #[arg(long)]
     strict: bool,
+    /// Also run the slow cases, which wait out the server's ping interval
+    /// and silence limit (about 100 s, beside the other cases).
+    #[arg(long)]
+    slow: bool,
     /// Cases run at once.
     #[arg(long, default_value_t = 4)]
     jobs: usize,
@@ -178,6 +182,7 @@ async fn run() -> anyhow::Result<bool> {
     let options = Options {
         select: args.cases,
         strict: args.strict,
+        slow: args.slow,
         jobs: args.jobs,
         prefix,
     };

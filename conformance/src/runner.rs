@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::FutureExt as _;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -332,23 +333,58 @@ async fn play(
                 FirstFrame::Signed(t) => t,
                 FirstFrame::Text(_) => "text",
             };
-            let received = wrong_first_frame(actor, frame).await.map_err(fail)?;
-            let code = received["error"].as_str().unwrap_or_default().to_owned();
+            let (outcome, received) = wrong_first_frame(actor, frame, step).await.map_err(fail)?;
             transcript.push(Exchange {
                 step: n,
                 actor: step.actor.clone(),
                 action: format!("first frame {body_type}"),
+                tamper: step.tamper.iter().map(tamper_name).collect(),
+                sent: Value::Null,
+                received,
+            });
+            // api.yml, WebSocket: a refused `session.open` gets its
+            // encrypted error; any other first frame a plain one.
+            match (&outcome, body_type == "session.open") {
+                (Outcome::Plain(..), true) => {
+                    return Err(fail(
+                        "a refused session.open must get its encrypted error, not a plain one"
+                            .into(),
+                    ));
+                }
+                (Outcome::Error(_) | Outcome::Ok(_), false) => {
+                    return Err(fail(
+                        "a first frame that is not session.open must get a plain Error frame"
+                            .into(),
+                    ));
+                }
+                _ => {}
+            }
+            let expected = step.expect.clone().unwrap_or_default();
+            check(&outcome, &expected, &mut vars).map_err(fail)?;
+            continue;
+        }
+        let socket_test = if step.cut_frame {
+            Some(("cut frame", cut_frame(actor).boxed()))
+        } else if let Some(seconds) = step.ping_within {
+            Some(("ping", ping_within(actor, seconds).boxed()))
+        } else if let Some(seconds) = step.closed_if_silent {
+            Some(("silent socket", closed_if_silent(actor, seconds).boxed()))
+        } else if let Some(seconds) = step.closed_if_stalled {
+            Some(("stalled frame", closed_if_stalled(actor, seconds).boxed()))
+        } else {
+            step.flood
+                .map(|count| ("flood", flood(actor, count).boxed()))
+        };
+        if let Some((action, test)) = socket_test {
+            let received = test.await.map_err(fail)?;
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: action.into(),
                 tamper: Vec::new(),
                 sent: Value::Null,
                 received,
             });
-            let want = step.expect.as_ref().and_then(|e| e.error.clone());
-            if want.as_deref() != Some(code.as_str()) {
-                return Err(fail(format!(
-                    "expected the plain error {}, got {code:?}",
-                    want.as_deref().unwrap_or("(none given)")
-                )));
-            }
             continue;
         }
         if step.oversized_frame {
@@ -442,53 +478,64 @@ async fn play(
             .send
             .as_deref()
             .ok_or_else(|| fail("a step needs send, open_socket or event".into()))?;
-        let payload = match &step.payload {
-            Some(template) => {
-                let filled = vars.fill(template).map_err(fail)?;
-                Some(expand(actor, actors, &vars, filled).await.map_err(fail)?)
-            }
-            None => None,
+        let times = match &step.repeat {
+            Some(template) => vars
+                .fill(template)
+                .map_err(fail)?
+                .as_u64()
+                .ok_or_else(|| fail("repeat is a number of times".into()))?,
+            None => 1,
         };
-        if let Some(name) = &step.sent_as {
-            vars.captured
-                .insert(name.clone(), payload.clone().unwrap_or(Value::Null));
-        }
-        let outcome = if step.websocket {
-            let (socket, _) = sockets
-                .get_mut(&step.actor)
-                .ok_or_else(|| fail("the actor has no open socket".into()))?;
-            let request = Request::from_parts(body_type, payload.clone())
-                .map_err(|e| fail(format!("the payload does not fit {body_type}: {e}")))?;
-            match socket.request(request).await {
-                Ok(value) => Outcome::Ok(value),
-                Err(ClientError::Api(e)) => Outcome::Error(e),
-                Err(e) => return Err(fail(format!("the socket failed: {e}"))),
+        for _ in 0..times {
+            let payload = match &step.payload {
+                Some(template) => {
+                    let filled = vars.fill(template).map_err(fail)?;
+                    Some(expand(actor, actors, &vars, filled).await.map_err(fail)?)
+                }
+                None => None,
+            };
+            if let Some(name) = &step.sent_as {
+                vars.captured
+                    .insert(name.clone(), payload.clone().unwrap_or(Value::Null));
             }
-        } else {
-            let previous = last_ids.get(&step.actor).copied();
-            let (outcome, request_id) = exchange(actor, body_type, payload.clone(), step, previous)
-                .await
-                .map_err(fail)?;
-            if let Some(id) = request_id {
-                last_ids.insert(step.actor.clone(), id);
+            let outcome = if step.websocket {
+                let (socket, _) = sockets
+                    .get_mut(&step.actor)
+                    .ok_or_else(|| fail("the actor has no open socket".into()))?;
+                let request = Request::from_parts(body_type, payload.clone())
+                    .map_err(|e| fail(format!("the payload does not fit {body_type}: {e}")))?;
+                match socket.request(request).await {
+                    Ok(value) => Outcome::Ok(value),
+                    Err(ClientError::Api(e)) => Outcome::Error(e),
+                    Err(e) => return Err(fail(format!("the socket failed: {e}"))),
+                }
+            } else {
+                let previous = last_ids.get(&step.actor).copied();
+                let (outcome, request_id) =
+                    exchange(actor, body_type, payload.clone(), step, previous)
+                        .await
+                        .map_err(fail)?;
+                if let Some(id) = request_id {
+                    last_ids.insert(step.actor.clone(), id);
+                }
+                outcome
+            };
+            let received = redact_outcome(&outcome);
+            transcript.push(Exchange {
+                step: n,
+                actor: step.actor.clone(),
+                action: body_type.to_owned(),
+                tamper: step.tamper.iter().map(tamper_name).collect(),
+                sent: payload.as_ref().map(redact).unwrap_or(Value::Null),
+                received,
+            });
+            if matches!(outcome, Outcome::Ok(_)) {
+                let username = vars.users.get(&step.actor).map_or("", String::as_str);
+                writes.record(body_type, username, payload.as_ref());
             }
-            outcome
-        };
-        let received = redact_outcome(&outcome);
-        transcript.push(Exchange {
-            step: n,
-            actor: step.actor.clone(),
-            action: body_type.to_owned(),
-            tamper: step.tamper.iter().map(tamper_name).collect(),
-            sent: payload.as_ref().map(redact).unwrap_or(Value::Null),
-            received,
-        });
-        if matches!(outcome, Outcome::Ok(_)) {
-            let username = vars.users.get(&step.actor).map_or("", String::as_str);
-            writes.record(body_type, username, payload.as_ref());
+            let expected = step.expect.clone().unwrap_or_default();
+            check(&outcome, &expected, &mut vars).map_err(fail)?;
         }
-        let expected = step.expect.clone().unwrap_or_default();
-        check(&outcome, &expected, &mut vars).map_err(fail)?;
     }
     Ok(())
 }
@@ -557,6 +604,25 @@ fn describe(step: &Step) -> String {
         format!("{} opens a socket with {body_type} first", step.actor)
     } else if step.oversized_frame {
         format!("{} sends a frame over max_body_bytes", step.actor)
+    } else if step.cut_frame {
+        format!(
+            "{} sends a frame header over twice max_body_bytes",
+            step.actor
+        )
+    } else if let Some(seconds) = step.ping_within {
+        format!("{} waits {seconds} s for a ping", step.actor)
+    } else if let Some(seconds) = step.closed_if_silent {
+        format!(
+            "{} opens a socket and stays silent for {seconds} s",
+            step.actor
+        )
+    } else if let Some(seconds) = step.closed_if_stalled {
+        format!(
+            "{} stalls in an oversized frame for {seconds} s",
+            step.actor
+        )
+    } else if let Some(count) = step.flood {
+        format!("{} sends up to {count} envelopes at once", step.actor)
     } else if step.references {
         format!("{} fetches /references", step.actor)
     } else if step.first_frame_text.is_some() {
@@ -864,8 +930,33 @@ fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
         Some(name) => fixture(name)?,
         None => actor.key.clone(),
     };
-    let succession = voucher.sign_pss(&bytes).map_err(|e| e.to_string())?;
-    let possession = to_key.sign_pss(&bytes).map_err(|e| e.to_string())?;
+    // The proof of earlier versions of api.yml, which a server no longer
+    // accepts: the new key signed the label `nanochat/v1 key rotation`,
+    // the username and the new key (each 4-byte length-prefixed), naming
+    // neither the index nor the previous key.
+    let legacy_bytes = [
+        b"nanochat/v1 key rotation",
+        username.as_bytes(),
+        &to_spki[..],
+    ]
+    .iter()
+    .flat_map(|field| {
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        len.to_be_bytes().into_iter().chain(field.iter().copied())
+    })
+    .collect::<Vec<u8>>();
+    let (succession_bytes, possession_bytes) = match args.get("legacy").and_then(Value::as_str) {
+        Some("succession") => (&legacy_bytes, &bytes),
+        Some("possession") => (&bytes, &legacy_bytes),
+        Some(other) => return Err(format!("legacy is succession or possession, not {other}")),
+        None => (&bytes, &bytes),
+    };
+    let succession = voucher
+        .sign_pss(succession_bytes)
+        .map_err(|e| e.to_string())?;
+    let possession = to_key
+        .sign_pss(possession_bytes)
+        .map_err(|e| e.to_string())?;
     let b64 = |bytes: &[u8]| STANDARD.encode(bytes);
     let mut payload = json!({
         "public_key": b64(&to_spki),
@@ -889,6 +980,14 @@ fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
     Ok(payload)
 }
 
+/// A request sealed and tampered with as its step says, ready to send:
+/// the envelope's text, and what opening the answer needs.
+struct Sealed {
+    text: String,
+    body: Body,
+    secret: RequestSecret,
+}
+
 /// Seals, tampers, sends and opens one `POST /encrypted` exchange.
 async fn exchange(
     actor: &Actor,
@@ -897,6 +996,57 @@ async fn exchange(
     step: &Step,
     previous_request: Option<Uuid>,
 ) -> Result<(Outcome, Option<Uuid>), String> {
+    let sealed = seal_step(actor, body_type, payload, step, previous_request)?;
+    let client = reqwest::Client::new();
+    // The suite is a fast client: when the server's per-address limit
+    // refuses an envelope (before reading it), it waits and sends it again,
+    // as a well-behaved client would.
+    let mut backoff = RateLimitBackoff::new();
+    let (status, bytes) = loop {
+        let response = client
+            .post(format!("{}/encrypted", actor.url.trim_end_matches('/')))
+            .header("content-type", "application/json")
+            .body(sealed.text.clone())
+            .send()
+            .await
+            .map_err(|e| format!("the server did not answer: {e}"))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        if status == 429 && backoff.wait().await {
+            continue;
+        }
+        break (status, bytes);
+    };
+    let request_id = sealed.body.request_id;
+    if status != 200 {
+        let error: Error = serde_json::from_slice(&bytes).map_err(|_| {
+            format!(
+                "HTTP {status} without an Error body: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            )
+        })?;
+        return Ok((Outcome::Plain(status, error), request_id));
+    }
+    let answer: EncryptedBody = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("HTTP 200 without an EncryptedBody: {e}"))?;
+    Ok((
+        open(&actor.session, &sealed.body, &answer, &sealed.secret)?,
+        request_id,
+    ))
+}
+
+/// Builds the Body of `body_type` with `payload`, seals it to the server
+/// (signed by the actor) and applies the step's tampers.
+fn seal_step(
+    actor: &Actor,
+    body_type: &str,
+    payload: Option<Value>,
+    step: &Step,
+    previous_request: Option<Uuid>,
+) -> Result<Sealed, String> {
     let session = &actor.session;
     let mut body = Body {
         r#type: body_type.to_owned(),
@@ -999,42 +1149,7 @@ async fn exchange(
         wire["padding"] = json!("x".repeat((limit + 1).saturating_sub(bare)));
     }
     let text = raw.unwrap_or_else(|| wire.to_string());
-    let client = reqwest::Client::new();
-    // The suite is a fast client: when the server's per-address limit
-    // refuses an envelope (before reading it), it waits and sends it again,
-    // as a well-behaved client would.
-    let mut backoff = RateLimitBackoff::new();
-    let (status, bytes) = loop {
-        let response = client
-            .post(format!("{}/encrypted", actor.url.trim_end_matches('/')))
-            .header("content-type", "application/json")
-            .body(text.clone())
-            .send()
-            .await
-            .map_err(|e| format!("the server did not answer: {e}"))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?;
-        if status == 429 && backoff.wait().await {
-            continue;
-        }
-        break (status, bytes);
-    };
-    let request_id = body.request_id;
-    if status != 200 {
-        let error: Error = serde_json::from_slice(&bytes).map_err(|_| {
-            format!(
-                "HTTP {status} without an Error body: {}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            )
-        })?;
-        return Ok((Outcome::Plain(status, error), request_id));
-    }
-    let answer: EncryptedBody = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("HTTP 200 without an EncryptedBody: {e}"))?;
-    Ok((open(session, &body, &answer, &secret)?, request_id))
+    Ok(Sealed { text, body, secret })
 }
 
 fn open(
@@ -1278,7 +1393,7 @@ async fn raw_socket(
 /// socket and waits for the close frame: 1009, not a reset (api.yml: the
 /// server reads a frame up to twice the limit to its end first).
 async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
-    use futures_util::{SinkExt as _, StreamExt as _};
+    use futures_util::SinkExt as _;
     use tokio_tungstenite::tungstenite::Message;
 
     let session = &actor.session;
@@ -1289,7 +1404,22 @@ async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
         .send(Message::text("x".repeat(limit + 1)))
         .await
         .map_err(|e| format!("sending the frame: {e}"))?;
-    let ended = tokio::time::timeout(CLOSE_WITHIN, async {
+    match await_close(&mut stream, CLOSE_WITHIN).await? {
+        Some(1009) => Ok(json!({ "closed": 1009 })),
+        other => Err(format!("expected close code 1009, got {other:?}")),
+    }
+}
+
+/// Waits (at most `within`) for the server's close frame on `stream`,
+/// reading past anything else but an answer; returns its close code.
+async fn await_close(
+    stream: &mut tokio_tungstenite::WebSocketStream<reqwest::Upgraded>,
+    within: Duration,
+) -> Result<Option<u16>, String> {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    tokio::time::timeout(within, async {
         loop {
             match stream.next().await {
                 Some(Ok(Message::Close(frame))) => return Ok(frame.map(|f| u16::from(f.code))),
@@ -1308,16 +1438,197 @@ async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
         }
     })
     .await
-    .map_err(|_| {
-        format!(
-            "the socket was still open after {} s",
-            CLOSE_WITHIN.as_secs()
-        )
-    })??;
-    match ended {
+    .map_err(|_| format!("the socket was still open after {} s", within.as_secs()))?
+}
+
+/// The header of a masked text frame of `len` bytes, with an all-zero
+/// mask so the payload bytes go on the wire as they are.
+fn frame_header(len: u64) -> Vec<u8> {
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&len.to_be_bytes());
+    header.extend_from_slice(&[0, 0, 0, 0]);
+    header
+}
+
+/// Sends only the header of a frame over twice `limits.max_body_bytes` on
+/// a fresh socket: api.yml has the server send the close frame 1009 at
+/// once, without waiting for a payload that is never coming.
+async fn cut_frame(actor: &Actor) -> Result<Value, String> {
+    use tokio::io::AsyncWriteExt as _;
+
+    let limit = u64::try_from(actor.session.limits().max_body_bytes)
+        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let mut stream = raw_socket(&actor.session).await?;
+    let raw = stream.get_mut();
+    raw.write_all(&frame_header(2 * limit + 1))
+        .await
+        .map_err(|e| format!("sending the frame header: {e}"))?;
+    raw.flush().await.map_err(|e| e.to_string())?;
+    match await_close(&mut stream, CLOSE_WITHIN).await? {
         Some(1009) => Ok(json!({ "closed": 1009 })),
         other => Err(format!("expected close code 1009, got {other:?}")),
     }
+}
+
+/// A fresh socket with its session open (the `session.open` answer read).
+async fn opened_raw_socket(
+    actor: &Actor,
+) -> Result<tokio_tungstenite::WebSocketStream<reqwest::Upgraded>, String> {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let session = &actor.session;
+    let mut stream = raw_socket(session).await?;
+    let request = Request::from_parts("session.open", None).map_err(|e| e.to_string())?;
+    let body = session.body_for(&request).map_err(|e| e.to_string())?;
+    let (envelope, secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
+    stream
+        .send(Message::text(text))
+        .await
+        .map_err(|e| format!("sending session.open: {e}"))?;
+    let answer = tokio::time::timeout(EVENT_TIMEOUT, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}")),
+                Some(Err(e)) => return Err(e.to_string()),
+                None => return Err("the server closed the socket without an answer".into()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| "no answer to session.open".to_owned())??;
+    let answer: EncryptedBody = serde_json::from_str(&answer)
+        .map_err(|_| format!("the answer to session.open is not an EncryptedBody: {answer}"))?;
+    match open(session, &body, &answer, &secret)? {
+        Outcome::Ok(_) => Ok(stream),
+        Outcome::Error(e) | Outcome::Plain(_, e) => Err(format!(
+            "session.open was refused: {} {}",
+            e.code, e.message
+        )),
+    }
+}
+
+/// Opens a session and sends nothing more: api.yml has the server ping
+/// every 30 s, so a ping must come within `seconds`.
+async fn ping_within(actor: &Actor, seconds: u64) -> Result<Value, String> {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let mut stream = opened_raw_socket(actor).await?;
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(seconds), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Ping(_))) => return Ok(()),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(format!("the connection ended before a ping: {e}")),
+                None => return Err("the connection ended before a ping".to_owned()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| format!("no ping within {seconds} s"))??;
+    Ok(json!({ "ping_after_s": started.elapsed().as_secs() }))
+}
+
+/// Reads `stream`'s raw bytes, without answering anything (no pong), until
+/// the server ends the connection; fails if that takes over `seconds`.
+async fn until_ended(
+    mut stream: tokio_tungstenite::WebSocketStream<reqwest::Upgraded>,
+    seconds: u64,
+) -> Result<Value, String> {
+    use tokio::io::AsyncReadExt as _;
+
+    let started = Instant::now();
+    let raw = stream.get_mut();
+    let mut buffer = [0u8; 4096];
+    tokio::time::timeout(Duration::from_secs(seconds), async {
+        loop {
+            match raw.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .map_err(|_| format!("the connection was still open after {seconds} s"))?;
+    Ok(json!({ "ended_after_s": started.elapsed().as_secs() }))
+}
+
+/// A socket that never sends its first frame: api.yml has the server close
+/// it once the ping interval has passed.
+async fn closed_if_silent(actor: &Actor, seconds: u64) -> Result<Value, String> {
+    until_ended(raw_socket(&actor.session).await?, seconds).await
+}
+
+/// A session whose client starts a frame over the limit and stalls: the
+/// frame must arrive within the silence limit, so the server ends the
+/// connection after it.
+async fn closed_if_stalled(actor: &Actor, seconds: u64) -> Result<Value, String> {
+    use tokio::io::AsyncWriteExt as _;
+
+    let limit = u64::try_from(actor.session.limits().max_body_bytes)
+        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let mut stream = opened_raw_socket(actor).await?;
+    let raw = stream.get_mut();
+    let mut start = frame_header(limit + 1);
+    start.extend(std::iter::repeat_n(b'x', 1024));
+    raw.write_all(&start)
+        .await
+        .map_err(|e| format!("sending the start of the frame: {e}"))?;
+    raw.flush().await.map_err(|e| e.to_string())?;
+    until_ended(stream, seconds).await
+}
+
+/// Sends envelopes that cannot be opened, 16 at a time, until one gets the
+/// plain 429 `rate_limited` (at most `count`).
+async fn flood(actor: &Actor, count: u64) -> Result<Value, String> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let client = reqwest::Client::new();
+    let url = format!("{}/encrypted", actor.url.trim_end_matches('/'));
+    let sent = std::sync::Arc::new(AtomicU64::new(0));
+    let limited = std::sync::Arc::new(AtomicBool::new(false));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (client, url, sent, limited) =
+            (client.clone(), url.clone(), sent.clone(), limited.clone());
+        workers.spawn(async move {
+            while !limited.load(Ordering::Relaxed) && sent.fetch_add(1, Ordering::Relaxed) < count {
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body("{}")
+                    .send()
+                    .await
+                    .map_err(|e| format!("the server did not answer: {e}"))?;
+                let status = response.status().as_u16();
+                let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+                if status == 429 {
+                    let error: Error = serde_json::from_slice(&bytes)
+                        .map_err(|_| "a 429 without an Error body".to_owned())?;
+                    if error.code.as_str() != "rate_limited" {
+                        return Err(format!("a 429 with code {}", error.code));
+                    }
+                    limited.store(true, Ordering::Relaxed);
+                }
+            }
+            Ok::<(), String>(())
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.map_err(|e| e.to_string())??;
+    }
+    let sent = sent.load(Ordering::Relaxed).min(count);
+    if !limited.load(Ordering::Relaxed) {
+        return Err(format!(
+            "{sent} envelopes from one address, none refused with rate_limited"
+        ));
+    }
+    Ok(json!({ "rate_limited_within": sent }))
 }
 
 /// What a `first_frame` step sends.
@@ -1329,32 +1640,43 @@ enum FirstFrame<'a> {
     Text(&'a str),
 }
 
-async fn wrong_first_frame(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value, String> {
+/// Sends a wrong first frame on a fresh socket (after waiting out the
+/// server's per-address limit, like other exchanges) and returns what came
+/// back, once the socket has closed as api.yml requires.
+async fn wrong_first_frame(
+    actor: &Actor,
+    frame: FirstFrame<'_>,
+    step: &Step,
+) -> Result<(Outcome, Value), String> {
     let mut backoff = RateLimitBackoff::new();
     loop {
-        let answer = wrong_first_frame_once(actor, frame).await?;
-        if answer["error"] == "rate_limited" && backoff.wait().await {
+        let answer = wrong_first_frame_once(actor, frame, step).await?;
+        if let (Outcome::Plain(_, e), _) = &answer
+            && e.code.as_str() == "rate_limited"
+            && backoff.wait().await
+        {
             continue;
         }
         return Ok(answer);
     }
 }
 
-async fn wrong_first_frame_once(actor: &Actor, frame: FirstFrame<'_>) -> Result<Value, String> {
+async fn wrong_first_frame_once(
+    actor: &Actor,
+    frame: FirstFrame<'_>,
+    step: &Step,
+) -> Result<(Outcome, Value), String> {
     use futures_util::{SinkExt as _, StreamExt as _};
     use tokio_tungstenite::tungstenite::Message;
 
     let session = &actor.session;
     let mut stream = raw_socket(session).await?;
-    let text = match frame {
+    let (text, sealed) = match frame {
         FirstFrame::Signed(body_type) => {
-            let request = Request::from_parts(body_type, None)
-                .map_err(|e| format!("{body_type} cannot be sent without a payload: {e}"))?;
-            let body = session.body_for(&request).map_err(|e| e.to_string())?;
-            let (envelope, _secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
-            serde_json::to_string(&envelope).map_err(|e| e.to_string())?
+            let sealed = seal_step(actor, body_type, None, step, None)?;
+            (sealed.text.clone(), Some(sealed))
         }
-        FirstFrame::Text(text) => text.to_owned(),
+        FirstFrame::Text(text) => (text.to_owned(), None),
     };
     stream
         .send(Message::text(text))
@@ -1373,8 +1695,20 @@ async fn wrong_first_frame_once(actor: &Actor, frame: FirstFrame<'_>) -> Result<
     })
     .await
     .map_err(|_| "no answer to the first frame".to_owned())??;
-    let error: Error = serde_json::from_str(&answer)
-        .map_err(|_| format!("the answer is not a plain Error: {answer}"))?;
+    let value: Value =
+        serde_json::from_str(&answer).map_err(|_| format!("the answer is not JSON: {answer}"))?;
+    let outcome = match (&sealed, value.get("data")) {
+        (Some(sealed), Some(_)) => {
+            let encrypted: EncryptedBody = serde_json::from_value(value)
+                .map_err(|e| format!("the answer is not an EncryptedBody: {e}"))?;
+            open(session, &sealed.body, &encrypted, &sealed.secret)?
+        }
+        _ => Outcome::Plain(
+            0,
+            serde_json::from_str(&answer)
+                .map_err(|_| format!("the answer is not a plain Error: {answer}"))?,
+        ),
+    };
     // api.yml: after the answer to a wrong first frame, the socket closes.
     let closed = tokio::time::timeout(CLOSE_WITHIN, async {
         loop {
@@ -1391,5 +1725,7 @@ async fn wrong_first_frame_once(actor: &Actor, frame: FirstFrame<'_>) -> Result<
             CLOSE_WITHIN.as_secs()
         ));
     }
-    Ok(json!({ "error": error.code.as_str(), "message": error.message, "closed": true }))
+    let mut received = redact_outcome(&outcome);
+    received["closed"] = json!(true);
+    Ok((outcome, received))
 }

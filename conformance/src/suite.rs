@@ -41,6 +41,9 @@ pub struct Options {
     pub jobs: usize,
     /// Prefix of every username this run creates (fresh per run).
     pub prefix: String,
+    /// Also run the slow cases (those that wait out the server's timers,
+    /// up to about 100 s; they run beside the others, outside `jobs`).
+    pub slow: bool,
 }
 
 /// Runs the selected cases of `cases` against `servers` (one server, or
@@ -54,22 +57,37 @@ pub async fn run(
 ) -> Vec<CaseResult> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut tasks = Vec::new();
+    let mut alone = Vec::new();
     let selected = cases
         .iter()
         .filter(|c| options.select.is_empty() || options.select.iter().any(|s| c.selected_by(s)));
     for (index, case) in selected.enumerate() {
-        if case.level == Level::Should && !options.strict {
-            tasks.push(tokio::spawn({
-                let case = case.clone();
-                async move {
-                    CaseResult {
-                        case,
-                        verdict: Verdict::Skip("SHOULD case; run with --strict".into()),
-                        transcript: Vec::new(),
-                        duration: Duration::ZERO,
+        let skip = if case.level == Level::Should && !options.strict {
+            Some("SHOULD case; run with --strict")
+        } else if case.slow && !options.slow {
+            Some("slow case (waits out the server's timers); run with --slow")
+        } else {
+            None
+        };
+        if let Some(why) = skip {
+            tasks.push((
+                index,
+                tokio::spawn({
+                    let case = case.clone();
+                    async move {
+                        CaseResult {
+                            case,
+                            verdict: Verdict::Skip(why.into()),
+                            transcript: Vec::new(),
+                            duration: Duration::ZERO,
+                        }
                     }
-                }
-            }));
+                }),
+            ));
+            continue;
+        }
+        if case.alone {
+            alone.push((index, case));
             continue;
         }
         let (servers, provisioner, semaphore, case) = (
@@ -79,19 +97,41 @@ pub async fn run(
             case.clone(),
         );
         let prefix = format!("{}{index}-", options.prefix);
-        tasks.push(tokio::spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            run_case(&servers, provisioner.as_ref(), &case, &prefix).await
-        }));
+        // A slow case mostly waits on a quiet socket: it runs beside the
+        // others without holding one of the `jobs` places.
+        let permit = if case.slow {
+            None
+        } else {
+            Some(semaphore.acquire_owned())
+        };
+        tasks.push((
+            index,
+            tokio::spawn(async move {
+                let _permit = match permit {
+                    Some(p) => Some(p.await),
+                    None => None,
+                };
+                run_case(&servers, provisioner.as_ref(), &case, &prefix).await
+            }),
+        ));
     }
-    let mut results = Vec::with_capacity(tasks.len());
-    for task in tasks {
+    let mut results = Vec::with_capacity(tasks.len() + alone.len());
+    for (index, task) in tasks {
         match task.await {
-            Ok(result) => results.push(result),
+            Ok(result) => results.push((index, result)),
             Err(e) => panic!("a case task failed: {e}"),
         }
     }
-    results
+    // Cases that must run alone start once every other case has ended.
+    for (index, case) in alone {
+        let prefix = format!("{}{index}-", options.prefix);
+        results.push((
+            index,
+            run_case(servers, provisioner.as_ref(), case, &prefix).await,
+        ));
+    }
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Counts of a run.

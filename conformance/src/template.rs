@@ -10,6 +10,10 @@
 //! - `${encrypted_key:NAME}`: fixture key NAME as an `EncryptedPrivateKey`
 //!   under the password [`KEY_PASSWORD`], the same object for every use in
 //!   a case (so a response can be matched against what was stored);
+//! - `${encrypted_key_ring:A,B}`: fixture keys A, B, ... (the last one
+//!   current) as a version 2 `EncryptedPrivateKey` (a key ring), the same
+//!   object for every use in a case;
+//! - `${new_uuid}`: a fresh random UUID at every use (for repeated steps);
 //! - `${NAME}`: a value captured by an earlier step.
 //!
 //! Directives (an object with a single `$` key) are expanded by the runner,
@@ -68,6 +72,33 @@ impl Vars {
             let key = nanochat::crypto::PrivateKey::from_pkcs8_pem(pem)
                 .map_err(|e| format!("fixture key {key}: {e}"))?;
             return Ok(Value::String(key.public_key().to_base64()));
+        }
+        if name == "new_uuid" {
+            return Ok(Value::String(uuid::Uuid::new_v4().to_string()));
+        }
+        if let Some(list) = name.strip_prefix("encrypted_key_ring:") {
+            if let Some(value) = self.captured.get(name) {
+                return Ok(value.clone());
+            }
+            let keys = list
+                .split(',')
+                .map(|key| {
+                    let pem = crate::fixture_key_pem(key)
+                        .ok_or_else(|| format!("no fixture key {key:?}"))?;
+                    nanochat::crypto::PrivateKey::from_pkcs8_pem(pem)
+                        .map_err(|e| format!("fixture key {key}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if keys.len() < 2 {
+                return Err(format!("a key ring names two keys or more, not {list:?}"));
+            }
+            let ring = nanochat::crypto::KeyRing::from_keys(keys).map_err(|e| e.to_string())?;
+            let encrypted =
+                nanochat::crypto::EncryptedPrivateKey::encrypt_ring(&ring, KEY_PASSWORD.as_bytes())
+                    .map_err(|e| format!("encrypting the key ring {list}: {e}"))?;
+            let value = serde_json::to_value(&encrypted).map_err(|e| e.to_string())?;
+            self.captured.insert(name.to_owned(), value.clone());
+            return Ok(value);
         }
         if let Some(key) = name.strip_prefix("encrypted_key:") {
             if let Some(value) = self.captured.get(name) {

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{
@@ -94,7 +94,7 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
     let (mut sink, mut stream) = socket.split();
     let mut session: Option<Session> = None;
     let interval = state.config.ping_interval;
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
     let mut last_seen = Instant::now();
     let mut shutdown = state.shutdown.clone();
     let max = max_frame_bytes(&state);
@@ -177,10 +177,16 @@ async fn run(state: Arc<State>, peer: Option<SocketAddr>, socket: WebSocketStrea
                 }
                 state.metrics.event_sent();
             }
+            // Its own deadline rather than a check at the ping ticks, which
+            // would let a socket stay silent for up to four intervals.
+            _ = tokio::time::sleep_until(last_seen + interval * 3) => {
+                counted.ending(SocketEnd::Silent);
+                break;
+            }
             _ = ping.tick() => {
                 // A socket gets one ping interval to open its session, and
-                // three of silence in all.
-                if session.is_none() || last_seen.elapsed() > interval * 3 {
+                // three of silence in all (the branch above).
+                if session.is_none() {
                     counted.ending(SocketEnd::Silent);
                     break;
                 }
