@@ -174,6 +174,12 @@ pub struct Rules {
     /// A response's Body echoes its request's `request_id`, errors
     /// included.
     pub response_echo: bool,
+    /// No user is a member of more than `limits.max_conversations`
+    /// conversations (`too_large`).
+    pub conversation_limit: bool,
+    /// A WebSocket frame over twice `max_body_bytes` is cut off at its
+    /// header instead of being waited for.
+    pub frame_cut: bool,
 }
 
 impl Default for Rules {
@@ -203,6 +209,8 @@ impl Default for Rules {
             message_size: true,
             signer_index: true,
             response_echo: true,
+            conversation_limit: true,
+            frame_cut: true,
         }
     }
 }

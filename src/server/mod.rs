@@ -278,7 +278,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut store = Store::open(&config.database).await?;
-    store.limit_conversations(config.limits.max_conversations);
+    // A deliberately broken server without `conversation_limit` still
+    // announces its limit but lets anyone join without one.
+    store.limit_conversations(if config.rules().conversation_limit {
+        config.limits.max_conversations
+    } else {
+        i64::MAX
+    });
     // The location as Display prints it: a PostgreSQL URL without its password.
     tracing::info!(database = %config.database, "database open");
     let server_key = server_key::load_for(

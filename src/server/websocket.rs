@@ -64,7 +64,13 @@ fn max_frame_bytes(state: &State) -> usize {
 /// the documented one, and [`run`] enforces the documented limit on the
 /// frames tungstenite hands over, read to their end.
 pub fn upgrade(state: Arc<State>, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
-    let read_whole = max_frame_bytes(&state).saturating_mul(OVERSIZE_READ_FACTOR);
+    // A deliberately broken server without `frame_cut` waits for any
+    // frame, however large its header says it is.
+    let read_whole = if state.config.rules().frame_cut {
+        max_frame_bytes(&state).saturating_mul(OVERSIZE_READ_FACTOR)
+    } else {
+        usize::MAX
+    };
     // tungstenite allocates its whole read buffer per socket up front (128
     // KiB by default): most sockets sit idle, so start small and let a
     // large frame grow it. Frames are written out at once, not batched.

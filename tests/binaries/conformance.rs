@@ -89,6 +89,12 @@ type Mutant = (&'static str, fn(&mut Rules), &'static [&'static str]);
 /// Each rule switch and the cases that must catch a server without it.
 const MUTANTS: &[Mutant] = &[
     (
+        "conversation_limit",
+        |r| r.conversation_limit = false,
+        &["LIMIT-CONV-001"],
+    ),
+    ("frame_cut", |r| r.frame_cut = false, &["WS-TOO-BIG-002"]),
+    (
         "signer_index",
         |r| r.signer_index = false,
         &["USER-ROTATE-006"],
@@ -181,7 +187,7 @@ const MUTANTS: &[Mutant] = &[
     (
         "key_succession",
         |r| r.key_succession = false,
-        &["USER-ROTATE-002"],
+        &["USER-ROTATE-002", "USER-ROTATE-008"],
     ),
     (
         "key_history",
@@ -351,6 +357,7 @@ mod mutants {
         config.peer_burst = 100_000;
         config.peer_rate_per_second = 100_000;
         config.rate_limited_delay = std::time::Duration::ZERO;
+        config.limits.max_conversations = 30;
         off(&mut config.rules);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
