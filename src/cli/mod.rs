@@ -92,6 +92,9 @@ pub struct BackupArgs {
 
 /// Where people complete their accounts, for the text `user create` and
 /// `user reset` print.
+// The help text shows the example address as it is, which rustdoc would
+// rather see as a link.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 pub struct PublicUrlArg {
     /// The address people open in a browser (e.g. https://chat.example.org/),

@@ -5,7 +5,7 @@
 //! straight to this process's sockets. On PostgreSQL it is recorded in the
 //! database with the conversation's next seq and announced, and every
 //! instance, this one included, delivers it from its listener
-//! ([`crate::server::listener`]) in seq order: sockets on every instance
+//! (`server::listener`) in seq order: sockets on every instance
 //! hear a conversation's changes in the order the database applied them.
 
 use std::collections::{BTreeMap, HashMap};

@@ -129,7 +129,7 @@ impl State {
     /// Rule: a request over its address's limit is held for
     /// `rate_limited_delay` before it is refused, so that a client waiting
     /// for answers cannot make the server refuse requests as fast as it can
-    /// write them. At most [`HELD_REFUSALS`] wait at once; returns false
+    /// write them. At most `HELD_REFUSALS` wait at once; returns false
     /// when the request was not held (the caller then closes the connection).
     pub async fn hold_refused(&self) -> bool {
         match self.held_refusals.try_acquire() {

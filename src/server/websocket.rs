@@ -60,8 +60,8 @@ fn max_frame_bytes(state: &State) -> usize {
 /// frame's header, and the socket then ends with the rest of the frame
 /// unread: the kernel answers the client's further bytes with a reset, which
 /// can destroy the 1009 close frame before the client reads it (api.yml,
-/// "WebSocket"). So tungstenite's limit is [`OVERSIZE_READ_FACTOR`] times
-/// the documented one, and [`run`] enforces the documented limit on the
+/// "WebSocket"). So tungstenite's limit is `OVERSIZE_READ_FACTOR` times
+/// the documented one, and `run` enforces the documented limit on the
 /// frames tungstenite hands over, read to their end.
 pub fn upgrade(state: Arc<State>, peer: Option<SocketAddr>, ws: WebSocket) -> BoxWebSocketUpgraded {
     // A deliberately broken server without `frame_cut` waits for any

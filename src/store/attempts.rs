@@ -54,7 +54,7 @@ impl Store {
     /// Hands back an attempt that succeeded, and forgets the user's earlier
     /// failures: the right password resets the count.
     pub async fn release_sync_attempt(&self, username: &str) -> Result<()> {
-        let _turn = self.writer_turn().await;
+        let _slot = self.writer_slot().await;
         sqlx::query("DELETE FROM sync_failures WHERE username = $1")
             .bind(username)
             .execute(&self.pool)

@@ -406,7 +406,7 @@ impl Store {
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &id).await?;
+        tx.lock_conversation(&id).await?;
         let (added, removed) = match members {
             Some(members) => {
                 apply_members(
@@ -470,7 +470,7 @@ impl Store {
     ) -> Result<LeaveOutcome> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &id).await?;
+        tx.lock_conversation(&id).await?;
         let outcome = remove_member(&mut tx, &id, username, now).await?;
         tx.commit().await?;
         Ok(outcome)
@@ -483,7 +483,7 @@ impl Store {
     pub async fn delete_conversation(&self, id: Uuid) -> Result<Vec<String>> {
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &id).await?;
+        tx.lock_conversation(&id).await?;
         let members = member_names(&mut tx, &id).await?;
         if !delete_conversation_row(&mut tx, &id).await? {
             return Err(StoreError::NotFound);

@@ -12,7 +12,6 @@ use super::{Conn, DbRow};
 use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
-use super::Backend;
 use super::conversations::touch;
 use super::{
     AttachmentMeta, AttachmentRecord, Digest, EarlierMessage, IN_CHUNK, MessageRecord, NewKey,
@@ -306,7 +305,7 @@ impl Store {
         now: i64,
     ) -> Result<MessageRecord> {
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &uuid_text(msg.conversation_id))
+        tx.lock_conversation(&uuid_text(msg.conversation_id))
             .await?;
         let cursor = insert_one(&mut tx, msg, create_digest, now).await?;
         tx.commit().await?;
@@ -332,7 +331,7 @@ impl Store {
         conversations.sort();
         conversations.dedup();
         for id in &conversations {
-            tx.lock_conversation(self.backend, id).await?;
+            tx.lock_conversation(id).await?;
         }
         for (msg, created_at) in messages {
             insert_one(&mut tx, msg, None, *created_at).await?;
@@ -358,7 +357,7 @@ impl Store {
         let id = uuid_text(msg.id);
         let conversation_id = uuid_text(msg.conversation_id);
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &conversation_id).await?;
+        tx.lock_conversation(&conversation_id).await?;
         let row = sqlx::query(
             "UPDATE messages SET content_iv = $1, content = $2, signature = $3, \
              attachment_iv = $4, attachment = $5, attachment_digest = $6, attachment_size = $7, \
@@ -410,7 +409,7 @@ impl Store {
         let conversation_id = uuid_text(conversation_id);
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
-        tx.lock_conversation(self.backend, &conversation_id).await?;
+        tx.lock_conversation(&conversation_id).await?;
         let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id = $2")
             .bind(&conversation_id)
             .bind(&id)
@@ -533,15 +532,7 @@ impl Store {
     /// does not grow with the reader's whole history.
     pub async fn latest_messages(&self, reader: &str) -> Result<HashMap<Uuid, MessageRecord>> {
         let mut tx = self.begin_read().await?;
-        // On SQLite, CROSS JOIN fixes the order: from the reader's
-        // conversations to their latest cursors to the rows. Left to itself,
-        // SQLite drives the query from all of the reader's wrapped keys
-        // (2.4 s at 1,000,000 messages instead of 1.5 ms). PostgreSQL's
-        // planner needs no hint, and its CROSS JOIN takes no ON.
-        let join = match self.backend {
-            Backend::Sqlite => "CROSS JOIN",
-            Backend::Postgres => "JOIN",
-        };
+        let join = self.backend.ordered_join();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.cursor, m.id, m.conversation_id, m.sender, m.created_at, m.edited_at, \
              m.content_iv, m.content, m.signature, m.attachment_iv, m.attachment_digest, \

@@ -9,15 +9,12 @@ use sqlx::Connection as _;
 use sqlx::any::AnyConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::{Backend, Location, POSTGRES_MIGRATOR, Result, SQLITE_MIGRATOR, Store, StoreError};
+use super::{Backend, Location, Result, Store, StoreError};
 
 /// The newest migration this binary embeds for `backend` (the schema
 /// version a database it opened has).
 pub fn schema_version(backend: Backend) -> i64 {
-    let migrator = match backend {
-        Backend::Sqlite => &SQLITE_MIGRATOR,
-        Backend::Postgres => &POSTGRES_MIGRATOR,
-    };
+    let migrator = backend.migrator();
     migrator.iter().map(|m| m.version).max().unwrap_or_default()
 }
 
@@ -92,7 +89,7 @@ impl Store {
             "INSERT INTO server_key (id, fingerprint, recorded_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO NOTHING"
         };
-        let _turn = self.writer_turn().await;
+        let _slot = self.writer_slot().await;
         sqlx::query(query)
             .bind(fingerprint)
             .bind(now_ms)

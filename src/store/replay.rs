@@ -17,7 +17,7 @@ impl Store {
         request_id: Uuid,
         expires_at: i64,
     ) -> Result<bool> {
-        let _turn = self.writer_turn().await;
+        let _slot = self.writer_slot().await;
         let done = sqlx::query(
             "INSERT INTO seen_requests (username, request_id, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (username, request_id) DO NOTHING",

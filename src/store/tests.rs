@@ -2,6 +2,10 @@
 //! durability).
 
 use super::*;
+use sqlx::migrate::Migrator;
+use std::path::Path;
+use std::time::Duration;
+use uuid::Uuid;
 
 /// A fixed "now" (unix ms) so tests are deterministic.
 pub(super) const T0: i64 = 1_790_000_000_000;

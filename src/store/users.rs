@@ -78,7 +78,7 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        tx.lock_conversations_of(self.backend, username).await?;
+        tx.lock_conversations_of(username).await?;
         close_current_key(&mut tx, username, now).await?;
         let done = sqlx::query(
             "UPDATE users SET token_hash = $1, token_expires_at = $2, public_key = NULL, \
@@ -346,7 +346,7 @@ impl Store {
     /// [`StoreError::NotFound`] if there is no such user.
     pub async fn delete_user(&self, username: &str, now: i64) -> Result<DeletedUser> {
         let mut tx = self.begin_write().await?;
-        tx.lock_conversations_of(self.backend, username).await?;
+        tx.lock_conversations_of(username).await?;
         let exists = sqlx::query_scalar::<_, i64>("SELECT 1 FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
