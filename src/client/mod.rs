@@ -1,6 +1,19 @@
 //! The client side: the generated typed layer ([`generated`]: progenitor's
 //! HTTP client and the [`Bodies`] methods) and the hand-written
 //! [`Session`] that seals, sends, opens and validates each exchange.
+//!
+//! # Map
+//! - [`session`]: [`Session`], one user's exchanges with one server;
+//!   [`socket`]: the WebSocket, its session and its events; `error`:
+//!   [`ClientError`].
+//! - [`chat`]: the chat a frontend builds on (complete, log in, rotate,
+//!   conversations, messages), over [`keystore`] (the user's keys, kept
+//!   encrypted), [`pins`] (the public keys a user has accepted) and
+//!   [`history`] (key histories verified from a pin).
+//! - [`messages`] and [`names`]: sealing and opening message content and
+//!   conversation names for the current members; `files`: attachments.
+//! - [`events`]: a socket's events as a reader sees them, with catch-up
+//!   after a reconnect; [`display_names`]: names as a frontend shows them.
 
 pub mod chat;
 pub mod display_names;

@@ -4,6 +4,10 @@
 //! unlocks the key kept encrypted in the home with the password (from
 //! `--password-file` or a prompt without echo), does its work and prints
 //! the result as text, or as JSON with `--json`.
+//!
+//! `args`: the commands and options (clap); `output`: text and JSON
+//! output; [`errors`]: error texts and exit codes; `secrets`: reading
+//! passwords from a file or a prompt without echo.
 
 mod args;
 pub mod errors;

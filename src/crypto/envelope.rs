@@ -1,4 +1,5 @@
-//! The encrypted envelope of `protocol.md`: requests, responses and events.
+//! The encrypted envelope of `api.yml` ("Request envelope", "Response",
+//! "WebSocket"): requests, responses and events.
 //!
 //! Request: a fresh 32-byte `K` and 12-byte `iv`; `data = AES-256-GCM(K, iv,
 //! body)` with empty AAD; `key = RSA-OAEP(server, K)`; optionally

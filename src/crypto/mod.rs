@@ -1,5 +1,8 @@
-//! The NanoChat crypto core: everything `protocol.md` specifies, shared by the
-//! server and the client.
+//! The NanoChat crypto core: everything the sections of `api.yml`'s
+//! `info.description` specify ("Primitives", "Request envelope",
+//! "Response", "WebSocket", "Message content", "Conversation names", "Key
+//! history", "Password-encrypted private keys"), shared by the server and
+//! the client.
 //!
 //! All functions are synchronous and CPU-bound (RSA private-key operations take
 //! several milliseconds); async callers should run them on a blocking pool.
@@ -24,6 +27,7 @@
 //!   and bound to the conversation id and a revision.
 //! - `sealing` (private): the canonical encoding and recipient handling that
 //!   [`content`] and [`name`] share.
+//! - `b64` (private): base64 for the JSON formats.
 //! - [`password`]: [`EncryptedPrivateKey`], a private key under an
 //!   Argon2id-derived key.
 //! - [`keyfile`]: [`KeyFile`], the JSON export/import format.

@@ -1,5 +1,6 @@
-//! The bodies of the cargo-fuzz targets in `fuzz/`: one function per target
-//! taking the raw input, so that the libFuzzer binaries and this crate's
+//! The bodies of the cargo-fuzz targets in `fuzz/` (`envelope`, `body`,
+//! `content`, `websocket_frame`): one function per target taking the raw
+//! input, so that the libFuzzer binaries and this crate's
 //! unit tests (which replay every file of `fuzz/corpus/<target>/`, the
 //! committed seeds and crash regressions, on stable Rust) run the same code.
 //!

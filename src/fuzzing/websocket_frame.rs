@@ -181,15 +181,21 @@ async fn restore(server: &Server) {
         let list = store.list_conversations(name).await.unwrap_or_default();
         if list.len() > 16 {
             for other in list.iter().filter(|c| c.id != id) {
-                let _ = store.delete_conversation(other.id).await;
+                if let Ok(turn) = store.conversation_turn(other.id).await {
+                    let _ = store.delete_conversation(&turn).await;
+                }
             }
         }
     }
+    let turn = store
+        .conversation_turn(id)
+        .await
+        .expect("the fixture conversation's turn");
     let members = store.member_usernames(id).await.unwrap_or_default();
     if members != ["alice", "bob"] {
-        let _ = store.delete_conversation(id).await;
+        let _ = store.delete_conversation(&turn).await;
         store
-            .create_conversation(id, None, "alice", &["bob".to_owned()], now)
+            .create_conversation(&turn, None, "alice", &["bob".to_owned()], now)
             .await
             .expect("creating the fixture conversation");
         changed = true;
@@ -202,7 +208,7 @@ async fn restore(server: &Server) {
         .is_none()
     {
         store
-            .insert_message(&server.message, now)
+            .insert_message(&turn, &server.message, now)
             .await
             .expect("storing the fixture message");
     }

@@ -1,7 +1,7 @@
 //! What a committed change tells whom, and how it gets there.
 //!
 //! Handlers describe a change's events as a [`Fanout`] and publish it in
-//! the conversation's [`Turn`]. On SQLite (one process) the fan-out goes
+//! the conversation's [`ConversationTurn`]. On SQLite (one process) the fan-out goes
 //! straight to this process's sockets. On PostgreSQL it is recorded in the
 //! database with the conversation's next seq and announced, and every
 //! instance, this one included, delivers it from its listener
@@ -280,42 +280,33 @@ fn with_name_key(event: &Event, key: Option<&ReaderKey>) -> Event {
     }
 }
 
-/// A conversation's turn: changes to one conversation, and their events,
-/// take turns in this process and, on PostgreSQL, across every instance.
-pub struct Turn<'a> {
-    _local: tokio::sync::MutexGuard<'a, ()>,
-    shared: Option<ConversationTurn>,
-}
-
 impl State {
-    /// Waits for conversation `id`'s turn. Take it before reading what the
-    /// change depends on, and publish the change's events in it.
-    pub async fn conversation_turn(&self, id: uuid::Uuid) -> Result<Turn<'_>, Failure> {
-        let local = self.conversation_lock(id).await;
-        let shared = self.store.conversation_turn(id).await?;
-        Ok(Turn {
-            _local: local,
-            shared,
-        })
+    /// Waits for conversation `id`'s turn ([`ConversationTurn`]). Take it
+    /// before reading what the change depends on; the store's writes to
+    /// the conversation require it, and [`State::publish`] ends it.
+    pub async fn conversation_turn(&self, id: uuid::Uuid) -> Result<ConversationTurn, Failure> {
+        Ok(self.store.conversation_turn(id).await?)
     }
 
     /// Publishes the events of a change committed in `turn` and ends the
     /// turn. The change stands whatever happens here: should PostgreSQL
     /// fail to record the events, this process's sockets still hear them
     /// and the failure is logged.
-    pub async fn publish(&self, turn: Turn<'_>, fanout: Fanout, now: i64) {
-        match turn.shared {
-            None => fanout.deliver(&self.hub),
-            Some(shared) => {
-                let recorded = match fanout.to_json() {
-                    Ok(json) => shared.record(&json, now).await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                if let Err(e) = recorded {
-                    tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
-                    fanout.deliver(&self.hub);
-                }
-            }
+    pub async fn publish(&self, turn: ConversationTurn, fanout: Fanout, now: i64) {
+        if !turn.is_shared() {
+            // Delivered before the turn ends: the next change's events
+            // queue behind these.
+            fanout.deliver(&self.hub);
+            drop(turn);
+            return;
+        }
+        let recorded = match fanout.to_json() {
+            Ok(json) => turn.record(&json, now).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(%e, "cannot record events for other instances; only this one's sockets hear them");
+            fanout.deliver(&self.hub);
         }
     }
 

@@ -14,9 +14,19 @@
 //! `ratelimit` import no other server module; `state` builds on them;
 //! `pipeline` and `handlers` on `state`; `websocket` on `pipeline`; this
 //! module wires everything.
-//! - `handlers/`: the generated `Handler` trait implemented per area
-//!   (users, conversations, messages).
-//! - [`websocket`] and [`hub`]: sockets, sessions and event fan-out.
+//! - `handlers`: the generated `Handler` trait implemented per area
+//!   (users, conversations, messages, names and the views they return).
+//! - [`rules`]: every check of a request's content, each a named function
+//!   that a rule switch of [`Rules`] can turn off in the conformance
+//!   suite's deliberately broken servers.
+//! - [`state`]: [`state::State`], what every handler shares (the
+//!   store, the server key, the hub, the limiters, key caches).
+//! - [`websocket`] and [`hub`]: sockets, sessions and the per-socket event
+//!   queues; [`fanout`]: what a committed change tells whom, published in
+//!   the conversation's turn; `listener` and [`sequencer`]: on PostgreSQL,
+//!   events recorded by any instance, delivered in each conversation's
+//!   order; `key_watch`: key changes made by an operator's command in
+//!   another process, which end sessions.
 //! - [`ratelimit`]: per-peer and per-user limits.
 //! - [`server_key`]: the server key pair on disk.
 //! - [`web`]: the embedded web frontend, its headers, and CORS on the API.

@@ -21,9 +21,6 @@ pub const ARGON2_JOBS: usize = 4;
 /// Request bodies (up to `max_body_bytes` each) in flight at once.
 pub const BODY_SLOTS: usize = 64;
 
-/// Lock stripes for conversation changes.
-const CONVERSATION_STRIPES: usize = 64;
-
 /// How long a looked-up user key is trusted before the database is asked
 /// again (operator commands change keys from another process).
 pub const KEY_CHECK_TTL: Duration = Duration::from_secs(1);
@@ -59,9 +56,6 @@ pub struct State {
     /// Request bodies being read or handled at once: bounds memory under a
     /// flood of large bodies.
     pub body_slots: tokio::sync::Semaphore,
-    /// Serialises changes per conversation (striped), so events leave in
-    /// the order their changes were committed.
-    conversation_locks: Vec<tokio::sync::Mutex<()>>,
     /// Bounds concurrent Argon2id jobs (19 MiB each): a burst of sync
     /// attempts queues instead of exhausting memory.
     argon2_jobs: tokio::sync::Semaphore,
@@ -103,9 +97,6 @@ impl State {
             shutdown,
             argon2_jobs: tokio::sync::Semaphore::new(ARGON2_JOBS),
             body_slots: tokio::sync::Semaphore::new(BODY_SLOTS),
-            conversation_locks: (0..CONVERSATION_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
             current_keys: Mutex::new(HashMap::new()),
             key_epoch: AtomicU64::new(0),
             parsed_keys: Mutex::new(HashMap::new()),
@@ -153,14 +144,6 @@ impl State {
         if let Some(peer) = peer {
             self.peer_limiter.penalize(peer.ip(), FAILED_ENVELOPE_COST);
         }
-    }
-
-    /// Held from a conversation's write to its events: two concurrent
-    /// changes (an edit and a delete, say) reach every socket in the order
-    /// the database applied them.
-    pub async fn conversation_lock(&self, id: uuid::Uuid) -> tokio::sync::MutexGuard<'_, ()> {
-        let stripe = (id.as_u128() % self.conversation_locks.len() as u128) as usize;
-        self.conversation_locks[stripe].lock().await
     }
 
     /// Runs Argon2id work on the blocking pool, at most [`ARGON2_JOBS`] at once.

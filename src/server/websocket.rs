@@ -3,7 +3,8 @@
 //!
 //! One task per socket owns both directions, so frames are never
 //! interleaved mid-write, and the hub only ever `try_send`s into the
-//! socket's bounded queue (see [`crate::server::hub`]).
+//! socket's bounded queue (see [`crate::server::hub`]). `without_socket`
+//! is one frame's path without the socket's I/O, for the fuzzer and tests.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Backend, Conn, DbRow};
+use super::{Backend, Conn, ConversationTurn, DbRow};
 use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
@@ -249,12 +249,13 @@ impl Store {
     /// name's revision is not 1.
     pub async fn create_conversation(
         &self,
-        id: Uuid,
+        turn: &ConversationTurn,
         name: Option<&NewName>,
         owner: &str,
         members: &[String],
         now: i64,
     ) -> Result<ConversationRecord> {
+        let id = turn.conversation_id();
         let everyone = sorted_unique(
             members
                 .iter()
@@ -398,12 +399,13 @@ impl Store {
     /// `reader` sees it and the added and removed usernames.
     pub async fn update_conversation(
         &self,
-        id: Uuid,
+        turn: &ConversationTurn,
         name: &NameChange,
         members: Option<&[String]>,
         reader: &str,
         now: i64,
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
+        let id = turn.conversation_id();
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(&id).await?;
@@ -446,12 +448,12 @@ impl Store {
     /// from the list.
     pub async fn set_members(
         &self,
-        id: Uuid,
+        turn: &ConversationTurn,
         members: &[String],
         reader: &str,
         now: i64,
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
-        self.update_conversation(id, &NameChange::Keep, Some(members), reader, now)
+        self.update_conversation(turn, &NameChange::Keep, Some(members), reader, now)
             .await
     }
 
@@ -464,10 +466,11 @@ impl Store {
     /// is not a member.
     pub async fn leave_conversation(
         &self,
-        id: Uuid,
+        turn: &ConversationTurn,
         username: &str,
         now: i64,
     ) -> Result<LeaveOutcome> {
+        let id = turn.conversation_id();
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(&id).await?;
@@ -480,7 +483,8 @@ impl Store {
     /// members it had (sorted), to notify them.
     ///
     /// [`StoreError::NotFound`] if it does not exist.
-    pub async fn delete_conversation(&self, id: Uuid) -> Result<Vec<String>> {
+    pub async fn delete_conversation(&self, turn: &ConversationTurn) -> Result<Vec<String>> {
+        let id = turn.conversation_id();
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(&id).await?;
@@ -495,7 +499,8 @@ impl Store {
     /// Sets `updated_at = now` (message changes do this themselves).
     ///
     /// [`StoreError::NotFound`] if the conversation does not exist.
-    pub async fn touch_conversation(&self, id: Uuid, now: i64) -> Result<()> {
+    pub async fn touch_conversation(&self, turn: &ConversationTurn, now: i64) -> Result<()> {
+        let id = turn.conversation_id();
         let mut conn = self.pool.acquire().await?;
         if !touch(&mut conn, &uuid_text(id), now).await? {
             return Err(StoreError::NotFound);

@@ -2,18 +2,16 @@
 //!
 //! A change commits first; its event is then recorded (with the
 //! conversation's next seq) and announced on [`EVENTS_CHANNEL`] with the
-//! row id, inside a [`ConversationTurn`]: a transaction holding the
-//! conversation's advisory lock from before the change until the event is
-//! recorded. Changes to one conversation therefore take turns across every
+//! row id, inside a [`ConversationTurn`](super::ConversationTurn): a
+//! transaction holding the conversation's advisory lock from before the
+//! change until the event is recorded. Changes to one conversation therefore take turns across every
 //! instance, seqs follow the order the database applied the changes, and a
 //! seq is only ever allocated after the one before it committed, so a
 //! listener that sees a gap can read what it missed at once.
 //!
 //! SQLite has one process: it records nothing, the server delivers directly.
 
-use uuid::Uuid;
-
-use super::{Backend, DbTransaction, Result, Store, uuid_text};
+use super::{Backend, DbTransaction, Result, Store};
 
 /// The PostgreSQL channel on which each recorded event's id is announced.
 pub const EVENTS_CHANNEL: &str = "nanochat_events";
@@ -40,38 +38,7 @@ macro_rules! event_columns {
     };
 }
 
-/// A conversation's turn across instances: held from before a change until
-/// its event is recorded ([`ConversationTurn::record`]); dropping it
-/// records nothing and hands the turn on.
-#[derive(Debug)]
-pub struct ConversationTurn {
-    tx: DbTransaction,
-    conversation_id: String,
-}
-
 impl Store {
-    /// Waits for conversation `id`'s turn: `None` on SQLite, where the one
-    /// process orders its own changes.
-    pub async fn conversation_turn(&self, id: Uuid) -> Result<Option<ConversationTurn>> {
-        let Some(turns) = &self.turns else {
-            return Ok(None);
-        };
-        let conversation_id = uuid_text(id);
-        let mut tx = turns.begin().await?;
-        // pg_advisory_xact_lock returns void, which the Any driver cannot
-        // decode: count it.
-        sqlx::query(
-            "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l",
-        )
-        .bind(format!("nanochat conversation {conversation_id}"))
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(Some(ConversationTurn {
-            tx,
-            conversation_id,
-        }))
-    }
-
     /// Records and announces an event about a user (no conversation order);
     /// nothing on SQLite.
     pub async fn record_user_event(&self, body: &str, now: i64) -> Result<()> {
@@ -137,26 +104,8 @@ impl Store {
     }
 }
 
-impl ConversationTurn {
-    /// Records the event of the change made in this turn with the
-    /// conversation's next seq, announces it, and ends the turn.
-    pub async fn record(mut self, body: &str, now: i64) -> Result<()> {
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO event_seqs (conversation_id, seq) VALUES ($1, 1) \
-             ON CONFLICT (conversation_id) DO UPDATE SET seq = event_seqs.seq + 1 RETURNING seq",
-        )
-        .bind(&self.conversation_id)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let conversation_id = self.conversation_id.clone();
-        insert_event(&mut self.tx, Some(&conversation_id), seq, body, now).await?;
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
 /// Inserts an event row and announces its id (at commit).
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut DbTransaction,
     conversation_id: Option<&str>,
     seq: i64,

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Conn, DbRow};
+use super::{Conn, ConversationTurn, DbRow};
 use sqlx::{FromRow as _, Row};
 use uuid::Uuid;
 
@@ -290,8 +290,13 @@ impl Store {
     /// conversation); [`StoreError::NotFound`] if the conversation or the
     /// sender does not exist; [`StoreError::Invalid`] if a recipient appears
     /// twice.
-    pub async fn insert_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
-        self.insert_sent_message(msg, None, now).await
+    pub async fn insert_message(
+        &self,
+        turn: &ConversationTurn,
+        msg: &NewMessage,
+        now: i64,
+    ) -> Result<MessageRecord> {
+        self.insert_sent_message(turn, msg, None, now).await
     }
 
     /// [`Store::insert_message`] for a `message.create`: also keeps
@@ -300,10 +305,12 @@ impl Store {
     /// recognised (an edit does not change it).
     pub async fn insert_sent_message(
         &self,
+        turn: &ConversationTurn,
         msg: &NewMessage,
         create_digest: Option<Digest>,
         now: i64,
     ) -> Result<MessageRecord> {
+        turn.require(msg.conversation_id)?;
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(&uuid_text(msg.conversation_id))
             .await?;
@@ -320,9 +327,14 @@ impl Store {
     }
 
     /// Stores many messages, each at its own `created_at`, in one
-    /// transaction: all or none. For bulk imports and benchmarks that seed a
-    /// history; the checks and errors are those of [`Store::insert_message`].
-    pub async fn insert_messages(&self, messages: &[(NewMessage, i64)]) -> Result<()> {
+    /// transaction: all or none. For seeding a history (benchmarks, bulk
+    /// imports) while no server serves the database: it takes no
+    /// [`ConversationTurn`] (a batch spans many conversations, and taking
+    /// their turns in one task could wait on itself where two ids share a
+    /// stripe) and tells nobody; the rows of its conversations are locked in
+    /// id order instead. The checks and errors are those of
+    /// [`Store::insert_message`].
+    pub async fn seed_messages(&self, messages: &[(NewMessage, i64)]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut conversations: Vec<String> = messages
             .iter()
@@ -350,7 +362,13 @@ impl Store {
     ///
     /// [`StoreError::NotFound`] if the message is not in that conversation;
     /// [`StoreError::Invalid`] if a recipient appears twice.
-    pub async fn update_message(&self, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+    pub async fn update_message(
+        &self,
+        turn: &ConversationTurn,
+        msg: &NewMessage,
+        now: i64,
+    ) -> Result<MessageRecord> {
+        turn.require(msg.conversation_id)?;
         check_keys(&msg.keys)?;
         let (attachment_iv, attachment, attachment_digest, attachment_size) =
             attachment_columns(msg)?;
@@ -405,8 +423,8 @@ impl Store {
     /// [`Store::earlier_message`]) and bumps the conversation.
     ///
     /// [`StoreError::NotFound`] if the message is not in that conversation.
-    pub async fn delete_message(&self, conversation_id: Uuid, id: Uuid, now: i64) -> Result<()> {
-        let conversation_id = uuid_text(conversation_id);
+    pub async fn delete_message(&self, turn: &ConversationTurn, id: Uuid, now: i64) -> Result<()> {
+        let conversation_id = uuid_text(turn.conversation_id());
         let id = uuid_text(id);
         let mut tx = self.begin_write().await?;
         tx.lock_conversation(&conversation_id).await?;

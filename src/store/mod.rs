@@ -19,9 +19,11 @@
 //!   error classification, membership checks inside a transaction).
 //! - Query modules, one per concern: `users`, `conversations`, `names`,
 //!   `messages`, `replay` (the replay guard), `attempts` (failed
-//!   `user.sync` attempts), `events` (events and conversation turns for
-//!   several instances), `operator` (what operator commands need: backups,
+//!   `user.sync` attempts), `events` (events recorded for several
+//!   instances), `operator` (what operator commands need: backups,
 //!   the server key fingerprint).
+//! - `turn`: [`ConversationTurn`], the lock every write to a conversation
+//!   takes as a parameter.
 //! - `legacy`: the one-time scrub of databases written by old versions.
 //! - [`scratch`]: throwaway PostgreSQL databases for tests and benchmarks.
 //!
@@ -64,14 +66,16 @@ mod replay;
 pub mod scratch;
 mod sql;
 mod transactions;
+mod turn;
 mod users;
 
 pub use digest::Digest;
-pub use events::{ConversationTurn, EVENTS_CHANNEL, EventRecord};
+pub use events::{EVENTS_CHANNEL, EventRecord};
 pub use location::{Backend, Location};
 pub use operator::{BackupReport, check_sqlite_file, is_set_up, schema_version};
 pub use records::*;
 pub use transactions::{PoolState, WriteStats};
+pub use turn::ConversationTurn;
 pub use users::{KEY_CHANGES_CHANNEL, KeyChange, TokenRules};
 
 use std::sync::Arc;
@@ -166,6 +170,8 @@ pub struct Store {
     /// Most conversations one user may be a member of (see
     /// [`Store::limit_conversations`]).
     conversations_per_user: i64,
+    /// The in-process part of [`ConversationTurn`]s.
+    stripes: turn::Stripes,
     /// PostgreSQL only: connections for [`ConversationTurn`]s, apart from
     /// `pool` because a turn stays open across the change's own
     /// transaction, which then needs a connection of its own.

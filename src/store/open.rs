@@ -108,6 +108,7 @@ impl Store {
             writers: Arc::new(tokio::sync::Mutex::new(())),
             write_stats: Arc::default(),
             conversations_per_user: i64::MAX,
+            stripes: super::turn::stripes(),
             turns: None,
         };
         let migrator = backend.migrator();

@@ -7,6 +7,8 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::Digest;
+#[cfg(doc)]
+use super::Store;
 
 /// A stored user. A user is *pending* (created by the operator, not yet
 /// completed) while `completed_at` is `None`.

@@ -7,6 +7,95 @@ use std::path::Path;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Test shorthands for the store's conversation writes: each takes its
+/// conversation's turn for the one call, as a handler would around it.
+pub(super) async fn turn(s: &Store, id: Uuid) -> ConversationTurn {
+    s.conversation_turn(id).await.unwrap()
+}
+
+pub(super) async fn create_conversation(
+    s: &Store,
+    id: Uuid,
+    name: Option<&NewName>,
+    owner: &str,
+    members: &[String],
+    now: i64,
+) -> Result<ConversationRecord> {
+    s.create_conversation(&turn(s, id).await, name, owner, members, now)
+        .await
+}
+
+pub(super) async fn update_conversation(
+    s: &Store,
+    id: Uuid,
+    name: &NameChange,
+    members: Option<&[String]>,
+    reader: &str,
+    now: i64,
+) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
+    s.update_conversation(&turn(s, id).await, name, members, reader, now)
+        .await
+}
+
+pub(super) async fn set_members(
+    s: &Store,
+    id: Uuid,
+    members: &[String],
+    reader: &str,
+    now: i64,
+) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
+    s.set_members(&turn(s, id).await, members, reader, now)
+        .await
+}
+
+pub(super) async fn leave_conversation(
+    s: &Store,
+    id: Uuid,
+    username: &str,
+    now: i64,
+) -> Result<LeaveOutcome> {
+    s.leave_conversation(&turn(s, id).await, username, now)
+        .await
+}
+
+pub(super) async fn delete_conversation(s: &Store, id: Uuid) -> Result<Vec<String>> {
+    s.delete_conversation(&turn(s, id).await).await
+}
+
+pub(super) async fn touch_conversation(s: &Store, id: Uuid, now: i64) -> Result<()> {
+    s.touch_conversation(&turn(s, id).await, now).await
+}
+
+pub(super) async fn insert_message(s: &Store, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+    s.insert_message(&turn(s, msg.conversation_id).await, msg, now)
+        .await
+}
+
+pub(super) async fn insert_sent_message(
+    s: &Store,
+    msg: &NewMessage,
+    digest: Option<Digest>,
+    now: i64,
+) -> Result<MessageRecord> {
+    s.insert_sent_message(&turn(s, msg.conversation_id).await, msg, digest, now)
+        .await
+}
+
+pub(super) async fn update_message(s: &Store, msg: &NewMessage, now: i64) -> Result<MessageRecord> {
+    s.update_message(&turn(s, msg.conversation_id).await, msg, now)
+        .await
+}
+
+pub(super) async fn delete_message(
+    s: &Store,
+    conversation_id: Uuid,
+    id: Uuid,
+    now: i64,
+) -> Result<()> {
+    s.delete_message(&turn(s, conversation_id).await, id, now)
+        .await
+}
+
 /// A fixed "now" (unix ms) so tests are deterministic.
 pub(super) const T0: i64 = 1_790_000_000_000;
 
@@ -119,7 +208,7 @@ async fn foreign_keys_are_enforced() {
     // A user who owns a conversation cannot simply vanish.
     new_user(&s, "alice").await;
     new_user(&s, "bob").await;
-    s.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
+    create_conversation(&s, Uuid::new_v4(), None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     let err = sqlx::query("DELETE FROM users WHERE username = $1")
@@ -137,7 +226,7 @@ async fn integrity_problems_reports_orphans_and_nothing_on_a_sound_file() {
     let s = Store::open_in_memory().await.unwrap();
     new_user(&s, "alice").await;
     new_user(&s, "bob").await;
-    s.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
+    create_conversation(&s, Uuid::new_v4(), None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     assert_eq!(s.integrity_problems().await.unwrap(), Vec::<String>::new());
@@ -230,7 +319,7 @@ async fn concurrent_writers_queue_instead_of_failing() {
     new_user(&s, "alice").await;
     new_user(&s, "bob").await;
     let c = Uuid::new_v4();
-    s.create_conversation(c, None, "alice", &["bob".into()], T0)
+    create_conversation(&s, c, None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -239,8 +328,7 @@ async fn concurrent_writers_queue_instead_of_failing() {
         tasks.push(tokio::spawn(async move {
             for j in 0..5 {
                 let now = T0 + i * 10 + j;
-                s.insert_message(&message(c, "alice", &["alice", "bob"]), now)
-                    .await?;
+                insert_message(&s, &message(c, "alice", &["alice", "bob"]), now).await?;
                 s.remember_request("bob", Uuid::new_v4(), now).await?;
                 s.list_messages(c, "bob", None, 3).await?;
             }
@@ -405,7 +493,7 @@ async fn instances_sharing_a_database_keep_its_rules() {
     b.limit_conversations(2);
     // bob is in one conversation; each instance tries to add him to two
     // more at once: exactly one of the four may succeed.
-    a.create_conversation(Uuid::new_v4(), None, "alice", &["bob".into()], T0)
+    create_conversation(&a, Uuid::new_v4(), None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -413,9 +501,7 @@ async fn instances_sharing_a_database_keep_its_rules() {
         let store = store.clone();
         let owner = ["alice", "carol", "dave", "carol"][i];
         tasks.push(tokio::spawn(async move {
-            store
-                .create_conversation(Uuid::new_v4(), None, owner, &["bob".into()], T0)
-                .await
+            create_conversation(&store, Uuid::new_v4(), None, owner, &["bob".into()], T0).await
         }));
     }
     let mut created = 0;
@@ -431,8 +517,7 @@ async fn instances_sharing_a_database_keep_its_rules() {
 
     // Messages written through both instances into one conversation get
     // cursors in one order, and every one of them is there.
-    let shared = a
-        .create_conversation(Uuid::new_v4(), None, "carol", &["dave".into()], T0)
+    let shared = create_conversation(&a, Uuid::new_v4(), None, "carol", &["dave".into()], T0)
         .await
         .unwrap()
         .id;
@@ -440,11 +525,14 @@ async fn instances_sharing_a_database_keep_its_rules() {
     for i in 0..20 {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };
         writers.push(tokio::spawn(async move {
-            store
-                .insert_message(&message(shared, "carol", &["carol", "dave"]), T0 + i)
-                .await
-                .unwrap()
-                .cursor
+            insert_message(
+                &store,
+                &message(shared, "carol", &["carol", "dave"]),
+                T0 + i,
+            )
+            .await
+            .unwrap()
+            .cursor
         }));
     }
     let mut cursors = Vec::new();

@@ -14,3 +14,4 @@ mod crypto_wycheproof;
 mod generated;
 mod generated_web;
 mod key_history_cases;
+mod module_maps;

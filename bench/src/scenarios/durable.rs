@@ -55,9 +55,11 @@ async fn store_rate(
             .await?;
     }
     let conversation = Uuid::new_v4();
+    let turn = store.conversation_turn(conversation).await?;
     store
-        .create_conversation(conversation, None, "writer", &["reader".to_owned()], now)
+        .create_conversation(&turn, None, "writer", &["reader".to_owned()], now)
         .await?;
+    drop(turn);
     let store = Arc::new(store);
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
@@ -91,7 +93,8 @@ async fn store_rate(
                         attachment: None,
                         keys,
                     };
-                    store.insert_message(&message, now).await?;
+                    let turn = store.conversation_turn(conversation).await?;
+                    store.insert_message(&turn, &message, now).await?;
                     n += 1;
                 }
                 anyhow::Ok(n)

@@ -86,8 +86,9 @@ pub async fn seed(
     for i in 0..c {
         let id = Uuid::new_v4();
         let [owner, a, b] = members(i);
+        let turn = store.conversation_turn(id).await?;
         store
-            .create_conversation(id, None, &name(owner), &[name(a), name(b)], now)
+            .create_conversation(&turn, None, &name(owner), &[name(a), name(b)], now)
             .await?;
         conversations.push(id);
     }
@@ -127,13 +128,13 @@ pub async fn seed(
         };
         (message, base + j as i64)
     };
-    // One transaction per batch (Store::insert_messages): one fsync per
+    // One transaction per batch (Store::seed_messages): one fsync per
     // SEED_BATCH messages instead of one each.
     let mut next = 0usize;
     while next < n && Instant::now() <= deadline {
         let upto = (next + SEED_BATCH).min(n);
         let batch: Vec<(NewMessage, i64)> = (next..upto).map(make).collect();
-        store_ref.insert_messages(&batch).await?;
+        store_ref.seed_messages(&batch).await?;
         inserted += batch.len();
         next = upto;
         if last_report.elapsed() > Duration::from_secs(15) {
@@ -326,7 +327,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     table.print();
     println!(
-        "seeding: {:.0} messages/s through Store::insert_messages ({SEED_BATCH} per transaction); \
+        "seeding: {:.0} messages/s through Store::seed_messages ({SEED_BATCH} per transaction); \
          database {:.1} MiB = {bytes_per_message:.0} bytes per message; deepest page {} at {:.2} ms; \
          conversation.list returned {listed_conversations} conversations",
         seeded.messages as f64 / seeded.seconds,

@@ -55,7 +55,7 @@ impl ConversationHandler for State {
         let record = self
             .store
             .create_conversation(
-                payload.id,
+                &turn,
                 name.as_ref(),
                 &caller.username,
                 &others,
@@ -149,7 +149,7 @@ impl ConversationHandler for State {
         let members: Option<Vec<String>> = members.map(|m| m.into_iter().collect());
         let (current, _, removed) = self
             .store
-            .update_conversation(payload.id, &name, members.as_deref(), &caller.username, now)
+            .update_conversation(&turn, &name, members.as_deref(), &caller.username, now)
             .await?;
         let view = page(self, caller, current).await?;
         // Others get the conversation without messages: the page holds the
@@ -178,7 +178,7 @@ impl ConversationHandler for State {
         rules::membership(self, caller, payload.id).await?;
         let events = match self
             .store
-            .leave_conversation(payload.id, &caller.username, unix_ms(caller.now))
+            .leave_conversation(&turn, &caller.username, unix_ms(caller.now))
             .await?
         {
             LeaveOutcome::Left { remaining, .. } => {
@@ -206,7 +206,7 @@ impl ConversationHandler for State {
         let turn = self.conversation_turn(payload.id).await?;
         let current = rules::membership(self, caller, payload.id).await?;
         rules::owner_only(self, caller, &current.owner, "delete the conversation")?;
-        let members = self.store.delete_conversation(payload.id).await?;
+        let members = self.store.delete_conversation(&turn).await?;
         let events = Fanout::new().to(
             members.iter().map(String::as_str),
             &Event::ConversationDeleted(BaseConversation { id: payload.id }),

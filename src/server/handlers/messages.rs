@@ -135,7 +135,7 @@ impl MessageHandler for State {
         let message = check_upload(self, caller, &members, upload).await?;
         let inserted = self
             .store
-            .insert_sent_message(&message, Some(digest), unix_ms(caller.now))
+            .insert_sent_message(&turn, &message, Some(digest), unix_ms(caller.now))
             .await;
         let stored = match inserted {
             Ok(stored) => stored,
@@ -173,7 +173,7 @@ impl MessageHandler for State {
         let message = check_upload(self, caller, &members, upload).await?;
         let stored = self
             .store
-            .update_message(&message, unix_ms(caller.now))
+            .update_message(&turn, &message, unix_ms(caller.now))
             .await?;
         let view = views::message(stored);
         let events = fan_out(self, &members, &message, &view, Event::MessageUpdated);
@@ -190,7 +190,7 @@ impl MessageHandler for State {
             .await?;
         rules::sender_only(self, caller, sender.as_deref(), "delete")?;
         self.store
-            .delete_message(p.conversation_id, p.id, unix_ms(caller.now))
+            .delete_message(&turn, p.id, unix_ms(caller.now))
             .await?;
         let told = members.iter().map(|m| m.username.as_str());
         let events = Fanout::new().to(told, &Event::MessageDeleted(p));

@@ -1,7 +1,9 @@
 //! The handlers, one generated trait per area of body types, each
 //! implemented for [`State`] in the module of its area: `user.*` in
 //! [`users`], `conversation.*` in [`conversations`], `message.*` in
-//! [`messages`]; `session.open` here.
+//! [`messages`]; `session.open` here. [`names`] checks sealed conversation
+//! names for `conversation.*`, and [`views`] turns store records into the
+//! models a response carries.
 
 mod conversations;
 mod messages;

@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::store::Digest;
-use crate::store::tests::{T0, message, new_user, store};
+use crate::store::tests::{
+    T0, create_conversation, delete_conversation, insert_message, leave_conversation, message,
+    new_user, set_members, store, touch_conversation, update_conversation,
+};
 
 fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -48,16 +51,16 @@ async fn create_and_get() {
     let s = with_users(&["alice", "bob", "carol"]).await;
     let id = Uuid::new_v4();
     let name = sealed(1, "bob", &["alice", "bob", "carol"]);
-    let created = s
-        .create_conversation(
-            id,
-            Some(&name),
-            "bob",
-            &names(&["carol", "alice", "carol", "bob"]),
-            T0,
-        )
-        .await
-        .unwrap();
+    let created = create_conversation(
+        &s,
+        id,
+        Some(&name),
+        "bob",
+        &names(&["carol", "alice", "carol", "bob"]),
+        T0,
+    )
+    .await
+    .unwrap();
     assert_eq!(created.id, id);
     assert_eq!(created.name_revision, 1);
     let stored = created.name.clone().unwrap();
@@ -113,9 +116,7 @@ async fn create_and_get() {
             .is_none()
     );
 
-    let dup = s
-        .create_conversation(id, None, "alice", &names(&["bob"]), T0)
-        .await;
+    let dup = create_conversation(&s, id, None, "alice", &names(&["bob"]), T0).await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
 }
 
@@ -126,10 +127,16 @@ async fn create_rejects_unknown_and_pending() {
         .await
         .unwrap();
     let id = Uuid::new_v4();
-    let err = s
-        .create_conversation(id, None, "alice", &names(&["zed", "pending", "alice"]), T0)
-        .await
-        .unwrap_err();
+    let err = create_conversation(
+        &s,
+        id,
+        None,
+        "alice",
+        &names(&["zed", "pending", "alice"]),
+        T0,
+    )
+    .await
+    .unwrap_err();
     match err {
         StoreError::UnknownUsers(list) => assert_eq!(list, ["pending", "zed"]),
         other => panic!("{other:?}"),
@@ -141,7 +148,7 @@ async fn create_rejects_unknown_and_pending() {
 async fn membership_queries() {
     let s = with_users(&["alice", "bob", "carol"]).await;
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &names(&["carol"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["carol"]), T0)
         .await
         .unwrap();
     assert!(s.is_member(id, "alice").await.unwrap());
@@ -158,13 +165,13 @@ async fn list_orders_by_activity() {
     let a = Uuid::new_v4();
     let b = Uuid::new_v4();
     let c = Uuid::new_v4();
-    s.create_conversation(a, None, "alice", &names(&["bob"]), T0)
+    create_conversation(&s, a, None, "alice", &names(&["bob"]), T0)
         .await
         .unwrap();
-    s.create_conversation(b, None, "alice", &names(&["carol"]), T0 + 1)
+    create_conversation(&s, b, None, "alice", &names(&["carol"]), T0 + 1)
         .await
         .unwrap();
-    s.create_conversation(c, None, "bob", &names(&["carol"]), T0 + 2)
+    create_conversation(&s, c, None, "bob", &names(&["carol"]), T0 + 2)
         .await
         .unwrap();
     let ids: Vec<_> = s
@@ -176,7 +183,7 @@ async fn list_orders_by_activity() {
         .collect();
     assert_eq!(ids, [b, a]);
     // A message in `a` makes it the most recent.
-    s.insert_message(&message(a, "bob", &["alice", "bob"]), T0 + 10)
+    insert_message(&s, &message(a, "bob", &["alice", "bob"]), T0 + 10)
         .await
         .unwrap();
     let list = s.list_conversations("alice").await.unwrap();
@@ -200,8 +207,8 @@ async fn list_orders_by_activity() {
     );
     assert!(s.list_conversations("nobody").await.unwrap().is_empty());
     // Same updated_at: ordered by id.
-    s.touch_conversation(a, T0 + 20).await.unwrap();
-    s.touch_conversation(b, T0 + 20).await.unwrap();
+    touch_conversation(&s, a, T0 + 20).await.unwrap();
+    touch_conversation(&s, b, T0 + 20).await.unwrap();
     let mut expected = [a, b];
     expected.sort_by_key(|u| u.hyphenated().to_string());
     let ids: Vec<_> = s
@@ -213,7 +220,7 @@ async fn list_orders_by_activity() {
         .collect();
     assert_eq!(ids, expected);
     assert!(matches!(
-        s.touch_conversation(Uuid::new_v4(), T0).await,
+        touch_conversation(&s, Uuid::new_v4(), T0).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -223,20 +230,18 @@ async fn names_need_the_next_revision() {
     let s = with_users(&["alice", "bob"]).await;
     let id = Uuid::new_v4();
     let first = sealed(2, "alice", &["alice", "bob"]);
-    let wrong_first = s
-        .create_conversation(id, Some(&first), "alice", &names(&["bob"]), T0)
-        .await;
+    let wrong_first =
+        create_conversation(&s, id, Some(&first), "alice", &names(&["bob"]), T0).await;
     assert!(
         matches!(wrong_first, Err(StoreError::Conflict(_))),
         "{wrong_first:?}"
     );
     assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
-    s.create_conversation(id, None, "alice", &names(&["bob"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["bob"]), T0)
         .await
         .unwrap();
     let set = |revision| NameChange::Set(sealed(revision, "bob", &["alice", "bob"]));
-    let (renamed, _, _) = s
-        .update_conversation(id, &set(1), None, "bob", T0 + 5)
+    let (renamed, _, _) = update_conversation(&s, id, &set(1), None, "bob", T0 + 5)
         .await
         .unwrap();
     assert_eq!(renamed.name_revision, 1);
@@ -245,23 +250,17 @@ async fn names_need_the_next_revision() {
     assert_eq!(renamed.updated_at, T0 + 5);
     // A stale or skipping revision loses.
     for stale in [1, 3] {
-        let lost = s
-            .update_conversation(id, &set(stale), None, "bob", T0 + 6)
-            .await;
+        let lost = update_conversation(&s, id, &set(stale), None, "bob", T0 + 6).await;
         assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
     }
     // A removal counts as a revision: a name sealed before it is stale.
-    let (cleared, _, _) = s
-        .update_conversation(id, &NameChange::Remove, None, "bob", T0 + 7)
+    let (cleared, _, _) = update_conversation(&s, id, &NameChange::Remove, None, "bob", T0 + 7)
         .await
         .unwrap();
     assert_eq!((cleared.name, cleared.name_revision), (None, 2));
-    let late = s
-        .update_conversation(id, &set(2), None, "bob", T0 + 8)
-        .await;
+    let late = update_conversation(&s, id, &set(2), None, "bob", T0 + 8).await;
     assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
-    let (again, _, _) = s
-        .update_conversation(id, &set(3), None, "alice", T0 + 9)
+    let (again, _, _) = update_conversation(&s, id, &set(3), None, "alice", T0 + 9)
         .await
         .unwrap();
     let key = again.name.unwrap().reader_key;
@@ -269,9 +268,8 @@ async fn names_need_the_next_revision() {
     let keys = s.name_keys(id).await.unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys["bob"], (b"nk-bob-3".to_vec(), Some(0)));
-    let missing = s
-        .update_conversation(Uuid::new_v4(), &NameChange::Remove, None, "bob", T0)
-        .await;
+    let missing =
+        update_conversation(&s, Uuid::new_v4(), &NameChange::Remove, None, "bob", T0).await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 }
 
@@ -280,10 +278,10 @@ async fn leavers_and_reset_users_lose_their_name_key() {
     let s = with_users(&["alice", "bob", "carol"]).await;
     let id = Uuid::new_v4();
     let name = sealed(1, "alice", &["alice", "bob", "carol"]);
-    s.create_conversation(id, Some(&name), "alice", &names(&["bob", "carol"]), T0)
+    create_conversation(&s, id, Some(&name), "alice", &names(&["bob", "carol"]), T0)
         .await
         .unwrap();
-    s.leave_conversation(id, "carol", T0 + 1).await.unwrap();
+    leave_conversation(&s, id, "carol", T0 + 1).await.unwrap();
     s.reset_user("bob", b"new-token", T0 + 1000, T0 + 2)
         .await
         .unwrap();
@@ -314,19 +312,19 @@ async fn update_conversation_is_all_or_nothing() {
     let s = with_users(&["alice", "bob", "carol"]).await;
     let id = Uuid::new_v4();
     let name = sealed(1, "alice", &["alice", "bob"]);
-    s.create_conversation(id, Some(&name), "alice", &names(&["bob"]), T0)
+    create_conversation(&s, id, Some(&name), "alice", &names(&["bob"]), T0)
         .await
         .unwrap();
     // The member list drops the owner: refused, and the new name with it.
-    let refused = s
-        .update_conversation(
-            id,
-            &NameChange::Set(sealed(2, "alice", &["bob", "carol"])),
-            Some(&names(&["bob", "carol"])),
-            "alice",
-            T0 + 1,
-        )
-        .await;
+    let refused = update_conversation(
+        &s,
+        id,
+        &NameChange::Set(sealed(2, "alice", &["bob", "carol"])),
+        Some(&names(&["bob", "carol"])),
+        "alice",
+        T0 + 1,
+    )
+    .await;
     assert!(
         matches!(refused, Err(StoreError::Invalid(_))),
         "{refused:?}"
@@ -335,16 +333,16 @@ async fn update_conversation_is_all_or_nothing() {
     assert_eq!(conv.name.unwrap().revision, 1);
     assert_eq!(conv.members.len(), 2);
     // Both parts valid: both applied.
-    let (conv, added, removed) = s
-        .update_conversation(
-            id,
-            &NameChange::Set(sealed(2, "alice", &["alice", "carol"])),
-            Some(&names(&["alice", "carol"])),
-            "carol",
-            T0 + 2,
-        )
-        .await
-        .unwrap();
+    let (conv, added, removed) = update_conversation(
+        &s,
+        id,
+        &NameChange::Set(sealed(2, "alice", &["alice", "carol"])),
+        Some(&names(&["alice", "carol"])),
+        "carol",
+        T0 + 2,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (conv.name.unwrap().reader_key, added, removed),
         (
@@ -359,18 +357,18 @@ async fn update_conversation_is_all_or_nothing() {
 async fn set_members_diff_and_joined_at() {
     let s = with_users(&["alice", "bob", "carol", "dave"]).await;
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &names(&["bob", "carol"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["bob", "carol"]), T0)
         .await
         .unwrap();
-    let (conv, added, removed) = s
-        .set_members(
-            id,
-            &names(&["dave", "alice", "bob", "dave"]),
-            "alice",
-            T0 + 7,
-        )
-        .await
-        .unwrap();
+    let (conv, added, removed) = set_members(
+        &s,
+        id,
+        &names(&["dave", "alice", "bob", "dave"]),
+        "alice",
+        T0 + 7,
+    )
+    .await
+    .unwrap();
     assert_eq!(added, ["dave"]);
     assert_eq!(removed, ["carol"]);
     assert_eq!(conv.updated_at, T0 + 7);
@@ -382,28 +380,24 @@ async fn set_members_diff_and_joined_at() {
     assert_eq!(joined, [("alice", T0), ("bob", T0), ("dave", T0 + 7)]);
 
     // No change: updated_at stays.
-    let (conv, added, removed) = s
-        .set_members(id, &names(&["alice", "bob", "dave"]), "alice", T0 + 9)
-        .await
-        .unwrap();
+    let (conv, added, removed) =
+        set_members(&s, id, &names(&["alice", "bob", "dave"]), "alice", T0 + 9)
+            .await
+            .unwrap();
     assert!(added.is_empty() && removed.is_empty());
     assert_eq!(conv.updated_at, T0 + 7);
 
-    let unknown = s
-        .set_members(id, &names(&["alice", "zed"]), "alice", T0 + 10)
-        .await;
+    let unknown = set_members(&s, id, &names(&["alice", "zed"]), "alice", T0 + 10).await;
     assert!(
         matches!(unknown, Err(StoreError::UnknownUsers(ref l)) if l == &["zed"]),
         "{unknown:?}"
     );
-    let no_owner = s.set_members(id, &names(&["bob"]), "alice", T0 + 10).await;
+    let no_owner = set_members(&s, id, &names(&["bob"]), "alice", T0 + 10).await;
     assert!(
         matches!(no_owner, Err(StoreError::Invalid(_))),
         "{no_owner:?}"
     );
-    let missing = s
-        .set_members(Uuid::new_v4(), &names(&["alice"]), "alice", T0)
-        .await;
+    let missing = set_members(&s, Uuid::new_v4(), &names(&["alice"]), "alice", T0).await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
     // Failed calls changed nothing.
     assert_eq!(
@@ -416,17 +410,17 @@ async fn set_members_diff_and_joined_at() {
 async fn leave_member_owner_and_last() {
     let s = with_users(&["alice", "bob", "carol"]).await;
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &names(&["carol"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["carol"]), T0)
         .await
         .unwrap();
-    s.set_members(id, &names(&["alice", "bob", "carol"]), "alice", T0 + 1)
+    set_members(&s, id, &names(&["alice", "bob", "carol"]), "alice", T0 + 1)
         .await
         .unwrap();
     let msg = message(id, "alice", &["alice", "bob", "carol"]);
-    s.insert_message(&msg, T0 + 2).await.unwrap();
+    insert_message(&s, &msg, T0 + 2).await.unwrap();
 
     // A plain member leaves.
-    let out = s.leave_conversation(id, "bob", T0 + 3).await.unwrap();
+    let out = leave_conversation(&s, id, "bob", T0 + 3).await.unwrap();
     assert_eq!(
         out,
         LeaveOutcome::Left {
@@ -435,12 +429,12 @@ async fn leave_member_owner_and_last() {
         }
     );
     assert!(matches!(
-        s.leave_conversation(id, "bob", T0 + 3).await,
+        leave_conversation(&s, id, "bob", T0 + 3).await,
         Err(StoreError::NotFound)
     ));
 
     // The owner leaves: carol (the only one left) takes over.
-    let out = s.leave_conversation(id, "alice", T0 + 4).await.unwrap();
+    let out = leave_conversation(&s, id, "alice", T0 + 4).await.unwrap();
     assert_eq!(
         out,
         LeaveOutcome::Left {
@@ -460,13 +454,13 @@ async fn leave_member_owner_and_last() {
 
     // The last member leaves: everything goes.
     assert_eq!(
-        s.leave_conversation(id, "carol", T0 + 5).await.unwrap(),
+        leave_conversation(&s, id, "carol", T0 + 5).await.unwrap(),
         LeaveOutcome::Deleted
     );
     assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
     assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
     assert!(matches!(
-        s.leave_conversation(id, "carol", T0 + 6).await,
+        leave_conversation(&s, id, "carol", T0 + 6).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -476,10 +470,11 @@ async fn owner_transfer_prefers_earliest_then_username() {
     let s = with_users(&["alice", "bob", "carol", "dave"]).await;
     let id = Uuid::new_v4();
     // dave joined later; bob and carol tie on joined_at -> bob.
-    s.create_conversation(id, None, "alice", &names(&["carol", "bob"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["carol", "bob"]), T0)
         .await
         .unwrap();
-    s.set_members(
+    set_members(
+        &s,
         id,
         &names(&["alice", "bob", "carol", "dave"]),
         "alice",
@@ -487,7 +482,7 @@ async fn owner_transfer_prefers_earliest_then_username() {
     )
     .await
     .unwrap();
-    let out = s.leave_conversation(id, "alice", T0 + 2).await.unwrap();
+    let out = leave_conversation(&s, id, "alice", T0 + 2).await.unwrap();
     assert_eq!(
         out,
         LeaveOutcome::Left {
@@ -496,7 +491,7 @@ async fn owner_transfer_prefers_earliest_then_username() {
         }
     );
     // bob leaves: carol joined at T0, dave at T0 + 1.
-    let out = s.leave_conversation(id, "bob", T0 + 3).await.unwrap();
+    let out = leave_conversation(&s, id, "bob", T0 + 3).await.unwrap();
     assert_eq!(
         out,
         LeaveOutcome::Left {
@@ -510,22 +505,22 @@ async fn owner_transfer_prefers_earliest_then_username() {
 async fn delete_returns_members_and_cascades() {
     let s = with_users(&["alice", "bob"]).await;
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &names(&["bob"]), T0)
+    create_conversation(&s, id, None, "alice", &names(&["bob"]), T0)
         .await
         .unwrap();
     let msg = message(id, "bob", &["alice", "bob"]);
-    s.insert_message(&msg, T0 + 1).await.unwrap();
-    assert_eq!(s.delete_conversation(id).await.unwrap(), ["alice", "bob"]);
+    insert_message(&s, &msg, T0 + 1).await.unwrap();
+    assert_eq!(delete_conversation(&s, id).await.unwrap(), ["alice", "bob"]);
     assert!(s.get_conversation(id, "alice").await.unwrap().is_none());
     assert!(s.get_message_sender(id, msg.id).await.unwrap().is_none());
     assert!(!s.is_member(id, "alice").await.unwrap());
     assert!(matches!(
-        s.delete_conversation(id).await,
+        delete_conversation(&s, id).await,
         Err(StoreError::NotFound)
     ));
     // The message id is free again (its key rows went with it).
-    s.create_conversation(id, None, "alice", &names(&["bob"]), T0 + 2)
+    create_conversation(&s, id, None, "alice", &names(&["bob"]), T0 + 2)
         .await
         .unwrap();
-    s.insert_message(&msg, T0 + 3).await.unwrap();
+    insert_message(&s, &msg, T0 + 3).await.unwrap();
 }

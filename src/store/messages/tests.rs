@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::store::NewAttachment;
-use crate::store::tests::{T0, message, new_user, store};
+use crate::store::tests::{
+    T0, create_conversation, delete_conversation, delete_message, insert_message,
+    insert_sent_message, leave_conversation, message, new_user, set_members, store, update_message,
+};
 
 async fn setup() -> (Store, Uuid) {
     let s = store().await;
@@ -10,7 +13,7 @@ async fn setup() -> (Store, Uuid) {
         new_user(&s, name).await;
     }
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &["bob".into()], T0)
+    create_conversation(&s, id, None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     (s, id)
@@ -31,7 +34,7 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
     let batch: Vec<(NewMessage, i64)> = (0..300)
         .map(|i| (message(c, "alice", &["alice", "bob"]), T0 + i))
         .collect();
-    s.insert_messages(&batch).await.unwrap();
+    s.seed_messages(&batch).await.unwrap();
     let (page, _) = s.list_messages(c, "bob", None, 100).await.unwrap();
     assert_eq!(page.len(), 100);
     assert_eq!(page[0].id, batch[299].0.id, "newest first");
@@ -39,7 +42,7 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
     let fresh = message(c, "alice", &["alice", "bob"]);
     let broken = vec![(fresh.clone(), T0 + 400), (batch[0].0.clone(), T0 + 401)];
     assert!(matches!(
-        s.insert_messages(&broken).await,
+        s.seed_messages(&broken).await,
         Err(StoreError::Conflict(_))
     ));
     assert!(s.get_message(c, fresh.id, "bob").await.unwrap().is_none());
@@ -49,7 +52,7 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
 async fn insert_returns_sender_view_and_bumps() {
     let (s, c) = setup().await;
     let msg = with_attachment(message(c, "bob", &["bob", "alice"]), b"file-bytes");
-    let rec = s.insert_message(&msg, T0 + 5).await.unwrap();
+    let rec = insert_message(&s, &msg, T0 + 5).await.unwrap();
     assert_eq!(rec.id, msg.id);
     assert_eq!(rec.conversation_id, c);
     assert_eq!(rec.sender, "bob");
@@ -91,12 +94,12 @@ async fn insert_returns_sender_view_and_bumps() {
 async fn insert_conflicts_and_missing() {
     let (s, c) = setup().await;
     let msg = message(c, "alice", &["alice", "bob"]);
-    s.insert_message(&msg, T0 + 1).await.unwrap();
-    let dup = s.insert_message(&msg, T0 + 2).await;
+    insert_message(&s, &msg, T0 + 1).await.unwrap();
+    let dup = insert_message(&s, &msg, T0 + 2).await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     // Same id in another conversation is still a conflict.
     let other = Uuid::new_v4();
-    s.create_conversation(other, None, "alice", &["bob".into()], T0)
+    create_conversation(&s, other, None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
     let moved = NewMessage {
@@ -104,25 +107,25 @@ async fn insert_conflicts_and_missing() {
         ..msg.clone()
     };
     assert!(matches!(
-        s.insert_message(&moved, T0 + 2).await,
+        insert_message(&s, &moved, T0 + 2).await,
         Err(StoreError::Conflict(_))
     ));
 
     let nowhere = message(Uuid::new_v4(), "alice", &["alice"]);
     assert!(matches!(
-        s.insert_message(&nowhere, T0).await,
+        insert_message(&s, &nowhere, T0).await,
         Err(StoreError::NotFound)
     ));
     let ghost = message(c, "ghost", &["alice"]);
     assert!(matches!(
-        s.insert_message(&ghost, T0).await,
+        insert_message(&s, &ghost, T0).await,
         Err(StoreError::NotFound)
     ));
 
     let mut twice = message(c, "alice", &["alice", "bob"]);
     twice.keys.push(twice.keys[0].clone());
     assert!(matches!(
-        s.insert_message(&twice, T0).await,
+        insert_message(&s, &twice, T0).await,
         Err(StoreError::Invalid(_))
     ));
     assert!(s.get_message_sender(c, twice.id).await.unwrap().is_none());
@@ -132,13 +135,13 @@ async fn insert_conflicts_and_missing() {
 async fn update_replaces_everything_and_keeps_cursor() {
     let (s, c) = setup().await;
     let msg = with_attachment(message(c, "alice", &["alice", "bob"]), b"old");
-    let first = s.insert_message(&msg, T0 + 1).await.unwrap();
+    let first = insert_message(&s, &msg, T0 + 1).await.unwrap();
 
     // New content, no attachment, keys for alice only.
     let mut edited = message(c, "alice", &["alice"]);
     edited.id = msg.id;
     edited.content = b"new-content".to_vec();
-    let rec = s.update_message(&edited, T0 + 9).await.unwrap();
+    let rec = update_message(&s, &edited, T0 + 9).await.unwrap();
     assert_eq!(rec.cursor, first.cursor);
     assert_eq!(rec.created_at, T0 + 1);
     assert_eq!(rec.edited_at, Some(T0 + 9));
@@ -171,7 +174,7 @@ async fn update_replaces_everything_and_keeps_cursor() {
         ..edited.clone()
     };
     assert!(matches!(
-        s.update_message(&wrong_conv, T0).await,
+        update_message(&s, &wrong_conv, T0).await,
         Err(StoreError::NotFound)
     ));
     let missing = NewMessage {
@@ -179,7 +182,7 @@ async fn update_replaces_everything_and_keeps_cursor() {
         ..edited
     };
     assert!(matches!(
-        s.update_message(&missing, T0).await,
+        update_message(&s, &missing, T0).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -188,7 +191,7 @@ async fn update_replaces_everything_and_keeps_cursor() {
 async fn delete_and_sender() {
     let (s, c) = setup().await;
     let msg = message(c, "bob", &["alice", "bob"]);
-    s.insert_message(&msg, T0 + 1).await.unwrap();
+    insert_message(&s, &msg, T0 + 1).await.unwrap();
     assert_eq!(
         s.get_message_sender(c, msg.id).await.unwrap().as_deref(),
         Some("bob")
@@ -200,10 +203,10 @@ async fn delete_and_sender() {
             .is_none()
     );
     assert!(matches!(
-        s.delete_message(Uuid::new_v4(), msg.id, T0).await,
+        delete_message(&s, Uuid::new_v4(), msg.id, T0).await,
         Err(StoreError::NotFound)
     ));
-    s.delete_message(c, msg.id, T0 + 4).await.unwrap();
+    delete_message(&s, c, msg.id, T0 + 4).await.unwrap();
     assert!(s.get_message_sender(c, msg.id).await.unwrap().is_none());
     assert_eq!(
         s.get_conversation(c, "alice")
@@ -214,11 +217,11 @@ async fn delete_and_sender() {
         T0 + 4
     );
     assert!(matches!(
-        s.delete_message(c, msg.id, T0).await,
+        delete_message(&s, c, msg.id, T0).await,
         Err(StoreError::NotFound)
     ));
     // Keys cascaded: the id can be used again.
-    s.insert_message(&msg, T0 + 5).await.unwrap();
+    insert_message(&s, &msg, T0 + 5).await.unwrap();
 }
 
 #[tokio::test]
@@ -227,7 +230,7 @@ async fn pagination_is_stable() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let msg = message(c, "alice", &["alice", "bob"]);
-        ids.push(s.insert_message(&msg, T0 + i).await.unwrap().cursor);
+        ids.push(insert_message(&s, &msg, T0 + i).await.unwrap().cursor);
     }
     let (p1, n1) = s.list_messages(c, "bob", None, 3).await.unwrap();
     assert_eq!(
@@ -236,7 +239,7 @@ async fn pagination_is_stable() {
     );
     assert_eq!(n1, Some(ids[4]));
     // A message arriving between page fetches does not shift older pages.
-    s.insert_message(&message(c, "bob", &["alice", "bob"]), T0 + 100)
+    insert_message(&s, &message(c, "bob", &["alice", "bob"]), T0 + 100)
         .await
         .unwrap();
     let (p2, n2) = s.list_messages(c, "bob", n1, 3).await.unwrap();
@@ -273,8 +276,9 @@ async fn pagination_is_stable() {
 async fn readers_only_see_messages_keyed_to_them() {
     let (s, c) = setup().await;
     let early = message(c, "alice", &["alice", "bob"]);
-    s.insert_message(&early, T0 + 1).await.unwrap();
-    s.set_members(
+    insert_message(&s, &early, T0 + 1).await.unwrap();
+    set_members(
+        &s,
         c,
         &["alice".into(), "bob".into(), "carol".into()],
         "alice",
@@ -283,7 +287,7 @@ async fn readers_only_see_messages_keyed_to_them() {
     .await
     .unwrap();
     let late = message(c, "alice", &["alice", "bob", "carol"]);
-    s.insert_message(&late, T0 + 3).await.unwrap();
+    insert_message(&s, &late, T0 + 3).await.unwrap();
 
     let (carol, next) = s.list_messages(c, "carol", None, 10).await.unwrap();
     assert_eq!(carol.iter().map(|m| m.id).collect::<Vec<_>>(), [late.id]);
@@ -308,9 +312,9 @@ async fn readers_only_see_messages_keyed_to_them() {
 async fn attachments_only_on_request_and_for_key_holders() {
     let (s, c) = setup().await;
     let msg = with_attachment(message(c, "alice", &["alice", "bob"]), &[0xAB; 4096]);
-    s.insert_message(&msg, T0 + 1).await.unwrap();
+    insert_message(&s, &msg, T0 + 1).await.unwrap();
     let plain = message(c, "alice", &["alice", "bob"]);
-    s.insert_message(&plain, T0 + 2).await.unwrap();
+    insert_message(&s, &plain, T0 + 2).await.unwrap();
 
     let (page, _) = s.list_messages(c, "bob", None, 10).await.unwrap();
     let listed = page.iter().find(|m| m.id == msg.id).unwrap();
@@ -355,11 +359,11 @@ async fn attachments_only_on_request_and_for_key_holders() {
 async fn latest_messages_per_conversation() {
     let (s, c1) = setup().await;
     let c2 = Uuid::new_v4();
-    s.create_conversation(c2, None, "bob", &["carol".into(), "alice".into()], T0)
+    create_conversation(&s, c2, None, "bob", &["carol".into(), "alice".into()], T0)
         .await
         .unwrap();
     let c3 = Uuid::new_v4();
-    s.create_conversation(c3, None, "alice", &["carol".into()], T0)
+    create_conversation(&s, c3, None, "alice", &["carol".into()], T0)
         .await
         .unwrap();
     let a = message(c1, "alice", &["alice", "bob"]);
@@ -368,7 +372,7 @@ async fn latest_messages_per_conversation() {
     // Newest in c2, but not keyed to alice.
     let d = message(c2, "bob", &["bob", "carol"]);
     for (i, m) in [&a, &b, &c, &d].into_iter().enumerate() {
-        s.insert_message(m, T0 + 1 + i as i64).await.unwrap();
+        insert_message(&s, m, T0 + 1 + i as i64).await.unwrap();
     }
     let latest = s.latest_messages("alice").await.unwrap();
     assert_eq!(latest.len(), 2);
@@ -378,7 +382,7 @@ async fn latest_messages_per_conversation() {
     assert_eq!(latest[&c2].id, c.id);
     assert!(!latest.contains_key(&c3));
     // After leaving, the conversation no longer shows up.
-    s.leave_conversation(c1, "alice", T0 + 10).await.unwrap();
+    leave_conversation(&s, c1, "alice", T0 + 10).await.unwrap();
     let latest = s.latest_messages("alice").await.unwrap();
     assert_eq!(latest.keys().copied().collect::<Vec<_>>(), [c2]);
 }
@@ -396,7 +400,7 @@ async fn an_id_remembers_its_create_and_its_deletion() {
     let msg = message(c, "alice", &["alice", "bob"]);
     assert_eq!(s.earlier_message(msg.id).await.unwrap(), None);
     let digest = Digest([3; 32]);
-    s.insert_sent_message(&msg, Some(digest), T0 + 1)
+    insert_sent_message(&s, &msg, Some(digest), T0 + 1)
         .await
         .unwrap();
     let stored = EarlierMessage::Stored {
@@ -409,11 +413,11 @@ async fn an_id_remembers_its_create_and_its_deletion() {
         Some(stored.clone())
     );
     // An edit keeps the digest of the create.
-    s.update_message(&msg, T0 + 2).await.unwrap();
+    update_message(&s, &msg, T0 + 2).await.unwrap();
     assert_eq!(s.earlier_message(msg.id).await.unwrap(), Some(stored));
     // A bulk import keeps none.
     let imported = message(c, "bob", &["alice", "bob"]);
-    s.insert_message(&imported, T0 + 3).await.unwrap();
+    insert_message(&s, &imported, T0 + 3).await.unwrap();
     assert!(matches!(
         s.earlier_message(imported.id).await.unwrap(),
         Some(EarlierMessage::Stored {
@@ -421,12 +425,12 @@ async fn an_id_remembers_its_create_and_its_deletion() {
             ..
         })
     ));
-    s.delete_message(c, msg.id, T0 + 4).await.unwrap();
+    delete_message(&s, c, msg.id, T0 + 4).await.unwrap();
     assert_eq!(
         s.earlier_message(msg.id).await.unwrap(),
         Some(EarlierMessage::Deleted { conversation_id: c })
     );
     // The tombstone goes with its conversation.
-    s.delete_conversation(c).await.unwrap();
+    delete_conversation(&s, c).await.unwrap();
     assert_eq!(s.earlier_message(msg.id).await.unwrap(), None);
 }

@@ -1,7 +1,10 @@
 //! Tests of `store::users`.
 
 use super::*;
-use crate::store::tests::{T0, message, new_user, store};
+use crate::store::tests::{
+    T0, create_conversation, insert_message, leave_conversation, message, new_user, set_members,
+    store,
+};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -103,7 +106,7 @@ async fn reset_user_makes_pending_and_keeps_conversations() {
     new_user(&s, "alice").await;
     new_user(&s, "bob").await;
     let id = Uuid::new_v4();
-    s.create_conversation(id, None, "alice", &["bob".into()], T0)
+    create_conversation(&s, id, None, "alice", &["bob".into()], T0)
         .await
         .unwrap();
 
@@ -221,7 +224,8 @@ async fn shared_contacts_distinct() {
     for name in ["alice", "bob", "carol", "dave"] {
         new_user(&s, name).await;
     }
-    s.create_conversation(
+    create_conversation(
+        &s,
         Uuid::new_v4(),
         None,
         "alice",
@@ -230,7 +234,7 @@ async fn shared_contacts_distinct() {
     )
     .await
     .unwrap();
-    s.create_conversation(Uuid::new_v4(), None, "bob", &["alice".into()], T0)
+    create_conversation(&s, Uuid::new_v4(), None, "bob", &["alice".into()], T0)
         .await
         .unwrap();
     assert_eq!(s.shared_contacts("alice").await.unwrap(), ["bob", "carol"]);
@@ -246,10 +250,11 @@ async fn delete_user_transfers_ownership_and_deletes_empty() {
     }
     // c1: alice owns; carol joined at T0, bob at T0 + 5 -> carol takes over.
     let c1 = Uuid::new_v4();
-    s.create_conversation(c1, None, "alice", &["carol".into()], T0)
+    create_conversation(&s, c1, None, "alice", &["carol".into()], T0)
         .await
         .unwrap();
-    s.set_members(
+    set_members(
+        &s,
         c1,
         &["alice".into(), "carol".into(), "bob".into()],
         "alice",
@@ -259,22 +264,22 @@ async fn delete_user_transfers_ownership_and_deletes_empty() {
     .unwrap();
     // c2: alice is the only member left after dave leaves -> deleted.
     let c2 = Uuid::new_v4();
-    s.create_conversation(c2, None, "dave", &["alice".into()], T0)
+    create_conversation(&s, c2, None, "dave", &["alice".into()], T0)
         .await
         .unwrap();
-    s.leave_conversation(c2, "dave", T0 + 1).await.unwrap();
+    leave_conversation(&s, c2, "dave", T0 + 1).await.unwrap();
     // c3: bob owns, alice is a plain member.
     let c3 = Uuid::new_v4();
-    s.create_conversation(c3, None, "bob", &["alice".into()], T0)
+    create_conversation(&s, c3, None, "bob", &["alice".into()], T0)
         .await
         .unwrap();
 
     let m1 = message(c1, "alice", &["alice", "bob", "carol"]);
-    s.insert_message(&m1, T0 + 10).await.unwrap();
+    insert_message(&s, &m1, T0 + 10).await.unwrap();
     let m3 = message(c3, "bob", &["alice", "bob"]);
-    s.insert_message(&m3, T0 + 11).await.unwrap();
+    insert_message(&s, &m3, T0 + 11).await.unwrap();
     let m3a = message(c3, "alice", &["alice", "bob"]);
-    s.insert_message(&m3a, T0 + 12).await.unwrap();
+    insert_message(&s, &m3a, T0 + 12).await.unwrap();
 
     let deleted = s.delete_user("alice", T0 + 20).await.unwrap();
     let mut expected_left = vec![
