@@ -155,7 +155,8 @@ A request's plaintext is one JSON object, the `Body`: `type`,
   client signs is always the string it sends. Servers write the same
   form.
 - A Body the server cannot read at all (not a JSON object, a missing or
-  malformed `created_at`, a field of the wrong type) gets `bad_request`
+  malformed `created_at`, a field of the wrong type, a `request_id`
+  in another spelling than the one above) gets `bad_request`
   in a response with an empty `type` and no `request_id`, since the
   server could not read them; it still decrypts under `K_resp`, which
   is what makes it the answer to this request.
@@ -210,7 +211,9 @@ Events are `EncryptedBody` frames `{version: 1, seq, iv, data}` where
 `data = AES-256-GCM(K_events, iv, JSON of the event Body, aad = "nanochat/v1 event" || seq as 8-byte big-endian)`.
 `seq` starts at 1 and strictly increases per socket; the client rejects
 a frame whose `seq` does not increase or whose Body `created_at` is out
-of the window. The server pings every 30 s; a socket whose outgoing queue
+of the window. The server pings every 30 s, and closes without a close
+frame a socket from which nothing (no frame, not even a pong) has come
+for three ping intervals, its silence limit; a socket whose outgoing queue
 is full (a slow reader) is closed rather than allowed to delay others
 (close code 1013, try again later). A frame (or a message of several
 frames) larger than `limits.max_body_bytes` closes the socket with

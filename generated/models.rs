@@ -384,7 +384,11 @@ pub struct Body {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
     /// Requests, random and fresh per request, lowercase hyphenated; responses echo it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::wire::canonical_uuid::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<uuid::Uuid>,
     /// Requests only, the user speaking (1 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -592,6 +596,7 @@ impl KeyRecord {
 #[serde(deny_unknown_fields)]
 pub struct CreateConversation {
     /// A fresh random conversation id chosen by the caller (it is signed into the name); conflict if taken.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// See [`SealedName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -608,6 +613,7 @@ impl CreateConversation {
 #[serde(deny_unknown_fields)]
 pub struct Conversation {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// See [`SealedName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -687,6 +693,7 @@ impl ConversationName {
 #[serde(deny_unknown_fields)]
 pub struct BaseConversation {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
 }
 impl BaseConversation {
@@ -721,6 +728,7 @@ impl Member {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MessageConversation {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// See [`ConversationName`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -791,8 +799,10 @@ impl SealedAttachment {
 #[serde(deny_unknown_fields)]
 pub struct CreateMessage {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// A fresh random message id chosen by the sender (it is signed). A retry of a create whose answer was lost sends the same id with the same sealed content.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// 12-byte IV of content.
     pub content_iv: crate::wire::Bytes,
@@ -818,8 +828,10 @@ impl CreateMessage {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMessage {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// The message to replace.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// 12-byte IV of content.
     pub content_iv: crate::wire::Bytes,
@@ -845,8 +857,10 @@ impl UpdateMessage {
 #[serde(deny_unknown_fields)]
 pub struct BaseMessage {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// The message.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
 }
 impl BaseMessage {
@@ -883,8 +897,10 @@ impl AttachmentInfo {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// The message.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub id: uuid::Uuid,
     /// The sender's username; verify the signature with their public key.
     pub sender: String,
@@ -933,6 +949,7 @@ impl Message {
 #[serde(deny_unknown_fields)]
 pub struct ListMessages {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// A cursor this server issued (Message.cursor or next_cursor), passed back unchanged; absent for the newest page. Cursors are opaque: a string the server could not have issued gets bad_request; one of the server's form that it did not issue for this conversation (from another conversation, or made up) is not an error and gets this conversation's messages older than that position, possibly none. A cursor never reveals another conversation's messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -962,8 +979,10 @@ impl MessagePage {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// The message.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub message_id: uuid::Uuid,
     /// 12-byte IV.
     pub iv: crate::wire::Bytes,
@@ -988,6 +1007,7 @@ impl SessionOpened {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemberLeft {
     /// The conversation.
+    #[serde(with = "crate::wire::canonical_uuid")]
     pub conversation_id: uuid::Uuid,
     /// Who left.
     pub username: String,

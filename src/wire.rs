@@ -1,6 +1,10 @@
 //! Small wire types the generated models rely on: [`Bytes`] for
-//! `format: byte` (base64 on the wire) and [`Secret`] for
-//! `format: password` (zeroized, never printed).
+//! `format: byte` (base64 on the wire), [`Secret`] for `format: password`
+//! (zeroized, never printed) and [`canonical_uuid`] for `format: uuid`
+//! (one spelling only). `openapi` (server builds only) says how the
+//! server's poem-openapi endpoints see these types.
+
+pub mod canonical_uuid;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -10,7 +10,8 @@
 //! Type mapping: `format: byte` -> `crate::wire::Bytes` (base64 on the
 //! wire), `format: password` -> `crate::wire::Secret` (zeroized, redacted in
 //! `Debug`), `format: date-time` -> `time::OffsetDateTime` (RFC 3339),
-//! `format: uuid` -> `uuid::Uuid`, free-form objects -> `serde_json::Value`.
+//! `format: uuid` -> `uuid::Uuid` read and written through
+//! `crate::wire::canonical_uuid` (the lowercase hyphenated spelling only), free-form objects -> `serde_json::Value`.
 
 use openapiv3::{
     IntegerFormat, ReferenceOr, Schema, SchemaKind, StringFormat, StringType, Type,
@@ -250,7 +251,10 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
                     ty: quote!(time::OffsetDateTime),
                     with: Some("time::serde::rfc3339"),
                 }),
-                VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => plain(quote!(uuid::Uuid)),
+                VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => Ok(FieldType {
+                    ty: quote!(uuid::Uuid),
+                    with: Some("crate::wire::canonical_uuid"),
+                }),
                 VariantOrUnknownOrEmpty::Empty => plain(quote!(String)),
                 other => Err(crate::Error::Unsupported(format!(
                     "{owner}.{field}: unsupported string format {other:?}"
@@ -272,7 +276,7 @@ fn field_type(owner: &str, field: &str, schema: &ReferenceOr<Box<Schema>>) -> Re
             let inner = field_type(owner, field, items)?;
             if inner.with.is_some() {
                 return Err(crate::Error::Unsupported(format!(
-                    "{owner}.{field}: arrays of date-times are not supported"
+                    "{owner}.{field}: arrays of date-times or UUIDs are not supported"
                 )));
             }
             let inner = inner.ty;

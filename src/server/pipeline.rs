@@ -20,9 +20,7 @@ use crate::crypto::{RequestEnvelope, RequestSecret};
 use crate::models::{Body, EncryptedBody, ErrorCode};
 use crate::server::error::{Failure, PlainFailure, PlainKind, blocking};
 use crate::server::metrics::{RsaOperation, Transport};
-use crate::server::protocol::{
-    Caller, PROTOCOL_VERSION, is_canonical_uuid, is_json_object, unix_ms,
-};
+use crate::server::protocol::{Caller, PROTOCOL_VERSION, is_json_object, unix_ms};
 use crate::server::state::State;
 use crate::username::Username;
 
@@ -132,7 +130,6 @@ async fn answer(
         request_id = body.request_id;
         let now = OffsetDateTime::now_utc();
         check_freshness(state, body.created_at, now)?;
-        check_uuid_spelling(&opened.body, body.payload.as_ref())?;
         let request =
             Request::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
                 .map_err(|e| match e {
@@ -288,48 +285,6 @@ fn check_freshness(
                 window.as_secs()
             ),
         ));
-    }
-    Ok(())
-}
-
-/// The payload fields that hold UUIDs. Every `format: uuid` field of a
-/// request payload schema in api.yml is one of these, at the payload's top
-/// level (`tests/e2e/spec_rules.rs` checks that against the spec).
-const UUID_FIELDS: [&str; 2] = ["id", "conversation_id"];
-
-/// Rule: UUIDs are spelled one way, lowercase hyphenated, because that is
-/// the form the canonical message and name bytes sign. The typed models
-/// accept any spelling `uuid` parses (uppercase, braces, `urn:uuid:`), so a
-/// client that signed the id it sent would otherwise get `bad_signature`
-/// for a spelling the server silently rewrote.
-pub(crate) fn check_uuid_spelling(
-    body: &[u8],
-    payload: Option<&serde_json::Map<String, serde_json::Value>>,
-) -> Result<(), Failure> {
-    /// The Body's `request_id` as written; the typed Body keeps only its value.
-    #[derive(serde::Deserialize)]
-    struct Spelling<'a> {
-        #[serde(borrow, default)]
-        request_id: Option<std::borrow::Cow<'a, str>>,
-    }
-    let request_id = serde_json::from_slice::<Spelling>(body)
-        .map_err(|e| Failure::bad_request(format!("the decrypted Body is not valid: {e}")))?
-        .request_id;
-    let payload_ids = UUID_FIELDS.iter().filter_map(|field| {
-        let value = payload?.get(*field)?.as_str()?;
-        Some((*field, value))
-    });
-    for (field, value) in request_id
-        .as_deref()
-        .map(|v| ("request_id", v))
-        .into_iter()
-        .chain(payload_ids)
-    {
-        if !is_canonical_uuid(value) {
-            return Err(Failure::bad_request(format!(
-                "{field} must be a UUID in lowercase hyphenated form (8-4-4-4-12 hex digits)"
-            )));
-        }
     }
     Ok(())
 }

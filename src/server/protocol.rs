@@ -39,15 +39,6 @@ pub fn is_json_object(json: &[u8]) -> bool {
         .is_some_and(|b| *b == b'{')
 }
 
-/// Whether `text` is a UUID written as 8-4-4-4-12 lowercase hex digits.
-pub fn is_canonical_uuid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-        })
-}
-
 /// The envelope bytes a request needs for a message at the limits: api.yml's
 /// `Limits` relation, `16/9 * (file + content + 1024 * members) + 16384`.
 /// Base64 twice (attachment and content inside the Body JSON, the Body

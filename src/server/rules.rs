@@ -31,8 +31,11 @@ use crate::store::{
     NewMessage, NewName,
 };
 
-/// AES-GCM IV length.
-const IV_LEN: usize = 12;
+use crate::crypto::aead::{IV_LEN, TAG_LEN};
+
+/// Longest name ciphertext: 128 characters of at most 4 UTF-8 bytes each,
+/// plus the tag. The server cannot count characters; readers do.
+pub const MAX_NAME_CIPHERTEXT: usize = crate::crypto::name::MAX_NAME_CHARS * 4 + TAG_LEN;
 
 fn invisible(id: Uuid) -> Failure {
     Failure::not_found(format!("no conversation {id} is visible to you"))
@@ -205,6 +208,47 @@ pub fn message_size(
         return Err(Failure::too_large(format!(
             "the attachment is {size} bytes; the limit is {}",
             limits.max_file_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Rule: a conversation has its owner and at least one other member
+/// (`others` counts the members besides the owner).
+pub fn other_members(others: usize) -> Result<(), Failure> {
+    if others == 0 {
+        return Err(Failure::bad_request(
+            "a conversation needs at least one other member",
+        ));
+    }
+    Ok(())
+}
+
+/// Rule: the IVs of an upload (content and attachment) are AES-GCM's 12
+/// bytes.
+pub fn upload_ivs(content_iv: &[u8], attachment_iv: Option<&[u8]>) -> Result<(), Failure> {
+    if content_iv.len() != IV_LEN || attachment_iv.is_some_and(|iv| iv.len() != IV_LEN) {
+        return Err(Failure::bad_request("IVs are 12 bytes"));
+    }
+    Ok(())
+}
+
+/// Rule: the shape of a sealed name the server can check without reading
+/// it: a 12-byte IV, a ciphertext longer than the tag (a name has a
+/// character) and at most [`MAX_NAME_CIPHERTEXT`] (`too_large`).
+pub fn name_shape(iv: &[u8], ciphertext: &[u8]) -> Result<(), Failure> {
+    if iv.len() != IV_LEN {
+        return Err(Failure::bad_request("the name iv is 12 bytes"));
+    }
+    if ciphertext.len() <= TAG_LEN {
+        return Err(Failure::bad_request(
+            "the name ciphertext is shorter than a tag and a character",
+        ));
+    }
+    if ciphertext.len() > MAX_NAME_CIPHERTEXT {
+        return Err(Failure::too_large(format!(
+            "the name ciphertext is {} bytes; a name of 128 characters needs at most {MAX_NAME_CIPHERTEXT}",
+            ciphertext.len()
         )));
     }
     Ok(())

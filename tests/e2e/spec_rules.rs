@@ -425,42 +425,28 @@ async fn unknown_fields_are_refused_in_the_body_and_payloads() {
     assert_eq!(outcome(&raw(&alice, Some(&signer), &body).await), "ok");
 }
 
-#[tokio::test]
-async fn every_uuid_a_request_carries_is_a_top_level_id_or_conversation_id() {
-    // The server checks the spelling of UUIDs in payloads by field name;
-    // this keeps api.yml from growing a UUID field it would not check.
-    let spec: serde_json::Value = serde_norway::from_str(include_str!("../../api.yml")).unwrap();
-    let schemas = &spec["components"]["schemas"];
-    let payloads: Vec<&str> = spec["x-nanochat-bodies"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter_map(|b| b["payload"].as_str())
-        .collect();
-    fn uuids(schemas: &serde_json::Value, name: &str, path: &str, found: &mut Vec<String>) {
-        let schema = &schemas[name];
-        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
-            let here = format!("{path}.{field}");
-            let target = property.get("items").unwrap_or(property);
-            if let Some(reference) = target["$ref"].as_str() {
-                let inner = reference.trim_start_matches("#/components/schemas/");
-                uuids(schemas, inner, &here, found);
-            } else if target["format"] == "uuid" {
-                found.push(here);
-            }
+#[test]
+fn every_uuid_field_reads_only_the_canonical_spelling() {
+    // The spelling is checked where the JSON is read: every `format: uuid`
+    // field of every model (nested ones included) goes through
+    // `wire::canonical_uuid`, so no field can slip past a list of names.
+    let models = include_str!("../../generated/models.rs");
+    let lines: Vec<&str> = models.lines().map(str::trim).collect();
+    let mut fields = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("pub ") && line.contains("uuid::Uuid") {
+            fields += 1;
+            // Its attributes and docs: back to the previous field or the
+            // struct's opening brace.
+            let attribute = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| !l.starts_with("pub ") && !l.ends_with('{'))
+                .any(|l| l.contains("crate::wire::canonical_uuid"));
+            assert!(attribute, "{line} reads any spelling of a UUID");
         }
     }
-    for payload in payloads {
-        let mut found = Vec::new();
-        uuids(schemas, payload, payload, &mut found);
-        for path in found {
-            let field = path.strip_prefix(payload).unwrap();
-            assert!(
-                [".id", ".conversation_id"].contains(&field),
-                "{path} is a UUID the pipeline's spelling check does not cover"
-            );
-        }
-    }
+    assert!(fields >= 10, "only {fields} UUID fields found");
 }
 
 #[tokio::test]

@@ -32,11 +32,7 @@ impl ConversationHandler for State {
             .into_iter()
             .filter(|m| *m != caller.username)
             .collect();
-        if others.is_empty() {
-            return Err(Failure::bad_request(
-                "a conversation needs at least one other member",
-            ));
-        }
+        rules::other_members(others.len())?;
         rules::member_count(self, others.len() + 1)?;
         let others: Vec<String> = others.into_iter().collect();
         let turn = self.conversation_turn(payload.id).await?;
@@ -97,11 +93,7 @@ impl ConversationHandler for State {
                         "the owner must stay a member; leave or delete the conversation instead",
                     ));
                 }
-                if members.len() < 2 {
-                    return Err(Failure::bad_request(
-                        "a conversation needs at least one other member",
-                    ));
-                }
+                rules::other_members(members.len() - 1)?;
                 rules::member_count(self, members.len())?;
                 // The same list is no change, and needs no re-sealed name.
                 (members != current_members).then_some(members)

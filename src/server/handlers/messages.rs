@@ -21,8 +21,6 @@ use crate::server::state::State;
 use crate::store::{Digest, MemberRecord, NewAttachment, NewKey, NewMessage, StoreError};
 use crate::wire::Bytes;
 
-/// AES-GCM IV length.
-const IV_LEN: usize = 12;
 /// Default history page size.
 const DEFAULT_PAGE: i64 = 50;
 
@@ -254,9 +252,10 @@ async fn check_upload(
     members: &[MemberRecord],
     u: Upload,
 ) -> Result<NewMessage, Failure> {
-    if u.content_iv.len() != IV_LEN || u.attachment.as_ref().is_some_and(|a| a.iv.len() != IV_LEN) {
-        return Err(Failure::bad_request("IVs are 12 bytes"));
-    }
+    rules::upload_ivs(
+        &u.content_iv,
+        u.attachment.as_ref().map(|a| a.iv.as_slice()),
+    )?;
     rules::message_size(
         state,
         u.content.len(),

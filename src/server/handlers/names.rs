@@ -17,14 +17,6 @@ use crate::server::rules;
 use crate::server::state::State;
 use crate::store::{Digest, MemberRecord, NameRecord, NewKey, NewName, NewNameKey};
 
-/// AES-GCM IV length.
-const IV_LEN: usize = 12;
-/// AES-GCM tag length.
-const TAG_LEN: usize = 16;
-/// Longest name ciphertext: 128 characters of at most 4 UTF-8 bytes each,
-/// plus the tag. The server cannot count characters; readers do.
-const MAX_NAME_CIPHERTEXT: usize = crate::crypto::name::MAX_NAME_CHARS * 4 + TAG_LEN;
-
 /// Every rule of a sealed name, in order: revision, sizes, exact members,
 /// current keys, sealer signature. `readers` maps each member who will read
 /// the name to their public key (SPKI DER; `None` for a member without one)
@@ -47,20 +39,7 @@ pub async fn check_sealed_name(
             ),
         ));
     }
-    if name.iv.len() != IV_LEN {
-        return Err(Failure::bad_request("the name iv is 12 bytes"));
-    }
-    if name.ciphertext.len() <= TAG_LEN {
-        return Err(Failure::bad_request(
-            "the name ciphertext is shorter than a tag and a character",
-        ));
-    }
-    if name.ciphertext.len() > MAX_NAME_CIPHERTEXT {
-        return Err(Failure::too_large(format!(
-            "the name ciphertext is {} bytes; a name of 128 characters needs at most {MAX_NAME_CIPHERTEXT}",
-            name.ciphertext.len()
-        )));
-    }
+    rules::name_shape(&name.iv, &name.ciphertext)?;
     let with_keys: BTreeSet<&str> = readers
         .iter()
         .filter(|(_, key)| key.public_key.is_some())
