@@ -7,12 +7,16 @@
 //!
 //! `args`: the commands and options (clap); `output`: text and JSON
 //! output; [`errors`]: error texts and exit codes; `secrets`: reading
-//! passwords from a file or a prompt without echo.
+//! passwords from a file or a prompt without echo; `inputs`: key files,
+//! message text and files to send, fingerprints; `watch`: `watch`, the
+//! live view of events.
 
 mod args;
 pub mod errors;
+mod inputs;
 mod output;
 mod secrets;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,8 +27,10 @@ use uuid::Uuid;
 pub use args::ClientCli;
 use args::*;
 use errors::Failure;
+use inputs::*;
 use output::Printer;
 use secrets::{read_secret, secret_from};
+use watch::watch;
 
 use crate::bodies::Event;
 use crate::client::chat::{CompleteOptions, to_model};
@@ -455,132 +461,6 @@ async fn message(
     Ok(())
 }
 
-async fn watch(
-    chat: &Chat,
-    only: Option<Uuid>,
-    count: Option<u64>,
-    printer: &mut Printer<'_>,
-) -> anyhow::Result<()> {
-    let mut stream = EventStream::open(chat.session()).await.map_err(explain)?;
-    printer.ready()?;
-    // The conversations as last seen: to open messages with, and to name
-    // one that is gone.
-    let mut conversations: HashMap<Uuid, MessageConversation> = HashMap::new();
-    for c in chat
-        .session()
-        .conversation_list()
-        .await
-        .map_err(explain)?
-        .items
-    {
-        chat.remember_names(&c);
-        conversations.insert(c.id, c);
-    }
-    let mut printed = 0;
-    // Between the catch-up markers: events recovered from history, where a
-    // conversation that is gone may have been deleted or left us.
-    let mut recovered = false;
-    while count.is_none_or(|n| printed < n) {
-        let event = match stream.next_item().await.map_err(explain)? {
-            StreamItem::Event(event) => event,
-            StreamItem::CatchingUp { reconnects } => {
-                recovered = true;
-                printer.catching_up(reconnects)?;
-                continue;
-            }
-            StreamItem::CaughtUp { missed } => {
-                recovered = false;
-                printer.caught_up(missed)?;
-                continue;
-            }
-        };
-        let conversation_id = event_conversation(&event);
-        if only.is_some() && conversation_id != only {
-            continue;
-        }
-        let opened = match &event {
-            Event::MessageCreated(m) | Event::MessageUpdated(m) => {
-                let conversation = match conversations.entry(m.conversation_id) {
-                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
-                        chat.conversation(m.conversation_id)
-                            .await
-                            .map_err(explain)?,
-                    ),
-                };
-                let mut opened = chat
-                    .open_all(conversation, vec![m.clone()])
-                    .await
-                    .map_err(explain)?;
-                if opened
-                    .first()
-                    .is_some_and(|o| o.sender_display_name.is_none())
-                {
-                    // A sender who is not in the view this watch holds
-                    // (joined since): fetch the members again, once.
-                    *conversation = chat
-                        .conversation(m.conversation_id)
-                        .await
-                        .map_err(explain)?;
-                    opened = chat
-                        .open_all(conversation, vec![m.clone()])
-                        .await
-                        .map_err(explain)?;
-                }
-                opened.pop()
-            }
-            Event::ConversationUpdated(c) | Event::ConversationCreated(c) => {
-                chat.check_sealers(std::slice::from_ref(c))
-                    .await
-                    .map_err(explain)?;
-                chat.remember_names(c);
-                conversations.insert(c.id, c.clone());
-                None
-            }
-            Event::UserKeyChanged(user) => {
-                // Checked now along their key history: a rotation is
-                // followed quietly (a verified mark stays), an unexplained
-                // change warns loudly and clears the mark.
-                let change = chat.key_changed(user).await.map_err(explain)?;
-                conversations.clear();
-                printer.key_change(&user.username, &change)?;
-                printed += 1;
-                continue;
-            }
-            _ => None,
-        };
-        let known = conversation_id.and_then(|id| match &event {
-            Event::ConversationDeleted(_) | Event::ConversationRemoved(_) => {
-                conversations.remove(&id)
-            }
-            Event::ConversationLeft(l) if l.username == chat.username() => {
-                conversations.remove(&id)
-            }
-            _ => conversations.get(&id).cloned(),
-        });
-        printer.event(chat, &event, opened.as_ref(), known.as_ref(), recovered)?;
-        if let Event::ConversationLeft(l) = &event
-            && let Some(c) = conversations.get_mut(&l.conversation_id)
-        {
-            c.members.retain(|m| m.username != l.username);
-        }
-        printed += 1;
-    }
-    Ok(())
-}
-
-/// The conversation an event is about, if any.
-fn event_conversation(event: &Event) -> Option<Uuid> {
-    match event {
-        Event::MessageCreated(m) | Event::MessageUpdated(m) => Some(m.conversation_id),
-        Event::MessageDeleted(m) => Some(m.conversation_id),
-        Event::ConversationCreated(c) | Event::ConversationUpdated(c) => Some(c.id),
-        Event::ConversationDeleted(c) | Event::ConversationRemoved(c) => Some(c.id),
-        Event::ConversationLeft(l) => Some(l.conversation_id),
-        Event::UserKeyChanged(_) => None,
-    }
-}
-
 async fn connect(home: &Home, server: &str, username: &str) -> anyhow::Result<Chat> {
     Chat::connect(home.clone(), server, username)
         .await
@@ -638,75 +518,6 @@ fn password_for(
         Some(f) => secret_from(f),
         None => read_secret(prompt),
     }
-}
-
-/// The current key pair of the key file at `path`, decrypted with the
-/// password in `password_file` (or asked for) when the file is encrypted.
-fn key_pair_in(path: &Path, password_file: Option<&Path>) -> anyhow::Result<PrivateKey> {
-    let file = read_key_file(path)?;
-    let file_password = match password_file {
-        Some(f) => Some(secret_from(f)?),
-        None if file.is_encrypted() => Some(read_secret("Password of the key file")?),
-        None => None,
-    };
-    file.private_key(file_password.as_ref().map(|p| p.as_bytes()))
-        .map_err(|e| match e {
-            crate::crypto::CryptoError::Decrypt => anyhow!("wrong password for the key file"),
-            other => anyhow!("the key file cannot be used: {other}"),
-        })
-}
-
-fn read_key_file(path: &Path) -> anyhow::Result<KeyFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the key file {}", path.display()))?;
-    KeyFile::from_json(&text)
-        .map_err(|e| anyhow!("{} is not a NanoChat key file: {e}", path.display()))
-}
-
-fn read_text(text: Option<String>) -> anyhow::Result<Option<String>> {
-    match text.as_deref() {
-        Some("-") => {
-            let mut buffer = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut buffer)
-                .context("cannot read the text from standard input")?;
-            Ok(Some(buffer.trim_end_matches('\n').to_owned()))
-        }
-        _ => Ok(text),
-    }
-}
-
-fn read_file(path: &Path) -> anyhow::Result<FileToSend> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| anyhow!("{} names no file", path.display()))?;
-    Ok(FileToSend {
-        media_type: media_type(&name),
-        name,
-        bytes,
-    })
-}
-
-/// A media type guessed from the extension, for the reader's benefit only.
-fn media_type(name: &str) -> Option<String> {
-    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
-    let known = match extension.as_str() {
-        "txt" | "md" => "text/plain",
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "json" => "application/json",
-        "zip" => "application/zip",
-        _ => return None,
-    };
-    Some(known.to_owned())
-}
-
-fn parse_fingerprint(text: &str) -> anyhow::Result<Fingerprint> {
-    text.parse()
-        .map_err(|_| anyhow!("{text:?} is not a fingerprint (64 hex digits, spaces allowed)"))
 }
 
 /// A client error as a [`Failure`]: a sentence a person understands,
