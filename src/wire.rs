@@ -1,6 +1,7 @@
 //! Small wire types the generated models rely on: [`Bytes`] for
 //! `format: byte` (base64 on the wire) and [`Secret`] for
-//! `format: password` (zeroized, never printed).
+//! `format: password` (zeroized, never printed), and the
+//! [`PROTOCOL_VERSION`] every envelope carries.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,6 +12,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::models::{EncryptedBody, EncryptedRequest, Error, ErrorCode};
+
+/// The envelope `version` this crate speaks (api.yml, info.description,
+/// "Request envelope": "Send `{version: 1, key, iv, data, signature}`"),
+/// and the `protocol_version` that `/references` announces. One constant
+/// so that a version 2 changes every sender and checker at once. Not the
+/// `signature_version` of messages and names, which moves on its own.
+pub const PROTOCOL_VERSION: i32 = 1;
 
 /// Binary data, base64 (standard alphabet, padded) in JSON.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
