@@ -159,7 +159,10 @@ impl Draft {
     /// Seals the Body to `server_key`, signed by `signer` if the type is
     /// signed.
     pub fn seal(self, server_key: &PublicKey, signer: Signer<'_>) -> Result<Sealed, ClientError> {
-        self.seal_edited(server_key, signer, |_| Ok(()))
+        // The Body's JSON straight from the struct: no `Value` tree to
+        // build for a large payload.
+        let json = serde_json::to_vec(&self.body)?;
+        self.seal_json(&json, server_key, signer)
     }
 
     /// Like [`Draft::seal`], with `edit` changing the Body's JSON just
@@ -176,12 +179,21 @@ impl Draft {
         let mut plain = serde_json::to_value(&self.body)?;
         edit(&mut plain).map_err(ClientError::Local)?;
         let json = serde_json::to_vec(&plain)?;
+        self.seal_json(&json, server_key, signer)
+    }
+
+    fn seal_json(
+        self,
+        json: &[u8],
+        server_key: &PublicKey,
+        signer: Signer<'_>,
+    ) -> Result<Sealed, ClientError> {
         let signer = if self.signed { signer } else { Signer::Nobody };
         let key = match &signer {
             Signer::Key(key) => Some(*key),
             Signer::Nobody | Signer::External(_) => None,
         };
-        let (mut envelope, secret) = seal_request(server_key, &json, key)?;
+        let (mut envelope, secret) = seal_request(server_key, json, key)?;
         if let Signer::External(sign) = signer {
             envelope.signature = Some(sign(&envelope.signed_bytes()).map_err(ClientError::Local)?);
         }
