@@ -1,8 +1,9 @@
 //! Small wire types the generated models rely on: [`Bytes`] for
 //! `format: byte` (base64 on the wire), [`Secret`] for `format: password`
 //! (zeroized, never printed) and [`canonical_uuid`] for `format: uuid`
-//! (one spelling only). `openapi` (server builds only) says how the
-//! server's poem-openapi endpoints see these types.
+//! (one spelling only), and the [`PROTOCOL_VERSION`] every envelope
+//! carries. `openapi` (server builds only) says how the server's
+//! poem-openapi endpoints see these types.
 
 pub mod canonical_uuid;
 
@@ -15,6 +16,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::models::{EncryptedBody, EncryptedRequest, Error, ErrorCode};
+
+/// The envelope `version` this crate speaks (api.yml, info.description,
+/// "Request envelope": "Send `{version: 1, key, iv, data, signature}`"),
+/// and the `protocol_version` that `/references` announces. One constant
+/// so that a version 2 changes every sender and checker at once. Not the
+/// `signature_version` of messages and names, which moves on its own.
+pub const PROTOCOL_VERSION: i32 = 1;
 
 /// Binary data, base64 (standard alphabet, padded) in JSON.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]

@@ -5,17 +5,13 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use nanochat::bodies::Request;
-use nanochat::client::messages;
 use nanochat::client::names::Reader;
-use nanochat::client::{Bodies, Session, http};
-use nanochat::crypto::{EventEnvelope, EventReceiver, PrivateKey, RequestSecret};
-use nanochat::models::{Body, CompleteUser, CreateConversation, EncryptedBody, References};
+use nanochat::client::{Bodies, RawSocket, Session, exchange, http, messages};
+use nanochat::crypto::PrivateKey;
+use nanochat::models::{CompleteUser, CreateConversation, References};
 use nanochat::wire::Secret;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::protocol::Role;
 use uuid::Uuid;
 
 use crate::server::Target;
@@ -145,39 +141,28 @@ pub async fn conversation(owner: &User, others: &[&str]) -> anyhow::Result<(Uuid
 
 /// A request sealed ahead of time.
 pub struct Sealed {
-    /// The body (to check the response against).
-    pub body: Body,
-    /// The wire envelope.
-    pub envelope: EncryptedBody,
-    /// Its JSON text (a WebSocket frame).
+    /// The sealed request (its body, envelope and secret).
+    pub request: exchange::Sealed,
+    /// Its JSON text (a WebSocket frame), written once before the timed
+    /// phase.
     pub text: String,
-    /// The secret opening the response.
-    pub secret: RequestSecret,
     /// The message id, for message.create.
     pub message_id: Option<Uuid>,
 }
 
 /// Seals `request` as `session` would, synchronously (for worker threads).
 pub fn seal_sync(session: &Session, request: &Request) -> anyhow::Result<Sealed> {
-    let body = session.body_for(request)?;
-    let json = serde_json::to_vec(&body)?;
-    let signer = if request.body_type().is_signed() {
-        Some(session.require_signer()?)
-    } else {
-        None
-    };
-    let (envelope, secret) = nanochat::crypto::seal_request(session.server_key(), &json, signer)?;
-    let envelope = nanochat::client::session::wire_request(envelope);
-    let text = serde_json::to_string(&envelope)?;
+    if request.body_type().is_signed() {
+        session.require_signer()?;
+    }
+    let sealed = session.seal_draft_now(session.draft(request)?)?;
     let message_id = match request {
         Request::MessageCreate(m) => Some(m.id),
         _ => None,
     };
     Ok(Sealed {
-        body,
-        envelope,
-        text,
-        secret,
+        text: sealed.text(),
+        request: sealed,
         message_id,
     })
 }
@@ -210,17 +195,14 @@ pub fn seal_messages(
 
 /// Sends a pre-sealed request over `POST /encrypted`; errors on any refusal.
 pub async fn send_http(session: &Session, sealed: &Sealed) -> anyhow::Result<serde_json::Value> {
-    Ok(session
-        .send(&sealed.body, &sealed.envelope, &sealed.secret)
-        .await?)
+    Ok(session.send_sealed(&sealed.request).await?)
 }
 
-type Stream = WebSocketStream<reqwest::Upgraded>;
-
-/// A raw, authenticated WebSocket: pre-sealed frames out, events timed in.
-pub struct RawSocket {
-    stream: Stream,
-    events: EventReceiver,
+/// An authenticated WebSocket on the library's [`RawSocket`]: pre-sealed
+/// frames out, events timed in and decoded only as far as the bench looks
+/// (light), so client CPU stays out of the figures.
+pub struct LightSocket {
+    raw: RawSocket,
     /// Events skipped while waiting for a response.
     pub skipped_events: u64,
 }
@@ -246,28 +228,17 @@ pub struct LightEvent {
     pub id: Option<Uuid>,
 }
 
-impl RawSocket {
+impl LightSocket {
     /// Upgrades `GET /websocket` and opens the session (signed).
-    pub async fn open(session: &Session) -> anyhow::Result<RawSocket> {
+    pub async fn open(session: &Session) -> anyhow::Result<LightSocket> {
         let sealed = tokio::task::block_in_place(|| seal_sync(session, &Request::SessionOpen))?;
-        RawSocket::open_sealed(session, sealed).await
+        LightSocket::open_sealed(session, sealed).await
     }
 
-    /// Like [`RawSocket::open`] with a `session.open` sealed beforehand.
-    pub async fn open_sealed(session: &Session, sealed: Sealed) -> anyhow::Result<RawSocket> {
-        let upgraded = session
-            .http()
-            .websocket()
-            .await
-            .map_err(|e| anyhow::anyhow!("websocket upgrade: {e}"))?
-            .into_inner();
-        let mut stream = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
-        stream.send(Frame::text(sealed.text.clone())).await?;
-        let frame = next_frame(&mut stream).await?;
-        session.open_response(&sealed.body, &frame, &sealed.secret)?;
-        Ok(RawSocket {
-            stream,
-            events: EventReceiver::new(sealed.secret.event_key()),
+    /// Like [`LightSocket::open`] with a `session.open` sealed beforehand.
+    pub async fn open_sealed(session: &Session, sealed: Sealed) -> anyhow::Result<LightSocket> {
+        Ok(LightSocket {
+            raw: RawSocket::open(session, &sealed.request).await?,
             skipped_events: 0,
         })
     }
@@ -279,25 +250,24 @@ impl RawSocket {
         session: &Session,
         sealed: &Sealed,
     ) -> anyhow::Result<serde_json::Value> {
-        self.stream.send(Frame::text(sealed.text.clone())).await?;
+        self.raw.send_text(sealed.text.clone()).await?;
         loop {
-            let frame = next_frame(&mut self.stream).await?;
+            let frame = self.raw.next_frame().await?;
             if frame.seq.is_some() {
                 self.skipped_events += 1;
                 continue;
             }
-            return Ok(session.open_response(&sealed.body, &frame, &sealed.secret)?);
+            return Ok(session.open_answer(&sealed.request, &frame)?);
         }
     }
 
     /// The next event, decrypted and checked for order.
     pub async fn next_event(&mut self) -> anyhow::Result<LightEvent> {
-        let frame = next_frame(&mut self.stream).await?;
-        let Some(seq) = frame.seq.and_then(|s| u64::try_from(s).ok()) else {
+        let frame = self.raw.next_frame().await?;
+        if frame.seq.is_none() {
             bail!("expected an event, got a response frame");
-        };
-        let envelope = EventEnvelope::from_parts(seq, &frame.iv, frame.data.into_vec())?;
-        let plain = self.events.open(&envelope)?;
+        }
+        let (seq, plain) = self.raw.open_event(&frame)?;
         let body: LightBody = serde_json::from_slice(&plain)?;
         if body.seq != Some(seq as i64) {
             bail!("the event body's seq does not match its frame");
@@ -311,23 +281,6 @@ impl RawSocket {
     /// Reads (and drops) frames until the server closes the socket, so
     /// pings get their pongs.
     pub async fn drain(mut self) {
-        while let Some(Ok(_)) = self.stream.next().await {}
-    }
-}
-
-async fn next_frame(stream: &mut Stream) -> anyhow::Result<EncryptedBody> {
-    loop {
-        match stream.next().await {
-            Some(Ok(Frame::Text(text))) => {
-                return match serde_json::from_str::<EncryptedBody>(&text) {
-                    Ok(frame) => Ok(frame),
-                    Err(_) => bail!("the server answered in clear: {text}"),
-                };
-            }
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
-            Some(Ok(Frame::Binary(_))) => bail!("unexpected binary frame"),
-            Some(Ok(Frame::Close(_))) | None => bail!("the server closed the socket"),
-            Some(Err(e)) => return Err(e.into()),
-        }
+        while let Some(Ok(_)) = self.raw.stream_mut().next().await {}
     }
 }

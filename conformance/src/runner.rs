@@ -10,15 +10,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::FutureExt as _;
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use nanochat::bodies::{Event, Request};
+use nanochat::client::exchange::{self, Draft, RateLimitBackoff, Reply, Signer};
 use nanochat::client::names;
-use nanochat::client::session::RateLimitBackoff;
-use nanochat::client::{ClientError, Session, Socket};
-use nanochat::crypto::{self, PrivateKey, RequestSecret};
-use nanochat::models::{Body, CompleteUser, EncryptedBody, Error};
+use nanochat::client::raw_socket::Stream;
+use nanochat::client::{ClientError, RawSocket, Session, Socket};
+use nanochat::crypto::{self, PrivateKey};
+use nanochat::models::{CompleteUser, EncryptedBody, Error};
 use nanochat::wire::Secret;
 
 use crate::case::{Case, EventExpectation, Expectation, Step, Tamper};
@@ -984,8 +984,7 @@ fn rotation(actor: &Actor, vars: &Vars, args: &Value) -> Result<Value, String> {
 /// the envelope's text, and what opening the answer needs.
 struct Sealed {
     text: String,
-    body: Body,
-    secret: RequestSecret,
+    request: exchange::Sealed,
 }
 
 /// Seals, tampers, sends and opens one `POST /encrypted` exchange.
@@ -997,45 +996,24 @@ async fn exchange(
     previous_request: Option<Uuid>,
 ) -> Result<(Outcome, Option<Uuid>), String> {
     let sealed = seal_step(actor, body_type, payload, step, previous_request)?;
-    let client = reqwest::Client::new();
+    let request_id = sealed.request.body().request_id;
     // The suite is a fast client: when the server's per-address limit
-    // refuses an envelope (before reading it), it waits and sends it again,
-    // as a well-behaved client would.
-    let mut backoff = RateLimitBackoff::new();
-    let (status, bytes) = loop {
-        let response = client
-            .post(format!("{}/encrypted", actor.url.trim_end_matches('/')))
-            .header("content-type", "application/json")
-            .body(sealed.text.clone())
-            .send()
-            .await
-            .map_err(|e| format!("the server did not answer: {e}"))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?;
-        if status == 429 && backoff.wait().await {
-            continue;
-        }
-        break (status, bytes);
-    };
-    let request_id = sealed.body.request_id;
-    if status != 200 {
-        let error: Error = serde_json::from_slice(&bytes).map_err(|_| {
-            format!(
+    // refuses an envelope (before reading it), `post` waits and sends it
+    // again, as a well-behaved client would.
+    let reply = exchange::post(actor.session.http(), sealed.text)
+        .await
+        .map_err(|e| format!("the server did not answer: {e}"))?;
+    let outcome = match reply {
+        Reply::Plain(status, error) => Outcome::Plain(status, error),
+        Reply::Unreadable(status, bytes) => {
+            return Err(format!(
                 "HTTP {status} without an Error body: {}",
                 String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            )
-        })?;
-        return Ok((Outcome::Plain(status, error), request_id));
-    }
-    let answer: EncryptedBody = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("HTTP 200 without an EncryptedBody: {e}"))?;
-    Ok((
-        open(&actor.session, &sealed.body, &answer, &sealed.secret)?,
-        request_id,
-    ))
+            ));
+        }
+        Reply::Encrypted(answer) => open(&actor.session, &sealed.request, &answer)?,
+    };
+    Ok((outcome, request_id))
 }
 
 /// Builds the Body of `body_type` with `payload`, seals it to the server
@@ -1048,25 +1026,19 @@ fn seal_step(
     previous_request: Option<Uuid>,
 ) -> Result<Sealed, String> {
     let session = &actor.session;
-    let mut body = Body {
-        r#type: body_type.to_owned(),
-        created_at: OffsetDateTime::now_utc(),
-        request_id: Some(Uuid::new_v4()),
-        username: Some(session.username().to_owned()),
-        seq: None,
-        payload: match payload {
-            Some(Value::Object(map)) => Some(map),
-            Some(other) => return Err(format!("a payload is an object, not {other}")),
-            None => None,
-        },
-        error: None,
+    let payload = match payload {
+        Some(Value::Object(map)) => Some(map),
+        Some(other) => return Err(format!("a payload is an object, not {other}")),
+        None => None,
     };
+    let mut draft = Draft::of_type(session.username(), body_type, payload);
     let mut server_key = session.server_key().clone();
     let mut signer = Some(actor.key.clone());
     // A key the policy refuses (`weak`, `exp3`) cannot be a `PrivateKey`;
     // it signs through the `rsa` crate, so a case can offer such a key and
     // prove possession of it, breaking the key policy and nothing else.
     let mut refused_signer = None;
+    let body = draft.body_mut();
     for tamper in &step.tamper {
         match tamper {
             Tamper::ReuseRequestId => {
@@ -1088,53 +1060,49 @@ fn seal_step(
             _ => {}
         }
     }
-    let signed = nanochat::bodies::BodyType::from_name(body_type).is_none_or(|t| t.is_signed());
-    let mut plain = serde_json::to_value(&body).map_err(|e| e.to_string())?;
-    for tamper in &step.tamper {
-        if let Tamper::CreatedAtOffset(minutes) = tamper {
-            let offset = time::UtcOffset::from_whole_seconds(minutes * 60)
-                .map_err(|e| format!("created_at_offset {minutes}: {e}"))?;
-            let written = body
-                .created_at
-                .to_offset(offset)
-                .format(&time::format_description::well_known::Rfc3339)
-                .map_err(|e| e.to_string())?;
-            plain["created_at"] = json!(written);
+    let created_at = body.created_at;
+    let sign_refused = |message: &[u8]| match refused_signer {
+        Some(key) => sign_with_refused_key(key, message),
+        None => Err("no refused key to sign with".to_owned()),
+    };
+    // A refused key, once named, signs whatever else the tampers say.
+    let sign = match (&refused_signer, &signer) {
+        (Some(_), _) => Signer::External(&sign_refused),
+        (None, Some(key)) => Signer::Key(key),
+        (None, None) => Signer::Nobody,
+    };
+    let edit_body = |plain: &mut Value| -> Result<(), String> {
+        for tamper in &step.tamper {
+            if let Tamper::CreatedAtOffset(minutes) = tamper {
+                let offset = time::UtcOffset::from_whole_seconds(minutes * 60)
+                    .map_err(|e| format!("created_at_offset {minutes}: {e}"))?;
+                let written = created_at
+                    .to_offset(offset)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| e.to_string())?;
+                plain["created_at"] = json!(written);
+            }
+            if let Tamper::RemoveBodyField(field) = tamper {
+                plain
+                    .as_object_mut()
+                    .and_then(|o| o.remove(field))
+                    .ok_or(format!("the Body has no {field} to remove"))?;
+            }
         }
-        if let Tamper::RemoveBodyField(field) = tamper {
-            plain
-                .as_object_mut()
-                .and_then(|o| o.remove(field))
-                .ok_or(format!("the Body has no {field} to remove"))?;
-        }
-    }
-    let json = serde_json::to_vec(&plain).map_err(|e| e.to_string())?;
-    let (mut envelope, secret) = crypto::seal_request(
-        &server_key,
-        &json,
-        if signed { signer.as_ref() } else { None },
-    )
-    .map_err(|e| e.to_string())?;
-    if let Some(key) = refused_signer.filter(|_| signed) {
-        envelope.signature = Some(sign_with_refused_key(key, &envelope.signed_bytes())?);
-    }
-    let mut wire = json!({
-        "version": 1,
-        "key": STANDARD.encode(&envelope.key),
-        "iv": STANDARD.encode(envelope.iv),
-        "data": STANDARD.encode(&envelope.data),
-    });
-    if let Some(signature) = &envelope.signature {
-        wire["signature"] = json!(STANDARD.encode(signature));
-    }
+        Ok(())
+    };
+    let mut request = draft
+        .seal_edited(&server_key, sign, edit_body)
+        .map_err(|e| e.to_string())?;
+    let wire = request.wire_mut();
     let mut raw = None;
     for tamper in &step.tamper {
         match tamper {
-            Tamper::FlipKey => flip(&mut wire, "key", 0)?,
-            Tamper::FlipIv => flip(&mut wire, "iv", 0)?,
-            Tamper::FlipData => flip(&mut wire, "data", 0)?,
-            Tamper::FlipTag => flip_last(&mut wire, "data")?,
-            Tamper::FlipSignature => flip(&mut wire, "signature", 0)?,
+            Tamper::FlipKey => flip(wire, "key", 0)?,
+            Tamper::FlipIv => flip(wire, "iv", 0)?,
+            Tamper::FlipData => flip(wire, "data", 0)?,
+            Tamper::FlipTag => flip_last(wire, "data")?,
+            Tamper::FlipSignature => flip(wire, "signature", 0)?,
             Tamper::Version(v) => wire["version"] = json!(v),
             Tamper::ExtraEnvelopeField => wire["extra"] = json!("unexpected"),
             Tamper::RawBody(text) => raw = Some(text.clone()),
@@ -1148,17 +1116,16 @@ fn seal_step(
         let bare = wire.to_string().len() + 13;
         wire["padding"] = json!("x".repeat((limit + 1).saturating_sub(bare)));
     }
-    let text = raw.unwrap_or_else(|| wire.to_string());
-    Ok(Sealed { text, body, secret })
+    let text = raw.unwrap_or_else(|| request.text());
+    Ok(Sealed { text, request })
 }
 
 fn open(
     session: &Session,
-    body: &Body,
+    request: &exchange::Sealed,
     answer: &EncryptedBody,
-    secret: &RequestSecret,
 ) -> Result<Outcome, String> {
-    match session.open_response(body, answer, secret) {
+    match session.open_answer(request, answer) {
         Ok(value) => Ok(Outcome::Ok(value)),
         Err(ClientError::Api(e)) => Ok(Outcome::Error(e)),
         Err(e) => Err(format!("the response fails the client's checks: {e}")),
@@ -1372,21 +1339,11 @@ pub fn redact(value: &Value) -> Value {
 /// waiting out the server's per-address limit, like other exchanges).
 /// A fresh WebSocket to the actor's server, upgraded and nothing sent: the
 /// steps that send what a client never would use it.
-async fn raw_socket(
-    session: &Session,
-) -> Result<tokio_tungstenite::WebSocketStream<reqwest::Upgraded>, String> {
-    let upgraded = session
-        .http()
-        .websocket()
+async fn raw_socket(session: &Session) -> Result<Stream, String> {
+    RawSocket::upgrade(session.http())
         .await
-        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?
-        .into_inner();
-    Ok(tokio_tungstenite::WebSocketStream::from_raw_socket(
-        upgraded,
-        tokio_tungstenite::tungstenite::protocol::Role::Client,
-        None,
-    )
-    .await)
+        .map(RawSocket::into_stream)
+        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))
 }
 
 /// Sends a first frame one byte over `limits.max_body_bytes` on a fresh
@@ -1412,10 +1369,7 @@ async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
 
 /// Waits (at most `within`) for the server's close frame on `stream`,
 /// reading past anything else but an answer; returns its close code.
-async fn await_close(
-    stream: &mut tokio_tungstenite::WebSocketStream<reqwest::Upgraded>,
-    within: Duration,
-) -> Result<Option<u16>, String> {
+async fn await_close(stream: &mut Stream, within: Duration) -> Result<Option<u16>, String> {
     use futures_util::StreamExt as _;
     use tokio_tungstenite::tungstenite::Message;
 
@@ -1471,43 +1425,20 @@ async fn cut_frame(actor: &Actor) -> Result<Value, String> {
 }
 
 /// A fresh socket with its session open (the `session.open` answer read).
-async fn opened_raw_socket(
-    actor: &Actor,
-) -> Result<tokio_tungstenite::WebSocketStream<reqwest::Upgraded>, String> {
-    use futures_util::{SinkExt as _, StreamExt as _};
-    use tokio_tungstenite::tungstenite::Message;
-
+async fn opened_raw_socket(actor: &Actor) -> Result<Stream, String> {
     let session = &actor.session;
-    let mut stream = raw_socket(session).await?;
-    let request = Request::from_parts("session.open", None).map_err(|e| e.to_string())?;
-    let body = session.body_for(&request).map_err(|e| e.to_string())?;
-    let (envelope, secret) = session.seal(&body, true).await.map_err(|e| e.to_string())?;
-    let text = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
-    stream
-        .send(Message::text(text))
-        .await
-        .map_err(|e| format!("sending session.open: {e}"))?;
-    let answer = tokio::time::timeout(EVENT_TIMEOUT, async {
-        loop {
-            match stream.next().await {
-                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}")),
-                Some(Err(e)) => return Err(e.to_string()),
-                None => return Err("the server closed the socket without an answer".into()),
-            }
-        }
-    })
-    .await
-    .map_err(|_| "no answer to session.open".to_owned())??;
-    let answer: EncryptedBody = serde_json::from_str(&answer)
-        .map_err(|_| format!("the answer to session.open is not an EncryptedBody: {answer}"))?;
-    match open(session, &body, &answer, &secret)? {
-        Outcome::Ok(_) => Ok(stream),
-        Outcome::Error(e) | Outcome::Plain(_, e) => Err(format!(
+    let draft = session
+        .draft(&Request::SessionOpen)
+        .map_err(|e| e.to_string())?;
+    let session_open = session.seal_draft(draft).await.map_err(|e| e.to_string())?;
+    match tokio::time::timeout(EVENT_TIMEOUT, RawSocket::open(session, &session_open)).await {
+        Err(_) => Err("no answer to session.open".to_owned()),
+        Ok(Ok(socket)) => Ok(socket.into_stream()),
+        Ok(Err(ClientError::Api(e))) => Err(format!(
             "session.open was refused: {} {}",
             e.code, e.message
         )),
+        Ok(Err(e)) => Err(format!("session.open failed: {e}")),
     }
 }
 
@@ -1536,10 +1467,7 @@ async fn ping_within(actor: &Actor, seconds: u64) -> Result<Value, String> {
 
 /// Reads `stream`'s raw bytes, without answering anything (no pong), until
 /// the server ends the connection; fails if that takes over `seconds`.
-async fn until_ended(
-    mut stream: tokio_tungstenite::WebSocketStream<reqwest::Upgraded>,
-    seconds: u64,
-) -> Result<Value, String> {
+async fn until_ended(mut stream: Stream, seconds: u64) -> Result<Value, String> {
     use tokio::io::AsyncReadExt as _;
 
     let started = Instant::now();
@@ -1666,11 +1594,13 @@ async fn wrong_first_frame_once(
     frame: FirstFrame<'_>,
     step: &Step,
 ) -> Result<(Outcome, Value), String> {
-    use futures_util::{SinkExt as _, StreamExt as _};
+    use futures_util::StreamExt as _;
     use tokio_tungstenite::tungstenite::Message;
 
     let session = &actor.session;
-    let mut stream = raw_socket(session).await?;
+    let mut socket = RawSocket::upgrade(session.http())
+        .await
+        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?;
     let (text, sealed) = match frame {
         FirstFrame::Signed(body_type) => {
             let sealed = seal_step(actor, body_type, None, step, None)?;
@@ -1678,30 +1608,21 @@ async fn wrong_first_frame_once(
         }
         FirstFrame::Text(text) => (text.to_owned(), None),
     };
-    stream
-        .send(Message::text(text))
+    socket
+        .send_text(text)
         .await
         .map_err(|e| format!("sending the first frame: {e}"))?;
-    let answer = tokio::time::timeout(EVENT_TIMEOUT, async {
-        loop {
-            match stream.next().await {
-                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(other)) => return Err(format!("unexpected frame {other:?}")),
-                Some(Err(e)) => return Err(e.to_string()),
-                None => return Err("the server closed the socket without an answer".into()),
-            }
-        }
-    })
-    .await
-    .map_err(|_| "no answer to the first frame".to_owned())??;
+    let answer = tokio::time::timeout(EVENT_TIMEOUT, socket.next_text())
+        .await
+        .map_err(|_| "no answer to the first frame".to_owned())?
+        .map_err(|e| format!("no answer to the first frame: {e}"))?;
     let value: Value =
         serde_json::from_str(&answer).map_err(|_| format!("the answer is not JSON: {answer}"))?;
     let outcome = match (&sealed, value.get("data")) {
         (Some(sealed), Some(_)) => {
             let encrypted: EncryptedBody = serde_json::from_value(value)
                 .map_err(|e| format!("the answer is not an EncryptedBody: {e}"))?;
-            open(session, &sealed.body, &encrypted, &sealed.secret)?
+            open(session, &sealed.request, &encrypted)?
         }
         _ => Outcome::Plain(
             0,
@@ -1710,6 +1631,7 @@ async fn wrong_first_frame_once(
         ),
     };
     // api.yml: after the answer to a wrong first frame, the socket closes.
+    let stream = socket.stream_mut();
     let closed = tokio::time::timeout(CLOSE_WITHIN, async {
         loop {
             match stream.next().await {

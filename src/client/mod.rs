@@ -1,8 +1,13 @@
 //! The client side: the generated typed layer ([`generated`]: progenitor's
 //! HTTP client and the [`Bodies`] methods) and the hand-written
-//! [`Session`] that seals, sends, opens and validates each exchange.
+//! [`Session`] that seals, sends, opens and validates each exchange, through
+//! the steps of [`exchange`] and, for WebSockets, [`raw_socket`].
 //!
 //! # Map
+//! - [`exchange`]: one request's steps (build the Body, seal, send, open
+//!   the answer), with hooks to change the Body or the envelope between
+//!   them, which the conformance runner uses; [`raw_socket`]: the one
+//!   WebSocket client under [`Socket`], the bench and the runner.
 //! - [`session`]: [`Session`], one user's exchanges with one server;
 //!   [`socket`]: the WebSocket, its session and its events; `error`:
 //!   [`ClientError`].
@@ -19,12 +24,14 @@ pub mod chat;
 pub mod display_names;
 mod error;
 pub mod events;
+pub mod exchange;
 mod files;
 pub mod history;
 pub mod keystore;
 pub mod messages;
 pub mod names;
 pub mod pins;
+pub mod raw_socket;
 pub mod session;
 pub mod socket;
 
@@ -40,5 +47,6 @@ pub use events::{EventStream, StreamItem};
 pub use files::write_private;
 pub use generated::{Bodies, Exchange, http};
 pub use keystore::Home;
+pub use raw_socket::RawSocket;
 pub use session::Session;
 pub use socket::Socket;

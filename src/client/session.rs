@@ -12,75 +12,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::bodies::Request;
 use crate::client::error::ClientError;
+use crate::client::exchange::{self, Draft, Reply, Sealed, Signer};
 use crate::client::generated::{Exchange, http};
-use crate::crypto::{
-    Fingerprint, KeyRing, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope, seal_request,
-};
+use crate::crypto::{Fingerprint, KeyRing, PrivateKey, PublicKey, RequestSecret, ResponseEnvelope};
 use crate::models::{
     Body, EncryptedBody, EncryptedRequest, Error, ErrorCode, KeyHistory, Limits, References,
 };
-
-/// Paces retries of requests the server refused with its per-address
-/// limit (a plain `rate_limited`, before it read or handled anything, so
-/// the same envelope may be sent again): exponential waits from 50 ms,
-/// for at most [`RateLimitBackoff::PATIENCE`] in all.
-#[derive(Debug)]
-pub struct RateLimitBackoff {
-    started: std::time::Instant,
-    wait: Duration,
-}
-
-impl RateLimitBackoff {
-    /// How long one request keeps being retried.
-    pub const PATIENCE: Duration = Duration::from_secs(10);
-
-    /// A fresh backoff for one request.
-    pub fn new() -> Self {
-        RateLimitBackoff {
-            started: std::time::Instant::now(),
-            wait: Duration::from_millis(50),
-        }
-    }
-
-    /// Whether `error` is the per-address limit's refusal.
-    pub fn applies_to(error: &Error) -> bool {
-        error.code == crate::models::ErrorCode::RateLimited
-    }
-
-    /// Waits before the next attempt; `false` once patience is exhausted.
-    pub async fn wait(&mut self) -> bool {
-        if self.started.elapsed() + self.wait > Self::PATIENCE {
-            return false;
-        }
-        tokio::time::sleep(self.wait).await;
-        self.wait = (self.wait * 2).min(Duration::from_secs(1));
-        true
-    }
-}
-
-impl Default for RateLimitBackoff {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The wire form of a sealed request: what `POST /encrypted` and a
-/// WebSocket frame carry (for callers that seal with
-/// [`crate::crypto::seal_request`] themselves, on their own threads).
-pub fn wire_request(envelope: crate::crypto::RequestEnvelope) -> EncryptedBody {
-    EncryptedBody {
-        version: 1,
-        key: Some(envelope.key.into()),
-        iv: envelope.iv.to_vec().into(),
-        data: envelope.data.into(),
-        signature: envelope.signature.map(Into::into),
-        seq: None,
-    }
-}
 
 /// A session with one server as one user.
 pub struct Session {
@@ -247,15 +187,30 @@ impl Session {
 
     /// The Body for `request`, with a fresh `request_id` and the current time.
     pub fn body_for(&self, request: &Request) -> Result<Body, ClientError> {
-        Ok(Body {
-            r#type: request.body_type().as_str().to_owned(),
-            created_at: OffsetDateTime::now_utc(),
-            request_id: Some(Uuid::new_v4()),
-            username: Some(self.username.clone()),
-            seq: None,
-            payload: request.payload_json()?.and_then(|v| v.as_object().cloned()),
-            error: None,
-        })
+        Ok(self.draft(request)?.body().clone())
+    }
+
+    /// The first step of an exchange as this user ([`Draft::new`]).
+    pub fn draft(&self, request: &Request) -> Result<Draft, ClientError> {
+        Draft::new(&self.username, request)
+    }
+
+    /// Seals `draft` to the pinned server key, signed with the current key
+    /// when its type is signed, on the calling thread: for callers that
+    /// seal ahead of time on their own threads.
+    pub fn seal_draft_now(&self, draft: Draft) -> Result<Sealed, ClientError> {
+        let signer = self.keys.as_ref().map(KeyRing::current);
+        draft.seal(&self.server_key, Signer::from(signer))
+    }
+
+    /// Like [`Session::seal_draft_now`], on a blocking thread: RSA-OAEP and
+    /// RSA-PSS are too slow for the async executor.
+    pub async fn seal_draft(&self, draft: Draft) -> Result<Sealed, ClientError> {
+        let server_key = self.server_key.clone();
+        let signer = self.keys.as_ref().map(|k| k.current().clone());
+        tokio::task::spawn_blocking(move || draft.seal(&server_key, Signer::from(signer.as_ref())))
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?
     }
 
     /// Seals any Body (tests use this to send stale or replayed ones),
@@ -265,18 +220,10 @@ impl Session {
         body: &Body,
         sign: bool,
     ) -> Result<(EncryptedBody, RequestSecret), ClientError> {
-        let json = serde_json::to_vec(body)?;
-        let server_key = self.server_key.clone();
-        let signer = if sign {
-            self.keys.as_ref().map(|k| k.current().clone())
-        } else {
-            None
-        };
-        let (envelope, secret) =
-            tokio::task::spawn_blocking(move || seal_request(&server_key, &json, signer.as_ref()))
-                .await
-                .map_err(|e| ClientError::Transport(e.to_string()))??;
-        Ok((wire_request(envelope), secret))
+        let sealed = self
+            .seal_draft(Draft::from_body(body.clone(), sign))
+            .await?;
+        Ok((sealed.envelope()?, sealed.into_secret()))
     }
 
     /// Sends a sealed envelope and opens, checks and decodes the answer.
@@ -288,34 +235,42 @@ impl Session {
     ) -> Result<serde_json::Value, ClientError> {
         let request = EncryptedRequest::try_from(envelope)
             .map_err(|e| ClientError::InvalidResponse(format!("not a request envelope: {e}")))?;
-        self.check_body_size(serde_json::to_vec(&request)?.len())?;
-        let mut backoff = RateLimitBackoff::new();
-        let response = loop {
-            match self.http.post_encrypted(&request).await {
-                Ok(response) => break response.into_inner(),
-                Err(progenitor_client::Error::ErrorResponse(plain)) => {
-                    let error = plain.into_inner();
-                    if RateLimitBackoff::applies_to(&error) && backoff.wait().await {
-                        continue;
-                    }
-                    return Err(ClientError::Api(error));
-                }
-                // A 413 whose body is not the plain Error (a proxy's page).
-                Err(progenitor_client::Error::UnexpectedResponse(response))
-                    if response.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE =>
-                {
-                    return Err(ClientError::Api(Error {
-                        code: ErrorCode::TooLarge,
-                        message: format!(
-                            "the request is over the server's limit of {} bytes",
-                            self.limits.max_body_bytes
-                        ),
-                    }));
-                }
-                Err(e) => return Err(ClientError::Transport(e.to_string())),
-            }
-        };
-        self.open_response(body, &response, secret)
+        self.deliver(body, serde_json::to_string(&request)?, secret)
+            .await
+    }
+
+    /// Sends a sealed request and opens, checks and decodes the answer.
+    pub async fn send_sealed(&self, sealed: &Sealed) -> Result<serde_json::Value, ClientError> {
+        self.deliver(sealed.body(), sealed.text(), sealed.secret())
+            .await
+    }
+
+    /// `POST /encrypted` of an envelope's `text`, within the announced
+    /// size, and the answer opened for `body`: a plain error is
+    /// [`ClientError::Api`] like an encrypted one.
+    async fn deliver(
+        &self,
+        body: &Body,
+        text: String,
+        secret: &RequestSecret,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.check_body_size(text.len())?;
+        match exchange::post(&self.http, text).await? {
+            Reply::Encrypted(response) => self.open_response(body, &response, secret),
+            Reply::Plain(_, error) => Err(ClientError::Api(error)),
+            // A 413 whose body is not the plain Error (a proxy's page).
+            Reply::Unreadable(413, _) => Err(ClientError::Api(Error {
+                code: ErrorCode::TooLarge,
+                message: format!(
+                    "the request is over the server's limit of {} bytes",
+                    self.limits.max_body_bytes
+                ),
+            })),
+            Reply::Unreadable(status, bytes) => Err(ClientError::Transport(format!(
+                "HTTP {status} without an Error body: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            ))),
+        }
     }
 
     /// Refuses a request envelope of `size` bytes over the announced
@@ -335,6 +290,16 @@ impl Session {
             }));
         }
         Ok(())
+    }
+
+    /// Opens the encrypted answer to `sealed` and checks it
+    /// ([`Session::open_response`]).
+    pub fn open_answer(
+        &self,
+        sealed: &Sealed,
+        answer: &EncryptedBody,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.open_response(sealed.body(), answer, sealed.secret())
     }
 
     /// Opens a response envelope for `body`'s request and checks it.
@@ -392,8 +357,7 @@ impl Exchange for Session {
     type Error = ClientError;
 
     async fn exchange(&self, request: Request) -> Result<serde_json::Value, ClientError> {
-        let body = self.body_for(&request)?;
-        let (envelope, secret) = self.seal(&body, request.body_type().is_signed()).await?;
-        self.send(&body, &envelope, &secret).await
+        let sealed = self.seal_draft(self.draft(&request)?).await?;
+        self.send_sealed(&sealed).await
     }
 }

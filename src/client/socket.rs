@@ -1,27 +1,23 @@
 //! A WebSocket session: `session.open` first, then request/response frames
-//! and events checked for authenticity, order (`seq`) and freshness.
+//! and events checked for authenticity, order (`seq`) and freshness, over
+//! the [`RawSocket`] transport.
 
 use std::collections::VecDeque;
 
-use futures_util::{SinkExt, StreamExt};
 use time::OffsetDateTime;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::bodies::{Event, Request};
 use crate::client::error::ClientError;
-use crate::client::session::{RateLimitBackoff, Session};
-use crate::crypto::{EventEnvelope, EventReceiver};
-use crate::models::{Body, EncryptedBody, Error};
-
-type Stream = WebSocketStream<reqwest::Upgraded>;
+use crate::client::exchange::RateLimitBackoff;
+pub use crate::client::raw_socket::KEY_CLOSE_CODES;
+use crate::client::raw_socket::RawSocket;
+use crate::client::session::Session;
+use crate::models::{Body, EncryptedBody};
 
 /// An open, authenticated WebSocket.
 pub struct Socket<'a> {
     session: &'a Session,
-    stream: Stream,
-    events: EventReceiver,
+    raw: RawSocket,
     pending: VecDeque<Event>,
     /// Set when a frame failed its checks mid-exchange: the stream may hold
     /// an unread response, so the socket is not trusted for more requests.
@@ -43,27 +39,12 @@ impl<'a> Socket<'a> {
     }
 
     async fn open_once(session: &'a Session) -> Result<Socket<'a>, ClientError> {
-        let upgraded = session
-            .http()
-            .websocket()
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?
-            .into_inner();
-        let mut stream = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
-        let request = Request::SessionOpen;
-        let body = session.body_for(&request)?;
-        let (envelope, secret) = session.seal(&body, true).await?;
-        stream
-            .send(Message::text(serde_json::to_string(&envelope)?))
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
-        let frame = next_text(&mut stream).await?;
-        let response = parse_frame(&frame)?;
-        session.open_response(&body, &response, &secret)?;
+        let session_open = session
+            .seal_draft(session.draft(&Request::SessionOpen)?)
+            .await?;
         Ok(Socket {
             session,
-            stream,
-            events: EventReceiver::new(secret.event_key()),
+            raw: RawSocket::open(session, &session_open).await?,
             pending: VecDeque::new(),
             broken: false,
         })
@@ -73,29 +54,22 @@ impl<'a> Socket<'a> {
     /// events arriving meanwhile are kept for [`Socket::next_event`].
     pub async fn request(&mut self, request: Request) -> Result<serde_json::Value, ClientError> {
         self.check_usable()?;
-        let body = self.session.body_for(&request)?;
-        let (envelope, secret) = self
+        let sealed = self
             .session
-            .seal(&body, request.body_type().is_signed())
+            .seal_draft(self.session.draft(&request)?)
             .await?;
-        let text = serde_json::to_string(&envelope)?;
+        let text = sealed.text();
         // The server closes a socket on a frame over its limit.
         self.session.check_body_size(text.len())?;
-        self.stream
-            .send(Message::text(text.clone()))
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        self.raw.send_text(text.clone()).await?;
         let mut backoff = RateLimitBackoff::new();
         loop {
-            let frame = match parse_frame(&next_text(&mut self.stream).await?) {
+            let frame = match self.raw.next_frame().await {
                 // Refused before it was read: the same frame may go again.
                 Err(ClientError::Api(error))
                     if RateLimitBackoff::applies_to(&error) && backoff.wait().await =>
                 {
-                    self.stream
-                        .send(Message::text(text.clone()))
-                        .await
-                        .map_err(|e| ClientError::Transport(e.to_string()))?;
+                    self.raw.send_text(text.clone()).await?;
                     continue;
                 }
                 other => other?,
@@ -110,7 +84,7 @@ impl<'a> Socket<'a> {
                 }
                 continue;
             }
-            return self.session.open_response(&body, &frame, &secret);
+            return self.session.open_answer(&sealed, &frame);
         }
     }
 
@@ -121,7 +95,7 @@ impl<'a> Socket<'a> {
             return Ok(event);
         }
         self.check_usable()?;
-        let frame = parse_frame(&next_text(&mut self.stream).await?)?;
+        let frame = self.raw.next_frame().await?;
         if frame.seq.is_none() {
             return Err(ClientError::InvalidResponse(
                 "expected an event, got a response frame".into(),
@@ -140,12 +114,7 @@ impl<'a> Socket<'a> {
     }
 
     fn open_event(&mut self, frame: &EncryptedBody) -> Result<Event, ClientError> {
-        let seq = frame
-            .seq
-            .and_then(|s| u64::try_from(s).ok())
-            .ok_or_else(|| ClientError::InvalidResponse("bad seq".into()))?;
-        let envelope = EventEnvelope::from_parts(seq, &frame.iv, frame.data.to_vec())?;
-        let plain = self.events.open(&envelope)?;
+        let (seq, plain) = self.raw.open_event(frame)?;
         let body: Body = serde_json::from_slice(&plain)?;
         if body.seq != Some(seq as i64) {
             return Err(ClientError::InvalidResponse(
@@ -158,50 +127,5 @@ impl<'a> Socket<'a> {
         }
         Event::from_parts(&body.r#type, body.payload.map(serde_json::Value::Object))
             .map_err(|e| ClientError::InvalidResponse(e.to_string()))
-    }
-}
-
-/// The close codes that end a session for good (api.yml, "Key history"):
-/// 4001 the key was replaced, 4002 the user was reset, 4003 deleted.
-pub const KEY_CLOSE_CODES: std::ops::RangeInclusive<u16> = 4001..=4003;
-
-async fn next_text(stream: &mut Stream) -> Result<String, ClientError> {
-    loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
-            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-            Some(Ok(Message::Binary(_))) => {
-                return Err(ClientError::InvalidResponse(
-                    "unexpected binary frame".into(),
-                ));
-            }
-            Some(Ok(Message::Close(Some(frame))))
-                if (KEY_CLOSE_CODES).contains(&u16::from(frame.code)) =>
-            {
-                return Err(ClientError::SessionEnded {
-                    code: frame.code.into(),
-                    reason: frame.reason.to_string(),
-                });
-            }
-            Some(Ok(Message::Close(_))) | None => {
-                return Err(ClientError::Transport(
-                    "the server closed the socket".into(),
-                ));
-            }
-            Some(Err(e)) => return Err(ClientError::Transport(e.to_string())),
-        }
-    }
-}
-
-/// A frame is an EncryptedBody, or a plain Error for envelopes the server could not open.
-fn parse_frame(text: &str) -> Result<EncryptedBody, ClientError> {
-    if let Ok(frame) = serde_json::from_str::<EncryptedBody>(text) {
-        return Ok(frame);
-    }
-    match serde_json::from_str::<Error>(text) {
-        Ok(error) => Err(ClientError::Api(error)),
-        Err(e) => Err(ClientError::InvalidResponse(format!(
-            "unreadable frame: {e}"
-        ))),
     }
 }

@@ -134,7 +134,7 @@ fn session() -> &'static Session {
     SESSION.get_or_init(|| {
         let server = fixtures().server.public_key();
         let references = References {
-            protocol_version: 1,
+            protocol_version: crate::wire::PROTOCOL_VERSION,
             server_public_key: server.to_spki_der().to_vec().into(),
             server_fingerprint: server.fingerprint().to_string(),
             server_time: OffsetDateTime::now_utc(),
@@ -181,7 +181,7 @@ fn response(data: &[u8]) {
         .seal(plaintext)
         .expect("sealing a response");
     let frame = EncryptedBody {
-        version: 1,
+        version: crate::wire::PROTOCOL_VERSION,
         key: None,
         iv: sealed.iv.to_vec().into(),
         data: sealed.data.into(),

@@ -295,7 +295,7 @@ fn write_seeds() {
         None,
     );
     let (sealed, _) = seal_request(server, &bytes(&list), Some(&f.alice)).expect("sealing");
-    let wire = crate::client::session::wire_request(sealed);
+    let wire = crate::client::exchange::wire_request(sealed);
     write(
         "envelope",
         "0-conversation.list.json",
@@ -308,7 +308,7 @@ fn write_seeds() {
         Some(json!({"sync_password": "hunter2"})),
     );
     let (sealed, _) = seal_request(server, &bytes(&sync), None).expect("sealing");
-    let wire = crate::client::session::wire_request(sealed);
+    let wire = crate::client::exchange::wire_request(sealed);
     write(
         "envelope",
         "0-user.sync.json",
@@ -489,7 +489,7 @@ fn write_seeds() {
     let rid = "00000000-0000-4000-8000-0000000000aa";
     let open = request_body("session.open", rid, "alice", None);
     let (sealed, _) = seal_request(server, &bytes(&open), Some(&f.alice)).expect("sealing");
-    let wire = crate::client::session::wire_request(sealed);
+    let wire = crate::client::exchange::wire_request(sealed);
     write(
         "websocket_frame",
         "raw-session.open.json",

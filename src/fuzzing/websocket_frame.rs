@@ -39,7 +39,7 @@ use uuid::Uuid;
 
 use super::{fixtures, seal_cached};
 use crate::bodies::Event;
-use crate::client::session::wire_request;
+use crate::client::exchange::wire_request;
 use crate::crypto::{self, EventEnvelope, EventReceiver, MessageContent, ResponseEnvelope};
 use crate::models::{Body, EncryptedBody, Error};
 use crate::server::protocol::unix_ms;

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::models::Limits;
 use crate::username::Username;
 
-/// The protocol version this server speaks.
-pub const PROTOCOL_VERSION: i32 = 1;
+/// The protocol version this server speaks: the one the wire types carry.
+pub use crate::wire::PROTOCOL_VERSION;
 
 /// The authenticated sender of a request, handed to every handler.
 #[derive(Debug, Clone)]

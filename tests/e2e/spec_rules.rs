@@ -210,7 +210,7 @@ async fn raw(
     let json = serde_json::to_vec(body).unwrap();
     let (envelope, secret) =
         nanochat::crypto::seal_request(session.server_key(), &json, signer).unwrap();
-    let wire = nanochat::client::session::wire_request(envelope);
+    let wire = nanochat::client::exchange::wire_request(envelope);
     let url = format!("{}/encrypted", session.http().baseurl());
     let response = reqwest::Client::new()
         .post(url)

@@ -9,7 +9,7 @@ use nanochat::crypto::RsaBackend;
 use serde_json::json;
 
 use crate::Ctx;
-use crate::client::{self, Connector, RawSocket, Sealed};
+use crate::client::{self, Connector, LightSocket, Sealed};
 use crate::server::{StartOptions, Target};
 use crate::stats::{Table, f, par_map, write_json};
 
@@ -35,7 +35,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let users = client::provision(&target, &connector, &names, &keys).await?;
     // One socket opened and closed first, so lazily allocated server state
     // is in the baseline.
-    drop(RawSocket::open(&users[0].session).await?);
+    drop(LightSocket::open(&users[0].session).await?);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss0 = target.rss_kib();
     // Seal every session.open ahead (they stay fresh for the window).
@@ -57,8 +57,8 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let users = &users;
     let started = Instant::now();
     let cpu0 = target.cpu_seconds();
-    let opened: Vec<anyhow::Result<RawSocket>> = futures_util::stream::iter(sealed)
-        .map(|(u, s)| async move { RawSocket::open_sealed(&users[u].session, s).await })
+    let opened: Vec<anyhow::Result<LightSocket>> = futures_util::stream::iter(sealed)
+        .map(|(u, s)| async move { LightSocket::open_sealed(&users[u].session, s).await })
         .buffer_unordered(64)
         .collect()
         .await;

@@ -320,14 +320,7 @@ async fn write_until_killed(
                             return;
                         }
                     };
-                    match session
-                        .send(
-                            &sent.sealed.body,
-                            &sent.sealed.envelope,
-                            &sent.sealed.secret,
-                        )
-                        .await
-                    {
+                    match session.send_sealed(&sent.sealed.request).await {
                         Ok(_) => {
                             outcome.lock().await.acked.push(sent);
                             first_ack.notify_one();
@@ -504,14 +497,7 @@ async fn check_replays(
     );
     for (sent, acked) in again {
         let session = &sessions[sent.sender];
-        match session
-            .send(
-                &sent.sealed.body,
-                &sent.sealed.envelope,
-                &sent.sealed.secret,
-            )
-            .await
-        {
+        match session.send_sealed(&sent.sealed.request).await {
             Err(ClientError::Api(e)) if e.code == ErrorCode::Replayed || !acked => refused += 1,
             Err(ClientError::Api(e)) => errors.push(format!(
                 "{} replayed got {:?}, not replayed",

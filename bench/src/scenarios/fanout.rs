@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::client::{self, Connector, RawSocket, User};
+use crate::client::{self, Connector, LightSocket, User};
 use crate::server::{StartOptions, Target};
 use crate::stats::{Samples, Table, f, fo, write_json};
 use crate::{Ctx, plot};
@@ -57,8 +57,8 @@ pub async fn group(ctx: &mut Ctx, target: &Target, g: usize) -> anyhow::Result<G
     let (fail_tx, failures) = mpsc::unbounded_channel();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    let sockets: Vec<anyhow::Result<RawSocket>> = futures_util::stream::iter(users.iter())
-        .map(|u| async move { RawSocket::open(&u.session).await })
+    let sockets: Vec<anyhow::Result<LightSocket>> = futures_util::stream::iter(users.iter())
+        .map(|u| async move { LightSocket::open(&u.session).await })
         .buffered(32)
         .collect()
         .await;

@@ -215,7 +215,7 @@ fn garbage_envelope(connector: &Connector) -> anyhow::Result<String> {
     let server_key = nanochat::crypto::PublicKey::from_spki_der(&references.server_public_key)?;
     let (envelope, _) =
         nanochat::crypto::seal_request(&server_key, b"{\"type\":\"user.get\"}", None)?;
-    let mut wire = nanochat::client::session::wire_request(envelope);
+    let mut wire = nanochat::client::exchange::wire_request(envelope);
     for byte in wire.data.0.iter_mut() {
         *byte ^= 0x5a;
     }

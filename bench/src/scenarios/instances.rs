@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::Ctx;
-use crate::client::{self, Connector, RawSocket, Sealed, User};
+use crate::client::{self, Connector, LightSocket, Sealed, User};
 use crate::server::{StartOptions, Target};
 use crate::stats::{Samples, Table, f, fo, write_json};
 
@@ -147,7 +147,7 @@ async fn setup(ctx: &mut Ctx, targets: &[Target], count: usize) -> anyhow::Resul
         };
         let reader_session = connectors[(i + 1) % n].session(&reader.name, &reader.key)?;
         let (conversation, readers) = client::conversation(&sender, &[&reader.name]).await?;
-        let mut socket = RawSocket::open(&reader_session).await?;
+        let mut socket = LightSocket::open(&reader_session).await?;
         let (tx, arrivals) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             // Holds the session the socket belongs to for as long as it reads.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nanochat::crypto::{RsaBackend, backend};
 use serde_json::json;
 
-use crate::client::{self, Connector, RawSocket, Sealed, User};
+use crate::client::{self, Connector, LightSocket, Sealed, User};
 use crate::server::{StartOptions, Target};
 use crate::stats::{Samples, Table, f, fo, random_bytes, write_json};
 use crate::{Ctx, plot};
@@ -83,7 +83,7 @@ impl LoopResult {
 /// around it.
 pub async fn closed_loop(
     target: &Target,
-    clients: Vec<(Arc<User>, Vec<Sealed>, Option<RawSocket>)>,
+    clients: Vec<(Arc<User>, Vec<Sealed>, Option<LightSocket>)>,
     duration: Duration,
 ) -> LoopResult {
     let cpu0 = target.cpu_seconds();
@@ -212,7 +212,7 @@ pub async fn point(
         let queue = client::seal_messages(user, *conversation, readers, per_client)?;
         let socket = match transport {
             Transport::Http => None,
-            Transport::Ws => Some(RawSocket::open(&user.session).await?),
+            Transport::Ws => Some(LightSocket::open(&user.session).await?),
         };
         clients.push((user.clone(), queue, socket));
     }
