@@ -2,6 +2,11 @@
 //! regressions) replayed through each target's body on stable Rust, and the
 //! generator of the seeds (`cargo test --lib fuzzing::tests::write_seeds --
 //! --ignored` rewrites them).
+//!
+//! Longer than the other files of `src/` on purpose: the seeds of every
+//! target are built side by side from one set of fixtures, so that a new
+//! target's seeds follow the same shapes; splitting them would spread one
+//! table over four files.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
