@@ -257,7 +257,25 @@ impl Sealed {
     /// The envelope's text: the body of `POST /encrypted`, or a WebSocket
     /// frame.
     pub fn text(&self) -> String {
-        self.wire.to_string()
+        // In the protocol's field order (api.yml: `{version, key, iv, data,
+        // signature}`), then whatever a tamper added: a JSON map alone
+        // would write the fields sorted by name.
+        const ORDER: [&str; 5] = ["version", "key", "iv", "data", "signature"];
+        let Some(fields) = self.wire.as_object() else {
+            return self.wire.to_string();
+        };
+        let known = ORDER
+            .iter()
+            .filter_map(|name| fields.get(*name).map(|value| (*name, value)));
+        let added = fields
+            .iter()
+            .filter(|(name, _)| !ORDER.contains(&name.as_str()))
+            .map(|(name, value)| (name.as_str(), value));
+        let members: Vec<String> = known
+            .chain(added)
+            .map(|(name, value)| format!("{}:{value}", Value::from(name)))
+            .collect();
+        format!("{{{}}}", members.join(","))
     }
 
     /// The envelope as the typed model (fails once an edit made it
