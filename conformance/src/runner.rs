@@ -1110,8 +1110,7 @@ fn seal_step(
         }
     }
     if step.tamper.contains(&Tamper::PadOverBodyLimit) {
-        let limit = usize::try_from(session.limits().max_body_bytes)
-            .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+        let limit = usize::try_from(body_limit(session)?).map_err(|e| e.to_string())?;
         // `,"padding":""` is 13 bytes; the string fills the rest.
         let bare = wire.to_string().len() + 13;
         wire["padding"] = json!("x".repeat((limit + 1).saturating_sub(bare)));
@@ -1346,6 +1345,21 @@ async fn raw_socket(session: &Session) -> Result<Stream, String> {
         .map_err(|e| format!("the WebSocket upgrade failed: {e}"))
 }
 
+/// The `limits.max_body_bytes` the server announced.
+fn body_limit(session: &Session) -> Result<u64, String> {
+    u64::try_from(session.limits().max_body_bytes)
+        .map_err(|_| "the announced max_body_bytes is negative".to_owned())
+}
+
+/// Waits for the close frame of a socket sent a frame over the limit: it
+/// must be 1009.
+async fn closed_too_big(stream: &mut Stream) -> Result<Value, String> {
+    match await_close(stream, CLOSE_WITHIN).await? {
+        Some(1009) => Ok(json!({ "closed": 1009 })),
+        other => Err(format!("expected close code 1009, got {other:?}")),
+    }
+}
+
 /// Sends a first frame one byte over `limits.max_body_bytes` on a fresh
 /// socket and waits for the close frame: 1009, not a reset (api.yml: the
 /// server reads a frame up to twice the limit to its end first).
@@ -1354,17 +1368,13 @@ async fn oversized_frame(actor: &Actor) -> Result<Value, String> {
     use tokio_tungstenite::tungstenite::Message;
 
     let session = &actor.session;
-    let limit = usize::try_from(session.limits().max_body_bytes)
-        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let limit = usize::try_from(body_limit(session)?).map_err(|e| e.to_string())?;
     let mut stream = raw_socket(session).await?;
     stream
         .send(Message::text("x".repeat(limit + 1)))
         .await
         .map_err(|e| format!("sending the frame: {e}"))?;
-    match await_close(&mut stream, CLOSE_WITHIN).await? {
-        Some(1009) => Ok(json!({ "closed": 1009 })),
-        other => Err(format!("expected close code 1009, got {other:?}")),
-    }
+    closed_too_big(&mut stream).await
 }
 
 /// Waits (at most `within`) for the server's close frame on `stream`,
@@ -1410,18 +1420,14 @@ fn frame_header(len: u64) -> Vec<u8> {
 async fn cut_frame(actor: &Actor) -> Result<Value, String> {
     use tokio::io::AsyncWriteExt as _;
 
-    let limit = u64::try_from(actor.session.limits().max_body_bytes)
-        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let limit = body_limit(&actor.session)?;
     let mut stream = raw_socket(&actor.session).await?;
     let raw = stream.get_mut();
     raw.write_all(&frame_header(2 * limit + 1))
         .await
         .map_err(|e| format!("sending the frame header: {e}"))?;
     raw.flush().await.map_err(|e| e.to_string())?;
-    match await_close(&mut stream, CLOSE_WITHIN).await? {
-        Some(1009) => Ok(json!({ "closed": 1009 })),
-        other => Err(format!("expected close code 1009, got {other:?}")),
-    }
+    closed_too_big(&mut stream).await
 }
 
 /// A fresh socket with its session open (the `session.open` answer read).
@@ -1498,8 +1504,7 @@ async fn closed_if_silent(actor: &Actor, seconds: u64) -> Result<Value, String> 
 async fn closed_if_stalled(actor: &Actor, seconds: u64) -> Result<Value, String> {
     use tokio::io::AsyncWriteExt as _;
 
-    let limit = u64::try_from(actor.session.limits().max_body_bytes)
-        .map_err(|_| "the announced max_body_bytes is negative".to_owned())?;
+    let limit = body_limit(&actor.session)?;
     let mut stream = opened_raw_socket(actor).await?;
     let raw = stream.get_mut();
     let mut start = frame_header(limit + 1);
