@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::bodies::Event;
 use crate::models::{Message, MessageConversation};
 use crate::server::error::Failure;
+use crate::server::protocol::Caller;
 use crate::server::hub::{Hub, PerReader};
 use crate::server::state::State;
 use crate::store::{ConversationTurn, MemberRecord, NewMessage};
@@ -281,11 +282,19 @@ fn with_name_key(event: &Event, key: Option<&ReaderKey>) -> Event {
 }
 
 impl State {
-    /// Waits for conversation `id`'s turn ([`ConversationTurn`]). Take it
-    /// before reading what the change depends on; the store's writes to
-    /// the conversation require it, and [`State::publish`] ends it.
-    pub async fn conversation_turn(&self, id: uuid::Uuid) -> Result<ConversationTurn, Failure> {
-        Ok(self.store.conversation_turn(id).await?)
+    /// Waits for conversation `id`'s turn ([`ConversationTurn`]) for
+    /// `caller`'s change. Take it before reading what the change depends
+    /// on; the store's writes to the conversation require it, and
+    /// [`State::publish`] ends it. Where the pipeline left the caller's
+    /// request id to be recorded with the change (`Caller::pending`), the
+    /// turn carries it into the change's transaction.
+    pub async fn conversation_turn(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+    ) -> Result<ConversationTurn, Failure> {
+        let turn = self.store.conversation_turn(id).await?;
+        Ok(turn.for_request(caller.pending.clone()))
     }
 
     /// Publishes the events of a change committed in `turn` and ends the

@@ -116,6 +116,7 @@ pub struct Metrics {
     rsa: IntCounterVec,
     rate_limited: IntCounterVec,
     db_transactions: IntCounter,
+    db_commits: IntCounter,
     db_wait: Counter,
     db_held: Counter,
     db_connections: IntGaugeVec,
@@ -249,7 +250,15 @@ impl Metrics {
             &registry,
             IntCounter::with_opts(opts(
                 "db_write_transactions_total",
-                "Write transactions this process ran (committed or rolled back)",
+                "Changes this process wrote, each in a transaction or (SQLite) a savepoint of a group (committed or rolled back)",
+            ))
+            .expect("valid metric"),
+        );
+        let db_commits = registered(
+            &registry,
+            IntCounter::with_opts(opts(
+                "db_commits_total",
+                "Commits of write transactions; on SQLite one commit serves a group of changes",
             ))
             .expect("valid metric"),
         );
@@ -315,6 +324,7 @@ impl Metrics {
             rsa,
             rate_limited,
             db_transactions,
+            db_commits,
             db_wait,
             db_held,
             db_connections,
@@ -339,6 +349,9 @@ impl Metrics {
         let transactions = writes.transactions();
         self.db_transactions
             .inc_by(transactions.saturating_sub(self.db_transactions.get()));
+        let commits = writes.commits();
+        self.db_commits
+            .inc_by(commits.saturating_sub(self.db_commits.get()));
         let wait = writes.waited().as_secs_f64();
         self.db_wait.inc_by((wait - self.db_wait.get()).max(0.0));
         let held = writes.held().as_secs_f64();

@@ -4,8 +4,10 @@
 //! Order matters and is the protocol's: rate limit the peer (before any RSA
 //! work), open the envelope, parse the Body, check freshness and the
 //! spelling of UUIDs, decode the typed request, verify the signature,
-//! record the request id (replay guard), dispatch, seal the answer. Every check is one function here, so
-//! a reader (or a deliberately broken test server) finds each rule once.
+//! record the request id (replay guard; for `message.*` in the change's
+//! own transaction, see [`check_replay`]), dispatch, seal the answer.
+//! Every check is one function here, so a reader (or a deliberately broken
+//! test server) finds each rule once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::server::error::{Failure, PlainFailure, PlainKind, blocking};
 use crate::server::metrics::{RsaOperation, Transport};
 use crate::server::protocol::{Caller, PROTOCOL_VERSION, is_json_object, unix_ms};
 use crate::server::state::State;
+use crate::store::PendingRequest;
 use crate::username::Username;
 
 /// Where an envelope arrived.
@@ -151,14 +154,16 @@ async fn answer(
             .ok_or_else(|| Failure::bad_request("a request Body needs a request_id"))?;
         check_signature(state, &envelope, &request, &username).await?;
         authenticated = true;
-        check_replay(state, &username, id, body.created_at, now).await?;
+        let pending = check_replay(state, &username, id, body_type, body.created_at, now).await?;
         let caller = Caller {
             username: username.clone(),
             peer,
             request_id: id,
             now,
+            pending: pending.clone(),
         };
-        let response = dispatch(state.as_ref(), &caller, request).await?;
+        let response = dispatch(state.as_ref(), &caller, request).await;
+        let response = settle_replay(state, pending.as_deref(), response).await?;
         let payload = response
             .payload_json()
             .map_err(|e| Failure::internal("encoding the response", e))?;
@@ -351,15 +356,23 @@ async fn check_signature(
 
 /// Rule: a request id is accepted once per user, durably, for as long as
 /// the request could still be fresh.
+///
+/// For most types the id is recorded here, before the handler runs. For
+/// the types whose handlers change nothing but through a conversation
+/// turn ([`records_with_change`]) it is recorded in the change's own
+/// transaction instead, which saves a commit per message; the returned
+/// [`PendingRequest`] goes to the handler, and [`settle_replay`] records
+/// it afterwards when no change did.
 async fn check_replay(
     state: &State,
     username: &str,
     request_id: Uuid,
+    body_type: BodyType,
     created_at: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<(), Failure> {
+) -> Result<Option<Arc<PendingRequest>>, Failure> {
     if !state.config.rules().replay {
-        return Ok(());
+        return Ok(None);
     }
     let window = time::Duration::try_from(state.config.freshness_window)
         .unwrap_or(time::Duration::minutes(5));
@@ -368,16 +381,51 @@ async fn check_replay(
         .max(now)
         .checked_add(window)
         .unwrap_or(OffsetDateTime::now_utc() + time::Duration::days(1));
+    if records_with_change(body_type) {
+        return Ok(Some(PendingRequest::new(
+            username,
+            request_id,
+            unix_ms(expires),
+        )));
+    }
     let fresh = state
         .store
         .remember_request(username, request_id, unix_ms(expires))
         .await?;
-    if fresh {
-        Ok(())
+    if fresh { Ok(None) } else { Err(replayed()) }
+}
+
+/// The types whose request id the replay guard records with their change:
+/// their handlers write nothing, and tell nobody anything, but through a
+/// conversation turn's change, which records the id in its own
+/// transaction. A replay therefore runs the handler's reads and checks
+/// again, changes nothing, and is answered `replayed` all the same.
+fn records_with_change(body_type: BodyType) -> bool {
+    matches!(
+        body_type,
+        BodyType::MessageCreate | BodyType::MessageUpdate | BodyType::MessageDelete
+    )
+}
+
+/// After the handler of a [`records_with_change`] type: the request id is
+/// recorded now unless its change did. A replay is answered `replayed`
+/// whatever the handler answered, so an id is accepted once, whether the
+/// request succeeded, changed nothing or failed.
+async fn settle_replay<T>(
+    state: &State,
+    pending: Option<&PendingRequest>,
+    answer: Result<T, Failure>,
+) -> Result<T, Failure> {
+    let Some(pending) = pending else {
+        return answer;
+    };
+    if state.store.settle_request(pending).await? {
+        answer
     } else {
-        Err(Failure::new(
-            ErrorCode::Replayed,
-            "this request_id was already accepted",
-        ))
+        Err(replayed())
     }
+}
+
+fn replayed() -> Failure {
+    Failure::new(ErrorCode::Replayed, "this request_id was already accepted")
 }

@@ -23,8 +23,14 @@ pub struct Caller {
     pub username: Username,
     /// The peer address, for rate limits and logs.
     pub peer: Option<SocketAddr>,
-    /// The request id (already recorded by the replay guard).
+    /// The request id. Recorded by the replay guard before the handler
+    /// runs, or, where `pending` is set, with the request's change.
     pub request_id: Uuid,
+    /// Set for the types whose handlers change nothing but through a
+    /// conversation turn (`message.*`): the replay guard records the id in
+    /// the change's own transaction ([`crate::store::PendingRequest`]), and
+    /// the pipeline records it afterwards when no change did.
+    pub pending: Option<std::sync::Arc<crate::store::PendingRequest>>,
     /// The server's clock when the request was accepted.
     pub now: OffsetDateTime,
 }

@@ -54,12 +54,12 @@ impl Store {
     /// Hands back an attempt that succeeded, and forgets the user's earlier
     /// failures: the right password resets the count.
     pub async fn release_sync_attempt(&self, username: &str) -> Result<()> {
-        let _slot = self.writer_slot().await;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sync_failures WHERE username = $1")
             .bind(username)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await
     }
 }
 

@@ -263,7 +263,7 @@ impl Store {
                 .chain(std::iter::once(owner.to_owned())),
         );
         let id = uuid_text(id);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         require_completed(&mut tx, &everyone).await?;
         require_room(
             &mut tx,
@@ -407,8 +407,7 @@ impl Store {
     ) -> Result<(ConversationRecord, Vec<String>, Vec<String>)> {
         let id = turn.conversation_id();
         let id = uuid_text(id);
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&id).await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let (added, removed) = match members {
             Some(members) => {
                 apply_members(
@@ -472,8 +471,7 @@ impl Store {
     ) -> Result<LeaveOutcome> {
         let id = turn.conversation_id();
         let id = uuid_text(id);
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&id).await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let outcome = remove_member(&mut tx, &id, username, now).await?;
         tx.commit().await?;
         Ok(outcome)
@@ -486,8 +484,7 @@ impl Store {
     pub async fn delete_conversation(&self, turn: &ConversationTurn) -> Result<Vec<String>> {
         let id = turn.conversation_id();
         let id = uuid_text(id);
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&id).await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let members = member_names(&mut tx, &id).await?;
         if !delete_conversation_row(&mut tx, &id).await? {
             return Err(StoreError::NotFound);

@@ -29,17 +29,20 @@ impl Backend {
         }
     }
 
-    /// Whether this process must queue its own writers: SQLite has one
-    /// writer at a time, and queueing in process replaces its busy handler
-    /// (which sleeps 1 to 100 ms between retries). PostgreSQL runs writers
-    /// at once, each locking the rows its change depends on.
-    pub(super) fn queues_writers(self) -> bool {
+    /// Whether this process groups its writers' changes into shared
+    /// transactions (`group_commit`): SQLite has one writer at a time and
+    /// an `fsync` per commit, and queueing in process replaces its busy
+    /// handler (which sleeps 1 to 100 ms between retries). PostgreSQL runs
+    /// writers at once, each locking the rows its change depends on, and
+    /// groups their WAL flushes itself.
+    pub(super) fn groups_commits(self) -> bool {
         self == Backend::Sqlite
     }
 
-    /// Begins a write transaction: on SQLite `BEGIN IMMEDIATE` takes the
-    /// write lock up front (a read lock could not be upgraded later); on
-    /// PostgreSQL a plain `BEGIN` (READ COMMITTED).
+    /// Begins a write transaction of its own (where commits are not
+    /// grouped): on SQLite `BEGIN IMMEDIATE` takes the write lock up front
+    /// (a read lock could not be upgraded later); on PostgreSQL a plain
+    /// `BEGIN` (READ COMMITTED).
     pub(super) async fn begin_write(self, pool: &DbPool) -> Result<DbTransaction> {
         Ok(match self {
             Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,

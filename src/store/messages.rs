@@ -68,9 +68,7 @@ impl Store {
         now: i64,
     ) -> Result<MessageRecord> {
         turn.require(msg.conversation_id)?;
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&uuid_text(msg.conversation_id))
-            .await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let cursor = insert_one(&mut tx, msg, create_digest, now).await?;
         tx.commit().await?;
         Ok(record_for(
@@ -131,8 +129,7 @@ impl Store {
             attachment_columns(msg)?;
         let id = uuid_text(msg.id);
         let conversation_id = uuid_text(msg.conversation_id);
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&conversation_id).await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let row = sqlx::query(
             "UPDATE messages SET content_iv = $1, content = $2, signature = $3, \
              attachment_iv = $4, attachment = $5, attachment_digest = $6, attachment_size = $7, \
@@ -183,8 +180,7 @@ impl Store {
     pub async fn delete_message(&self, turn: &ConversationTurn, id: Uuid, now: i64) -> Result<()> {
         let conversation_id = uuid_text(turn.conversation_id());
         let id = uuid_text(id);
-        let mut tx = self.begin_write().await?;
-        tx.lock_conversation(&conversation_id).await?;
+        let mut tx = self.begin_turn_write(turn).await?;
         let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id = $2")
             .bind(&conversation_id)
             .bind(&id)

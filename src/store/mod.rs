@@ -9,8 +9,10 @@
 //! - [`Store`], [`StoreError`] and the type aliases: here.
 //! - `open`: opening a store (the SQLite file, created 0600, or the
 //!   PostgreSQL pools), migrations, health and integrity checks.
-//! - `transactions`: write and read transactions, the writer queue and its
-//!   counters ([`WriteStats`], [`PoolState`]).
+//! - `transactions`: write and read transactions and their counters
+//!   ([`WriteStats`], [`PoolState`]); `group_commit`: on SQLite, the
+//!   writer turn and the transaction many requests' changes share, one
+//!   `fsync` for all.
 //! - `dialect`: every difference between the two engines, as methods of
 //!   [`Backend`]; `location`: [`Location`], where the database is.
 //! - `records`: the records handed out and taken in ([`UserRecord`],
@@ -38,23 +40,26 @@
 //!   both). Orderings that the protocol fixes by bytes (member and recipient
 //!   lists) are also sorted in Rust, so a database collation cannot change
 //!   them.
-//! - Multi-statement changes run in one transaction. On SQLite, write
-//!   transactions start with `BEGIN IMMEDIATE` behind this process's writer
-//!   queue; on PostgreSQL each change locks the rows it depends on.
+//! - Multi-statement changes run in one transaction. On SQLite, each change
+//!   is a savepoint in a group transaction (`BEGIN IMMEDIATE`) behind this
+//!   process's writer turn, and returns once the group committed; on
+//!   PostgreSQL each change is a transaction and locks the rows it depends
+//!   on.
 //!
 //! # Durability
 //! [`Store::open`] uses WAL journaling with `synchronous = FULL` on SQLite:
 //! a write the store has acknowledged survives a crash of the process *and*
 //! a power loss (NORMAL would survive a process crash but could lose the
-//! last transactions on power loss). Chat traffic is small, so the extra
-//! fsync per commit is affordable, and it keeps the replay guard and
-//! accepted messages durable. PostgreSQL commits durably by default.
+//! last transactions on power loss). The `fsync` per commit is shared by
+//! every change in the group, and it keeps the replay guard and accepted
+//! messages durable. PostgreSQL commits durably by default.
 
 mod attempts;
 mod conversations;
 mod dialect;
 mod digest;
 mod events;
+mod group_commit;
 mod legacy;
 mod location;
 mod messages;
@@ -74,6 +79,7 @@ pub use events::{EVENTS_CHANNEL, EventRecord};
 pub use location::{Backend, Location};
 pub use operator::{BackupReport, check_sqlite_file, is_set_up, schema_version};
 pub use records::*;
+pub use replay::PendingRequest;
 pub use transactions::{PoolState, WriteStats};
 pub use turn::ConversationTurn;
 pub use users::{KEY_CHANGES_CHANNEL, KeyChange, TokenRules};
@@ -131,6 +137,14 @@ pub enum StoreError {
     /// The embedded migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
+    /// The request id was already recorded by the replay guard
+    /// (`replayed`).
+    #[error("this request id was already accepted")]
+    Replayed,
+    /// The group transaction holding this change failed to commit, and
+    /// the change with it.
+    #[error("database error: the transaction holding this change failed: {0}")]
+    GroupFailed(String),
     /// PostgreSQL did not answer in time.
     #[error("database unreachable: {0}")]
     Unreachable(String),
@@ -159,12 +173,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: DbPool,
     backend: Backend,
-    /// This process's writer queue (SQLite only, see
-    /// [`Backend::queues_writers`]): SQLite has one writer at a time anyway;
-    /// queueing in process replaces its busy handler, which sleeps 1 to 100
-    /// ms between retries and made the write path's tail latency, with the
-    /// lock idle in between.
-    writers: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite only ([`Backend::groups_commits`]): this process's writer
+    /// turn and the transaction that groups its writers' changes.
+    group: Option<Arc<group_commit::GroupCommit>>,
     /// Counters of the write transactions above.
     write_stats: Arc<WriteStats>,
     /// Most conversations one user may be a member of (see

@@ -102,11 +102,22 @@ impl Store {
     }
 
     pub(super) async fn migrated(pool: DbPool, backend: Backend) -> Result<Store> {
+        let write_stats: Arc<super::WriteStats> = Arc::default();
+        let group = backend.groups_commits().then(|| {
+            // A pool of one connection (an in-memory database) cannot
+            // spare it to the writer between groups.
+            let keeps_connection = pool.options().get_max_connections() > 1;
+            Arc::new(super::group_commit::GroupCommit::new(
+                pool.clone(),
+                keeps_connection,
+                write_stats.clone(),
+            ))
+        });
         let store = Store {
             pool,
             backend,
-            writers: Arc::new(tokio::sync::Mutex::new(())),
-            write_stats: Arc::default(),
+            group,
+            write_stats,
             conversations_per_user: i64::MAX,
             stripes: super::turn::stripes(),
             turns: None,
@@ -191,6 +202,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         if let Some(turns) = &self.turns {
             turns.close().await;
         }
@@ -204,6 +218,10 @@ impl Store {
 pub(super) fn sqlite_pool_options(connections: u32, wal: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(connections)
+        // A file on this machine does not go away the way a network
+        // connection does; the check cost a round trip to the connection's
+        // thread on every acquire.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 use sqlx::Executor as _;

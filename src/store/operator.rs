@@ -89,12 +89,13 @@ impl Store {
             "INSERT INTO server_key (id, fingerprint, recorded_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO NOTHING"
         };
-        let _slot = self.writer_slot().await;
+        let mut tx = self.begin_write().await?;
         sqlx::query(query)
             .bind(fingerprint)
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(self.recorded_server_key().await?.unwrap_or_default())
     }
 

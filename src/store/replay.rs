@@ -1,8 +1,77 @@
 //! The replay guard: request ids already accepted from each user.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use uuid::Uuid;
 
-use super::{Result, Store, uuid_text};
+use super::{Conn, Result, Store, uuid_text};
+
+/// A request whose id the replay guard records together with the
+/// request's change, in one transaction ([`ConversationTurn::for_request`](super::ConversationTurn::for_request)),
+/// rather than in a commit of its own before the request runs. A request
+/// that changes nothing, or fails, is recorded afterwards
+/// ([`Store::settle_request`]), so its id is taken all the same.
+#[derive(Debug)]
+pub struct PendingRequest {
+    username: String,
+    request_id: Uuid,
+    expires_at: i64,
+    recorded: AtomicBool,
+}
+
+impl PendingRequest {
+    /// `username`'s request `request_id`, to be remembered until
+    /// `expires_at` (unix ms).
+    pub fn new(username: &str, request_id: Uuid, expires_at: i64) -> Arc<Self> {
+        Arc::new(PendingRequest {
+            username: username.to_owned(),
+            request_id,
+            expires_at,
+            recorded: AtomicBool::new(false),
+        })
+    }
+
+    pub(super) fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub(super) fn request_id(&self) -> Uuid {
+        self.request_id
+    }
+
+    pub(super) fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    /// Whether a committed change recorded it.
+    pub fn is_recorded(&self) -> bool {
+        self.recorded.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn mark_recorded(&self) {
+        self.recorded.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Inserts the guard's row; `false` if the pair was already there.
+pub(super) async fn insert_request(
+    conn: &mut Conn,
+    username: &str,
+    request_id: Uuid,
+    expires_at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO seen_requests (username, request_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (username, request_id) DO NOTHING",
+    )
+    .bind(username)
+    .bind(uuid_text(request_id))
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
 
 impl Store {
     /// Records that `username` used `request_id`, until `expires_at` (unix
@@ -17,25 +86,38 @@ impl Store {
         request_id: Uuid,
         expires_at: i64,
     ) -> Result<bool> {
-        let _slot = self.writer_slot().await;
-        let done = sqlx::query(
-            "INSERT INTO seen_requests (username, request_id, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (username, request_id) DO NOTHING",
-        )
-        .bind(username)
-        .bind(uuid_text(request_id))
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut tx = self.begin_write().await?;
+        let fresh = insert_request(&mut tx, username, request_id, expires_at).await?;
+        if fresh {
+            tx.commit().await?;
+        }
+        Ok(fresh)
+    }
+
+    /// Records `request` unless its change already did
+    /// ([`PendingRequest::is_recorded`]): `true` if it was new (or recorded
+    /// by its own change), `false` if it is a replay.
+    pub async fn settle_request(&self, request: &PendingRequest) -> Result<bool> {
+        if request.is_recorded() {
+            return Ok(true);
+        }
+        let fresh = self
+            .remember_request(&request.username, request.request_id, request.expires_at)
+            .await?;
+        if fresh {
+            request.mark_recorded();
+        }
+        Ok(fresh)
     }
 
     /// Deletes the entries that expired at or before `now`; returns how many.
     pub async fn purge_requests(&self, now: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM seen_requests WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 }

@@ -1,26 +1,31 @@
-//! Write and read transactions, this process's writer queue and its
-//! counters (the server's metrics read them).
+//! Write and read transactions and their counters (the server's metrics
+//! read them). The writer turn and group transaction of SQLite are
+//! `group_commit`'s.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Backend, Conn, DbTransaction, Result, Store};
+use super::group_commit::GroupTurn;
+use super::replay::{PendingRequest, insert_request};
+use super::{Backend, Conn, ConversationTurn, DbTransaction, Result, Store, StoreError, uuid_text};
 
-/// A write transaction (`BEGIN IMMEDIATE`) holding this process's writer
-/// turn until it commits or is dropped (rolled back).
+/// One change's write transaction: on SQLite a savepoint in the group's
+/// transaction (`group_commit`), on PostgreSQL a transaction of its own.
+/// [`WriteTx::commit`] returns once the change is durable; dropping it
+/// rolls the change back.
 pub(super) struct WriteTx {
-    tx: DbTransaction,
+    tx: Tx,
     backend: Backend,
-    _slot: WriterSlot,
+    /// The request recorded by the replay guard with this change
+    /// ([`WriteTx::record_request`]), marked recorded once it commits.
+    request: Option<Arc<PendingRequest>>,
+    open: OpenWrite,
 }
 
-/// This process's place in its writer queue (SQLite only, see
-/// [`Backend::queues_writers`]) and the timing of the write it admits: a
-/// transaction ([`WriteTx`]) or a single-statement write.
-pub(super) struct WriterSlot {
-    _queued: Option<tokio::sync::OwnedMutexGuard<()>>,
-    _open: OpenWrite,
+enum Tx {
+    Grouped(GroupTurn),
+    Own(DbTransaction),
 }
 
 /// Counters of this process's write transactions (the server's metrics
@@ -28,6 +33,7 @@ pub(super) struct WriterSlot {
 #[derive(Debug, Default)]
 pub struct WriteStats {
     transactions: AtomicU64,
+    commits: AtomicU64,
     waited_micros: AtomicU64,
     open_micros: AtomicU64,
 }
@@ -38,12 +44,24 @@ impl WriteStats {
         self.transactions.load(Ordering::Relaxed)
     }
 
+    /// Commits of write transactions. On SQLite one commit serves a group
+    /// of changes (see `group_commit`), so `transactions / commits` is the
+    /// average group.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Time spent waiting for the writer turn and a connection.
     pub fn waited(&self) -> Duration {
         Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
     }
 
-    /// Time write transactions were open, for the ones that ended.
+    /// Time changes were open, from their writer turn to their commit, for
+    /// the ones that ended.
     pub fn held(&self) -> Duration {
         Duration::from_micros(self.open_micros.load(Ordering::Relaxed))
     }
@@ -72,22 +90,47 @@ impl Drop for OpenWrite {
 }
 
 impl WriteTx {
+    /// Makes the change durable: on SQLite, releases its savepoint and
+    /// waits for the group's commit.
     pub(super) async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        match self.tx {
+            Tx::Grouped(turn) => turn.commit().await?,
+            Tx::Own(tx) => {
+                tx.commit().await?;
+                self.open.stats.count_commit();
+            }
+        }
+        if let Some(request) = &self.request {
+            request.mark_recorded();
+        }
+        Ok(())
     }
 
     /// Locks conversation `id`'s row until the transaction ends
     /// ([`Backend::lock_conversation_row`]).
     pub(super) async fn lock_conversation(&mut self, id: &str) -> Result<()> {
-        self.backend.lock_conversation_row(&mut self.tx, id).await
+        let backend = self.backend;
+        backend.lock_conversation_row(self, id).await
     }
 
     /// Locks the rows of every conversation `username` is in
     /// ([`Backend::lock_conversations_of`]).
     pub(super) async fn lock_conversations_of(&mut self, username: &str) -> Result<()> {
-        self.backend
-            .lock_conversations_of(&mut self.tx, username)
-            .await
+        let backend = self.backend;
+        backend.lock_conversations_of(self, username).await
+    }
+
+    /// Records `request` with the replay guard in this change, so that the
+    /// change and the record commit together or not at all.
+    /// [`StoreError::Replayed`] if the request id was already recorded.
+    pub(super) async fn record_request(&mut self, request: &Arc<PendingRequest>) -> Result<()> {
+        if !insert_request(self, request.username(), request.request_id(), request.expires_at())
+            .await?
+        {
+            return Err(StoreError::Replayed);
+        }
+        self.request = Some(request.clone());
+        Ok(())
     }
 }
 
@@ -95,29 +138,53 @@ impl std::ops::Deref for WriteTx {
     type Target = Conn;
 
     fn deref(&self) -> &Conn {
-        &self.tx
+        match &self.tx {
+            Tx::Grouped(turn) => turn.conn_ref(),
+            Tx::Own(tx) => tx,
+        }
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Conn {
-        &mut self.tx
+        match &mut self.tx {
+            Tx::Grouped(turn) => turn.conn(),
+            Tx::Own(tx) => tx,
+        }
     }
 }
 
 impl Store {
-    /// Begins a write transaction. On SQLite, `BEGIN IMMEDIATE` takes the
-    /// write lock up front, waiting up to the busy timeout for it; on
-    /// PostgreSQL a plain `BEGIN` (READ COMMITTED), with the rows a change
-    /// depends on locked by the change itself.
+    /// Begins a change. On SQLite it waits for this process's writer turn
+    /// and runs in a savepoint of the group's transaction (`BEGIN
+    /// IMMEDIATE` when the group begins); on PostgreSQL a plain `BEGIN`
+    /// (READ COMMITTED), with the rows a change depends on locked by the
+    /// change itself.
     pub(super) async fn begin_write(&self) -> Result<WriteTx> {
-        let slot = self.writer_slot().await;
-        let tx = self.backend.begin_write(&self.pool).await?;
+        let asked = Instant::now();
+        let tx = match &self.group {
+            Some(group) => Tx::Grouped(group.begin().await?),
+            None => Tx::Own(self.backend.begin_write(&self.pool).await?),
+        };
         Ok(WriteTx {
             tx,
             backend: self.backend,
-            _slot: slot,
+            request: None,
+            open: self.start_write(asked),
         })
+    }
+
+    /// Begins a change to the conversation whose turn `turn` is: locks its
+    /// row, and records the turn's request with the replay guard in the
+    /// same change when it has one ([`ConversationTurn::for_request`]).
+    pub(super) async fn begin_turn_write(&self, turn: &ConversationTurn) -> Result<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        tx.lock_conversation(&uuid_text(turn.conversation_id()))
+            .await?;
+        if let Some(request) = turn.request() {
+            tx.record_request(request).await?;
+        }
+        Ok(tx)
     }
 
     /// Counts a write that began waiting at `asked` and starts timing it.
@@ -142,21 +209,6 @@ impl Store {
         PoolState {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-        }
-    }
-
-    /// This process's writer slot, for a single-statement write outside a
-    /// transaction (counted as one).
-    pub(super) async fn writer_slot(&self) -> WriterSlot {
-        let asked = Instant::now();
-        let queued = if self.backend.queues_writers() {
-            Some(self.writers.clone().lock_owned().await)
-        } else {
-            None
-        };
-        WriterSlot {
-            _queued: queued,
-            _open: self.start_write(asked),
         }
     }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::events::insert_event;
+use super::replay::PendingRequest;
 use super::{DbTransaction, Result, Store, StoreError, uuid_text};
 
 /// Stripes of the in-process lock: conversations whose ids fall on one
@@ -49,6 +50,8 @@ pub struct ConversationTurn {
     shared: std::sync::Mutex<Option<DbTransaction>>,
     /// Whether `shared` holds a transaction.
     is_shared: bool,
+    /// The request the replay guard records with this turn's change.
+    request: Option<Arc<PendingRequest>>,
 }
 
 impl Store {
@@ -77,6 +80,7 @@ impl Store {
             _local: local,
             is_shared: shared.is_some(),
             shared: std::sync::Mutex::new(shared),
+            request: None,
         })
     }
 }
@@ -85,6 +89,20 @@ impl ConversationTurn {
     /// The conversation whose turn this is.
     pub fn conversation_id(&self) -> Uuid {
         self.conversation_id
+    }
+
+    /// Has the replay guard record `request` in the same transaction as
+    /// this turn's change, so that a replay finds the id taken exactly when
+    /// the change was made. Without a change, the request is recorded on
+    /// its own afterwards ([`Store::settle_request`]).
+    pub fn for_request(mut self, request: Option<Arc<PendingRequest>>) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// The request recorded with this turn's change, if any.
+    pub(super) fn request(&self) -> Option<&Arc<PendingRequest>> {
+        self.request.as_ref()
     }
 
     /// Whether the events of this turn's change must be recorded for

@@ -45,6 +45,7 @@ impl Store {
         token_expires_at: i64,
         now: i64,
     ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (username, token_hash, token_expires_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4)",
@@ -53,7 +54,7 @@ impl Store {
         .bind(token_hash)
         .bind(token_expires_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -62,7 +63,7 @@ impl Store {
                 e.into()
             }
         })?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Makes a user who lost their keys pending again with a new complete

@@ -35,7 +35,7 @@ impl ConversationHandler for State {
         rules::other_members(others.len())?;
         rules::member_count(self, others.len() + 1)?;
         let others: Vec<String> = others.into_iter().collect();
-        let turn = self.conversation_turn(payload.id).await?;
+        let turn = self.conversation_turn(caller, payload.id).await?;
         let name = match payload.name {
             Some(name) => {
                 let everyone: Vec<String> = others
@@ -71,7 +71,7 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: Conversation,
     ) -> Result<MessageConversation, Failure> {
-        let turn = self.conversation_turn(payload.id).await?;
+        let turn = self.conversation_turn(caller, payload.id).await?;
         let current = rules::membership(self, caller, payload.id).await?;
         let now = unix_ms(caller.now);
         // Validate everything before the first write, so a refused update
@@ -166,7 +166,7 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: BaseConversation,
     ) -> Result<Empty, Failure> {
-        let turn = self.conversation_turn(payload.id).await?;
+        let turn = self.conversation_turn(caller, payload.id).await?;
         rules::membership(self, caller, payload.id).await?;
         let events = match self
             .store
@@ -195,7 +195,7 @@ impl ConversationHandler for State {
         caller: &Caller,
         payload: BaseConversation,
     ) -> Result<Empty, Failure> {
-        let turn = self.conversation_turn(payload.id).await?;
+        let turn = self.conversation_turn(caller, payload.id).await?;
         let current = rules::membership(self, caller, payload.id).await?;
         rules::owner_only(self, caller, &current.owner, "delete the conversation")?;
         let members = self.store.delete_conversation(&turn).await?;

@@ -118,7 +118,7 @@ impl MessageHandler for State {
         // Members are read and the message written in the conversation's
         // turn: a concurrent membership change cannot slip in between, and
         // neither can a concurrent repeat of this create.
-        let turn = self.conversation_turn(conversation_id).await?;
+        let turn = self.conversation_turn(caller, conversation_id).await?;
         let members = rules::membership_members(self, caller, conversation_id).await?;
         // A repeat is recognised before the members, keys and signature are
         // checked again: they were checked when the message was stored, and
@@ -164,7 +164,7 @@ impl MessageHandler for State {
             .await?;
         // Members are read and the message written in the conversation's
         // turn: a concurrent membership change cannot slip in between.
-        let turn = self.conversation_turn(upload.conversation_id).await?;
+        let turn = self.conversation_turn(caller, upload.conversation_id).await?;
         let members = rules::membership_members(self, caller, upload.conversation_id).await?;
         // Cheapest first: a non-sender is refused before any RSA work.
         rules::sender_only(self, caller, sender.as_deref(), "edit")?;
@@ -180,7 +180,7 @@ impl MessageHandler for State {
     }
 
     async fn message_delete(&self, caller: &Caller, p: BaseMessage) -> Result<Empty, Failure> {
-        let turn = self.conversation_turn(p.conversation_id).await?;
+        let turn = self.conversation_turn(caller, p.conversation_id).await?;
         let members = rules::membership_members(self, caller, p.conversation_id).await?;
         let sender = self
             .store

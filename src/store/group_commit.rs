@@ -1,0 +1,362 @@
+//! Group commit on SQLite: the changes of many requests share one
+//! transaction and so one `fsync`.
+//!
+//! SQLite has one writer at a time, and at `synchronous = FULL` every
+//! commit is an `fsync`. With one transaction per change, requests queued
+//! behind each other's `fsync`s (BENCHMARKS.md, "What changed"). Here a
+//! writer takes this process's writer turn, opens the group's transaction
+//! if none is open, and makes its change inside a savepoint of its own, so
+//! a change that fails rolls back to its savepoint and leaves the others'
+//! changes alone. When it releases its savepoint while other writers wait
+//! for the turn, it hands the turn on and waits; the last writer in line
+//! commits the group. A writer's commit returns only once the transaction
+//! holding its change has committed: nothing is acknowledged before it is
+//! durable, and a failed group commit fails every change in it.
+//!
+//! A writer waiting for its group also queues for the turn itself, so a
+//! group whose last writer went away (cancelled while queued) is committed
+//! by the first of its writers to get the turn. A writer dropped in the
+//! middle of its change (an error, a cancelled request) has its savepoint
+//! rolled back before anyone else writes.
+//!
+//! PostgreSQL needs none of this: it runs writers at once, each locking
+//! the rows it depends on, and groups concurrent WAL flushes itself.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sqlx::Executor as _;
+use sqlx::pool::PoolConnection;
+use tokio::sync::{OwnedMutexGuard, watch};
+
+use super::{Conn, DbPool, Result, StoreError, WriteStats};
+
+/// Most changes one transaction holds: enough to share an `fsync` among
+/// every request a busy server has in flight, few enough that a reader in
+/// another process waits briefly for the write lock.
+const MOST_PER_GROUP: usize = 64;
+
+/// How many failed groups are remembered for writers that have not yet
+/// looked at their outcome.
+const FAILURES_KEPT: usize = 64;
+
+/// The writer turn and the group transaction of one SQLite store.
+pub(super) struct GroupCommit {
+    pool: DbPool,
+    /// Whether the group keeps its connection between transactions: yes
+    /// for a file (a dedicated writer connection skips the pool's checks),
+    /// no for an in-memory database, whose pool has one connection that
+    /// readers need too.
+    keeps_connection: bool,
+    group: Arc<tokio::sync::Mutex<Group>>,
+    /// Writers waiting for the turn to begin a change (not those waiting
+    /// for their group to commit).
+    queued: AtomicUsize,
+    /// The number of the last group that ended, committed or not.
+    ended: watch::Sender<u64>,
+    /// Groups that failed, with the error every change in them gets.
+    failures: Mutex<VecDeque<(u64, Arc<str>)>>,
+    stats: Arc<WriteStats>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .field("ended", &*self.ended.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the holder of the writer turn works on.
+struct Group {
+    conn: Option<PoolConnection<sqlx::Any>>,
+    /// Whether `conn` is inside the group's transaction.
+    open: bool,
+    /// The number of the open group, or of the last one.
+    number: u64,
+    /// Changes released into the open group.
+    changes: usize,
+    /// A change's savepoint is open: its writer is working, or was
+    /// dropped before it could roll back.
+    savepoint: bool,
+}
+
+/// One writer's turn: its change runs in a savepoint of the group's
+/// transaction. [`GroupTurn::commit`] ends it; dropping it rolls the
+/// change back.
+pub(super) struct GroupTurn {
+    commit: Arc<GroupCommit>,
+    /// `None` once ended.
+    group: Option<OwnedMutexGuard<Group>>,
+}
+
+/// Counts a writer as queued for the turn while it waits, also when the
+/// wait is cancelled.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn on(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Queued(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl GroupCommit {
+    pub(super) fn new(pool: DbPool, keeps_connection: bool, stats: Arc<WriteStats>) -> Self {
+        GroupCommit {
+            pool,
+            keeps_connection,
+            group: Arc::new(tokio::sync::Mutex::new(Group {
+                conn: None,
+                open: false,
+                number: 0,
+                changes: 0,
+                savepoint: false,
+            })),
+            queued: AtomicUsize::new(0),
+            ended: watch::Sender::new(0),
+            failures: Mutex::new(VecDeque::new()),
+            stats,
+        }
+    }
+
+    /// Waits for the writer turn and opens a savepoint for one change in
+    /// the group's transaction (beginning one if none is open).
+    pub(super) async fn begin(self: &Arc<Self>) -> Result<GroupTurn> {
+        let mut group = {
+            let _queued = Queued::on(&self.queued);
+            self.group.clone().lock_owned().await
+        };
+        self.recover(&mut group).await;
+        if !group.open {
+            let mut conn = match group.conn.take() {
+                Some(conn) => conn,
+                None => self.pool.acquire().await?,
+            };
+            // A failed BEGIN leaves no transaction behind: the connection
+            // can be kept.
+            let begun = conn.execute("BEGIN IMMEDIATE").await;
+            group.conn = Some(conn);
+            begun?;
+            group.open = true;
+            group.number += 1;
+            group.changes = 0;
+        }
+        let conn = connection(&mut group)?;
+        if let Err(error) = conn.execute("SAVEPOINT change").await {
+            self.abort(&mut group, &error.to_string()).await;
+            return Err(error.into());
+        }
+        group.savepoint = true;
+        Ok(GroupTurn {
+            commit: self.clone(),
+            group: Some(group),
+        })
+    }
+
+    /// Waits for the writers in line, ends an open group and hands the
+    /// writer connection back to the pool (which waits for it to close).
+    pub(super) async fn close(&self) {
+        let mut group = self.group.lock().await;
+        self.recover(&mut group).await;
+        self.finish(&mut group).await;
+        group.conn = None;
+    }
+
+    /// Rolls back the savepoint of a writer dropped mid-change.
+    async fn recover(&self, group: &mut Group) {
+        if !group.savepoint {
+            return;
+        }
+        group.savepoint = false;
+        let Ok(conn) = connection(group) else {
+            return;
+        };
+        if let Err(error) = conn
+            .execute("ROLLBACK TO change; RELEASE change")
+            .await
+        {
+            self.abort(group, &error.to_string()).await;
+        }
+    }
+
+    /// Ends the open group: commits it, or rolls it back when it holds no
+    /// change. Every writer of the group learns the outcome.
+    async fn finish(&self, group: &mut Group) {
+        if !group.open {
+            return;
+        }
+        if group.changes == 0 {
+            self.abort(group, "the group held no change").await;
+            return;
+        }
+        let committed = match connection(group) {
+            Ok(conn) => conn.execute("COMMIT").await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match committed {
+            Ok(_) => {
+                self.stats.count_commit();
+                group.open = false;
+                self.release_connection(group);
+                self.ended.send_replace(group.number);
+            }
+            Err(error) => self.abort(group, &error).await,
+        }
+    }
+
+    /// Rolls the open group back and fails every change in it with
+    /// `error`; a connection that cannot even roll back is closed.
+    async fn abort(&self, group: &mut Group, error: &str) {
+        if !group.open {
+            return;
+        }
+        if group.changes > 0 {
+            tracing::error!(%error, changes = group.changes, "a group of writes failed to commit");
+            let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if failures.len() == FAILURES_KEPT {
+                failures.pop_front();
+            }
+            failures.push_back((group.number, Arc::from(error)));
+        }
+        group.open = false;
+        group.savepoint = false;
+        let rolled_back = match group.conn.as_mut() {
+            Some(conn) => conn.execute("ROLLBACK").await.is_ok(),
+            None => true,
+        };
+        if rolled_back {
+            self.release_connection(group);
+        } else if let Some(conn) = group.conn.take() {
+            drop(conn.detach());
+        }
+        self.ended.send_replace(group.number);
+    }
+
+    fn release_connection(&self, group: &mut Group) {
+        if !self.keeps_connection {
+            group.conn = None;
+        }
+    }
+
+    /// The outcome of group `number`, which has ended.
+    fn outcome(&self, number: u64) -> Result<()> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match failures.iter().find(|(n, _)| *n == number) {
+            Some((_, error)) => Err(StoreError::GroupFailed(error.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// After a change was released into group `number`: commits the group
+    /// if no other writer is queued (or it is full), or else hands the turn
+    /// on and waits for the group to end.
+    async fn end_or_wait(self: &Arc<Self>, mut group: OwnedMutexGuard<Group>, number: u64) -> Result<()> {
+        if self.queued.load(Ordering::SeqCst) == 0 || group.changes >= MOST_PER_GROUP {
+            self.finish(&mut group).await;
+            drop(group);
+            return self.outcome(number);
+        }
+        let mut ended = self.ended.subscribe();
+        drop(group);
+        tokio::select! {
+            biased;
+            () = wait_for_end(&mut ended, number) => {}
+            mut group = self.group.clone().lock_owned() => {
+                // Every writer queued before this one has had its turn and
+                // none committed: the group's last writer went away.
+                self.recover(&mut group).await;
+                if group.number == number {
+                    self.finish(&mut group).await;
+                }
+            }
+        }
+        self.outcome(number)
+    }
+}
+
+/// Waits until group `number` has ended (the watch's value is not held
+/// across the wait: it is not `Send`).
+async fn wait_for_end(ended: &mut watch::Receiver<u64>, number: u64) {
+    // An error means the sender is gone with the store: nothing to wait for.
+    let _ = ended.wait_for(|n| *n >= number).await.map(|_| ());
+}
+
+/// The group's connection, which is there while a group is open.
+fn connection(group: &mut Group) -> Result<&mut Conn> {
+    match group.conn.as_deref_mut() {
+        Some(conn) => Ok(conn),
+        None => Err(StoreError::GroupFailed(
+            "the writer connection was closed".to_owned(),
+        )),
+    }
+}
+
+impl GroupTurn {
+    /// The connection, inside this change's savepoint. It is there for
+    /// the whole turn: only the turn's holder touches the group, and the
+    /// group loses its connection only when it ends, which a live turn's
+    /// group cannot.
+    pub(super) fn conn(&mut self) -> &mut Conn {
+        self.group
+            .as_deref_mut()
+            .and_then(|group| group.conn.as_deref_mut())
+            .expect("a live writer turn has its group's connection")
+    }
+
+    /// [`GroupTurn::conn`], shared.
+    pub(super) fn conn_ref(&self) -> &Conn {
+        self.group
+            .as_deref()
+            .and_then(|group| group.conn.as_deref())
+            .expect("a live writer turn has its group's connection")
+    }
+
+    /// Releases this change's savepoint into the group and returns once
+    /// the group has committed (or failed, with its error).
+    pub(super) async fn commit(mut self) -> Result<()> {
+        let Some(mut group) = self.group.take() else {
+            return Err(StoreError::GroupFailed("the change has ended".to_owned()));
+        };
+        let commit = self.commit.clone();
+        let released = match connection(&mut group) {
+            Ok(conn) => conn.execute("RELEASE change").await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        group.savepoint = false;
+        if let Err(error) = released {
+            commit.abort(&mut group, &error).await;
+            return Err(StoreError::GroupFailed(error));
+        }
+        group.changes += 1;
+        let number = group.number;
+        commit.end_or_wait(group, number).await
+    }
+}
+
+impl Drop for GroupTurn {
+    fn drop(&mut self) {
+        let Some(mut group) = self.group.take() else {
+            return;
+        };
+        let commit = self.commit.clone();
+        // Rolling back needs the database; where there is no runtime any
+        // more (shutdown), the next writer rolls the savepoint back first.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                commit.recover(&mut group).await;
+                if commit.queued.load(Ordering::SeqCst) == 0 {
+                    commit.finish(&mut group).await;
+                }
+            });
+        }
+    }
+}
