@@ -109,10 +109,9 @@ impl From<StoreError> for Failure {
                 Failure::not_found(format!("no such users: {}", names.join(", ")))
             }
             StoreError::Invalid(why) => Failure::bad_request(why),
-            StoreError::Replayed => Failure::new(
-                ErrorCode::Replayed,
-                "this request_id was already accepted",
-            ),
+            StoreError::Replayed => {
+                Failure::new(ErrorCode::Replayed, "this request_id was already accepted")
+            }
             StoreError::TooManyConversations(names) => Failure::new(
                 ErrorCode::TooLarge,
                 format!(

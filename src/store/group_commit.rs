@@ -7,8 +7,8 @@
 //! writer takes this process's writer turn, opens the group's transaction
 //! if none is open, and makes its change inside a savepoint of its own, so
 //! a change that fails rolls back to its savepoint and leaves the others'
-//! changes alone. When it releases its savepoint while other writers wait
-//! for the turn, it hands the turn on and waits; the last writer in line
+//! changes alone. When its change is done while other writers wait for
+//! the turn, it hands the turn on and waits; the last writer in line
 //! commits the group. A writer's commit returns only once the transaction
 //! holding its change has committed: nothing is acknowledged before it is
 //! durable, and a failed group commit fails every change in it.
@@ -30,7 +30,8 @@ use sqlx::Executor as _;
 use sqlx::pool::PoolConnection;
 use tokio::sync::{OwnedMutexGuard, watch};
 
-use super::{Conn, DbPool, Result, StoreError, WriteStats};
+use super::replay::{PendingRequest, insert_request_sql};
+use super::{Conn, DbPool, Result, StoreError, WriteStats, uuid_text};
 
 /// Most changes one transaction holds: enough to share an `fsync` among
 /// every request a busy server has in flight, few enough that a reader in
@@ -78,8 +79,8 @@ struct Group {
     number: u64,
     /// Changes released into the open group.
     changes: usize,
-    /// A change's savepoint is open: its writer is working, or was
-    /// dropped before it could roll back.
+    /// The latest change's savepoint may need rolling back: its writer is
+    /// working, or was dropped before it could roll back.
     savepoint: bool,
 }
 
@@ -129,37 +130,88 @@ impl GroupCommit {
     }
 
     /// Waits for the writer turn and opens a savepoint for one change in
-    /// the group's transaction (beginning one if none is open).
-    pub(super) async fn begin(self: &Arc<Self>) -> Result<GroupTurn> {
+    /// the group's transaction (beginning one if none is open). With a
+    /// `request`, the replay guard records it in the same round trip:
+    /// `Some(false)` if its id was already taken (the savepoint is then
+    /// the caller's to roll back, by dropping the turn).
+    pub(super) async fn begin(
+        self: &Arc<Self>,
+        request: Option<&PendingRequest>,
+    ) -> Result<(GroupTurn, Option<bool>)> {
         let mut group = {
             let _queued = Queued::on(&self.queued);
             self.group.clone().lock_owned().await
         };
         self.recover(&mut group).await;
-        if !group.open {
+        // The BEGIN (when the change opens the group), the savepoint and
+        // the replay guard's insert go in one round trip: each statement is
+        // a hand-off to SQLite's connection thread and back, and the writer
+        // turn waits for it. (SQLite binds `$n` in every statement of the
+        // text from the one list. The insert returns a row only when it
+        // inserted: the summed change counts of the text would not tell,
+        // since SQLite reports a savepoint's count as the last insert's.)
+        let opens = !group.open;
+        let sql = match (opens, request.is_some()) {
+            (true, true) => concat!(
+                "BEGIN IMMEDIATE; SAVEPOINT change; ",
+                insert_request_sql!(),
+                " RETURNING 1"
+            ),
+            (true, false) => "BEGIN IMMEDIATE; SAVEPOINT change",
+            (false, true) => concat!("SAVEPOINT change; ", insert_request_sql!(), " RETURNING 1"),
+            (false, false) => "SAVEPOINT change",
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(request) = request {
+            query = query
+                .bind(request.username().to_owned())
+                .bind(uuid_text(request.request_id()))
+                .bind(request.expires_at());
+        }
+        if opens {
             let mut conn = match group.conn.take() {
                 Some(conn) => conn,
                 None => self.pool.acquire().await?,
             };
-            // A failed BEGIN leaves no transaction behind: the connection
-            // can be kept.
-            let begun = conn.execute("BEGIN IMMEDIATE").await;
+            let begun = query.fetch_all(&mut *conn).await;
             group.conn = Some(conn);
-            begun?;
-            group.open = true;
-            group.number += 1;
-            group.changes = 0;
+            match begun {
+                Ok(rows) => {
+                    group.open = true;
+                    group.number += 1;
+                    group.changes = 0;
+                    group.savepoint = true;
+                    let recorded = request.map(|_| rows.len() == 1);
+                    Ok((self.turn(group), recorded))
+                }
+                Err(error) => {
+                    // Whichever statement failed, nothing is left open.
+                    if let Ok(conn) = connection(&mut group) {
+                        let _ = conn.execute("ROLLBACK").await;
+                    }
+                    self.release_connection(&mut group);
+                    Err(error.into())
+                }
+            }
+        } else {
+            let rows = match query.fetch_all(connection(&mut group)?).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    self.abort(&mut group, &error.to_string()).await;
+                    return Err(error.into());
+                }
+            };
+            group.savepoint = true;
+            let recorded = request.map(|_| rows.len() == 1);
+            Ok((self.turn(group), recorded))
         }
-        let conn = connection(&mut group)?;
-        if let Err(error) = conn.execute("SAVEPOINT change").await {
-            self.abort(&mut group, &error.to_string()).await;
-            return Err(error.into());
-        }
-        group.savepoint = true;
-        Ok(GroupTurn {
+    }
+
+    fn turn(self: &Arc<Self>, group: OwnedMutexGuard<Group>) -> GroupTurn {
+        GroupTurn {
             commit: self.clone(),
             group: Some(group),
-        })
+        }
     }
 
     /// Waits for the writers in line, ends an open group and hands the
@@ -180,10 +232,7 @@ impl GroupCommit {
         let Ok(conn) = connection(group) else {
             return;
         };
-        if let Err(error) = conn
-            .execute("ROLLBACK TO change; RELEASE change")
-            .await
-        {
+        if let Err(error) = conn.execute("ROLLBACK TO change").await {
             self.abort(group, &error.to_string()).await;
         }
     }
@@ -259,7 +308,11 @@ impl GroupCommit {
     /// After a change was released into group `number`: commits the group
     /// if no other writer is queued (or it is full), or else hands the turn
     /// on and waits for the group to end.
-    async fn end_or_wait(self: &Arc<Self>, mut group: OwnedMutexGuard<Group>, number: u64) -> Result<()> {
+    async fn end_or_wait(
+        self: &Arc<Self>,
+        mut group: OwnedMutexGuard<Group>,
+        number: u64,
+    ) -> Result<()> {
         if self.queued.load(Ordering::SeqCst) == 0 || group.changes >= MOST_PER_GROUP {
             self.finish(&mut group).await;
             drop(group);
@@ -320,25 +373,20 @@ impl GroupTurn {
             .expect("a live writer turn has its group's connection")
     }
 
-    /// Releases this change's savepoint into the group and returns once
-    /// the group has committed (or failed, with its error).
+    /// Leaves this change in the group and returns once the group has
+    /// committed (or failed, with its error).
+    ///
+    /// The savepoint is not released: `COMMIT` commits every savepoint
+    /// still open, and a later change that fails rolls back to its own,
+    /// the latest of that name. That saves a round trip per change.
     pub(super) async fn commit(mut self) -> Result<()> {
         let Some(mut group) = self.group.take() else {
             return Err(StoreError::GroupFailed("the change has ended".to_owned()));
         };
-        let commit = self.commit.clone();
-        let released = match connection(&mut group) {
-            Ok(conn) => conn.execute("RELEASE change").await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
         group.savepoint = false;
-        if let Err(error) = released {
-            commit.abort(&mut group, &error).await;
-            return Err(StoreError::GroupFailed(error));
-        }
         group.changes += 1;
         let number = group.number;
-        commit.end_or_wait(group, number).await
+        self.commit.clone().end_or_wait(group, number).await
     }
 }
 
@@ -358,5 +406,163 @@ impl Drop for GroupTurn {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use uuid::Uuid;
+
+    use super::super::tests::{T0, create_conversation, insert_message, message, new_user, turn};
+    use super::super::{PendingRequest, Store, StoreError};
+
+    async fn file_store(dir: &tempfile::TempDir) -> (Store, Uuid) {
+        let s = Store::open(&dir.path().join("group.db")).await.unwrap();
+        new_user(&s, "alice").await;
+        new_user(&s, "bob").await;
+        let c = Uuid::new_v4();
+        create_conversation(&s, c, None, "alice", &["bob".into()], T0)
+            .await
+            .unwrap();
+        (s, c)
+    }
+
+    /// Waits until `n` writers are queued for the turn.
+    async fn queued(s: &Store, n: usize) {
+        let group = s.group.as_ref().unwrap();
+        for _ in 0..500 {
+            if group.queued.load(std::sync::atomic::Ordering::SeqCst) == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{n} writers never queued");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_queued_behind_a_change_commit_with_it_and_a_failure_stays_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, c) = file_store(&dir).await;
+        let taken = message(c, "alice", &["alice", "bob"]);
+        insert_message(&s, &taken, T0).await.unwrap();
+        // One conversation per writer, each on its own stripe of the turn
+        // locks: writers that shared one would queue for the turn, not for
+        // the writer turn.
+        let base = Uuid::new_v4().as_u128() & !0xff;
+        let mut conversations = Vec::new();
+        for i in 0..8 {
+            let id = Uuid::from_u128(base + i);
+            create_conversation(&s, id, None, "alice", &["bob".into()], T0)
+                .await
+                .unwrap();
+            conversations.push(id);
+        }
+        let commits_before = s.write_stats().commits();
+
+        // Hold the writer turn while eight changes queue behind it; one of
+        // them reuses a taken message id and must fail alone.
+        let held = s.begin_write().await.unwrap();
+        let mut writers = Vec::new();
+        for (i, id) in conversations.iter().enumerate() {
+            let s = s.clone();
+            let mut msg = message(*id, "alice", &["alice", "bob"]);
+            if i == 3 {
+                msg.id = taken.id;
+            }
+            writers.push(tokio::spawn(async move {
+                let result = insert_message(&s, &msg, T0 + 1).await;
+                (msg.conversation_id, result)
+            }));
+        }
+        queued(&s, 8).await;
+        held.commit().await.unwrap();
+        for writer in writers {
+            let (id, result) = writer.await.unwrap();
+            let (stored, _) = s.list_messages(id, "bob", None, 10).await.unwrap();
+            match result {
+                Ok(_) => assert_eq!(stored.len(), 1),
+                Err(StoreError::Conflict(_)) => {
+                    assert_eq!(id, conversations[3]);
+                    assert!(stored.is_empty());
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+        // The held change and the eight queued ones: one group, one commit.
+        assert_eq!(s.write_stats().commits() - commits_before, 1);
+        s.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_change_is_rolled_back_and_the_group_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, c) = file_store(&dir).await;
+        let abandoned = Uuid::new_v4();
+
+        // Alone: dropped mid-change, then the next change finds the turn free.
+        let mut tx = s.begin_write().await.unwrap();
+        super::super::replay::insert_request(&mut tx, "alice", abandoned, T0)
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(s.remember_request("bob", Uuid::new_v4(), T0).await.unwrap());
+
+        // With writers behind it: they still commit, without the dropped change.
+        let mut tx = s.begin_write().await.unwrap();
+        super::super::replay::insert_request(&mut tx, "alice", abandoned, T0)
+            .await
+            .unwrap();
+        let behind = {
+            let s = s.clone();
+            tokio::spawn(async move {
+                insert_message(&s, &message(c, "alice", &["alice", "bob"]), T0 + 1).await
+            })
+        };
+        queued(&s, 1).await;
+        drop(tx);
+        tokio::time::timeout(Duration::from_secs(10), behind)
+            .await
+            .expect("the writer behind a dropped change was not held up")
+            .unwrap()
+            .unwrap();
+        // Never recorded: the id is still free.
+        assert!(s.remember_request("alice", abandoned, T0).await.unwrap());
+        s.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_turn_records_its_request_with_its_change_once() {
+        let s = Store::open_in_memory().await.unwrap();
+        new_user(&s, "alice").await;
+        new_user(&s, "bob").await;
+        let c = Uuid::new_v4();
+        create_conversation(&s, c, None, "alice", &["bob".into()], T0)
+            .await
+            .unwrap();
+        let request = PendingRequest::new("alice", Uuid::new_v4(), T0 + 300_000);
+
+        let first = turn(&s, c).await.for_request(Some(request.clone()));
+        s.insert_message(&first, &message(c, "alice", &["alice", "bob"]), T0)
+            .await
+            .unwrap();
+        drop(first);
+        assert!(request.is_recorded());
+        assert!(s.settle_request(&request).await.unwrap());
+
+        // The same request again: refused in its change, which stores nothing.
+        let again = PendingRequest::new("alice", request.request_id(), T0 + 300_000);
+        let second = turn(&s, c).await.for_request(Some(again.clone()));
+        let err = s
+            .insert_message(&second, &message(c, "alice", &["alice", "bob"]), T0 + 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Replayed), "{err:?}");
+        drop(second);
+        assert!(!again.is_recorded());
+        assert!(!s.settle_request(&again).await.unwrap());
+        let (all, _) = s.list_messages(c, "bob", None, 100).await.unwrap();
+        assert_eq!(all.len(), 1);
     }
 }

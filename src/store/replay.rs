@@ -54,6 +54,15 @@ impl PendingRequest {
     }
 }
 
+/// The replay guard's insert: `$1` username, `$2` request id, `$3` expiry.
+macro_rules! insert_request_sql {
+    () => {
+        "INSERT INTO seen_requests (username, request_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (username, request_id) DO NOTHING"
+    };
+}
+pub(super) use insert_request_sql;
+
 /// Inserts the guard's row; `false` if the pair was already there.
 pub(super) async fn insert_request(
     conn: &mut Conn,
@@ -61,15 +70,12 @@ pub(super) async fn insert_request(
     request_id: Uuid,
     expires_at: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO seen_requests (username, request_id, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (username, request_id) DO NOTHING",
-    )
-    .bind(username)
-    .bind(uuid_text(request_id))
-    .bind(expires_at)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query(insert_request_sql!())
+        .bind(username)
+        .bind(uuid_text(request_id))
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -124,8 +124,13 @@ impl WriteTx {
     /// change and the record commit together or not at all.
     /// [`StoreError::Replayed`] if the request id was already recorded.
     pub(super) async fn record_request(&mut self, request: &Arc<PendingRequest>) -> Result<()> {
-        if !insert_request(self, request.username(), request.request_id(), request.expires_at())
-            .await?
+        if !insert_request(
+            self,
+            request.username(),
+            request.request_id(),
+            request.expires_at(),
+        )
+        .await?
         {
             return Err(StoreError::Replayed);
         }
@@ -161,28 +166,43 @@ impl Store {
     /// (READ COMMITTED), with the rows a change depends on locked by the
     /// change itself.
     pub(super) async fn begin_write(&self) -> Result<WriteTx> {
-        let asked = Instant::now();
-        let tx = match &self.group {
-            Some(group) => Tx::Grouped(group.begin().await?),
-            None => Tx::Own(self.backend.begin_write(&self.pool).await?),
-        };
-        Ok(WriteTx {
-            tx,
-            backend: self.backend,
-            request: None,
-            open: self.start_write(asked),
-        })
+        self.begin_change(None).await
     }
 
     /// Begins a change to the conversation whose turn `turn` is: locks its
     /// row, and records the turn's request with the replay guard in the
     /// same change when it has one ([`ConversationTurn::for_request`]).
     pub(super) async fn begin_turn_write(&self, turn: &ConversationTurn) -> Result<WriteTx> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_change(turn.request()).await?;
         tx.lock_conversation(&uuid_text(turn.conversation_id()))
             .await?;
-        if let Some(request) = turn.request() {
-            tx.record_request(request).await?;
+        Ok(tx)
+    }
+
+    /// [`Store::begin_write`], recording `request` with the replay guard
+    /// first ([`StoreError::Replayed`] if its id is taken). On SQLite the
+    /// insert shares the savepoint's round trip.
+    async fn begin_change(&self, request: Option<&Arc<PendingRequest>>) -> Result<WriteTx> {
+        let asked = Instant::now();
+        let (tx, recorded) = match &self.group {
+            Some(group) => {
+                let (turn, recorded) = group.begin(request.map(|r| &**r)).await?;
+                (Tx::Grouped(turn), recorded)
+            }
+            None => (Tx::Own(self.backend.begin_write(&self.pool).await?), None),
+        };
+        let mut tx = WriteTx {
+            tx,
+            backend: self.backend,
+            request: None,
+            open: self.start_write(asked),
+        };
+        match (request, recorded) {
+            (None, _) => {}
+            (Some(request), Some(true)) => tx.request = Some(request.clone()),
+            // Dropping the change rolls its savepoint back.
+            (Some(_), Some(false)) => return Err(StoreError::Replayed),
+            (Some(request), None) => tx.record_request(request).await?,
         }
         Ok(tx)
     }

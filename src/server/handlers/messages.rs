@@ -164,7 +164,9 @@ impl MessageHandler for State {
             .await?;
         // Members are read and the message written in the conversation's
         // turn: a concurrent membership change cannot slip in between.
-        let turn = self.conversation_turn(caller, upload.conversation_id).await?;
+        let turn = self
+            .conversation_turn(caller, upload.conversation_id)
+            .await?;
         let members = rules::membership_members(self, caller, upload.conversation_id).await?;
         // Cheapest first: a non-sender is refused before any RSA work.
         rules::sender_only(self, caller, sender.as_deref(), "edit")?;
