@@ -7,8 +7,8 @@
 //! writer takes this process's writer turn, opens the group's transaction
 //! if none is open, and makes its change inside a savepoint of its own, so
 //! a change that fails rolls back to its savepoint and leaves the others'
-//! changes alone. When its change is done while other writers wait for
-//! the turn, it hands the turn on and waits; the last writer in line
+//! changes alone. When it releases its savepoint while other writers wait
+//! for the turn, it hands the turn on and waits; the last writer in line
 //! commits the group. A writer's commit returns only once the transaction
 //! holding its change has committed: nothing is acknowledged before it is
 //! durable, and a failed group commit fails every change in it.
@@ -79,8 +79,8 @@ struct Group {
     number: u64,
     /// Changes released into the open group.
     changes: usize,
-    /// The latest change's savepoint may need rolling back: its writer is
-    /// working, or was dropped before it could roll back.
+    /// A change's savepoint is open: its writer is working, or was
+    /// dropped before it could roll back.
     savepoint: bool,
 }
 
@@ -232,7 +232,7 @@ impl GroupCommit {
         let Ok(conn) = connection(group) else {
             return;
         };
-        if let Err(error) = conn.execute("ROLLBACK TO change").await {
+        if let Err(error) = conn.execute("ROLLBACK TO change; RELEASE change").await {
             self.abort(group, &error.to_string()).await;
         }
     }
@@ -373,20 +373,32 @@ impl GroupTurn {
             .expect("a live writer turn has its group's connection")
     }
 
-    /// Leaves this change in the group and returns once the group has
-    /// committed (or failed, with its error).
-    ///
-    /// The savepoint is not released: `COMMIT` commits every savepoint
-    /// still open, and a later change that fails rolls back to its own,
-    /// the latest of that name. That saves a round trip per change.
+    /// Releases this change's savepoint into the group and returns once
+    /// the group has committed (or failed, with its error).
     pub(super) async fn commit(mut self) -> Result<()> {
         let Some(mut group) = self.group.take() else {
             return Err(StoreError::GroupFailed("the change has ended".to_owned()));
         };
+        let commit = self.commit.clone();
+        // Released, not left open for the COMMIT: SQLite keeps the pages a
+        // savepoint changed in a statement journal until it is released,
+        // and a group of open savepoints made that journal grow with every
+        // change.
+        let released = match connection(&mut group) {
+            Ok(conn) => conn
+                .execute("RELEASE change")
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         group.savepoint = false;
+        if let Err(error) = released {
+            commit.abort(&mut group, &error).await;
+            return Err(StoreError::GroupFailed(error));
+        }
         group.changes += 1;
         let number = group.number;
-        self.commit.clone().end_or_wait(group, number).await
+        commit.end_or_wait(group, number).await
     }
 }
 

@@ -59,7 +59,9 @@ impl Store {
     /// [`Store::insert_message`] for a `message.create`: also keeps
     /// `create_digest`, the digest of what the sender sealed, which
     /// [`Store::earlier_message`] returns so that a repeat of the create is
-    /// recognised (an edit does not change it).
+    /// recognised (an edit does not change it). A deleted message's id is
+    /// also a [`StoreError::Conflict`] here: a message id is never used
+    /// again.
     pub async fn insert_sent_message(
         &self,
         turn: &ConversationTurn,

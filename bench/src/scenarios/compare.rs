@@ -79,7 +79,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             }
         }
         let mut table = Table::new(
-            "compare: 4 senders, 20 members on live sockets (aws-lc), the Synapse/Conduit shape",
+            "compare: 4 senders, 20 members on live sockets (aws-lc)",
             &[
                 "server",
                 "seconds",
@@ -100,26 +100,6 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             f(from_ack.pct(99.0), 1),
             f(from_send.pct(99.0), 1),
             format!("{got}/{expected}"),
-        ]);
-        table.row(vec![
-            "Synapse 1.163".into(),
-            "20".into(),
-            "102-110".into(),
-            "8.7-9.3".into(),
-            "".into(),
-            "45-55".into(),
-            "".into(),
-            "".into(),
-        ]);
-        table.row(vec![
-            "Conduit 0.11".into(),
-            "20".into(),
-            "605-1006".into(),
-            "1.0-1.7".into(),
-            "".into(),
-            "37-40".into(),
-            "".into(),
-            "".into(),
         ]);
         table.print();
         if r.exhausted {
@@ -154,6 +134,17 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                 "errors": r.errors,
             }),
         )?;
+        // Issue 27's target for this shape.
+        let cpu = r.cpu_ms_per_request();
+        ctx.verdict(
+            "compare: >= 700 msg/s at <= 2.0 ms server CPU per message, every event delivered",
+            format!(
+                "{:.0} msg/s at {} ms, {got}/{expected} delivered",
+                r.rate(),
+                fo(cpu, 2)
+            ),
+            cpu.map(|c| r.rate() >= 700.0 && c <= 2.0 && got == expected),
+        );
     }
     Ok(())
 }

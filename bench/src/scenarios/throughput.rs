@@ -374,28 +374,39 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         l.dedup();
         l
     };
-    for label in labels {
+    // Issue 27's targets, for the aws-lc backend (rustcrypto's rate is its
+    // RSA: reported, not judged).
+    for label in labels.iter().filter(|l| *l == "aws-lc") {
         for transport in ["http", "ws"] {
-            if let Some(row) = best(&label, transport) {
+            if let Some(row) = best(label, transport) {
                 let fraction = row["fraction_of_bound"].as_f64().unwrap_or(0.0);
                 ctx.verdict(
-                    &format!("throughput >= 0.85 of the RSA bound ({label}, {transport})"),
+                    &format!("throughput >= 0.45 of the RSA bound ({label}, {transport})"),
                     format!(
                         "{:.0} req/s with {} clients = {fraction:.2} of {:.0} pairs/s",
                         row["requests_per_second"].as_f64().unwrap_or(0.0),
                         row["clients"],
                         row["bound_pairs_per_second"].as_f64().unwrap_or(0.0)
                     ),
-                    Some(fraction >= 0.85),
+                    Some(fraction >= 0.45),
                 );
-                if label == "aws-lc" {
-                    let cpu = row["server_cpu_ms_per_request"].as_f64();
-                    ctx.verdict(
-                        &format!("<= 1.0 ms server CPU per request (aws-lc, {transport})"),
-                        format!("{} ms at {} clients", fo(cpu, 3), row["clients"]),
-                        cpu.map(|c| c <= 1.0),
-                    );
-                }
+                let cpu = row["server_cpu_ms_per_request"].as_f64();
+                ctx.verdict(
+                    &format!("<= 1.4 ms server CPU per request ({label}, {transport})"),
+                    format!("{} ms at {} clients", fo(cpu, 3), row["clients"]),
+                    cpu.map(|c| c <= 1.4),
+                );
+            }
+            let sixteen = rows.iter().find(|r| {
+                r["backend"] == label.as_str() && r["transport"] == transport && r["clients"] == 16
+            });
+            if let Some(row) = sixteen {
+                let p99 = row["latency"]["p99_ms"].as_f64();
+                ctx.verdict(
+                    &format!("p99 <= 25 ms at 16 clients ({label}, {transport})"),
+                    format!("{} ms", fo(p99, 2)),
+                    p99.map(|p| p <= 25.0),
+                );
             }
         }
     }

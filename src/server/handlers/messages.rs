@@ -120,26 +120,33 @@ impl MessageHandler for State {
         // neither can a concurrent repeat of this create.
         let turn = self.conversation_turn(caller, conversation_id).await?;
         let members = rules::membership_members(self, caller, conversation_id).await?;
-        // A repeat is recognised before the members, keys and signature are
-        // checked again: they were checked when the message was stored, and
-        // a retry must get its message even after a member change or the
+        // A repeat is answered with the message it stored, and a taken or
+        // deleted id with `conflict`, whatever the checks of a new upload
+        // would say: they were made when the message was stored, and a
+        // retry must get its message even after a member change or the
         // sender's rotation made the same upload unacceptable as a new one.
-        if let Some(earlier) =
-            rules::repeated_create(self, caller, conversation_id, id, digest).await?
-        {
-            // Nothing is stored and nobody is told again.
-            return Ok(views::message(earlier));
-        }
-        let message = check_upload(self, caller, &members, upload).await?;
+        // The id is looked up only when the upload fails its checks or the
+        // insert finds the id taken (or deleted), not on every create.
+        let message = match check_upload(self, caller, &members, upload).await {
+            Ok(message) => message,
+            Err(refused) => {
+                return match rules::repeated_create(self, caller, conversation_id, id, digest)
+                    .await?
+                {
+                    // Nothing is stored and nobody is told again.
+                    Some(earlier) => Ok(views::message(earlier)),
+                    None => Err(refused),
+                };
+            }
+        };
         let inserted = self
             .store
             .insert_sent_message(&turn, &message, Some(digest), unix_ms(caller.now))
             .await;
         let stored = match inserted {
             Ok(stored) => stored,
-            // The id was taken since the check (in another conversation,
-            // whose turn this is not): a repeat from another instance is
-            // still answered as one.
+            // The id is taken or was deleted: a repeat (from this instance
+            // or another) gets its message, anything else `conflict`.
             Err(StoreError::Conflict(_)) => {
                 return match rules::repeated_create(self, caller, conversation_id, id, digest)
                     .await?

@@ -203,7 +203,8 @@ pub(super) fn record_for(
 
 /// Writes one message (with the digest of the create that sent it, if
 /// any), its wrapped keys and the conversation's bump inside the caller's
-/// write transaction; returns its cursor.
+/// write transaction; returns its cursor. With a create digest, an id that
+/// was deleted is a [`StoreError::Conflict`].
 pub(super) async fn insert_one(
     conn: &mut Conn,
     msg: &NewMessage,
@@ -218,37 +219,48 @@ pub(super) async fn insert_one(
     if !touch(&mut *conn, &conversation_id, now).await? {
         return Err(StoreError::NotFound);
     }
-    let cursor = sqlx::query_scalar::<_, i64>(
+    // With `create_digest` (a `message.create`), a deleted message's id is
+    // not stored again (nothing is inserted, so no cursor comes back): the
+    // handler need not look the id up first. A bulk import may store one.
+    let sql = if create_digest.is_some() {
         "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
          signature, attachment_iv, attachment, attachment_digest, attachment_size, \
          signature_version, sender_key_index, create_digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING cursor",
-    )
-    .bind(&id)
-    .bind(&conversation_id)
-    .bind(&msg.sender)
-    .bind(now)
-    .bind(&msg.content_iv)
-    .bind(&msg.content)
-    .bind(&msg.signature)
-    .bind(attachment_iv)
-    .bind(attachment)
-    .bind(attachment_digest)
-    .bind(attachment_size)
-    .bind(msg.signature_version)
-    .bind(msg.sender_key_index)
-    .bind(create_digest)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("message {id} already exists"))
-        } else if is_foreign_key_violation(&e) {
-            StoreError::NotFound
-        } else {
-            e.into()
-        }
-    })?;
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+         WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE id = $1) RETURNING cursor"
+    } else {
+        "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
+         signature, attachment_iv, attachment, attachment_digest, attachment_size, \
+         signature_version, sender_key_index, create_digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING cursor"
+    };
+    let cursor = sqlx::query_scalar::<_, i64>(sql)
+        .bind(&id)
+        .bind(&conversation_id)
+        .bind(&msg.sender)
+        .bind(now)
+        .bind(&msg.content_iv)
+        .bind(&msg.content)
+        .bind(&msg.signature)
+        .bind(attachment_iv)
+        .bind(attachment)
+        .bind(attachment_digest)
+        .bind(attachment_size)
+        .bind(msg.signature_version)
+        .bind(msg.sender_key_index)
+        .bind(create_digest)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("message {id} already exists"))
+            } else if is_foreign_key_violation(&e) {
+                StoreError::NotFound
+            } else {
+                e.into()
+            }
+        })?
+        .ok_or_else(|| StoreError::Conflict(format!("message {id} was deleted")))?;
     insert_keys(&mut *conn, &id, &msg.keys).await?;
     Ok(cursor)
 }

@@ -220,7 +220,15 @@ async fn delete_and_sender() {
         delete_message(&s, c, msg.id, T0).await,
         Err(StoreError::NotFound)
     ));
-    // Keys cascaded: the id can be used again.
+    // A message.create may not use the deleted id again, and is refused
+    // in the insert itself (nothing stored)...
+    let digest = Digest::of(b"create");
+    assert!(matches!(
+        insert_sent_message(&s, &msg, Some(digest), T0 + 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.get_message_sender(c, msg.id).await.unwrap().is_none());
+    // ...while a bulk import may (keys cascaded).
     insert_message(&s, &msg, T0 + 5).await.unwrap();
 }
 
