@@ -88,7 +88,12 @@ groups of 4 lowercase hex digits separated by spaces.
 The server rate-limits the peer address, unwraps `K`, decrypts, parses
 the `Body`, checks the freshness of `created_at`, the Body's shape and
 the username's form, looks the user up and verifies the signature,
-records the `request_id` (replay guard), and only then acts. An envelope
+records the `request_id` (replay guard), and only then acts. A server
+may instead record the `request_id` in the same transaction as the
+request's change, and after the request when it changes nothing or
+fails: either way a request id is accepted once, a replay changes
+nothing and tells nobody, and it is answered `replayed` whatever else
+it would have been answered. An envelope
 that cannot be opened gets a plain `Error` (HTTP 400/401/413/429, or 500
 when the server fails before it can encrypt); once `K` is known every
 answer, errors included, is encrypted and sent with HTTP 200 so the
