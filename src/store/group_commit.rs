@@ -431,7 +431,11 @@ mod tests {
     use super::super::{PendingRequest, Store, StoreError};
 
     async fn file_store(dir: &tempfile::TempDir) -> (Store, Uuid) {
-        let s = Store::open(&dir.path().join("group.db")).await.unwrap();
+        with_conversation(Store::open(&dir.path().join("group.db")).await.unwrap()).await
+    }
+
+    /// `s` with alice and bob in a conversation.
+    async fn with_conversation(s: Store) -> (Store, Uuid) {
         new_user(&s, "alice").await;
         new_user(&s, "bob").await;
         let c = Uuid::new_v4();
@@ -546,13 +550,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_turn_records_its_request_with_its_change_once() {
-        let s = Store::open_in_memory().await.unwrap();
-        new_user(&s, "alice").await;
-        new_user(&s, "bob").await;
-        let c = Uuid::new_v4();
-        create_conversation(&s, c, None, "alice", &["bob".into()], T0)
-            .await
-            .unwrap();
+        let (s, c) = with_conversation(Store::open_in_memory().await.unwrap()).await;
         let request = PendingRequest::new("alice", Uuid::new_v4(), T0 + 300_000);
 
         let first = turn(&s, c).await.for_request(Some(request.clone()));

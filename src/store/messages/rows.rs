@@ -222,17 +222,21 @@ pub(super) async fn insert_one(
     // With `create_digest` (a `message.create`), a deleted message's id is
     // not stored again (nothing is inserted, so no cursor comes back): the
     // handler need not look the id up first. A bulk import may store one.
+    macro_rules! insert_into {
+        () => {
+            "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
+             signature, attachment_iv, attachment, attachment_digest, attachment_size, \
+             signature_version, sender_key_index, create_digest) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 "
+        };
+    }
     let sql = if create_digest.is_some() {
-        "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
-         signature, attachment_iv, attachment, attachment_digest, attachment_size, \
-         signature_version, sender_key_index, create_digest) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-         WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE id = $1) RETURNING cursor"
+        concat!(
+            insert_into!(),
+            "WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE id = $1) RETURNING cursor"
+        )
     } else {
-        "INSERT INTO messages (id, conversation_id, sender, created_at, content_iv, content, \
-         signature, attachment_iv, attachment, attachment_digest, attachment_size, \
-         signature_version, sender_key_index, create_digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING cursor"
+        concat!(insert_into!(), "RETURNING cursor")
     };
     let cursor = sqlx::query_scalar::<_, i64>(sql)
         .bind(&id)
