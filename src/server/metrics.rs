@@ -266,7 +266,7 @@ impl Metrics {
             &registry,
             Counter::with_opts(opts(
                 "db_write_wait_seconds_total",
-                "Time write transactions waited for their turn and a pooled connection",
+                "Time changes waited for their writer turn and a pooled connection",
             ))
             .expect("valid metric"),
         );
@@ -274,7 +274,7 @@ impl Metrics {
             &registry,
             Counter::with_opts(opts(
                 "db_write_seconds_total",
-                "Time write transactions were open, from begin to commit or rollback",
+                "Time changes were open, from their writer turn to their commit or rollback (on SQLite including the wait for the group's commit)",
             ))
             .expect("valid metric"),
         );
@@ -283,7 +283,7 @@ impl Metrics {
             IntGaugeVec::new(
                 opts(
                     "db_pool_connections",
-                    "Pooled database connections, by state (idle or busy), as of the scrape",
+                    "Pooled database connections, by state (idle or busy), as of the scrape; on SQLite the writer keeps one, busy, between groups",
                 ),
                 &["state"],
             )
