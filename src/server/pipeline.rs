@@ -5,7 +5,7 @@
 //! work), open the envelope, parse the Body, check freshness and the
 //! spelling of UUIDs, decode the typed request, verify the signature,
 //! record the request id (replay guard; for `message.*` in the change's
-//! own transaction, see [`check_replay`]), dispatch, seal the answer.
+//! own transaction, see `check_replay`), dispatch, seal the answer.
 //! Every check is one function here, so a reader (or a deliberately broken
 //! test server) finds each rule once.
 
