@@ -168,50 +168,37 @@ impl GroupCommit {
                 .bind(uuid_text(request.request_id()))
                 .bind(request.expires_at());
         }
-        if opens {
-            let mut conn = match group.conn.take() {
-                Some(conn) => conn,
-                None => self.pool.acquire().await?,
-            };
-            let begun = query.fetch_all(&mut *conn).await;
-            group.conn = Some(conn);
-            match begun {
-                Ok(rows) => {
-                    group.open = true;
-                    group.number += 1;
-                    group.changes = 0;
-                    group.savepoint = true;
-                    let recorded = request.map(|_| rows.len() == 1);
-                    Ok((self.turn(group), recorded))
-                }
-                Err(error) => {
-                    // Whichever statement failed, nothing is left open.
-                    if let Ok(conn) = connection(&mut group) {
-                        let _ = conn.execute("ROLLBACK").await;
-                    }
+        if opens && group.conn.is_none() {
+            group.conn = Some(self.pool.acquire().await?);
+        }
+        let rows = match query.fetch_all(connection(&mut group)?).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                if opens {
+                    // Whichever statement failed, nothing is left open
+                    // (and no other change was in this group).
+                    let _ = connection(&mut group)?.execute("ROLLBACK").await;
                     self.release_connection(&mut group);
-                    Err(error.into())
-                }
-            }
-        } else {
-            let rows = match query.fetch_all(connection(&mut group)?).await {
-                Ok(rows) => rows,
-                Err(error) => {
+                } else {
                     self.abort(&mut group, &error.to_string()).await;
-                    return Err(error.into());
                 }
-            };
-            group.savepoint = true;
-            let recorded = request.map(|_| rows.len() == 1);
-            Ok((self.turn(group), recorded))
+                return Err(error.into());
+            }
+        };
+        if opens {
+            group.open = true;
+            group.number += 1;
+            group.changes = 0;
         }
-    }
-
-    fn turn(self: &Arc<Self>, group: OwnedMutexGuard<Group>) -> GroupTurn {
-        GroupTurn {
-            commit: self.clone(),
-            group: Some(group),
-        }
+        group.savepoint = true;
+        let recorded = request.map(|_| rows.len() == 1);
+        Ok((
+            GroupTurn {
+                commit: self.clone(),
+                group: Some(group),
+            },
+            recorded,
+        ))
     }
 
     /// Waits for the writers in line, ends an open group and hands the
